@@ -1,0 +1,779 @@
+//! The configuration file: serde structs, then validation into typed settings.
+//!
+//! One TOML file (default `config/posko.toml`). Unknown keys are errors, so a
+//! typo never silently falls back to a default. Secrets never live in the file:
+//! `password_env` names the environment variable that holds them. Every error
+//! names the file, the key and the reason, because the admin reading it has
+//! only the error to go on.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::domain::EmailAddress;
+
+/// Where the configuration is read from when `--config` is not given.
+pub const DEFAULT_CONFIG_PATH: &str = "config/posko.toml";
+
+/// A configuration problem: which file, which key, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {key}: {reason}")]
+pub struct ConfigError {
+    pub file: String,
+    pub key: String,
+    pub reason: String,
+}
+
+/// The whole validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file this was read from (for messages).
+    pub source: PathBuf,
+    pub desk: Desk,
+    pub database_url: String,
+    pub inbound: Inbound,
+    pub outbound: Outbound,
+    pub outbox: OutboxPolicy,
+    pub staff: Vec<Staff>,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct Desk {
+    pub name: String,
+    pub address: EmailAddress,
+    /// Further addresses that deliver into the same mailbox (e.g. security@).
+    pub aliases: Vec<EmailAddress>,
+    pub tag: String,
+    pub language: Language,
+    pub timezone: chrono_tz::Tz,
+    /// A reply to a closed ticket within this window reopens it.
+    pub reopen_window: Duration,
+    /// At most this many acknowledgments to one sender within `ack_window`.
+    pub ack_limit: u32,
+    pub ack_window: Duration,
+    /// A directory whose templates override the built-in ones.
+    pub templates: Option<PathBuf>,
+}
+
+impl Desk {
+    /// True when `addr` is the desk's own address or one of its aliases.
+    pub fn is_own_address(&self, addr: &EmailAddress) -> bool {
+        addr.base() == self.address.base() || self.aliases.iter().any(|a| a.base() == addr.base())
+    }
+
+    /// The domain used for the Message-IDs we make.
+    pub fn domain(&self) -> &str {
+        self.address.domain()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    Id,
+    En,
+}
+
+impl Language {
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Id => "id",
+            Language::En => "en",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// Implicit TLS from the first byte (IMAPS 993, SMTPS 465).
+    Tls,
+    /// Plain connection upgraded with STARTTLS.
+    StartTls,
+    /// No TLS at all: only allowed on loopback addresses.
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsClient {
+    /// Extra CA certificate (PEM) to trust, e.g. a private CA.
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Inbound {
+    Maildir {
+        path: PathBuf,
+        max_message_size: u64,
+        poll_interval: Duration,
+    },
+    Imap(ImapSettings),
+}
+
+impl Inbound {
+    pub fn max_message_size(&self) -> u64 {
+        match self {
+            Inbound::Maildir {
+                max_message_size, ..
+            } => *max_message_size,
+            Inbound::Imap(s) => s.max_message_size,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ImapSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub tls: TlsClient,
+    pub username: String,
+    pub password_env: String,
+    pub mailbox: String,
+    /// Where processed mail is moved; when absent it is flagged \Seen in place.
+    pub processed_mailbox: Option<String>,
+    pub idle: bool,
+    pub poll_interval: Duration,
+    pub timeout: Duration,
+    pub max_message_size: u64,
+}
+
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    File { path: PathBuf },
+    Smtp(SmtpSettings),
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub tls: TlsClient,
+    pub username: Option<String>,
+    pub password_env: Option<String>,
+    pub timeout: Duration,
+}
+
+/// Retry policy of the outbox, shared by both transports.
+#[derive(Debug, Clone)]
+pub struct OutboxPolicy {
+    pub max_attempts: u32,
+    pub poll_interval: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Staff {
+    pub name: String,
+    pub email: EmailAddress,
+    pub handle: String,
+    /// 1 service desk, 2 specialist, 3 third party.
+    pub level: u8,
+    pub groups: Vec<String>,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Agent,
+    Manager,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    pub json: bool,
+    pub level: String,
+}
+
+impl Config {
+    /// The staff member with this address, if any.
+    pub fn staff_by_email(&self, addr: &EmailAddress) -> Option<&Staff> {
+        self.staff.iter().find(|s| s.email.base() == addr.base())
+    }
+
+    /// Everyone who receives the new-ticket notice: the service desk (level 1).
+    pub fn service_desk(&self) -> impl Iterator<Item = &Staff> {
+        self.staff.iter().filter(|s| s.level == 1)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The file format. Every struct denies unknown fields.
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    desk: RawDesk,
+    database: RawDatabase,
+    inbound: RawInbound,
+    outbound: RawOutbound,
+    #[serde(default)]
+    staff: Vec<RawStaff>,
+    #[serde(default)]
+    log: RawLog,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDesk {
+    name: String,
+    address: String,
+    #[serde(default)]
+    aliases: Vec<String>,
+    #[serde(default = "default_tag")]
+    tag: String,
+    #[serde(default = "default_language")]
+    language: String,
+    #[serde(default = "default_timezone")]
+    timezone: String,
+    /// e.g. "14d"
+    #[serde(default = "default_reopen_window")]
+    reopen_window: String,
+    #[serde(default = "default_ack_limit")]
+    ack_limit: u32,
+    #[serde(default = "default_ack_window")]
+    ack_window: String,
+    templates: Option<PathBuf>,
+}
+
+fn default_tag() -> String {
+    "Helpdesk".into()
+}
+fn default_language() -> String {
+    "id".into()
+}
+fn default_timezone() -> String {
+    "Asia/Jakarta".into()
+}
+fn default_reopen_window() -> String {
+    "14d".into()
+}
+fn default_ack_limit() -> u32 {
+    5
+}
+fn default_ack_window() -> String {
+    "10m".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    url: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInbound {
+    kind: String,
+    path: Option<PathBuf>,
+    host: Option<String>,
+    port: Option<u16>,
+    security: Option<String>,
+    ca_file: Option<PathBuf>,
+    username: Option<String>,
+    password_env: Option<String>,
+    mailbox: Option<String>,
+    processed_mailbox: Option<String>,
+    idle: Option<bool>,
+    poll_interval: Option<String>,
+    timeout: Option<String>,
+    max_message_size: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOutbound {
+    kind: String,
+    path: Option<PathBuf>,
+    host: Option<String>,
+    port: Option<u16>,
+    security: Option<String>,
+    ca_file: Option<PathBuf>,
+    username: Option<String>,
+    password_env: Option<String>,
+    timeout: Option<String>,
+    max_attempts: Option<u32>,
+    poll_interval: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStaff {
+    name: String,
+    email: String,
+    handle: String,
+    level: u8,
+    #[serde(default)]
+    groups: Vec<String>,
+    #[serde(default = "default_role")]
+    role: String,
+}
+
+fn default_role() -> String {
+    "agent".into()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    format: Option<String>,
+    level: Option<String>,
+}
+
+// ---------------------------------------------------------------------------
+// Loading and validation.
+
+/// Reads and validates the configuration file at `path`.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: file.clone(),
+        key: "-".into(),
+        reason: format!("cannot read the file: {e}"),
+    })?;
+    parse(&text, path)
+}
+
+/// Parses and validates configuration text; `path` is only used in messages.
+pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let file = path.display().to_string();
+    let raw: RawConfig = toml::from_str(text).map_err(|e| toml_error(&file, text, e))?;
+    let v = Validator { file: &file };
+    v.config(raw, path)
+}
+
+/// Turns a toml/serde error into file + key + reason, with the line number.
+fn toml_error(file: &str, text: &str, e: toml::de::Error) -> ConfigError {
+    let line = e
+        .span()
+        .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+    let message = e.message().trim().to_string();
+    // serde names the key in messages such as "unknown field `x`" and
+    // "missing field `y`"; the span tells us where in the file.
+    let key = message
+        .split('`')
+        .nth(1)
+        .map(str::to_string)
+        .unwrap_or_else(|| "-".into());
+    ConfigError {
+        file: match line {
+            Some(l) => format!("{file}:{l}"),
+            None => file.to_string(),
+        },
+        key,
+        reason: message,
+    }
+}
+
+struct Validator<'a> {
+    file: &'a str,
+}
+
+impl Validator<'_> {
+    fn err(&self, key: &str, reason: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: self.file.to_string(),
+            key: key.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    fn address(&self, key: &str, value: &str) -> Result<EmailAddress, ConfigError> {
+        EmailAddress::parse(value)
+            .ok_or_else(|| self.err(key, format!("{value:?} is not an e-mail address")))
+    }
+
+    fn duration(&self, key: &str, value: &str) -> Result<Duration, ConfigError> {
+        parse_duration(value).map_err(|why| self.err(key, why))
+    }
+
+    fn size(&self, key: &str, value: &str) -> Result<u64, ConfigError> {
+        parse_size(value).map_err(|why| self.err(key, why))
+    }
+
+    fn security(&self, key: &str, value: Option<&str>) -> Result<Security, ConfigError> {
+        match value.unwrap_or("tls") {
+            "tls" => Ok(Security::Tls),
+            "starttls" => Ok(Security::StartTls),
+            "none" => Ok(Security::None),
+            other => Err(self.err(
+                key,
+                format!("{other:?} is not one of \"tls\", \"starttls\", \"none\""),
+            )),
+        }
+    }
+
+    /// Plain-text connections carry passwords in the clear: allowed only on loopback.
+    fn check_plain_host(
+        &self,
+        key: &str,
+        security: Security,
+        host: &str,
+    ) -> Result<(), ConfigError> {
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .map(|ip| ip.is_loopback())
+                .unwrap_or(false);
+        if security == Security::None && !loopback {
+            return Err(self.err(
+                key,
+                format!("security = \"none\" is only allowed for a loopback host, not {host:?}: use \"tls\" or \"starttls\""),
+            ));
+        }
+        Ok(())
+    }
+
+    fn config(&self, raw: RawConfig, path: &Path) -> Result<Config, ConfigError> {
+        let desk = self.desk(raw.desk)?;
+        let url = raw.database.url.trim().to_string();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(self.err(
+                "database.url",
+                format!("{url:?} is neither sqlite:… nor postgres://…"),
+            ));
+        }
+        let inbound = self.inbound(raw.inbound)?;
+        let (outbound, policy) = self.outbound(raw.outbound)?;
+        let staff = self.staff(raw.staff)?;
+        let log = LogSettings {
+            json: match raw.log.format.as_deref().unwrap_or("text") {
+                "text" => false,
+                "json" => true,
+                other => {
+                    return Err(self.err(
+                        "log.format",
+                        format!("{other:?} is not \"text\" or \"json\""),
+                    ));
+                }
+            },
+            level: raw.log.level.unwrap_or_else(|| "info".into()),
+        };
+        Ok(Config {
+            source: path.to_path_buf(),
+            desk,
+            database_url: url,
+            inbound,
+            outbound,
+            staff,
+            log,
+            outbox: policy,
+        })
+    }
+
+    fn desk(&self, d: RawDesk) -> Result<Desk, ConfigError> {
+        let address = self.address("desk.address", &d.address)?;
+        let aliases = d
+            .aliases
+            .iter()
+            .map(|a| self.address("desk.aliases", a))
+            .collect::<Result<Vec<_>, _>>()?;
+        if d.tag.trim().is_empty() || d.tag.contains(['[', ']', '#']) {
+            return Err(self.err(
+                "desk.tag",
+                format!("{:?} must be non-empty and free of '[', ']' and '#'", d.tag),
+            ));
+        }
+        let language = match d.language.as_str() {
+            "id" => Language::Id,
+            "en" => Language::En,
+            other => {
+                return Err(self.err(
+                    "desk.language",
+                    format!("{other:?} is not a supported language (\"id\" or \"en\")"),
+                ));
+            }
+        };
+        let timezone = d.timezone.parse::<chrono_tz::Tz>().map_err(|_| {
+            self.err(
+                "desk.timezone",
+                format!("{:?} is not an IANA time zone such as \"Asia/Jakarta\"", d.timezone),
+            )
+        })?;
+        Ok(Desk {
+            name: d.name,
+            address,
+            aliases,
+            tag: d.tag.trim().to_string(),
+            language,
+            timezone,
+            reopen_window: self.duration("desk.reopen_window", &d.reopen_window)?,
+            ack_limit: d.ack_limit,
+            ack_window: self.duration("desk.ack_window", &d.ack_window)?,
+            templates: d.templates,
+        })
+    }
+
+    fn inbound(&self, r: RawInbound) -> Result<Inbound, ConfigError> {
+        let max_message_size =
+            self.size("inbound.max_message_size", r.max_message_size.as_deref().unwrap_or("50MB"))?;
+        let poll_interval =
+            self.duration("inbound.poll_interval", r.poll_interval.as_deref().unwrap_or("30s"))?;
+        match r.kind.as_str() {
+            "maildir" => {
+                let path = r
+                    .path
+                    .ok_or_else(|| self.err("inbound.path", "required when kind = \"maildir\""))?;
+                Ok(Inbound::Maildir {
+                    path,
+                    max_message_size,
+                    poll_interval,
+                })
+            }
+            "imap" => {
+                let host = r
+                    .host
+                    .ok_or_else(|| self.err("inbound.host", "required when kind = \"imap\""))?;
+                let security = self.security("inbound.security", r.security.as_deref())?;
+                self.check_plain_host("inbound.security", security, &host)?;
+                let port = r.port.unwrap_or(match security {
+                    Security::Tls => 993,
+                    _ => 143,
+                });
+                let username = r
+                    .username
+                    .ok_or_else(|| self.err("inbound.username", "required when kind = \"imap\""))?;
+                let password_env = r.password_env.ok_or_else(|| {
+                    self.err(
+                        "inbound.password_env",
+                        "required when kind = \"imap\": the name of the environment variable holding the password",
+                    )
+                })?;
+                Ok(Inbound::Imap(ImapSettings {
+                    host,
+                    port,
+                    security,
+                    tls: TlsClient { ca_file: r.ca_file },
+                    username,
+                    password_env,
+                    mailbox: r.mailbox.unwrap_or_else(|| "INBOX".into()),
+                    processed_mailbox: r.processed_mailbox,
+                    idle: r.idle.unwrap_or(true),
+                    poll_interval,
+                    timeout: self.duration("inbound.timeout", r.timeout.as_deref().unwrap_or("60s"))?,
+                    max_message_size,
+                }))
+            }
+            other => Err(self.err(
+                "inbound.kind",
+                format!("{other:?} is not \"maildir\" or \"imap\""),
+            )),
+        }
+    }
+
+    fn outbound(&self, r: RawOutbound) -> Result<(Outbound, OutboxPolicy), ConfigError> {
+        let policy = OutboxPolicy {
+            max_attempts: r.max_attempts.unwrap_or(12),
+            poll_interval: self
+                .duration("outbound.poll_interval", r.poll_interval.as_deref().unwrap_or("5s"))?,
+        };
+        if policy.max_attempts == 0 {
+            return Err(self.err("outbound.max_attempts", "must be at least 1"));
+        }
+        let outbound = match r.kind.as_str() {
+            "file" => Outbound::File {
+                path: r
+                    .path
+                    .ok_or_else(|| self.err("outbound.path", "required when kind = \"file\""))?,
+            },
+            "smtp" => {
+                let host = r
+                    .host
+                    .ok_or_else(|| self.err("outbound.host", "required when kind = \"smtp\""))?;
+                let security = self.security("outbound.security", r.security.as_deref())?;
+                self.check_plain_host("outbound.security", security, &host)?;
+                let port = r.port.unwrap_or(match security {
+                    Security::Tls => 465,
+                    Security::StartTls => 587,
+                    Security::None => 25,
+                });
+                if r.username.is_some() != r.password_env.is_some() {
+                    return Err(self.err(
+                        "outbound.password_env",
+                        "username and password_env go together: set both or neither",
+                    ));
+                }
+                Outbound::Smtp(SmtpSettings {
+                    host,
+                    port,
+                    security,
+                    tls: TlsClient { ca_file: r.ca_file },
+                    username: r.username,
+                    password_env: r.password_env,
+                    timeout: self
+                        .duration("outbound.timeout", r.timeout.as_deref().unwrap_or("60s"))?,
+                })
+            }
+            other => {
+                return Err(self.err(
+                    "outbound.kind",
+                    format!("{other:?} is not \"file\" or \"smtp\""),
+                ));
+            }
+        };
+        Ok((outbound, policy))
+    }
+
+    fn staff(&self, raw: Vec<RawStaff>) -> Result<Vec<Staff>, ConfigError> {
+        let mut handles = HashSet::new();
+        let mut emails = HashSet::new();
+        let mut out = Vec::with_capacity(raw.len());
+        for (i, s) in raw.into_iter().enumerate() {
+            let key = |k: &str| format!("staff[{i}].{k}");
+            let email = self.address(&key("email"), &s.email)?;
+            let handle = s.handle.trim().to_lowercase();
+            if handle.is_empty() || !handle.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+                return Err(self.err(
+                    &key("handle"),
+                    format!("{:?} must be letters, digits, '.', '_' or '-'", s.handle),
+                ));
+            }
+            if !handles.insert(handle.clone()) {
+                return Err(self.err(&key("handle"), format!("{handle:?} is used twice")));
+            }
+            if !emails.insert(email.base().to_string()) {
+                return Err(self.err(&key("email"), format!("{email} is used twice")));
+            }
+            if !(1..=3).contains(&s.level) {
+                return Err(self.err(
+                    &key("level"),
+                    format!("{} is not 1 (service desk), 2 (specialist) or 3 (third party)", s.level),
+                ));
+            }
+            let role = match s.role.as_str() {
+                "agent" => Role::Agent,
+                "manager" => Role::Manager,
+                other => {
+                    return Err(self.err(
+                        &key("role"),
+                        format!("{other:?} is not \"agent\" or \"manager\""),
+                    ));
+                }
+            };
+            out.push(Staff {
+                name: s.name,
+                email,
+                handle,
+                level: s.level,
+                groups: s.groups,
+                role,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Parses "90s", "10m", "8h", "14d" or combinations such as "1h30m".
+pub fn parse_duration(value: &str) -> Result<Duration, String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err("empty duration: write e.g. \"30s\", \"10m\", \"8h\" or \"14d\"".into());
+    }
+    let mut total: u64 = 0;
+    let mut digits = String::new();
+    for c in v.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86400,
+            ' ' => continue,
+            _ => return Err(format!("{value:?}: unknown unit {c:?} (use s, m, h, d)")),
+        };
+        let n: u64 = digits
+            .parse()
+            .map_err(|_| format!("{value:?}: a number must come before {c:?}"))?;
+        total = total.saturating_add(n.saturating_mul(unit));
+        digits.clear();
+    }
+    if !digits.is_empty() {
+        return Err(format!("{value:?}: the number {digits} has no unit (s, m, h, d)"));
+    }
+    Ok(Duration::from_secs(total))
+}
+
+/// Parses "25MB", "512KB", "1GiB" or a plain number of bytes.
+pub fn parse_size(value: &str) -> Result<u64, String> {
+    let v = value.trim();
+    let split = v
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(v.len());
+    let (num, unit) = v.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{value:?} is not a size such as \"25MB\""))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1024,
+        "m" | "mb" | "mib" => 1024 * 1024,
+        "g" | "gb" | "gib" => 1024 * 1024 * 1024,
+        other => return Err(format!("{value:?}: unknown unit {other:?} (use KB, MB or GB)")),
+    };
+    Ok(n.saturating_mul(mult))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[desk]
+name = "IT Helpdesk"
+address = "helpdesk@corp.test"
+[database]
+url = "sqlite://var/posko.db"
+[inbound]
+kind = "maildir"
+path = "var/mail"
+[outbound]
+kind = "file"
+path = "var/outbox"
+"#;
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = parse(MINIMAL, Path::new("x.toml")).unwrap();
+        assert_eq!(c.desk.tag, "Helpdesk");
+        assert_eq!(c.desk.language, Language::Id);
+        assert_eq!(c.desk.reopen_window, Duration::from_secs(14 * 86400));
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_line() {
+        let text = MINIMAL.replace("[inbound]", "[inbound]\nhots = \"x\"");
+        let e = parse(&text, Path::new("x.toml")).unwrap_err();
+        assert_eq!(e.key, "hots");
+        assert!(e.file.starts_with("x.toml:"), "{e}");
+    }
+
+    #[test]
+    fn imap_without_host_is_refused() {
+        let text = MINIMAL.replace("kind = \"maildir\"", "kind = \"imap\"");
+        let e = parse(&text, Path::new("x.toml")).unwrap_err();
+        assert_eq!(e.key, "inbound.host");
+    }
+
+    #[test]
+    fn plain_text_to_remote_host_is_refused() {
+        let text = MINIMAL.replace(
+            "kind = \"maildir\"\npath = \"var/mail\"",
+            "kind = \"imap\"\nhost = \"mail.example.com\"\nsecurity = \"none\"\nusername = \"u\"\npassword_env = \"P\"",
+        );
+        let e = parse(&text, Path::new("x.toml")).unwrap_err();
+        assert_eq!(e.key, "inbound.security");
+    }
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert!(parse_duration("10").is_err());
+        assert!(parse_duration("3w").is_err());
+        assert_eq!(parse_size("25MB").unwrap(), 25 * 1024 * 1024);
+        assert!(parse_size("lots").is_err());
+    }
+}

@@ -1,0 +1,21 @@
+//! posko: an email-driven IT helpdesk daemon.
+//!
+//! Mail comes in from a mailbox (IMAP, a Maildir, or an MTA pipe) as raw bytes.
+//! [`parse`] turns the bytes into an [`parse::InboundMessage`] without any I/O;
+//! [`autoreply`] decides whether a machine sent it; [`threading`] decides which
+//! ticket it belongs to; [`ingest`] is the use case that ties these together and
+//! writes the ticket, the message, its events and any outgoing mail in one
+//! database transaction. Outgoing mail is only ever a row in the outbox at that
+//! point ("persist first, send later"); [`outbox`] is the worker that sends due
+//! rows over SMTP or writes them as files. [`app`] runs the intake and outbox
+//! workers until shutdown.
+//!
+//! The pure cores (parse, autoreply, reply_trim, threading) take everything they
+//! need as arguments and are tested directly; the I/O shells (inbound, store,
+//! outbox) are thin and tested against real servers.
+
+pub mod autoreply;
+pub mod config;
+pub mod domain;
+pub mod parse;
+pub mod reply_trim;

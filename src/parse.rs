@@ -1,0 +1,427 @@
+//! Raw message bytes → [`InboundMessage`]: everything later steps need, owned.
+//!
+//! No I/O here. mail-parser (with `full_encoding`, so GB2312, ISO-2022-JP,
+//! UTF-7 and friends decode) does the MIME work; this module decides what a
+//! helpdesk keeps: who sent it, what it answers, the readable text, the HTML,
+//! and the attachments' names, types, sizes and checksums. The raw bytes are
+//! kept by the caller, so a message can always be parsed again.
+
+use chrono::{DateTime, TimeZone, Utc};
+use mail_parser::{Address, HeaderValue, Message, MessageParser, MimeHeaders, PartType};
+use sha2::{Digest, Sha256};
+
+use crate::autoreply::{self, AutoVerdict};
+use crate::domain::EmailAddress;
+
+/// A name and an address, as in `"Alice" <alice@corp.test>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mailbox {
+    pub name: Option<String>,
+    pub address: EmailAddress,
+}
+
+impl Mailbox {
+    /// `Name <addr>` or the bare address.
+    pub fn display(&self) -> String {
+        match &self.name {
+            Some(n) if !n.is_empty() => format!("{n} <{}>", self.address),
+            _ => self.address.to_string(),
+        }
+    }
+}
+
+/// One attachment's facts; its bytes stay in the raw message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    pub size: u64,
+    /// Hex SHA-256 of the decoded content.
+    pub sha256: String,
+    /// Set for inline parts referenced from the HTML (`cid:`).
+    pub content_id: Option<String>,
+}
+
+/// Everything the desk needs from one inbound message.
+#[derive(Debug, Clone)]
+pub struct InboundMessage {
+    /// Without angle brackets. Made up (and flagged) when the mail has none.
+    pub message_id: String,
+    pub message_id_generated: bool,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub from: Option<Mailbox>,
+    pub reply_to: Option<Mailbox>,
+    pub to: Vec<Mailbox>,
+    pub cc: Vec<Mailbox>,
+    /// RFC 2047-decoded; empty when absent.
+    pub subject: String,
+    pub date: Option<DateTime<Utc>>,
+    /// The readable text: the text/plain body, or the HTML turned into text.
+    pub body_text: String,
+    pub body_html: Option<String>,
+    pub attachments: Vec<Attachment>,
+    /// Set when a machine sent this (bounce, auto-reply, list, …).
+    pub auto: Option<AutoVerdict>,
+    /// Message-IDs of a message quoted inside a bounce or report, so a bounce
+    /// of our own mail finds its ticket.
+    pub embedded_ids: Vec<String>,
+    /// Same bytes (after trace headers) → same key; see [`dedupe_key`].
+    pub dedupe_key: String,
+    /// All header names and decoded values, in order, for rules.
+    pub headers: Vec<(String, String)>,
+}
+
+impl InboundMessage {
+    /// The address answers go to: Reply-To when present, else From.
+    pub fn reply_address(&self) -> Option<&EmailAddress> {
+        self.reply_to
+            .as_ref()
+            .or(self.from.as_ref())
+            .map(|m| &m.address)
+    }
+
+    /// Every Message-ID this message points at, nearest first.
+    pub fn referenced_ids(&self) -> impl Iterator<Item = &str> {
+        self.in_reply_to
+            .iter()
+            .chain(self.references.iter().rev())
+            .chain(self.embedded_ids.iter())
+            .map(String::as_str)
+    }
+}
+
+/// Why a message could not be taken as a ticket; it goes to quarantine.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum ParseError {
+    #[error("the message is empty")]
+    Empty,
+    #[error("no header could be parsed: this is not an RFC 5322 message")]
+    NotAMessage,
+    #[error("no sender: neither From, Sender, Reply-To nor Return-Path holds an address")]
+    NoSender,
+}
+
+/// Parses `raw`. `domain` is used for a Message-ID when the mail has none.
+pub fn parse(raw: &[u8], domain: &str) -> Result<InboundMessage, ParseError> {
+    let raw = strip_mbox_line(raw);
+    if raw.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(ParseError::Empty);
+    }
+    let msg = MessageParser::default()
+        .parse(raw)
+        .ok_or(ParseError::NotAMessage)?;
+    if msg.headers().is_empty() {
+        return Err(ParseError::NotAMessage);
+    }
+
+    let from = first_mailbox(msg.from())
+        .or_else(|| first_mailbox(msg.sender()))
+        .or_else(|| first_mailbox(msg.reply_to()))
+        .or_else(|| {
+            msg.return_address()
+                .and_then(EmailAddress::parse)
+                .map(|address| Mailbox {
+                    name: None,
+                    address,
+                })
+        });
+    let auto = autoreply::classify(&msg);
+    // A mail with no sender at all can still be a bounce (null sender); only
+    // ordinary mail needs someone to answer.
+    if from.is_none() && auto.is_none() {
+        return Err(ParseError::NoSender);
+    }
+
+    let dedupe_key = dedupe_key(&msg, raw);
+    let (message_id, message_id_generated) = match msg.message_id().map(clean_id) {
+        Some(id) if !id.is_empty() => (id, false),
+        _ => (format!("posko.generated.{}@{}", &dedupe_key[..32], domain), true),
+    };
+    let (body_text, body_html) = bodies(&msg);
+    Ok(InboundMessage {
+        message_id,
+        message_id_generated,
+        in_reply_to: id_list(msg.in_reply_to()),
+        references: id_list(msg.references()),
+        reply_to: first_mailbox(msg.reply_to()),
+        to: mailboxes(msg.to()),
+        cc: mailboxes(msg.cc()),
+        from,
+        subject: msg.subject().unwrap_or_default().to_string(),
+        date: msg
+            .date()
+            .and_then(|d| Utc.timestamp_opt(d.to_timestamp(), 0).single()),
+        body_text,
+        body_html,
+        attachments: attachments(&msg),
+        auto,
+        embedded_ids: autoreply::embedded_message_ids(&msg),
+        dedupe_key,
+        headers: msg
+            .headers()
+            .iter()
+            .map(|h| (h.name().to_string(), header_text(h.value())))
+            .collect(),
+    })
+}
+
+/// A few mailbox files start with an mbox `From sender date` line: skip it.
+fn strip_mbox_line(raw: &[u8]) -> &[u8] {
+    if raw.starts_with(b"From ") {
+        if let Some(nl) = raw.iter().position(|&b| b == b'\n') {
+            return &raw[nl + 1..];
+        }
+    }
+    raw
+}
+
+/// The key that makes re-delivery idempotent.
+///
+/// Re-delivery of one message (an MTA retry, a second IMAP fetch, a copy in
+/// two folders) can add or change trace headers, but leaves the Message-ID and
+/// the body alone. Two *different* messages sharing a Message-ID (broken
+/// generators do this) still differ in body, so both are kept.
+pub fn dedupe_key(msg: &Message<'_>, raw: &[u8]) -> String {
+    let mut h = Sha256::new();
+    match msg.message_id() {
+        Some(id) => h.update(clean_id(id).as_bytes()),
+        None => {
+            // No Message-ID: the sender, date and subject stand in for it.
+            for name in ["From", "Date", "Subject"] {
+                h.update(msg.header_raw(name).unwrap_or_default().trim().as_bytes());
+                h.update(b"\0");
+            }
+        }
+    }
+    h.update(b"\0");
+    let body_start = (msg.root_part().raw_body_offset() as usize).min(raw.len());
+    h.update(&raw[body_start..]);
+    hex::encode(h.finalize())
+}
+
+fn clean_id(id: &str) -> String {
+    id.trim().trim_start_matches('<').trim_end_matches('>').trim().to_string()
+}
+
+fn id_list(v: &HeaderValue<'_>) -> Vec<String> {
+    let ids: Vec<String> = match v {
+        HeaderValue::Text(t) => vec![clean_id(t)],
+        HeaderValue::TextList(l) => l.iter().map(|t| clean_id(t)).collect(),
+        _ => Vec::new(),
+    };
+    ids.into_iter().filter(|s| !s.is_empty()).collect()
+}
+
+fn first_mailbox(a: Option<&Address<'_>>) -> Option<Mailbox> {
+    a.and_then(|a| mailboxes(Some(a)).into_iter().next())
+}
+
+fn mailboxes(a: Option<&Address<'_>>) -> Vec<Mailbox> {
+    let Some(a) = a else { return Vec::new() };
+    a.iter()
+        .filter_map(|addr| {
+            let address = EmailAddress::parse(addr.address()?)?;
+            let name = addr
+                .name()
+                .map(|n| n.trim().trim_matches('"').trim().to_string())
+                .filter(|n| !n.is_empty());
+            Some(Mailbox { name, address })
+        })
+        .collect()
+}
+
+fn header_text(v: &HeaderValue<'_>) -> String {
+    match v {
+        HeaderValue::Text(t) => t.to_string(),
+        HeaderValue::TextList(l) => l.join(", "),
+        HeaderValue::Address(a) => a
+            .iter()
+            .map(|x| match (x.name(), x.address()) {
+                (Some(n), Some(ad)) => format!("{n} <{ad}>"),
+                (None, Some(ad)) => ad.to_string(),
+                (Some(n), None) => n.to_string(),
+                (None, None) => String::new(),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        HeaderValue::DateTime(d) => d.to_rfc3339(),
+        HeaderValue::ContentType(ct) => match ct.subtype() {
+            Some(s) => format!("{}/{}", ct.ctype(), s),
+            None => ct.ctype().to_string(),
+        },
+        HeaderValue::Received(_) | HeaderValue::Empty => String::new(),
+    }
+}
+
+/// The readable text and the HTML.
+///
+/// mail-parser lists an HTML part among the text bodies when a message has
+/// no text/plain alternative; such a part is rendered with html2text, which
+/// keeps lists, links and tables readable, rather than tag-stripped.
+fn bodies(msg: &Message<'_>) -> (String, Option<String>) {
+    let html: Vec<String> = msg
+        .html_bodies()
+        .filter_map(|p| match &p.body {
+            PartType::Html(h) => Some(h.to_string()),
+            _ => None,
+        })
+        .collect();
+    let mut text = String::new();
+    for part in msg.text_bodies() {
+        let piece = match &part.body {
+            PartType::Text(t) => t.to_string(),
+            PartType::Html(h) => html_to_text(h),
+            _ => continue,
+        };
+        if !text.is_empty() && !piece.is_empty() {
+            text.push_str("\n\n");
+        }
+        text.push_str(&piece);
+    }
+    let html = if html.is_empty() {
+        None
+    } else {
+        Some(html.join("\n"))
+    };
+    (normalize_newlines(&text), html)
+}
+
+/// HTML → plain text at a width that reads well in a terminal and in mail.
+pub fn html_to_text(html: &str) -> String {
+    html2text::from_read(html.as_bytes(), 100)
+        .unwrap_or_else(|_| html.to_string())
+        .trim_end()
+        .to_string()
+}
+
+fn normalize_newlines(s: &str) -> String {
+    s.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+fn attachments(msg: &Message<'_>) -> Vec<Attachment> {
+    msg.attachments()
+        .enumerate()
+        .map(|(i, part)| {
+            let content_type = part
+                .content_type()
+                .map(|ct| match ct.subtype() {
+                    Some(s) => format!("{}/{}", ct.ctype(), s),
+                    None => ct.ctype().to_string(),
+                })
+                .unwrap_or_else(|| "application/octet-stream".into())
+                .to_ascii_lowercase();
+            let filename = part
+                .attachment_name()
+                .map(str::to_string)
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| default_name(i, &content_type));
+            let contents: std::borrow::Cow<'_, [u8]> = match &part.body {
+                PartType::Message(m) => m.raw_message().into(),
+                _ => part.contents().into(),
+            };
+            Attachment {
+                filename,
+                content_type,
+                size: contents.len() as u64,
+                sha256: hex::encode(Sha256::digest(&contents)),
+                content_id: part.content_id().map(clean_id),
+            }
+        })
+        .collect()
+}
+
+/// A name for an attachment that has none, e.g. `attachment-2.png`.
+fn default_name(index: usize, content_type: &str) -> String {
+    let ext = match content_type {
+        "message/rfc822" => "eml",
+        "text/plain" => "txt",
+        "text/html" => "html",
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        "image/gif" => "gif",
+        "application/pdf" => "pdf",
+        _ => "bin",
+    };
+    format!("attachment-{}.{ext}", index + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIMPLE: &[u8] = b"From: \"Alice Wijaya\" <Alice@Corp.test>\r\n\
+To: helpdesk@corp.test\r\n\
+Subject: =?UTF-8?Q?Internet_lambat_di_gedung_B?=\r\n\
+Message-ID: <abc@mail.corp.test>\r\n\
+In-Reply-To: <x1@corp.test>\r\n\
+References: <x0@corp.test> <x1@corp.test>\r\n\
+Date: Mon, 23 Nov 2026 07:55:00 +0700\r\n\
+\r\n\
+Halo, internet lambat sekali.\r\n";
+
+    #[test]
+    fn simple_message() {
+        let m = parse(SIMPLE, "corp.test").unwrap();
+        assert_eq!(m.subject, "Internet lambat di gedung B");
+        assert_eq!(m.message_id, "abc@mail.corp.test");
+        assert!(!m.message_id_generated);
+        assert_eq!(m.from.as_ref().unwrap().name.as_deref(), Some("Alice Wijaya"));
+        assert_eq!(m.from.as_ref().unwrap().address.base(), "alice@corp.test");
+        assert_eq!(m.in_reply_to, vec!["x1@corp.test"]);
+        assert_eq!(m.references, vec!["x0@corp.test", "x1@corp.test"]);
+        assert_eq!(m.body_text.trim(), "Halo, internet lambat sekali.");
+        assert!(m.auto.is_none());
+        assert_eq!(m.date.unwrap().to_rfc3339(), "2026-11-23T00:55:00+00:00");
+    }
+
+    #[test]
+    fn missing_message_id_is_made_and_stable() {
+        let raw = b"From: a@corp.test\r\nSubject: x\r\n\r\nbody\r\n";
+        let a = parse(raw, "corp.test").unwrap();
+        let b = parse(raw, "corp.test").unwrap();
+        assert!(a.message_id_generated);
+        assert_eq!(a.message_id, b.message_id);
+        assert!(a.message_id.ends_with("@corp.test"));
+    }
+
+    #[test]
+    fn redelivery_with_new_trace_headers_has_same_key() {
+        let mut again = b"Received: from mx by mx2; Mon, 23 Nov 2026 08:00:00 +0700\r\n".to_vec();
+        again.extend_from_slice(SIMPLE);
+        assert_eq!(
+            parse(SIMPLE, "corp.test").unwrap().dedupe_key,
+            parse(&again, "corp.test").unwrap().dedupe_key
+        );
+    }
+
+    #[test]
+    fn html_only_becomes_text() {
+        let raw = b"From: a@corp.test\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Printer <b>rusak</b></p><ul><li>lantai 2</li></ul>\r\n";
+        let m = parse(raw, "corp.test").unwrap();
+        assert!(m.body_text.contains("Printer"), "{}", m.body_text);
+        assert!(m.body_text.contains("lantai 2"));
+        assert!(!m.body_text.contains("<p>"));
+        assert!(m.body_html.unwrap().contains("<b>rusak</b>"));
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert_eq!(parse(b"", "x.test").unwrap_err(), ParseError::Empty);
+        assert!(parse(b"\x00\x01\x02 not mail", "x.test").is_err());
+        assert_eq!(
+            parse(b"Subject: nobody\r\n\r\nhi", "x.test").unwrap_err(),
+            ParseError::NoSender
+        );
+    }
+
+    #[test]
+    fn attachments_have_name_type_size() {
+        let raw = b"From: a@corp.test\r\nContent-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--XX\r\nContent-Type: image/png; name=\"layar.png\"\r\nContent-Disposition: attachment; filename=\"layar.png\"\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n--XX--\r\n";
+        let m = parse(raw, "corp.test").unwrap();
+        assert_eq!(m.attachments.len(), 1);
+        assert_eq!(m.attachments[0].filename, "layar.png");
+        assert_eq!(m.attachments[0].content_type, "image/png");
+        assert_eq!(m.attachments[0].size, 5);
+    }
+}

@@ -1,0 +1,1 @@
+//! A real IMAP server (Dovecot) and SMTP server (aiosmtpd relaying to Dovecot LMTP) on loopback.

@@ -1,0 +1,3 @@
+//! Shared test harness: real mail servers, fresh databases, the posko binary.
+
+pub mod mailstack;

@@ -1,0 +1,7 @@
+//! The integration suite: one binary, real servers on loopback.
+//!
+//! Each test starts its own Dovecot and SMTP sink (see `harness::mailstack`),
+//! a fresh SQLite file or PostgreSQL database, and drives the real `posko`
+//! binary against them.
+
+mod harness;
