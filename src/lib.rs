@@ -14,8 +14,19 @@
 //! need as arguments and are tested directly; the I/O shells (inbound, store,
 //! outbox) are thin and tested against real servers.
 
+pub mod app;
 pub mod autoreply;
+pub mod cli;
+pub mod compose;
 pub mod config;
 pub mod domain;
+pub mod inbound;
+pub mod ingest;
+pub mod notify;
+pub mod outbox;
 pub mod parse;
 pub mod reply_trim;
+pub mod store;
+pub mod telemetry;
+pub mod threading;
+pub mod view;

@@ -1,0 +1,143 @@
+//! Builds the workers from the configuration and runs them until shutdown.
+//!
+//! Two workers share the database: intake (Maildir or IMAP) and the outbox.
+//! Intake nudges the outbox after it queued mail, so an acknowledgment
+//! leaves within moments of the mail arriving. On shutdown each worker
+//! finishes the step it is in (a batch is committed and marked done, a
+//! message being sent is recorded), then stops.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use crate::config::{Config, Inbound};
+use crate::inbound::PassStats;
+use crate::inbound::imap::ImapIntake;
+use crate::inbound::maildir::{self, Maildir};
+use crate::ingest::Ingestor;
+use crate::notify::Templates;
+use crate::outbox::{Outbox, TickStats, Transport};
+use crate::store::Db;
+
+/// Where "now" comes from: the wall clock, or a fixed instant (`--now`).
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    Wall,
+    Fixed(i64),
+}
+
+impl Clock {
+    pub fn now(self) -> i64 {
+        match self {
+            Clock::Wall => crate::compose::wall_clock(),
+            Clock::Fixed(t) => t,
+        }
+    }
+}
+
+/// Everything a running posko needs.
+pub struct App {
+    pub cfg: Arc<Config>,
+    pub db: Db,
+    pub ingestor: Ingestor,
+    pub outbox: Outbox,
+}
+
+impl App {
+    /// Opens the database (running migrations), compiles the templates and
+    /// sets up the transport.
+    pub async fn build(cfg: Config) -> Result<App> {
+        let cfg = Arc::new(cfg);
+        let db = Db::connect(&cfg.database_url).await?;
+        db.migrate().await?;
+        let templates = Arc::new(Templates::load(cfg.desk.templates.as_deref())?);
+        let ingestor = Ingestor::new(cfg.clone(), db.clone(), templates);
+        let outbox = Outbox::new(
+            db.clone(),
+            Transport::from_config(&cfg)?,
+            cfg.outbox.clone(),
+        );
+        Ok(App {
+            cfg,
+            db,
+            ingestor,
+            outbox,
+        })
+    }
+
+    /// One full pass: take in all waiting mail, then send what is due.
+    pub async fn once(&self, clock: Clock) -> Result<(PassStats, TickStats)> {
+        let intake = match &self.cfg.inbound {
+            Inbound::Maildir {
+                path,
+                max_message_size,
+                ..
+            } => {
+                let md = Maildir::open(path)?;
+                maildir::pass(&md, &self.ingestor, *max_message_size, clock.now()).await?
+            }
+            Inbound::Imap(s) => {
+                ImapIntake::new(s.clone(), self.ingestor.clone())
+                    .once(move || clock.now())
+                    .await?
+            }
+        };
+        let sent = self.outbox.tick(clock.now()).await?;
+        Ok((intake, sent))
+    }
+
+    /// The daemon: intake and outbox until `shutdown` turns true.
+    pub async fn run(self, shutdown: watch::Receiver<bool>, clock: Clock) -> Result<()> {
+        let (wake_tx, wake_rx) = watch::channel(());
+        let app = Arc::new(self);
+        let outbox_task = {
+            let app = app.clone();
+            let shutdown = shutdown.clone();
+            tokio::spawn(
+                async move { app.outbox.run(wake_rx, shutdown, move || clock.now()).await },
+            )
+        };
+        let intake_result = match app.cfg.inbound.clone() {
+            Inbound::Maildir {
+                path,
+                max_message_size,
+                poll_interval,
+            } => {
+                let md = Maildir::open(&path)?;
+                info!(maildir = %path.display(), "watching Maildir");
+                let mut shutdown = shutdown.clone();
+                loop {
+                    match maildir::pass(&md, &app.ingestor, max_message_size, clock.now()).await {
+                        Ok(stats) => {
+                            if stats.queued_mail() {
+                                let _ = wake_tx.send(());
+                            }
+                            if stats.fetched > 0 {
+                                info!(?stats, "Maildir pass");
+                            }
+                        }
+                        Err(e) => warn!(error = %format!("{e:#}"), "Maildir pass failed"),
+                    }
+                    if *shutdown.borrow() {
+                        break Ok(());
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(poll_interval) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                }
+            }
+            Inbound::Imap(s) => {
+                ImapIntake::new(s, app.ingestor.clone())
+                    .run(shutdown.clone(), wake_tx, move || clock.now())
+                    .await
+            }
+        };
+        let outbox_result = outbox_task.await.context("the outbox worker panicked")?;
+        info!("posko stopped");
+        app.db.close().await;
+        intake_result.and(outbox_result)
+    }
+}

@@ -1,0 +1,577 @@
+//! The IMAP source: UID-based intake with IDLE, timeouts and reconnects.
+//!
+//! Where we stopped is the pair (UIDVALIDITY, last UID) kept in the
+//! database, not the \Seen flag, which people and other clients change. A
+//! message is flagged or moved on the server only after its ticket is
+//! committed; if UIDVALIDITY changes (the mailbox was recreated) everything
+//! is read again and the dedupe key keeps that harmless.
+//!
+//! async-imap bounds only IDLE with a timeout, so every other command is
+//! wrapped in one here: a server that stops answering cannot hang intake.
+
+use std::collections::HashSet;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+use async_imap::extensions::idle::IdleResponse;
+use async_imap::types::Fetch;
+use async_imap::{Client, Session};
+use futures::TryStreamExt;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tracing::{debug, info, warn};
+
+use super::{BATCH, PassStats, tls};
+use crate::config::{ImapSettings, Security};
+use crate::ingest::{Incoming, Ingestor, Outcome};
+use crate::store::mailbox_state;
+
+/// How long one IDLE lasts before it is renewed; RFC 2177 asks clients to
+/// re-issue IDLE at least every 29 minutes.
+const IDLE_RENEW: Duration = Duration::from_secs(25 * 60);
+
+/// Reconnect delays grow from this …
+const RECONNECT_MIN: Duration = Duration::from_secs(1);
+/// … up to this.
+const RECONNECT_MAX: Duration = Duration::from_secs(300);
+
+/// A plain or TLS connection, so one session type serves every setting.
+#[derive(Debug)]
+pub enum ImapConn {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for ImapConn {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            ImapConn::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            ImapConn::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for ImapConn {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            ImapConn::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            ImapConn::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            ImapConn::Plain(s) => Pin::new(s).poll_flush(cx),
+            ImapConn::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            ImapConn::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            ImapConn::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+pub type ImapSession = Session<ImapConn>;
+
+/// Runs `f` with the configured timeout; a timeout is an error like any other.
+async fn timed<T, E: std::fmt::Display>(
+    dur: Duration,
+    what: &str,
+    f: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T> {
+    match tokio::time::timeout(dur, f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(anyhow!("IMAP {what} failed: {e}")),
+        Err(_) => Err(anyhow!("IMAP {what} timed out after {}s", dur.as_secs())),
+    }
+}
+
+/// An open, selected mailbox.
+pub struct Connected {
+    pub session: ImapSession,
+    pub uidvalidity: u32,
+    pub can_idle: bool,
+    pub can_move: bool,
+}
+
+/// The IMAP intake worker.
+pub struct ImapIntake {
+    settings: ImapSettings,
+    ingestor: Ingestor,
+    /// The key of this mailbox in `mailbox_state`.
+    source: String,
+}
+
+impl ImapIntake {
+    pub fn new(settings: ImapSettings, ingestor: Ingestor) -> ImapIntake {
+        let source = format!(
+            "imap://{}@{}:{}/{}",
+            settings.username, settings.host, settings.port, settings.mailbox
+        );
+        ImapIntake {
+            settings,
+            ingestor,
+            source,
+        }
+    }
+
+    /// Connects, logs in and selects the mailbox.
+    pub async fn connect(&self) -> Result<Connected> {
+        let s = &self.settings;
+        let t = s.timeout;
+        let password = std::env::var(&s.password_env).with_context(|| {
+            format!(
+                "inbound.password_env: the environment variable {} is not set",
+                s.password_env
+            )
+        })?;
+        let tcp = timed(t, "connect", TcpStream::connect((s.host.as_str(), s.port)))
+            .await
+            .with_context(|| format!("cannot reach {}:{}", s.host, s.port))?;
+        let _ = tcp.set_nodelay(true);
+        let conn = match s.security {
+            Security::Tls => {
+                let cfg = tls::client_config(&s.tls)?;
+                ImapConn::Tls(Box::new(tls::connect(cfg, &s.host, tcp).await?))
+            }
+            Security::None => ImapConn::Plain(tcp),
+            Security::StartTls => {
+                let mut client = Client::new(ImapConn::Plain(tcp));
+                greeting(&mut client, t).await?;
+                timed(
+                    t,
+                    "STARTTLS",
+                    client.run_command_and_check_ok("STARTTLS", None),
+                )
+                .await?;
+                let ImapConn::Plain(tcp) = client.into_inner() else {
+                    unreachable!("the connection was made plain above")
+                };
+                let cfg = tls::client_config(&s.tls)?;
+                ImapConn::Tls(Box::new(tls::connect(cfg, &s.host, tcp).await?))
+            }
+        };
+        let mut client = Client::new(conn);
+        if s.security != Security::StartTls {
+            greeting(&mut client, t).await?;
+        }
+        let mut session = match timed(t, "LOGIN", async {
+            client
+                .login(&s.username, &password)
+                .await
+                .map_err(|(e, _)| e)
+        })
+        .await
+        {
+            Ok(session) => session,
+            Err(e) => return Err(e.context(format!("login as {} refused", s.username))),
+        };
+        let caps = timed(t, "CAPABILITY", session.capabilities()).await?;
+        let can_idle = caps.has_str("IDLE");
+        let can_move = caps.has_str("MOVE");
+        let mailbox = timed(t, "SELECT", session.select(&s.mailbox))
+            .await
+            .with_context(|| format!("cannot open the mailbox {:?}", s.mailbox))?;
+        let uidvalidity = mailbox
+            .uid_validity
+            .context("the server sent no UIDVALIDITY: UID-based intake is impossible")?;
+        if let Some(target) = &s.processed_mailbox {
+            // Create the folder for processed mail if needed; "already exists" is fine.
+            let _ = timed(t, "CREATE", session.create(target)).await;
+        }
+        Ok(Connected {
+            session,
+            uidvalidity,
+            can_idle,
+            can_move,
+        })
+    }
+
+    /// Takes in every message above the last UID we finished.
+    pub async fn pass(&self, conn: &mut Connected, now: impl Fn() -> i64) -> Result<PassStats> {
+        let t = self.settings.timeout;
+        let mut stats = PassStats::default();
+        let db = self.ingestor.db().clone();
+        let mut last_uid = {
+            let mut c = db.pool().acquire().await?;
+            match mailbox_state::get(&mut c, &self.source).await? {
+                Some((v, last)) if v == conn.uidvalidity => last,
+                Some((v, _)) => {
+                    warn!(
+                        old = v,
+                        new = conn.uidvalidity,
+                        "UIDVALIDITY changed: reading the whole mailbox again"
+                    );
+                    0
+                }
+                None => 0,
+            }
+        };
+        loop {
+            // `n:*` always names the last message, even when its UID is below
+            // n, so filter; and resync by UID rather than trusting EXISTS.
+            let query = format!("{}:*", last_uid + 1);
+            let sizes: Vec<(u32, u32)> = timed(t, "UID FETCH sizes", async {
+                let stream = conn.session.uid_fetch(&query, "(UID RFC822.SIZE)").await?;
+                stream
+                    .try_filter_map(|f: Fetch| async move {
+                        Ok(f.uid.map(|u| (u, f.size.unwrap_or(0))))
+                    })
+                    .try_collect::<Vec<_>>()
+                    .await
+            })
+            .await?;
+            let mut waiting: Vec<(u32, u32)> =
+                sizes.into_iter().filter(|(u, _)| *u > last_uid).collect();
+            waiting.sort_unstable();
+            waiting.dedup();
+            if waiting.is_empty() {
+                break;
+            }
+            for chunk in waiting.chunks(BATCH) {
+                let (done, stop) = self.take_chunk(conn, chunk, now(), &mut stats).await?;
+                if let Some(uid) = done {
+                    last_uid = uid;
+                    let mut c = db.pool().acquire().await?;
+                    mailbox_state::set(&mut c, &self.source, conn.uidvalidity, last_uid, now())
+                        .await?;
+                }
+                if stop {
+                    // Something must be retried later; do not skip past it.
+                    return Ok(stats);
+                }
+            }
+        }
+        Ok(stats)
+    }
+
+    /// Fetches, ingests and marks one chunk. Returns the highest UID up to
+    /// which everything is done, and whether to stop the pass.
+    async fn take_chunk(
+        &self,
+        conn: &mut Connected,
+        chunk: &[(u32, u32)],
+        now: i64,
+        stats: &mut PassStats,
+    ) -> Result<(Option<u32>, bool)> {
+        let t = self.settings.timeout;
+        let max = self.settings.max_message_size;
+        let uid_set = |uids: &[u32]| {
+            uids.iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let (big, normal): (Vec<u32>, Vec<u32>) = {
+            let big: Vec<u32> = chunk
+                .iter()
+                .filter(|(_, s)| *s as u64 > max)
+                .map(|(u, _)| *u)
+                .collect();
+            let normal = chunk
+                .iter()
+                .filter(|(_, s)| *s as u64 <= max)
+                .map(|(u, _)| *u)
+                .collect();
+            (big, normal)
+        };
+        let sizes: std::collections::HashMap<u32, u32> = chunk.iter().copied().collect();
+        let mut fetched: Vec<(u32, Incoming)> = Vec::with_capacity(chunk.len());
+        if !normal.is_empty() {
+            let set = uid_set(&normal);
+            let bodies = timed(t, "UID FETCH bodies", async {
+                let stream = conn.session.uid_fetch(&set, "(UID BODY.PEEK[])").await?;
+                stream
+                    .try_filter_map(|f: Fetch| async move {
+                        Ok(f.uid.and_then(|u| f.body().map(|b| (u, b.to_vec()))))
+                    })
+                    .try_collect::<Vec<_>>()
+                    .await
+            })
+            .await?;
+            for (uid, raw) in bodies {
+                let source = format!("imap:{}:{}:{uid}", self.settings.mailbox, conn.uidvalidity);
+                fetched.push((uid, Incoming::new(raw, source)));
+            }
+        }
+        if !big.is_empty() {
+            // Never pull an oversized body into memory: the header block is
+            // what quarantine keeps, and the message stays on the server.
+            let set = uid_set(&big);
+            let headers = timed(t, "UID FETCH headers", async {
+                let stream = conn
+                    .session
+                    .uid_fetch(&set, "(UID BODY.PEEK[HEADER])")
+                    .await?;
+                stream
+                    .try_filter_map(|f: Fetch| async move {
+                        Ok(f.uid
+                            .map(|u| (u, f.header().map(<[u8]>::to_vec).unwrap_or_default())))
+                    })
+                    .try_collect::<Vec<_>>()
+                    .await
+            })
+            .await?;
+            for (uid, head) in headers {
+                let source = format!("imap:{}:{}:{uid}", self.settings.mailbox, conn.uidvalidity);
+                let mut item = Incoming::new(head, source);
+                item.size = sizes.get(&uid).copied().unwrap_or(0) as u64;
+                fetched.push((uid, item));
+            }
+        }
+        fetched.sort_by_key(|(u, _)| *u);
+        stats.fetched += fetched.len() as u32;
+        let items: Vec<Incoming> = fetched.iter().map(|(_, i)| i.clone()).collect();
+        let outcomes = self.ingestor.ingest_batch(&items, now).await;
+        drop(items);
+
+        let mut done_uids = Vec::new();
+        let mut flag_uids = Vec::new();
+        let mut highest_done = None;
+        let mut stop = false;
+        // Messages that vanished between the two fetches (expunged by
+        // someone else) are simply passed over.
+        let present: HashSet<u32> = fetched.iter().map(|(u, _)| *u).collect();
+        for (uid, _) in chunk {
+            if !present.contains(uid) && !stop {
+                highest_done = Some(*uid);
+            }
+        }
+        for ((uid, _), outcome) in fetched.iter().zip(outcomes) {
+            match outcome {
+                Ok(o) => {
+                    stats.count(&o);
+                    if matches!(o, Outcome::Quarantined { .. }) {
+                        flag_uids.push(*uid);
+                    } else {
+                        done_uids.push(*uid);
+                    }
+                    if !stop {
+                        highest_done = Some(highest_done.map_or(*uid, |h: u32| h.max(*uid)));
+                    }
+                }
+                Err(e) => {
+                    warn!(uid, error = %format!("{e:#}"), "message left on the server for the next pass");
+                    stats.deferred += 1;
+                    stop = true;
+                }
+            }
+        }
+        self.mark(conn, &done_uids, &flag_uids).await?;
+        debug!(
+            done = done_uids.len(),
+            flagged = flag_uids.len(),
+            "chunk marked"
+        );
+        Ok((highest_done, stop))
+    }
+
+    /// Moves finished mail to the processed folder (or flags it \Seen);
+    /// quarantined mail stays in place, flagged for a person.
+    async fn mark(&self, conn: &mut Connected, done: &[u32], flagged: &[u32]) -> Result<()> {
+        let t = self.settings.timeout;
+        let set = |uids: &[u32]| {
+            uids.iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        if !flagged.is_empty() {
+            let s = set(flagged);
+            timed(t, "UID STORE", async {
+                let stream = conn
+                    .session
+                    .uid_store(&s, "+FLAGS.SILENT (\\Flagged)")
+                    .await?;
+                stream.try_collect::<Vec<_>>().await
+            })
+            .await?;
+        }
+        if done.is_empty() {
+            return Ok(());
+        }
+        let s = set(done);
+        match &self.settings.processed_mailbox {
+            Some(target) if conn.can_move => {
+                timed(t, "UID MOVE", conn.session.uid_mv(&s, target)).await?;
+            }
+            Some(target) => {
+                timed(t, "UID COPY", conn.session.uid_copy(&s, target)).await?;
+                timed(t, "UID STORE", async {
+                    let stream = conn
+                        .session
+                        .uid_store(&s, "+FLAGS.SILENT (\\Seen \\Deleted)")
+                        .await?;
+                    stream.try_collect::<Vec<_>>().await
+                })
+                .await?;
+                timed(t, "UID EXPUNGE", async {
+                    let stream = conn.session.uid_expunge(&s).await?;
+                    stream.try_collect::<Vec<_>>().await
+                })
+                .await?;
+            }
+            None => {
+                timed(t, "UID STORE", async {
+                    let stream = conn.session.uid_store(&s, "+FLAGS.SILENT (\\Seen)").await?;
+                    stream.try_collect::<Vec<_>>().await
+                })
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One connection, one pass, logout: `run --once`.
+    pub async fn once(&self, now: impl Fn() -> i64) -> Result<PassStats> {
+        let mut conn = self.connect().await?;
+        let stats = self.pass(&mut conn, now).await?;
+        let _ = timed(self.settings.timeout, "LOGOUT", conn.session.logout()).await;
+        Ok(stats)
+    }
+
+    /// Runs until `shutdown`: pass, then IDLE (or poll) until new mail, and
+    /// reconnect with growing delays when the server goes away. `queued` is
+    /// nudged whenever a pass queued mail for the outbox.
+    pub async fn run(
+        &self,
+        mut shutdown: watch::Receiver<bool>,
+        queued: watch::Sender<()>,
+        now: impl Fn() -> i64 + Clone,
+    ) -> Result<()> {
+        let mut delay = RECONNECT_MIN;
+        loop {
+            if *shutdown.borrow() {
+                return Ok(());
+            }
+            match self.connect().await {
+                Ok(conn) => {
+                    info!(source = %self.source, idle = conn.can_idle && self.settings.idle, "IMAP connected");
+                    delay = RECONNECT_MIN;
+                    match self
+                        .session_loop(conn, &mut shutdown, &queued, now.clone())
+                        .await
+                    {
+                        Ok(()) => return Ok(()),
+                        Err(e) => {
+                            warn!(error = %format!("{e:#}"), "IMAP session ended; reconnecting")
+                        }
+                    }
+                }
+                Err(e) => {
+                    warn!(error = %format!("{e:#}"), retry_in = delay.as_secs(), "IMAP connect failed")
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = shutdown.changed() => {}
+            }
+            delay = (delay * 2).min(RECONNECT_MAX);
+        }
+    }
+
+    /// Passes and waits on one connection; `Ok` only on shutdown.
+    async fn session_loop(
+        &self,
+        mut conn: Connected,
+        shutdown: &mut watch::Receiver<bool>,
+        queued: &watch::Sender<()>,
+        now: impl Fn() -> i64,
+    ) -> Result<()> {
+        let t = self.settings.timeout;
+        loop {
+            let stats = self.pass(&mut conn, &now).await?;
+            if stats.queued_mail() {
+                let _ = queued.send(());
+            }
+            if stats.fetched > 0 {
+                info!(?stats, "IMAP pass");
+            }
+            if *shutdown.borrow() {
+                let _ = timed(t, "LOGOUT", conn.session.logout()).await;
+                return Ok(());
+            }
+            if conn.can_idle && self.settings.idle {
+                let Connected {
+                    session,
+                    uidvalidity,
+                    can_idle,
+                    can_move,
+                } = conn;
+                let mut idle = session.idle();
+                timed(t, "IDLE", idle.init()).await?;
+                let result = {
+                    let (wait, stop) = idle.wait_with_timeout(IDLE_RENEW);
+                    tokio::pin!(wait);
+                    tokio::select! {
+                        r = &mut wait => r,
+                        _ = shutdown.changed() => { drop(stop); wait.await }
+                    }
+                };
+                match result {
+                    Ok(IdleResponse::NewData(_)) => debug!("IDLE: new data"),
+                    Ok(IdleResponse::Timeout) => debug!("IDLE renewed"),
+                    Ok(IdleResponse::ManualInterrupt) => debug!("IDLE interrupted"),
+                    Err(e) => return Err(anyhow!("IMAP IDLE failed: {e}")),
+                }
+                let session = timed(t, "DONE", idle.done()).await?;
+                conn = Connected {
+                    session,
+                    uidvalidity,
+                    can_idle,
+                    can_move,
+                };
+            } else {
+                tokio::select! {
+                    _ = tokio::time::sleep(self.settings.poll_interval) => {}
+                    _ = shutdown.changed() => {}
+                }
+                // NOOP lets the server report new mail and proves the link is alive.
+                timed(t, "NOOP", conn.session.noop()).await?;
+            }
+        }
+    }
+}
+
+/// Reads the server greeting (`* OK …`).
+async fn greeting(client: &mut Client<ImapConn>, t: Duration) -> Result<()> {
+    let resp = timed(t, "greeting", client.read_response()).await?;
+    resp.context("the server closed the connection before greeting")?;
+    Ok(())
+}
+
+/// For `posko check`: connect, log in, select, and say what was found.
+pub async fn check(settings: &ImapSettings, ingestor: Ingestor) -> Result<String> {
+    let intake = ImapIntake::new(settings.clone(), ingestor);
+    let mut conn = intake.connect().await?;
+    let _ = timed(settings.timeout, "LOGOUT", conn.session.logout()).await;
+    Ok(format!(
+        "IMAP {}:{} answers; logged in as {}; mailbox {:?} open (UIDVALIDITY {}, IDLE {})",
+        settings.host,
+        settings.port,
+        settings.username,
+        settings.mailbox,
+        conn.uidvalidity,
+        if conn.can_idle {
+            "offered"
+        } else {
+            "not offered"
+        }
+    ))
+}
+
+/// The shared pieces of an intake worker, for [`crate::app`].
+pub type Shared = Arc<ImapIntake>;

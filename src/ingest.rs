@@ -1,0 +1,698 @@
+//! The use case: one raw message in → a ticket or a comment, its events and
+//! the mail it causes, all in one database transaction.
+//!
+//! Order of work for each message:
+//! 1. too large or unparseable → quarantine (kept raw, never dropped);
+//! 2. already seen (same dedupe key) → nothing, so re-delivery is harmless;
+//! 3. thread it (subject tag, then Message-ID references) and decide;
+//! 4. write ticket / message / attachments / events;
+//! 5. queue the acknowledgment and the service-desk notice in the outbox,
+//!    unless a machine sent the mail or the sender hit the rate limit.
+//!
+//! Nothing is sent here: the outbox worker sends after the commit. The
+//! caller tells the mail source the message is done only after the commit,
+//! so a crash anywhere means the message is fetched again and step 2 makes
+//! that harmless.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use chrono::TimeZone;
+use serde_json::json;
+use tracing::{info, warn};
+
+use crate::compose::{self, Outgoing};
+use crate::config::Config;
+use crate::domain::{Direction, EmailAddress, Status, TicketId, Visibility};
+use crate::notify::{Templates, human_size};
+use crate::parse::{self, InboundMessage};
+use crate::reply_trim;
+use crate::store::{self, Conn, Db, events, messages, outbox, quarantine, raw, tickets};
+use crate::threading::{self, Decision, Found};
+
+/// How much of an oversized message is kept in quarantine: its headers.
+const OVERSIZE_KEEP: usize = 64 * 1024;
+
+/// References carried in outgoing mail: enough for any client to thread,
+/// short enough to keep headers small.
+const MAX_REFERENCES: usize = 10;
+
+/// One raw message and where it came from (`maildir:…`, `imap:…`, `pipe`).
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub raw: Vec<u8>,
+    pub source: String,
+    /// The message's real size: larger than `raw` when only the start of an
+    /// oversized message was read.
+    pub size: u64,
+}
+
+impl Incoming {
+    pub fn new(raw: Vec<u8>, source: impl Into<String>) -> Incoming {
+        Incoming {
+            size: raw.len() as u64,
+            raw,
+            source: source.into(),
+        }
+    }
+}
+
+/// What became of a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    NewTicket(TicketId),
+    Comment(TicketId),
+    /// The same message was taken in before.
+    Duplicate,
+    Quarantined {
+        id: i64,
+        reason: String,
+    },
+}
+
+/// Takes mail in. Cheap to clone.
+#[derive(Clone)]
+pub struct Ingestor {
+    cfg: Arc<Config>,
+    db: Db,
+    templates: Arc<Templates>,
+}
+
+impl Ingestor {
+    pub fn new(cfg: Arc<Config>, db: Db, templates: Arc<Templates>) -> Ingestor {
+        Ingestor { cfg, db, templates }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Takes in one message in its own transaction.
+    pub async fn ingest(&self, item: &Incoming, now: i64) -> Result<Outcome> {
+        let mut tx = self.db.begin().await?;
+        let outcome = self.process(&mut tx, item, now).await?;
+        tx.commit().await.context("cannot commit")?;
+        log_outcome(item, &outcome);
+        Ok(outcome)
+    }
+
+    /// Takes in several messages in one transaction: one durable commit for
+    /// the lot, which is what makes bulk intake fast. If the batch fails, each
+    /// message is retried in a transaction of its own, so one bad message
+    /// costs only itself. The result has one entry per item, in order.
+    pub async fn ingest_batch(&self, items: &[Incoming], now: i64) -> Vec<Result<Outcome>> {
+        if items.len() > 1 {
+            match self.try_batch(items, now).await {
+                Ok(outcomes) => {
+                    for (item, o) in items.iter().zip(&outcomes) {
+                        log_outcome(item, o);
+                    }
+                    return outcomes.into_iter().map(Ok).collect();
+                }
+                Err(e) => {
+                    warn!(error = %format!("{e:#}"), "batch failed; taking messages one by one")
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            out.push(self.ingest(item, now).await);
+        }
+        out
+    }
+
+    async fn try_batch(&self, items: &[Incoming], now: i64) -> Result<Vec<Outcome>> {
+        let mut tx = self.db.begin().await?;
+        let mut outcomes = Vec::with_capacity(items.len());
+        for item in items {
+            outcomes.push(self.process(&mut tx, item, now).await?);
+        }
+        tx.commit().await.context("cannot commit")?;
+        Ok(outcomes)
+    }
+
+    /// Steps 1–5 above, inside the caller's transaction.
+    async fn process(&self, c: &mut Conn, item: &Incoming, now: i64) -> Result<Outcome> {
+        let limit = self.cfg.inbound.max_message_size();
+        if item.size > limit || item.raw.len() as u64 > limit {
+            let size = item.size.max(item.raw.len() as u64);
+            let reason =
+                format!("the message is {size} bytes; inbound.max_message_size is {limit}");
+            let keep = header_block(&item.raw, OVERSIZE_KEEP);
+            let id =
+                quarantine::insert(c, keep, size as i64, true, &item.source, &reason, now).await?;
+            return Ok(Outcome::Quarantined { id, reason });
+        }
+        let msg = match parse::parse(&item.raw, self.cfg.desk.domain()) {
+            Ok(m) => m,
+            Err(e) => {
+                let reason = e.to_string();
+                let id = quarantine::insert(
+                    c,
+                    &item.raw,
+                    item.raw.len() as i64,
+                    false,
+                    &item.source,
+                    &reason,
+                    now,
+                )
+                .await?;
+                return Ok(Outcome::Quarantined { id, reason });
+            }
+        };
+        if raw::exists(c, &msg.dedupe_key).await? {
+            return Ok(Outcome::Duplicate);
+        }
+        let raw_id = raw::insert(c, &msg.dedupe_key, &item.source, &item.raw, now).await?;
+        let found = self.find_ticket(c, &msg).await?;
+        match threading::decide(found, now, self.cfg.desk.reopen_window) {
+            Decision::NewTicket => self.open_ticket(c, &msg, raw_id, None, item, now).await,
+            Decision::NewLinked { previous } => {
+                self.open_ticket(c, &msg, raw_id, Some(previous), item, now)
+                    .await
+            }
+            Decision::Append { ticket, reopen } => {
+                self.add_comment(c, &msg, raw_id, ticket, reopen, now).await
+            }
+        }
+    }
+
+    /// The ticket the message points at: subject tag first, then references.
+    async fn find_ticket(&self, c: &mut Conn, msg: &InboundMessage) -> Result<Option<Found>> {
+        let mut id = None;
+        if let Some(n) = threading::tag_number(&msg.subject, &self.cfg.desk.tag)
+            && tickets::get(c, n).await?.is_some()
+        {
+            id = Some(n);
+        }
+        if id.is_none() {
+            let ids: Vec<&str> = msg.referenced_ids().collect();
+            id = messages::ticket_of_first(c, &ids).await?;
+        }
+        // Follow merges to the surviving ticket (bounded, in case of a cycle).
+        let mut hops = 0;
+        while let Some(t) = id {
+            let Some(ticket) = tickets::get(c, t).await? else {
+                return Ok(None);
+            };
+            match ticket.merged_into {
+                Some(next) if hops < 8 => {
+                    id = Some(next);
+                    hops += 1;
+                }
+                _ => {
+                    return Ok(Some(Found {
+                        id: ticket.id,
+                        status: ticket.status,
+                        closed_at: ticket.closed_at,
+                        merged_into: ticket.merged_into,
+                    }));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Why no automatic answer may go to this message's sender, if any.
+    fn no_answer_reason(&self, msg: &InboundMessage) -> Option<String> {
+        if let Some(v) = &msg.auto {
+            return Some(format!("{}: {}", v.kind.as_str(), v.reason));
+        }
+        match msg.reply_address() {
+            None => Some("no address to answer".into()),
+            Some(a) if self.cfg.desk.is_own_address(a) => {
+                Some(format!("sent from the desk's own address {a}"))
+            }
+            Some(_) => None,
+        }
+    }
+
+    async fn open_ticket(
+        &self,
+        c: &mut Conn,
+        msg: &InboundMessage,
+        raw_id: i64,
+        previous: Option<TicketId>,
+        item: &Incoming,
+        now: i64,
+    ) -> Result<Outcome> {
+        let from = msg.from.as_ref();
+        let requester = from
+            .map(|m| m.address.as_str().to_string())
+            .unwrap_or_else(|| "unknown@invalid".into());
+        let subject = threading::clean_subject(&msg.subject, &self.cfg.desk.tag);
+        let auto_kind = msg.auto.as_ref().map(|a| a.kind.as_str());
+        let id = tickets::insert(
+            c,
+            &tickets::NewTicket {
+                subject: &subject,
+                requester: &requester,
+                requester_name: from.and_then(|m| m.name.as_deref()),
+                auto_kind,
+                linked_ticket_id: previous,
+                now,
+            },
+        )
+        .await?;
+        let mid = self
+            .record_inbound(c, msg, raw_id, id, "request", &msg.body_text, None, now)
+            .await?;
+        events::insert(
+            c,
+            id,
+            "created",
+            &self.author_of(msg),
+            now,
+            Some(mid),
+            &json!({
+                "source": item.source,
+                "message_id": msg.message_id,
+                "auto": msg.auto.as_ref().map(|a| json!({"kind": a.kind.as_str(), "reason": a.reason})),
+                "linked_to": previous,
+            }),
+        )
+        .await?;
+        if let Some(prev) = previous {
+            events::insert(
+                c,
+                prev,
+                "followed_up",
+                "system",
+                now,
+                None,
+                &json!({ "new_ticket": id }),
+            )
+            .await?;
+        }
+        match self.no_answer_reason(msg) {
+            Some(reason) => {
+                events::insert(
+                    c,
+                    id,
+                    "ack_suppressed",
+                    "system",
+                    now,
+                    Some(mid),
+                    &json!({ "reason": reason }),
+                )
+                .await?;
+            }
+            None => {
+                self.queue_ack(c, msg, id, &subject, now).await?;
+                self.queue_staff_notice(c, msg, id, &subject, now).await?;
+            }
+        }
+        Ok(Outcome::NewTicket(id))
+    }
+
+    async fn add_comment(
+        &self,
+        c: &mut Conn,
+        msg: &InboundMessage,
+        raw_id: i64,
+        ticket_id: TicketId,
+        reopen: bool,
+        now: i64,
+    ) -> Result<Outcome> {
+        let trimmed = reply_trim::trim(&msg.body_text);
+        let (body, quoted) = if trimmed.reply.is_empty() {
+            (msg.body_text.trim().to_string(), None)
+        } else {
+            (
+                trimmed.reply,
+                Some(trimmed.elided).filter(|q| !q.is_empty()),
+            )
+        };
+        let kind = if msg.auto.is_some() { "auto" } else { "reply" };
+        let mid = self
+            .record_inbound(
+                c,
+                msg,
+                raw_id,
+                ticket_id,
+                kind,
+                &body,
+                quoted.as_deref(),
+                now,
+            )
+            .await?;
+        let author = self.author_of(msg);
+        events::insert(
+            c,
+            ticket_id,
+            "comment_added",
+            &author,
+            now,
+            Some(mid),
+            &json!({
+                "message_id": msg.message_id,
+                "auto": msg.auto.as_ref().map(|a| json!({"kind": a.kind.as_str(), "reason": a.reason})),
+            }),
+        )
+        .await?;
+        tickets::touch(c, ticket_id, now).await?;
+        let ticket = tickets::get(c, ticket_id)
+            .await?
+            .context("ticket vanished during ingest")?;
+        // Robots (an out-of-office, a bounce) change nothing on the ticket.
+        if msg.auto.is_none() {
+            let from_requester = msg
+                .from
+                .as_ref()
+                .and_then(|m| {
+                    EmailAddress::parse(&ticket.requester).map(|r| r.base() == m.address.base())
+                })
+                .unwrap_or(false);
+            let new_status = if reopen {
+                Some(("reopened", Status::InProgress))
+            } else if ticket.status == Status::Pending && from_requester {
+                // The requester answered what the desk was waiting for.
+                Some(("status_changed", Status::InProgress))
+            } else {
+                None
+            };
+            if let Some((kind, status)) = new_status {
+                tickets::set_status(c, ticket_id, status, now).await?;
+                events::insert(
+                    c,
+                    ticket_id,
+                    kind,
+                    &author,
+                    now,
+                    Some(mid),
+                    &json!({ "from": ticket.status.as_str(), "to": status.as_str() }),
+                )
+                .await?;
+            }
+        }
+        Ok(Outcome::Comment(ticket_id))
+    }
+
+    /// The staff handle of the sender, or the sender's address.
+    fn author_of(&self, msg: &InboundMessage) -> String {
+        match &msg.from {
+            Some(m) => match self.cfg.staff_by_email(&m.address) {
+                Some(s) => s.handle.clone(),
+                None => m.address.as_str().to_string(),
+            },
+            None => "unknown".into(),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn record_inbound(
+        &self,
+        c: &mut Conn,
+        msg: &InboundMessage,
+        raw_id: i64,
+        ticket_id: TicketId,
+        kind: &str,
+        body: &str,
+        quoted: Option<&str>,
+        now: i64,
+    ) -> Result<i64> {
+        let to: Vec<String> = msg.to.iter().map(|m| m.display()).collect();
+        let cc: Vec<String> = msg.cc.iter().map(|m| m.display()).collect();
+        let refs = msg.references.join(" ");
+        let author = self.author_of(msg);
+        let mid = messages::insert(
+            c,
+            &messages::NewMessage {
+                ticket_id,
+                raw_id: Some(raw_id),
+                outbox_id: None,
+                direction: Direction::In,
+                visibility: Visibility::Public,
+                kind,
+                message_id: &msg.message_id,
+                in_reply_to: msg.in_reply_to.first().map(String::as_str),
+                refs: Some(refs.as_str()).filter(|r| !r.is_empty()),
+                from_addr: msg.from.as_ref().map(|m| m.address.as_str()).unwrap_or(""),
+                from_name: msg.from.as_ref().and_then(|m| m.name.as_deref()),
+                to_addrs: &to,
+                cc_addrs: &cc,
+                subject: &msg.subject,
+                body_text: body,
+                body_html: msg.body_html.as_deref(),
+                quoted_text: quoted,
+                author: &author,
+                auto_kind: msg.auto.as_ref().map(|a| a.kind.as_str()),
+                created_at: now,
+            },
+        )
+        .await?;
+        for a in &msg.attachments {
+            messages::insert_attachment(c, mid, a).await?;
+        }
+        Ok(mid)
+    }
+
+    /// The template context shared by the acknowledgment and the notice.
+    fn context(
+        &self,
+        msg: &InboundMessage,
+        id: TicketId,
+        subject: &str,
+        now: i64,
+    ) -> serde_json::Value {
+        let desk = &self.cfg.desk;
+        let created = desk
+            .timezone
+            .timestamp_opt(now, 0)
+            .single()
+            .map(|t| t.format("%d %b %Y %H:%M %Z").to_string())
+            .unwrap_or_default();
+        let requester_display = msg
+            .from
+            .as_ref()
+            .map(|m| m.name.clone().unwrap_or_else(|| m.address.to_string()))
+            .unwrap_or_default();
+        json!({
+            "desk": { "name": desk.name, "address": desk.address.as_str() },
+            "ticket": { "id": id, "subject": subject, "created_at": created },
+            "requester": {
+                "display": requester_display,
+                "full": msg.from.as_ref().map(|m| m.display()),
+                "address": msg.from.as_ref().map(|m| m.address.as_str()),
+            },
+            "reference": format!("[{} #{id}]", desk.tag),
+            "message": { "body_text": msg.body_text.trim(), "subject": msg.subject },
+            "attachments": msg.attachments.iter().map(|a| json!({
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "size": a.size,
+                "size_human": human_size(a.size),
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    async fn queue_ack(
+        &self,
+        c: &mut Conn,
+        msg: &InboundMessage,
+        id: TicketId,
+        subject: &str,
+        now: i64,
+    ) -> Result<()> {
+        let desk = &self.cfg.desk;
+        let Some(to) = msg.reply_address().cloned() else {
+            return Ok(());
+        };
+        let since = now - desk.ack_window.as_secs() as i64;
+        let recent = outbox::count_recent(c, to.base(), "ack", since).await?;
+        if recent >= desk.ack_limit as i64 {
+            events::insert(
+                c,
+                id,
+                "ack_suppressed",
+                "system",
+                now,
+                None,
+                &json!({ "reason": format!(
+                    "rate limit: {recent} acknowledgments to {to} within {}s (desk.ack_limit = {})",
+                    desk.ack_window.as_secs(), desk.ack_limit
+                ) }),
+            )
+            .await?;
+            return Ok(());
+        }
+        let rendered =
+            self.templates
+                .render("ack", desk.language, &self.context(msg, id, subject, now))?;
+        let mut references: Vec<String> = msg.references.clone();
+        references.push(msg.message_id.clone());
+        let skip = references.len().saturating_sub(MAX_REFERENCES);
+        let name = msg
+            .reply_to
+            .as_ref()
+            .or(msg.from.as_ref())
+            .and_then(|m| m.name.clone());
+        let out = Outgoing {
+            from_name: desk.name.clone(),
+            from: desk.address.clone(),
+            reply_to: desk.address.clone(),
+            to: vec![(name, to.clone())],
+            subject: threading::tagged_subject(&desk.tag, id, subject),
+            text: rendered.text,
+            html: Some(rendered.html),
+            message_id: compose::new_message_id(Some(id), "ack", desk.domain()),
+            in_reply_to: Some(msg.message_id.clone()),
+            references: references.into_iter().skip(skip).collect(),
+            auto_submitted: Some("auto-replied"),
+            ticket_id: Some(id),
+            date: now,
+        };
+        self.enqueue(c, &out, "ack", Visibility::Public, to.base(), now)
+            .await
+    }
+
+    async fn queue_staff_notice(
+        &self,
+        c: &mut Conn,
+        msg: &InboundMessage,
+        id: TicketId,
+        subject: &str,
+        now: i64,
+    ) -> Result<()> {
+        let desk = &self.cfg.desk;
+        let sender = msg.from.as_ref().map(|m| m.address.base().to_string());
+        let ctx = self.context(msg, id, subject, now);
+        let rendered = self.templates.render("staff_new", desk.language, &ctx)?;
+        for staff in self.cfg.service_desk() {
+            if Some(staff.email.base()) == sender.as_deref() {
+                continue;
+            }
+            let out = Outgoing {
+                from_name: desk.name.clone(),
+                from: desk.address.clone(),
+                reply_to: desk.address.clone(),
+                to: vec![(Some(staff.name.clone()), staff.email.clone())],
+                subject: threading::tagged_subject(&desk.tag, id, subject),
+                text: rendered.text.clone(),
+                html: Some(rendered.html.clone()),
+                message_id: compose::new_message_id(Some(id), "notice", desk.domain()),
+                in_reply_to: None,
+                references: Vec::new(),
+                auto_submitted: Some("auto-generated"),
+                ticket_id: Some(id),
+                date: now,
+            };
+            self.enqueue(
+                c,
+                &out,
+                "staff_new",
+                Visibility::Internal,
+                staff.email.base(),
+                now,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Builds the message, queues it and records it on the ticket.
+    async fn enqueue(
+        &self,
+        c: &mut Conn,
+        out: &Outgoing,
+        kind: &str,
+        visibility: Visibility,
+        primary: &str,
+        now: i64,
+    ) -> Result<()> {
+        let raw = compose::build(out)?;
+        let rcpts: Vec<String> = out.to.iter().map(|(_, a)| a.as_str().to_string()).collect();
+        let ticket = out.ticket_id.context("outgoing mail without a ticket")?;
+        let outbox_id = outbox::enqueue(
+            c,
+            &outbox::NewOutgoing {
+                ticket_id: Some(ticket),
+                kind,
+                message_id: &out.message_id,
+                env_from: out.from.as_str(),
+                rcpts: &rcpts,
+                primary_rcpt: primary,
+                subject: &out.subject,
+                raw: &raw,
+                due_at: now,
+                now,
+            },
+        )
+        .await?;
+        let to: Vec<String> = out
+            .to
+            .iter()
+            .map(|(n, a)| match n {
+                Some(n) => format!("{n} <{a}>"),
+                None => a.to_string(),
+            })
+            .collect();
+        let refs = out.references.join(" ");
+        let mid = messages::insert(
+            c,
+            &messages::NewMessage {
+                ticket_id: ticket,
+                raw_id: None,
+                outbox_id: Some(outbox_id),
+                direction: Direction::Out,
+                visibility,
+                kind,
+                message_id: &out.message_id,
+                in_reply_to: out.in_reply_to.as_deref(),
+                refs: Some(refs.as_str()).filter(|r| !r.is_empty()),
+                from_addr: out.from.as_str(),
+                from_name: Some(&out.from_name),
+                to_addrs: &to,
+                cc_addrs: &[],
+                subject: &out.subject,
+                body_text: &out.text,
+                body_html: out.html.as_deref(),
+                quoted_text: None,
+                author: "system",
+                auto_kind: out.auto_submitted,
+                created_at: now,
+            },
+        )
+        .await?;
+        events::insert(
+            c,
+            ticket,
+            &format!("{kind}_queued"),
+            "system",
+            now,
+            Some(mid),
+            &json!({ "to": rcpts, "outbox_id": outbox_id }),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+fn log_outcome(item: &Incoming, o: &Outcome) {
+    match o {
+        Outcome::NewTicket(id) => info!(source = %item.source, ticket = id, "new ticket"),
+        Outcome::Comment(id) => info!(source = %item.source, ticket = id, "comment added"),
+        Outcome::Duplicate => info!(source = %item.source, "duplicate ignored"),
+        Outcome::Quarantined { id, reason } => {
+            warn!(source = %item.source, quarantine = id, %reason, "quarantined")
+        }
+    }
+}
+
+/// The header block of a raw message (up to the first empty line), at most
+/// `max` bytes.
+fn header_block(raw: &[u8], max: usize) -> &[u8] {
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4)
+        .or_else(|| raw.windows(2).position(|w| w == b"\n\n").map(|p| p + 2))
+        .unwrap_or(raw.len());
+    &raw[..end.min(max)]
+}
+
+/// Whether an ingest error is worth retrying later (a locked database, a
+/// lost connection) rather than a fault in the message.
+pub fn is_transient(e: &anyhow::Error) -> bool {
+    store::is_transient(e)
+}

@@ -1,0 +1,180 @@
+//! Templates → the text and HTML of the mail posko sends.
+//!
+//! The built-in templates (under `templates/` in the repository) are
+//! compiled into the binary, so posko runs from anywhere; a desk may
+//! override any of them with a file of the same name under the directory
+//! set as `desk.templates`. Text templates are rendered without HTML
+//! escaping, HTML templates with it.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use handlebars::Handlebars;
+use serde::Serialize;
+
+use crate::config::Language;
+
+/// The templates posko knows, by name.
+pub const NAMES: &[&str] = &["ack", "staff_new"];
+
+/// (path under `templates/`, contents) of every built-in template.
+const BUILTIN: &[(&str, &str)] = &[
+    (
+        "id/ack.txt.hbs",
+        include_str!("../templates/id/ack.txt.hbs"),
+    ),
+    (
+        "id/ack.html.hbs",
+        include_str!("../templates/id/ack.html.hbs"),
+    ),
+    (
+        "en/ack.txt.hbs",
+        include_str!("../templates/en/ack.txt.hbs"),
+    ),
+    (
+        "en/ack.html.hbs",
+        include_str!("../templates/en/ack.html.hbs"),
+    ),
+    (
+        "id/staff_new.txt.hbs",
+        include_str!("../templates/id/staff_new.txt.hbs"),
+    ),
+    (
+        "id/staff_new.html.hbs",
+        include_str!("../templates/id/staff_new.html.hbs"),
+    ),
+    (
+        "en/staff_new.txt.hbs",
+        include_str!("../templates/en/staff_new.txt.hbs"),
+    ),
+    (
+        "en/staff_new.html.hbs",
+        include_str!("../templates/en/staff_new.html.hbs"),
+    ),
+];
+
+/// The compiled templates.
+pub struct Templates {
+    text: Handlebars<'static>,
+    html: Handlebars<'static>,
+}
+
+/// A rendered message body.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub text: String,
+    pub html: String,
+}
+
+impl Templates {
+    /// Compiles the built-in templates, each replaced by the file of the same
+    /// name under `overrides` when there is one.
+    pub fn load(overrides: Option<&Path>) -> Result<Templates> {
+        let mut text = Handlebars::new();
+        text.register_escape_fn(handlebars::no_escape);
+        text.set_strict_mode(true);
+        let mut html = Handlebars::new();
+        html.set_strict_mode(true);
+        for (path, builtin) in BUILTIN {
+            let source = match overrides.map(|dir| dir.join(path)) {
+                Some(file) if file.exists() => std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read template {}", file.display()))?,
+                _ => builtin.to_string(),
+            };
+            let name = path.trim_end_matches(".hbs");
+            let registry = if name.ends_with(".html") {
+                &mut html
+            } else {
+                &mut text
+            };
+            registry
+                .register_template_string(name, source)
+                .with_context(|| format!("template {path} does not compile"))?;
+        }
+        Ok(Templates { text, html })
+    }
+
+    /// Renders template `name` in `lang` with `ctx`.
+    pub fn render(&self, name: &str, lang: Language, ctx: &impl Serialize) -> Result<Rendered> {
+        let base = format!("{}/{name}", lang.code());
+        Ok(Rendered {
+            text: self
+                .text
+                .render(&format!("{base}.txt"), ctx)
+                .with_context(|| format!("cannot render template {base}.txt"))?,
+            html: self
+                .html
+                .render(&format!("{base}.html"), ctx)
+                .with_context(|| format!("cannot render template {base}.html"))?,
+        })
+    }
+}
+
+/// `1.2 MB`, `640 KB`, `12 B`.
+pub fn human_size(bytes: u64) -> String {
+    const K: f64 = 1024.0;
+    let b = bytes as f64;
+    if b >= K * K {
+        format!("{:.1} MB", b / (K * K))
+    } else if b >= K {
+        format!("{:.0} KB", b / K)
+    } else {
+        format!("{bytes} B")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ctx() -> serde_json::Value {
+        json!({
+            "desk": {"name": "IT Helpdesk", "address": "helpdesk@corp.test"},
+            "ticket": {"id": 17, "subject": "Internet <lambat>", "created_at": "23 Nov 2026 07:55 WIB"},
+            "requester": {"display": "Alice Wijaya", "address": "alice@corp.test"},
+            "reference": "[Helpdesk #17]",
+            "message": {"body_text": "Tolong & cepat"},
+            "attachments": [{"filename": "layar.png", "content_type": "image/png", "size_human": "120 KB"}],
+        })
+    }
+
+    #[test]
+    fn builtin_templates_render_in_both_languages() {
+        let t = Templates::load(None).unwrap();
+        for lang in [Language::Id, Language::En] {
+            for name in NAMES {
+                let r = t.render(name, lang, &ctx()).unwrap();
+                assert!(r.text.contains("17"), "{name} {lang:?}");
+                // Text is not escaped; HTML is.
+                assert!(r.text.contains("Internet <lambat>"));
+                assert!(r.html.contains("Internet &lt;lambat&gt;"));
+            }
+        }
+        let r = t.render("staff_new", Language::Id, &ctx()).unwrap();
+        assert!(r.text.contains("layar.png (image/png, 120 KB)"));
+    }
+
+    #[test]
+    fn override_directory_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("id")).unwrap();
+        std::fs::write(
+            dir.path().join("id/ack.txt.hbs"),
+            "Tiket {{ticket.id}} saja",
+        )
+        .unwrap();
+        let t = Templates::load(Some(dir.path())).unwrap();
+        let r = t.render("ack", Language::Id, &ctx()).unwrap();
+        assert_eq!(r.text, "Tiket 17 saja");
+    }
+
+    #[test]
+    fn broken_override_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("en")).unwrap();
+        std::fs::write(dir.path().join("en/ack.txt.hbs"), "{{#if}}").unwrap();
+        let e = Templates::load(Some(dir.path())).err().unwrap();
+        assert!(format!("{e:#}").contains("en/ack.txt.hbs"));
+    }
+}

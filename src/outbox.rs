@@ -1,0 +1,284 @@
+//! The outbox worker: claims due rows and sends them.
+//!
+//! [`Outbox::tick`] is one step (send everything due now) and is what tests
+//! call; [`Outbox::run`] repeats it until shutdown. Failures are sorted by
+//! what is safe: a 4xx reply or a failed connection is retried with backoff
+//! (the server did not take the message), a 5xx reply is permanent and is
+//! recorded on the ticket. A message is retried at most
+//! `outbound.max_attempts` times.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use serde_json::json;
+use tokio::sync::watch;
+use tracing::{debug, info, warn};
+
+use crate::config::{Config, Outbound, OutboxPolicy, Security, SmtpSettings};
+use crate::store::{Db, events, outbox};
+
+/// How long a claimed row is reserved for its sender. Longer than any SMTP
+/// exchange can take (commands time out well before), so a live sender never
+/// loses its row to another instance.
+const LEASE_SECONDS: i64 = 300;
+
+/// The longest wait between two attempts.
+const MAX_BACKOFF_SECONDS: i64 = 3600;
+
+/// Where mail goes.
+pub enum Transport {
+    /// `.eml` files in a directory (the embedded default).
+    File {
+        dir: PathBuf,
+    },
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+/// Why one send failed.
+#[derive(Debug)]
+pub enum SendError {
+    /// Try again later (4xx, connection refused, timeout, TLS trouble).
+    Transient(String),
+    /// The server refused for good (5xx).
+    Permanent(String),
+}
+
+impl Transport {
+    pub fn from_config(cfg: &Config) -> Result<Transport> {
+        Ok(match &cfg.outbound {
+            Outbound::File { path } => Transport::File { dir: path.clone() },
+            Outbound::Smtp(s) => Transport::Smtp(smtp_transport(s)?),
+        })
+    }
+
+    async fn send(
+        &self,
+        env_from: &str,
+        rcpts: &[String],
+        raw: &[u8],
+        name: &str,
+    ) -> Result<(), SendError> {
+        match self {
+            Transport::File { dir } => write_file(dir, name, raw)
+                .await
+                .map_err(|e| SendError::Transient(format!("{e:#}"))),
+            Transport::Smtp(t) => {
+                let from = env_from
+                    .parse()
+                    .map_err(|e| SendError::Permanent(format!("bad sender {env_from}: {e}")))?;
+                let to = rcpts
+                    .iter()
+                    .map(|r| r.parse())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| SendError::Permanent(format!("bad recipient: {e}")))?;
+                let envelope = Envelope::new(Some(from), to)
+                    .map_err(|e| SendError::Permanent(format!("bad envelope: {e}")))?;
+                match t.send_raw(&envelope, raw).await {
+                    Ok(_) => Ok(()),
+                    Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
+                    Err(e) => Err(SendError::Transient(e.to_string())),
+                }
+            }
+        }
+    }
+
+    /// Opens a connection and says hello, for `posko check`.
+    pub async fn test_connection(&self) -> Result<String> {
+        match self {
+            Transport::File { dir } => {
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+                Ok(format!("mail is written as files to {}", dir.display()))
+            }
+            Transport::Smtp(t) => {
+                let ok = t
+                    .test_connection()
+                    .await
+                    .context("SMTP server does not answer")?;
+                anyhow::ensure!(ok, "SMTP server refused the connection");
+                Ok("SMTP server answers".into())
+            }
+        }
+    }
+}
+
+/// Writes atomically: a half-written file is never seen as mail.
+async fn write_file(dir: &std::path::Path, name: &str, raw: &[u8]) -> Result<()> {
+    tokio::fs::create_dir_all(dir)
+        .await
+        .with_context(|| format!("cannot create {}", dir.display()))?;
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let file = dir.join(format!("{name}.eml"));
+    tokio::fs::write(&tmp, raw)
+        .await
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    tokio::fs::rename(&tmp, &file)
+        .await
+        .with_context(|| format!("cannot rename to {}", file.display()))?;
+    Ok(())
+}
+
+fn smtp_transport(s: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>> {
+    let mut tls = TlsParameters::builder(s.host.clone());
+    if let Some(ca) = &s.tls.ca_file {
+        let pem = std::fs::read(ca)
+            .with_context(|| format!("cannot read outbound.ca_file {}", ca.display()))?;
+        tls = tls.add_root_certificate(
+            Certificate::from_pem(&pem)
+                .with_context(|| format!("{} is not a PEM certificate", ca.display()))?,
+        );
+    }
+    let tls = tls.build_rustls().context("cannot set up TLS for SMTP")?;
+    let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host)
+        .port(s.port)
+        .timeout(Some(s.timeout))
+        .tls(match s.security {
+            Security::Tls => Tls::Wrapper(tls),
+            Security::StartTls => Tls::Required(tls),
+            Security::None => Tls::None,
+        });
+    if let (Some(user), Some(var)) = (&s.username, &s.password_env) {
+        let password = std::env::var(var).with_context(|| {
+            format!("outbound.password_env: the environment variable {var} is not set")
+        })?;
+        b = b.credentials(Credentials::new(user.clone(), password));
+    }
+    Ok(b.build())
+}
+
+/// What one tick did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct TickStats {
+    pub sent: u32,
+    pub retried: u32,
+    pub failed: u32,
+}
+
+/// The worker.
+pub struct Outbox {
+    db: Db,
+    transport: Arc<Transport>,
+    policy: OutboxPolicy,
+}
+
+/// The wait before attempt `n + 1`: 1, 2, 4 … minutes, at most an hour.
+pub fn backoff(attempts: i64) -> i64 {
+    let exp = attempts.clamp(1, 16) - 1;
+    (60i64 << exp).min(MAX_BACKOFF_SECONDS)
+}
+
+impl Outbox {
+    pub fn new(db: Db, transport: Transport, policy: OutboxPolicy) -> Outbox {
+        Outbox {
+            db,
+            transport: Arc::new(transport),
+            policy,
+        }
+    }
+
+    /// Sends every row that is due at `now`.
+    pub async fn tick(&self, now: i64) -> Result<TickStats> {
+        let mut stats = TickStats::default();
+        loop {
+            let claimed = {
+                let mut c = self.db.pool().acquire().await?;
+                outbox::claim_due(&mut c, now, LEASE_SECONDS).await?
+            };
+            let Some(row) = claimed else { break };
+            let name = format!("{:08}-{}", row.id, row.kind);
+            let result = self
+                .transport
+                .send(&row.env_from, &row.rcpts, &row.raw, &name)
+                .await;
+            let mut tx = self.db.begin().await?;
+            match result {
+                Ok(()) => {
+                    outbox::mark_sent(&mut tx, row.id, now).await?;
+                    debug!(outbox = row.id, kind = %row.kind, "sent");
+                    stats.sent += 1;
+                }
+                Err(SendError::Transient(e)) if row.attempts < self.policy.max_attempts as i64 => {
+                    let due = now + backoff(row.attempts);
+                    warn!(outbox = row.id, attempt = row.attempts, error = %e, "send failed; will retry");
+                    outbox::mark_retry(&mut tx, row.id, due, &e).await?;
+                    stats.retried += 1;
+                }
+                Err(SendError::Transient(e)) | Err(SendError::Permanent(e)) => {
+                    warn!(outbox = row.id, attempt = row.attempts, error = %e, "send failed for good");
+                    outbox::mark_failed(&mut tx, row.id, &e).await?;
+                    if let Some(t) = row.ticket_id {
+                        events::insert(
+                            &mut tx,
+                            t,
+                            "delivery_failed",
+                            "system",
+                            now,
+                            None,
+                            &json!({ "outbox_id": row.id, "kind": row.kind, "to": row.rcpts, "error": e, "attempts": row.attempts }),
+                        )
+                        .await?;
+                    }
+                    stats.failed += 1;
+                }
+            }
+            tx.commit().await?;
+        }
+        if stats != TickStats::default() {
+            info!(
+                sent = stats.sent,
+                retried = stats.retried,
+                failed = stats.failed,
+                "outbox tick"
+            );
+        }
+        Ok(stats)
+    }
+
+    /// Ticks until `shutdown` turns true. `wake` is nudged after intake
+    /// queues mail, so acknowledgments leave within moments, not a poll
+    /// interval later. A tick in progress always finishes.
+    pub async fn run(
+        &self,
+        mut wake: watch::Receiver<()>,
+        mut shutdown: watch::Receiver<bool>,
+        clock: impl Fn() -> i64,
+    ) -> Result<()> {
+        let mut interval = tokio::time::interval(self.policy.poll_interval);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            if *shutdown.borrow() {
+                return Ok(());
+            }
+            if let Err(e) = self.tick(clock()).await {
+                warn!(error = %format!("{e:#}"), "outbox tick failed");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            tokio::select! {
+                _ = interval.tick() => {}
+                r = wake.changed() => { if r.is_err() { return Ok(()); } }
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        assert_eq!(backoff(1), 60);
+        assert_eq!(backoff(2), 120);
+        assert_eq!(backoff(3), 240);
+        assert_eq!(backoff(10), 3600);
+        assert_eq!(backoff(100), 3600);
+    }
+}

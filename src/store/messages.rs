@@ -1,0 +1,196 @@
+//! Queries of the `messages` and `attachments` tables.
+
+use anyhow::Result;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::Conn;
+use crate::domain::{Direction, TicketId, Visibility};
+use crate::parse::Attachment;
+
+/// A message to record on a ticket.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    pub ticket_id: TicketId,
+    pub raw_id: Option<i64>,
+    pub outbox_id: Option<i64>,
+    pub direction: Direction,
+    pub visibility: Visibility,
+    /// `request` (opened the ticket), `reply`, `ack`, `notice`, `bounce` …
+    pub kind: &'a str,
+    pub message_id: &'a str,
+    pub in_reply_to: Option<&'a str>,
+    pub refs: Option<&'a str>,
+    pub from_addr: &'a str,
+    pub from_name: Option<&'a str>,
+    pub to_addrs: &'a [String],
+    pub cc_addrs: &'a [String],
+    pub subject: &'a str,
+    pub body_text: &'a str,
+    pub body_html: Option<&'a str>,
+    pub quoted_text: Option<&'a str>,
+    /// A staff handle or the sender's address.
+    pub author: &'a str,
+    pub auto_kind: Option<&'a str>,
+    pub created_at: i64,
+}
+
+/// A message as stored, with its attachments.
+#[derive(Debug, Clone)]
+pub struct StoredMessage {
+    pub id: i64,
+    pub ticket_id: TicketId,
+    pub raw_id: Option<i64>,
+    pub direction: String,
+    pub visibility: String,
+    pub kind: String,
+    pub message_id: String,
+    pub from_addr: String,
+    pub from_name: Option<String>,
+    pub to_addrs: Vec<String>,
+    pub cc_addrs: Vec<String>,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    pub quoted_text: Option<String>,
+    pub author: String,
+    pub auto_kind: Option<String>,
+    pub created_at: i64,
+    pub attachments: Vec<Attachment>,
+}
+
+pub async fn insert(c: &mut Conn, m: &NewMessage<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO messages (ticket_id, raw_id, outbox_id, direction, visibility, kind, message_id, \
+         in_reply_to, refs, from_addr, from_name, to_addrs, cc_addrs, subject, body_text, body_html, \
+         quoted_text, author, auto_kind, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id",
+    )
+    .bind(m.ticket_id)
+    .bind(m.raw_id)
+    .bind(m.outbox_id)
+    .bind(m.direction.as_str())
+    .bind(m.visibility.as_str())
+    .bind(m.kind)
+    .bind(m.message_id)
+    .bind(m.in_reply_to)
+    .bind(m.refs)
+    .bind(m.from_addr)
+    .bind(m.from_name)
+    .bind(serde_json::to_string(m.to_addrs)?)
+    .bind(serde_json::to_string(m.cc_addrs)?)
+    .bind(m.subject)
+    .bind(m.body_text)
+    .bind(m.body_html)
+    .bind(m.quoted_text)
+    .bind(m.author)
+    .bind(m.auto_kind)
+    .bind(m.created_at)
+    .fetch_one(&mut *c)
+    .await?)
+}
+
+pub async fn insert_attachment(c: &mut Conn, message_id: i64, a: &Attachment) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO attachments (message_id, filename, content_type, size, sha256, content_id) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(message_id)
+    .bind(&a.filename)
+    .bind(&a.content_type)
+    .bind(a.size as i64)
+    .bind(&a.sha256)
+    .bind(a.content_id.as_deref())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// The ticket of the first of `ids` that is a known message (ours or theirs).
+///
+/// `ids` come nearest-first (In-Reply-To, then References from the end), so
+/// the most direct parent wins when a thread spans tickets (after a merge).
+pub async fn ticket_of_first(c: &mut Conn, ids: &[&str]) -> Result<Option<TicketId>> {
+    for id in ids.iter().take(50) {
+        let t: Option<i64> = sqlx::query_scalar(
+            "SELECT ticket_id FROM messages WHERE message_id = $1 ORDER BY id LIMIT 1",
+        )
+        .bind(*id)
+        .fetch_optional(&mut *c)
+        .await?;
+        if t.is_some() {
+            return Ok(t);
+        }
+    }
+    Ok(None)
+}
+
+/// The Message-IDs of a ticket's messages, oldest first (for References).
+pub async fn thread_ids(c: &mut Conn, ticket_id: TicketId) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT message_id FROM messages WHERE ticket_id = $1 AND visibility = 'public' ORDER BY id",
+    )
+    .bind(ticket_id)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+fn from_row(r: &AnyRow) -> Result<StoredMessage> {
+    let to: String = r.try_get("to_addrs")?;
+    let cc: String = r.try_get("cc_addrs")?;
+    Ok(StoredMessage {
+        id: r.try_get("id")?,
+        ticket_id: r.try_get("ticket_id")?,
+        raw_id: r.try_get("raw_id")?,
+        direction: r.try_get("direction")?,
+        visibility: r.try_get("visibility")?,
+        kind: r.try_get("kind")?,
+        message_id: r.try_get("message_id")?,
+        from_addr: r.try_get("from_addr")?,
+        from_name: r.try_get("from_name")?,
+        to_addrs: serde_json::from_str(&to).unwrap_or_default(),
+        cc_addrs: serde_json::from_str(&cc).unwrap_or_default(),
+        subject: r.try_get("subject")?,
+        body_text: r.try_get("body_text")?,
+        body_html: r.try_get("body_html")?,
+        quoted_text: r.try_get("quoted_text")?,
+        author: r.try_get("author")?,
+        auto_kind: r.try_get("auto_kind")?,
+        created_at: r.try_get("created_at")?,
+        attachments: Vec::new(),
+    })
+}
+
+/// A ticket's messages with their attachments, oldest first.
+pub async fn list_for_ticket(c: &mut Conn, ticket_id: TicketId) -> Result<Vec<StoredMessage>> {
+    let rows = sqlx::query(
+        "SELECT id, ticket_id, raw_id, direction, visibility, kind, message_id, from_addr, from_name, \
+         to_addrs, cc_addrs, subject, body_text, body_html, quoted_text, author, auto_kind, created_at \
+         FROM messages WHERE ticket_id = $1 ORDER BY id",
+    )
+    .bind(ticket_id)
+    .fetch_all(&mut *c)
+    .await?;
+    let mut out: Vec<StoredMessage> = rows.iter().map(from_row).collect::<Result<_>>()?;
+    let atts = sqlx::query(
+        "SELECT a.message_id, a.filename, a.content_type, a.size, a.sha256, a.content_id \
+         FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.ticket_id = $1 ORDER BY a.id",
+    )
+    .bind(ticket_id)
+    .fetch_all(&mut *c)
+    .await?;
+    for r in atts {
+        let mid: i64 = r.try_get("message_id")?;
+        let a = Attachment {
+            filename: r.try_get("filename")?,
+            content_type: r.try_get("content_type")?,
+            size: r.try_get::<i64, _>("size")? as u64,
+            sha256: r.try_get("sha256")?,
+            content_id: r.try_get("content_id")?,
+        };
+        if let Some(m) = out.iter_mut().find(|m| m.id == mid) {
+            m.attachments.push(a);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,220 @@
+//! The database: one code path for SQLite and PostgreSQL.
+//!
+//! Queries go through sqlx's `Any` driver with `$1`-style parameters, which
+//! both backends accept, and use only types both share (BIGINT, TEXT, bytes),
+//! so every query is written once and tested on both. Each submodule holds
+//! the queries of one table as free functions taking a connection; the use
+//! case (e.g. [`crate::ingest`]) opens the transaction and owns it.
+
+pub mod events;
+pub mod mailbox_state;
+pub mod messages;
+pub mod outbox;
+pub mod quarantine;
+pub mod raw;
+pub mod tickets;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyConnection, AnyPool, Transaction};
+
+pub type Conn = AnyConnection;
+pub type Tx = Transaction<'static, sqlx::Any>;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long SQLite waits for a lock held by another process before failing.
+const SQLITE_BUSY_TIMEOUT_MS: u64 = 10_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection pool and the backend behind it.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite://path` or `postgres://…`), creating the
+    /// SQLite file and its directory when missing.
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        let url = match backend {
+            Backend::Sqlite => sqlite_url(url)?,
+            Backend::Postgres => url.to_string(),
+        };
+        let opts = AnyConnectOptions::from_str(&url)
+            .with_context(|| format!("invalid database url {url:?}"))?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    // SQLite has one writer at a time anyway; a few readers
+                    // are enough for the CLI and the workers.
+                    .max_connections(4)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            use sqlx::Executor;
+                            // WAL lets readers run beside the writer;
+                            // synchronous=FULL makes each commit durable
+                            // (the message is acknowledged to the mail
+                            // server only after it).
+                            let pragmas = format!(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                                 PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
+                                 PRAGMA foreign_keys = ON;"
+                            );
+                            conn.execute(sqlx::AssertSqlSafe(pragmas)).await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(opts)
+                    .await
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with(opts)
+                    .await
+            }
+        }
+        .with_context(|| format!("cannot open the database {}", redact(&url)))?;
+        Ok(Db { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let m = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        m.run(&self.pool)
+            .await
+            .context("database migration failed")?;
+        Ok(())
+    }
+
+    /// Begins a write transaction.
+    ///
+    /// On SQLite it is `BEGIN IMMEDIATE`: taking the write lock up front means
+    /// a busy database makes us wait (busy_timeout) instead of failing when a
+    /// read transaction later tries to upgrade to a write.
+    pub async fn begin(&self) -> anyhow::Result<Tx> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        };
+        tx.context("cannot begin a database transaction")
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Makes SQLite create the file (and its directory) when missing.
+fn sqlite_url(url: &str) -> anyhow::Result<String> {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let (path, params) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    let dir = Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty());
+    if path != ":memory:"
+        && let Some(dir) = dir
+    {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the directory {}", dir.display()))?;
+    }
+    let mut params = params.unwrap_or("").to_string();
+    if !params.contains("mode=") {
+        if !params.is_empty() {
+            params.push('&');
+        }
+        params.push_str("mode=rwc");
+    }
+    Ok(format!("sqlite://{path}?{params}"))
+}
+
+/// The url without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// True when the error is worth retrying later: a locked or busy database,
+/// a lost connection, a pool timeout. The MTA pipe maps it to exit status 75.
+pub fn is_transient(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        if let Some(e) = cause.downcast_ref::<sqlx::Error>() {
+            match e {
+                sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed => return true,
+                sqlx::Error::Database(db) => {
+                    let msg = db.message().to_ascii_lowercase();
+                    let code = db.code().map(|c| c.to_string()).unwrap_or_default();
+                    // SQLite: 5 BUSY, 6 LOCKED (and extended codes);
+                    // PostgreSQL: 40001 serialization, 40P01 deadlock,
+                    // 57P0x shutdown, 08xxx connection.
+                    return msg.contains("locked")
+                        || msg.contains("busy")
+                        || code == "5"
+                        || code == "6"
+                        || code.starts_with("40")
+                        || code.starts_with("57P")
+                        || code.starts_with("08");
+                }
+                _ => {}
+            }
+        }
+        cause.downcast_ref::<std::io::Error>().is_some()
+    })
+}
+
+/// True when the error is a unique-constraint violation (a concurrent
+/// instance won a race to insert the same row).
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => {
+            matches!(db.kind(), sqlx::error::ErrorKind::UniqueViolation)
+                || db.message().contains("UNIQUE constraint failed")
+        }
+        _ => false,
+    }
+}

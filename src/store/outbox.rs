@@ -1,0 +1,188 @@
+//! Queries of the `outbox` table: outgoing mail waiting to be sent.
+//!
+//! A row is claimed with a lease (`status = 'sending'`, `locked_until`), so
+//! several instances on one PostgreSQL database never send the same row at
+//! the same time, and a row whose sender crashed is picked up again once the
+//! lease runs out.
+
+use anyhow::Result;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::Conn;
+use crate::domain::TicketId;
+
+/// A message to queue.
+#[derive(Debug, Clone)]
+pub struct NewOutgoing<'a> {
+    pub ticket_id: Option<TicketId>,
+    pub kind: &'a str,
+    pub message_id: &'a str,
+    pub env_from: &'a str,
+    pub rcpts: &'a [String],
+    /// The recipient that counts for rate limits (the requester for acks).
+    pub primary_rcpt: &'a str,
+    pub subject: &'a str,
+    pub raw: &'a [u8],
+    pub due_at: i64,
+    pub now: i64,
+}
+
+/// A row claimed for sending.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: i64,
+    pub ticket_id: Option<TicketId>,
+    pub kind: String,
+    pub message_id: String,
+    pub env_from: String,
+    pub rcpts: Vec<String>,
+    pub raw: Vec<u8>,
+    /// Including this attempt.
+    pub attempts: i64,
+}
+
+/// A row as listed for people.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Listed {
+    pub id: i64,
+    pub ticket_id: Option<TicketId>,
+    pub kind: String,
+    pub rcpts: Vec<String>,
+    pub subject: String,
+    pub status: String,
+    pub attempts: i64,
+    pub due_at: i64,
+    pub last_error: Option<String>,
+}
+
+pub async fn enqueue(c: &mut Conn, o: &NewOutgoing<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO outbox (ticket_id, kind, message_id, env_from, rcpts, primary_rcpt, subject, raw, \
+         status, due_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10) RETURNING id",
+    )
+    .bind(o.ticket_id)
+    .bind(o.kind)
+    .bind(o.message_id)
+    .bind(o.env_from)
+    .bind(serde_json::to_string(o.rcpts)?)
+    .bind(o.primary_rcpt)
+    .bind(o.subject)
+    .bind(o.raw.to_vec())
+    .bind(o.due_at)
+    .bind(o.now)
+    .fetch_one(&mut *c)
+    .await?)
+}
+
+fn claimed(r: &AnyRow) -> Result<Claimed> {
+    let rcpts: String = r.try_get("rcpts")?;
+    Ok(Claimed {
+        id: r.try_get("id")?,
+        ticket_id: r.try_get("ticket_id")?,
+        kind: r.try_get("kind")?,
+        message_id: r.try_get("message_id")?,
+        env_from: r.try_get("env_from")?,
+        rcpts: serde_json::from_str(&rcpts)?,
+        raw: r.try_get("raw")?,
+        attempts: r.try_get("attempts")?,
+    })
+}
+
+/// Claims the next due row for `lease` seconds, or `None` when nothing is due.
+pub async fn claim_due(c: &mut Conn, now: i64, lease: i64) -> Result<Option<Claimed>> {
+    let row = sqlx::query(
+        "UPDATE outbox SET status = 'sending', locked_until = $2, attempts = attempts + 1 \
+         WHERE id = (SELECT id FROM outbox WHERE (status = 'queued' AND due_at <= $1) \
+                     OR (status = 'sending' AND locked_until <= $1) ORDER BY due_at, id LIMIT 1) \
+         AND (status = 'queued' OR (status = 'sending' AND locked_until <= $1)) \
+         RETURNING id, ticket_id, kind, message_id, env_from, rcpts, raw, attempts",
+    )
+    .bind(now)
+    .bind(now + lease)
+    .fetch_optional(&mut *c)
+    .await?;
+    row.as_ref().map(claimed).transpose()
+}
+
+pub async fn mark_sent(c: &mut Conn, id: i64, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET status = 'sent', sent_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+pub async fn mark_retry(c: &mut Conn, id: i64, due_at: i64, error: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET status = 'queued', due_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3",
+    )
+    .bind(due_at)
+    .bind(error)
+    .bind(id)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+pub async fn mark_failed(c: &mut Conn, id: i64, error: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET status = 'failed', locked_until = NULL, last_error = $1 WHERE id = $2",
+    )
+    .bind(error)
+    .bind(id)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// How many `kind` mails went to `rcpt` since `since` (for rate limits).
+pub async fn count_recent(c: &mut Conn, rcpt: &str, kind: &str, since: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE primary_rcpt = $1 AND kind = $2 AND created_at >= $3",
+    )
+    .bind(rcpt)
+    .bind(kind)
+    .bind(since)
+    .fetch_one(&mut *c)
+    .await?)
+}
+
+/// Rows not yet sent (queued, sending, failed), oldest first.
+pub async fn list_unsent(c: &mut Conn, limit: i64) -> Result<Vec<Listed>> {
+    let rows = sqlx::query(
+        "SELECT id, ticket_id, kind, rcpts, subject, status, attempts, due_at, last_error FROM outbox \
+         WHERE status <> 'sent' ORDER BY id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let rcpts: String = r.try_get("rcpts")?;
+            Ok(Listed {
+                id: r.try_get("id")?,
+                ticket_id: r.try_get("ticket_id")?,
+                kind: r.try_get("kind")?,
+                rcpts: serde_json::from_str(&rcpts)?,
+                subject: r.try_get("subject")?,
+                status: r.try_get("status")?,
+                attempts: r.try_get("attempts")?,
+                due_at: r.try_get("due_at")?,
+                last_error: r.try_get("last_error")?,
+            })
+        })
+        .collect()
+}
+
+/// The earliest due time of a queued row, to know how long the worker may sleep.
+pub async fn next_due(c: &mut Conn) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT MIN(due_at) FROM outbox WHERE status = 'queued'")
+            .fetch_one(&mut *c)
+            .await?,
+    )
+}

@@ -1,0 +1,155 @@
+//! Queries of the `tickets` table.
+
+use anyhow::Result;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::Conn;
+use crate::domain::{Status, TicketId};
+
+/// What a new ticket starts with.
+#[derive(Debug, Clone)]
+pub struct NewTicket<'a> {
+    pub subject: &'a str,
+    pub requester: &'a str,
+    pub requester_name: Option<&'a str>,
+    pub auto_kind: Option<&'a str>,
+    pub linked_ticket_id: Option<TicketId>,
+    pub now: i64,
+}
+
+/// A ticket as stored.
+#[derive(Debug, Clone)]
+pub struct Ticket {
+    pub id: TicketId,
+    pub subject: String,
+    pub status: Status,
+    pub requester: String,
+    pub requester_name: Option<String>,
+    pub ticket_type: Option<String>,
+    pub category: Option<String>,
+    pub urgency: Option<String>,
+    pub impact: Option<String>,
+    pub priority: Option<i64>,
+    pub group_key: Option<String>,
+    pub assignee: Option<String>,
+    pub tags: Vec<String>,
+    pub major: bool,
+    pub auto_kind: Option<String>,
+    pub linked_ticket_id: Option<TicketId>,
+    pub merged_into: Option<TicketId>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub first_response_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub closed_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, subject, status, requester, requester_name, type, category, urgency, \
+    impact, priority, group_key, assignee, tags, major, auto_kind, linked_ticket_id, merged_into, \
+    created_at, updated_at, first_response_at, resolved_at, closed_at";
+
+fn from_row(r: &AnyRow) -> Result<Ticket> {
+    let status: String = r.try_get("status")?;
+    let tags: String = r.try_get("tags")?;
+    Ok(Ticket {
+        id: r.try_get("id")?,
+        subject: r.try_get("subject")?,
+        status: Status::parse(&status)
+            .ok_or_else(|| anyhow::anyhow!("unknown ticket status {status:?} in the database"))?,
+        requester: r.try_get("requester")?,
+        requester_name: r.try_get("requester_name")?,
+        ticket_type: r.try_get("type")?,
+        category: r.try_get("category")?,
+        urgency: r.try_get("urgency")?,
+        impact: r.try_get("impact")?,
+        priority: r.try_get("priority")?,
+        group_key: r.try_get("group_key")?,
+        assignee: r.try_get("assignee")?,
+        tags: serde_json::from_str(&tags).unwrap_or_default(),
+        major: r.try_get::<i64, _>("major")? != 0,
+        auto_kind: r.try_get("auto_kind")?,
+        linked_ticket_id: r.try_get("linked_ticket_id")?,
+        merged_into: r.try_get("merged_into")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        first_response_at: r.try_get("first_response_at")?,
+        resolved_at: r.try_get("resolved_at")?,
+        closed_at: r.try_get("closed_at")?,
+    })
+}
+
+pub async fn insert(c: &mut Conn, t: &NewTicket<'_>) -> Result<TicketId> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO tickets (subject, status, requester, requester_name, auto_kind, \
+         linked_ticket_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+         RETURNING id",
+    )
+    .bind(t.subject)
+    .bind(Status::New.as_str())
+    .bind(t.requester)
+    .bind(t.requester_name)
+    .bind(t.auto_kind)
+    .bind(t.linked_ticket_id)
+    .bind(t.now)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(id)
+}
+
+pub async fn get(c: &mut Conn, id: TicketId) -> Result<Option<Ticket>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM tickets WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Tickets, newest first; `open_only` leaves out resolved and closed ones.
+pub async fn list(c: &mut Conn, open_only: bool, limit: i64) -> Result<Vec<Ticket>> {
+    let filter = if open_only {
+        "WHERE status NOT IN ('resolved', 'closed')"
+    } else {
+        ""
+    };
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM tickets {filter} ORDER BY id DESC LIMIT $1"
+    )))
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Changes the status and keeps the resolved/closed stamps consistent.
+pub async fn set_status(c: &mut Conn, id: TicketId, status: Status, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE tickets SET status = $1, updated_at = $2, \
+         resolved_at = CASE WHEN $1 = 'resolved' THEN $2 WHEN $1 = 'closed' THEN resolved_at ELSE NULL END, \
+         closed_at = CASE WHEN $1 = 'closed' THEN $2 ELSE NULL END WHERE id = $3",
+    )
+    .bind(status.as_str())
+    .bind(now)
+    .bind(id)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Marks the ticket as touched (a new message arrived).
+pub async fn touch(c: &mut Conn, id: TicketId, now: i64) -> Result<()> {
+    sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+pub async fn count(c: &mut Conn) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM tickets")
+        .fetch_one(&mut *c)
+        .await?)
+}

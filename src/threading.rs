@@ -1,0 +1,212 @@
+//! Which ticket a message belongs to. Pure: the caller looks tickets up.
+//!
+//! Evidence, strongest first:
+//! 1. the subject tag `[Helpdesk #17]` (survives clients that drop headers);
+//! 2. In-Reply-To / References naming one of our own Message-IDs, or an
+//!    earlier inbound message of a ticket (survives clients that drop the tag);
+//! 3. a Message-ID quoted inside a bounce (finds the ticket a bounce is about).
+//!
+//! The lookups happen in [`crate::ingest`]; this module extracts the tag and
+//! decides what to do with what was found.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use regex::Regex;
+
+use crate::domain::{Status, TicketId};
+
+/// Reply and forward prefixes of the clients our users have, in the
+/// languages they write in ("Re", "AW", "Balas", "Fwd", "TR", "WG" …).
+static PREFIX: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*((re|aw|sv|vs|antw|antwort|r|rif|balas|bls|fw|fwd|fwd?|tr|wg|wtr|doorst|rv|enc|tr|ttp|trs|teruskan|penerusan)\s*(\[\d+\])?\s*[:：]\s*)+")
+        .expect("prefix regex")
+});
+
+/// The ticket number in a subject tag such as `[Helpdesk #17]`.
+///
+/// The tag name is matched case-insensitively and the space before `#` is
+/// optional, because mail clients and people retyping subjects vary.
+pub fn tag_number(subject: &str, tag: &str) -> Option<TicketId> {
+    let re = tag_regex(tag);
+    re.captures(subject)
+        .and_then(|c| c.get(1))
+        .and_then(|m| m.as_str().parse().ok())
+}
+
+fn tag_regex(tag: &str) -> Regex {
+    Regex::new(&format!(
+        r"(?i)\[\s*{}\s*#\s*(\d{{1,18}})\s*\]",
+        regex::escape(tag)
+    ))
+    .expect("tag regex")
+}
+
+/// The subject without reply prefixes and without our tag.
+pub fn clean_subject(subject: &str, tag: &str) -> String {
+    let without_tag = tag_regex(tag).replace_all(subject, " ");
+    let mut s = without_tag.trim().to_string();
+    // Prefixes can also stand after the tag ("[Helpdesk #1] Re: …").
+    loop {
+        let stripped = PREFIX.replace(&s, "").trim().to_string();
+        if stripped == s {
+            break;
+        }
+        s = stripped;
+    }
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.is_empty() {
+        "(no subject)".into()
+    } else {
+        s
+    }
+}
+
+/// The subject of mail about a ticket: `[Helpdesk #17] Internet lambat`.
+pub fn tagged_subject(tag: &str, id: TicketId, subject: &str) -> String {
+    format!("[{tag} #{id}] {}", clean_subject(subject, tag))
+}
+
+/// What is known of the ticket a message points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found {
+    pub id: TicketId,
+    pub status: Status,
+    /// When it was closed, in Unix seconds.
+    pub closed_at: Option<i64>,
+    /// Set when the ticket was merged into another.
+    pub merged_into: Option<TicketId>,
+}
+
+/// What to do with a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Open a new ticket.
+    NewTicket,
+    /// Add the message to this ticket; `reopen` when it was resolved or
+    /// closed recently and the reply brings it back to life.
+    Append { ticket: TicketId, reopen: bool },
+    /// The ticket was closed too long ago: open a new one linked to it.
+    NewLinked { previous: TicketId },
+}
+
+/// Decides, given the ticket the evidence points at (if any).
+pub fn decide(found: Option<Found>, now: i64, reopen_window: Duration) -> Decision {
+    let Some(t) = found else {
+        return Decision::NewTicket;
+    };
+    match t.status {
+        Status::New | Status::InProgress | Status::Pending => Decision::Append {
+            ticket: t.id,
+            reopen: false,
+        },
+        // A reply to a resolved ticket means it is not solved after all.
+        Status::Resolved => Decision::Append {
+            ticket: t.id,
+            reopen: true,
+        },
+        Status::Closed => {
+            let closed = t.closed_at.unwrap_or(now);
+            if now - closed <= reopen_window.as_secs() as i64 {
+                Decision::Append {
+                    ticket: t.id,
+                    reopen: true,
+                }
+            } else {
+                Decision::NewLinked { previous: t.id }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_is_found_in_many_spellings() {
+        for s in [
+            "[Helpdesk #17] Internet lambat",
+            "Re: [Helpdesk #17] Internet lambat",
+            "RE: AW: [helpdesk#17] x",
+            "Balas: [ HELPDESK # 17 ] x",
+            "x [Helpdesk #17]",
+        ] {
+            assert_eq!(tag_number(s, "Helpdesk"), Some(17), "{s}");
+        }
+        assert_eq!(tag_number("[Ticket #17] x", "Helpdesk"), None);
+        assert_eq!(tag_number("Helpdesk #17", "Helpdesk"), None);
+        assert_eq!(tag_number("[Helpdesk #] x", "Helpdesk"), None);
+    }
+
+    #[test]
+    fn tag_with_regex_characters_is_literal() {
+        assert_eq!(tag_number("[IT.Desk #3] a", "IT.Desk"), Some(3));
+        assert_eq!(tag_number("[ITxDesk #3] a", "IT.Desk"), None);
+    }
+
+    #[test]
+    fn subjects_are_cleaned() {
+        assert_eq!(
+            clean_subject("Re: AW: [Helpdesk #17] Internet lambat", "Helpdesk"),
+            "Internet lambat"
+        );
+        assert_eq!(clean_subject("Fwd: Balas: printer", "Helpdesk"), "printer");
+        assert_eq!(clean_subject("   ", "Helpdesk"), "(no subject)");
+        assert_eq!(
+            tagged_subject("Helpdesk", 5, "RE: Printer rusak"),
+            "[Helpdesk #5] Printer rusak"
+        );
+        // Words that merely start like a prefix stay.
+        assert_eq!(
+            clean_subject("Reset password", "Helpdesk"),
+            "Reset password"
+        );
+    }
+
+    #[test]
+    fn decisions() {
+        let w = Duration::from_secs(14 * 86400);
+        let open = Found {
+            id: 1,
+            status: Status::InProgress,
+            closed_at: None,
+            merged_into: None,
+        };
+        assert_eq!(decide(None, 0, w), Decision::NewTicket);
+        assert_eq!(
+            decide(Some(open), 0, w),
+            Decision::Append {
+                ticket: 1,
+                reopen: false
+            }
+        );
+        let closed = Found {
+            status: Status::Closed,
+            closed_at: Some(1_000),
+            ..open
+        };
+        assert_eq!(
+            decide(Some(closed), 1_000 + 86400, w),
+            Decision::Append {
+                ticket: 1,
+                reopen: true
+            }
+        );
+        assert_eq!(
+            decide(Some(closed), 1_000 + 15 * 86400, w),
+            Decision::NewLinked { previous: 1 }
+        );
+        let resolved = Found {
+            status: Status::Resolved,
+            ..open
+        };
+        assert_eq!(
+            decide(Some(resolved), 0, w),
+            Decision::Append {
+                ticket: 1,
+                reopen: true
+            }
+        );
+    }
+}

@@ -1,0 +1,270 @@
+//! Tickets as JSON (for scripts) and as text (for people).
+//!
+//! The JSON field names are an interface other tools rely on; see the
+//! README. Times are RFC 3339 in UTC.
+
+use anyhow::{Context, Result};
+use chrono::{TimeZone, Utc};
+use serde::Serialize;
+
+use crate::domain::TicketId;
+use crate::store::{Conn, events, messages, tickets};
+
+fn rfc3339(t: i64) -> String {
+    Utc.timestamp_opt(t, 0)
+        .single()
+        .map(|d| d.to_rfc3339())
+        .unwrap_or_default()
+}
+
+#[derive(Debug, Serialize)]
+pub struct AttachmentJson {
+    pub filename: String,
+    pub content_type: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MessageJson {
+    pub id: i64,
+    pub direction: String,
+    pub kind: String,
+    pub from: String,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub subject: String,
+    pub message_id: String,
+    pub visibility: String,
+    pub author: String,
+    pub body_text: String,
+    pub quoted_text: Option<String>,
+    pub auto: Option<String>,
+    pub created_at: String,
+    pub attachments: Vec<AttachmentJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EventJson {
+    pub kind: String,
+    pub actor: String,
+    pub at: String,
+    pub message: Option<i64>,
+    #[serde(flatten)]
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TicketJson {
+    pub id: TicketId,
+    pub subject: String,
+    pub status: String,
+    pub requester: String,
+    pub requester_name: Option<String>,
+    #[serde(rename = "type")]
+    pub ticket_type: Option<String>,
+    pub category: Option<String>,
+    pub urgency: Option<String>,
+    pub impact: Option<String>,
+    pub priority: Option<i64>,
+    pub group: Option<String>,
+    pub assignee: Option<String>,
+    pub tags: Vec<String>,
+    pub major: bool,
+    pub auto: Option<String>,
+    pub linked_ticket: Option<TicketId>,
+    pub merged_into: Option<TicketId>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub resolved_at: Option<String>,
+    pub closed_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<MessageJson>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<EventJson>>,
+}
+
+fn ticket_json(t: tickets::Ticket) -> TicketJson {
+    TicketJson {
+        id: t.id,
+        subject: t.subject,
+        status: t.status.as_str().into(),
+        requester: t.requester,
+        requester_name: t.requester_name,
+        ticket_type: t.ticket_type,
+        category: t.category,
+        urgency: t.urgency,
+        impact: t.impact,
+        priority: t.priority,
+        group: t.group_key,
+        assignee: t.assignee,
+        tags: t.tags,
+        major: t.major,
+        auto: t.auto_kind,
+        linked_ticket: t.linked_ticket_id,
+        merged_into: t.merged_into,
+        created_at: rfc3339(t.created_at),
+        updated_at: rfc3339(t.updated_at),
+        resolved_at: t.resolved_at.map(rfc3339),
+        closed_at: t.closed_at.map(rfc3339),
+        messages: None,
+        events: None,
+    }
+}
+
+/// The list view: tickets without their messages.
+pub async fn list(c: &mut Conn, all: bool, limit: i64) -> Result<Vec<TicketJson>> {
+    Ok(tickets::list(c, !all, limit)
+        .await?
+        .into_iter()
+        .map(ticket_json)
+        .collect())
+}
+
+/// One ticket with its messages and events.
+pub async fn show(c: &mut Conn, id: TicketId) -> Result<Option<TicketJson>> {
+    let Some(t) = tickets::get(c, id).await? else {
+        return Ok(None);
+    };
+    let mut out = ticket_json(t);
+    let msgs = messages::list_for_ticket(c, id).await?;
+    out.messages = Some(
+        msgs.into_iter()
+            .map(|m| MessageJson {
+                id: m.id,
+                direction: m.direction,
+                kind: m.kind,
+                from: match m.from_name {
+                    Some(n) => format!("{n} <{}>", m.from_addr),
+                    None => m.from_addr,
+                },
+                to: m.to_addrs,
+                cc: m.cc_addrs,
+                subject: m.subject,
+                message_id: m.message_id,
+                visibility: m.visibility,
+                author: m.author,
+                body_text: m.body_text,
+                quoted_text: m.quoted_text,
+                auto: m.auto_kind,
+                created_at: rfc3339(m.created_at),
+                attachments: m
+                    .attachments
+                    .into_iter()
+                    .map(|a| AttachmentJson {
+                        filename: a.filename,
+                        content_type: a.content_type,
+                        size: a.size,
+                        sha256: a.sha256,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    );
+    out.events = Some(
+        events::list_for_ticket(c, id)
+            .await?
+            .into_iter()
+            .map(|e| EventJson {
+                kind: e.kind,
+                actor: e.actor,
+                at: rfc3339(e.at),
+                message: e.message_id,
+                details: match e.data {
+                    serde_json::Value::Object(m) => m,
+                    _ => Default::default(),
+                },
+            })
+            .collect(),
+    );
+    Ok(Some(out))
+}
+
+/// One line per ticket, for people.
+pub fn list_text(tickets: &[TicketJson]) -> String {
+    if tickets.is_empty() {
+        return "no tickets\n".into();
+    }
+    let mut s = format!(
+        "{:>6}  {:<11}  {:<16}  {:<30}  {}\n",
+        "ID", "STATUS", "CREATED", "REQUESTER", "SUBJECT"
+    );
+    for t in tickets {
+        let created = t
+            .created_at
+            .get(..16)
+            .unwrap_or(&t.created_at)
+            .replace('T', " ");
+        s.push_str(&format!(
+            "{:>6}  {:<11}  {:<16}  {:<30}  {}\n",
+            t.id,
+            t.status,
+            created,
+            truncate(&t.requester, 30),
+            t.subject
+        ));
+    }
+    s
+}
+
+/// A ticket with its conversation, for people.
+pub fn show_text(t: &TicketJson) -> Result<String> {
+    let mut s = format!(
+        "Ticket #{}: {}\nStatus: {}    Requester: {}\nCreated: {}    Updated: {}\n",
+        t.id,
+        t.subject,
+        t.status,
+        match &t.requester_name {
+            Some(n) => format!("{n} <{}>", t.requester),
+            None => t.requester.clone(),
+        },
+        t.created_at,
+        t.updated_at
+    );
+    if let Some(prev) = t.linked_ticket {
+        s.push_str(&format!("Follows up: #{prev}\n"));
+    }
+    for m in t.messages.as_ref().context("messages not loaded")? {
+        s.push_str(&format!(
+            "\n--- {} {} [{}{}] {} ---\nFrom: {}\nTo: {}\nSubject: {}\n",
+            if m.direction == "in" { "<<" } else { ">>" },
+            m.created_at,
+            m.kind,
+            if m.visibility == "internal" {
+                ", internal"
+            } else {
+                ""
+            },
+            m.message_id,
+            m.from,
+            m.to.join(", "),
+            m.subject
+        ));
+        for a in &m.attachments {
+            s.push_str(&format!(
+                "Attachment: {} ({}, {} bytes)\n",
+                a.filename, a.content_type, a.size
+            ));
+        }
+        s.push('\n');
+        s.push_str(m.body_text.trim_end());
+        s.push('\n');
+    }
+    if let Some(events) = &t.events {
+        s.push_str("\n--- events ---\n");
+        for e in events {
+            s.push_str(&format!("{}  {:<16} {}\n", e.at, e.kind, e.actor));
+        }
+    }
+    Ok(s)
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n - 1).collect();
+        t.push('…');
+        t
+    }
+}
