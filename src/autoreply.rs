@@ -64,6 +64,7 @@ pub fn classify(msg: &Message<'_>) -> Option<AutoVerdict> {
     report_structure(msg)
         .or_else(|| feedback_signs(msg, &facts))
         .or_else(|| ndr_headers(msg))
+        .or_else(|| ses_notification(&facts))
         .or_else(|| daemon_bounce(&facts))
         .or_else(|| ndr_wording(&facts))
         .or_else(|| auto_headers(msg, &facts))
@@ -78,12 +79,15 @@ pub fn classify(msg: &Message<'_>) -> Option<AutoVerdict> {
 struct Facts {
     /// Lower-cased subject with leading reply prefixes removed.
     subject: String,
+    /// Lower-cased, trimmed subject as sent.
+    whole_subject: String,
     /// Lower-cased start of the readable body (text parts of this message
     /// only, never of a message attached to it).
     body: String,
     /// `Return-Path: <>`, the null reverse-path RFC 5321 reserves for
     /// notifications so that they are never answered.
-    null_sender: bool,
+    /// The header that shows it, for `reason`.
+    null_sender: Option<&'static str>,
     /// From / Sender / Return-Path local part of a mail system account.
     daemon: Option<String>,
     /// From / Sender local part like `noreply`.
@@ -103,19 +107,47 @@ const BODY_SCAN: usize = 6000;
 
 impl Facts {
     fn gather(msg: &Message<'_>) -> Facts {
-        let subject = strip_reply_prefixes(&msg.subject().unwrap_or_default().to_lowercase());
+        let whole_subject = msg.subject().unwrap_or_default().trim().to_lowercase();
+        let subject = strip_reply_prefixes(&whole_subject);
         let body = body_start(msg).to_lowercase();
-        let null_sender = msg.header_raw("Return-Path").is_some_and(|rp| {
+        let authors: Vec<&mail_parser::Addr<'_>> = [msg.from(), msg.sender()]
+            .into_iter()
+            .flatten()
+            .flat_map(|a| a.iter())
+            .collect();
+        let null_return_path = msg.header_raw("Return-Path").is_some_and(|rp| {
             rp.trim()
                 .trim_matches(|c| c == '<' || c == '>')
                 .trim()
                 .is_empty()
         });
+        // `From: MAILER-DAEMON <>` (DragonFly, some spam) is the null sender
+        // written into the header instead of the envelope. Only when no
+        // author has an address: one broken mailbox in a list is a typo.
+        let null_from = !authors.is_empty()
+            && authors
+                .iter()
+                .all(|a| a.address().is_none_or(|ad| ad.trim().is_empty()));
+        let null_sender = if null_return_path {
+            Some("Return-Path: <>")
+        } else if null_from {
+            Some("From: <>")
+        } else {
+            None
+        };
         let senders = sender_addresses(msg);
         let daemon = senders
             .iter()
             .find(|a| is_daemon_local(local_part(a)))
-            .cloned();
+            .cloned()
+            .or_else(|| {
+                // The display name alone when the address is missing or odd.
+                authors
+                    .iter()
+                    .filter_map(|a| a.name())
+                    .find(|n| is_daemon_name(n))
+                    .map(|n| n.trim().to_string())
+            });
         let noreply = senders
             .iter()
             .find(|a| is_noreply_local(local_part(a)))
@@ -132,6 +164,7 @@ impl Facts {
         });
         Facts {
             subject,
+            whole_subject,
             body,
             null_sender,
             daemon,
@@ -145,6 +178,17 @@ impl Facts {
     /// Whether the message reads like a delivery report.
     fn looks_like_dsn(&self) -> bool {
         self.ndr_subject.is_some() || self.ndr_body.is_some()
+    }
+
+    /// Whether a mail system's own account is writing about a failure. Coming
+    /// from such an account, much vaguer wording is enough than from anyone.
+    fn daemon_reports_failure(&self) -> bool {
+        self.looks_like_dsn()
+            || self.carries_original
+            || DAEMON_SUBJECT_HINTS
+                .iter()
+                .any(|h| self.whole_subject.contains(h))
+            || DAEMON_BODY_HINTS.iter().any(|h| self.body.contains(h))
     }
 }
 
@@ -183,12 +227,12 @@ fn report_structure(msg: &Message<'_>) -> Option<AutoVerdict> {
         // A missing or unknown report-type: the parts tell what it is, and a
         // report without a known part is still a report from a machine.
         return report_parts(msg).or_else(|| {
-            verdict(
-                AutoKind::Bounce,
+            let reason = if report_type.is_empty() {
+                "Content-Type: multipart/report".to_string()
+            } else {
                 format!("Content-Type: multipart/report; report-type={report_type}")
-                    .trim_end_matches("; report-type=")
-                    .to_string(),
-            )
+            };
+            verdict(AutoKind::Bounce, reason)
         });
     }
     report_parts(msg)
@@ -231,17 +275,36 @@ fn feedback_signs(msg: &Message<'_>, facts: &Facts) -> Option<AutoVerdict> {
     }
     // Microsoft's JMRP complaint forwards the reported mail, stamped with
     // the complaining recipient, inside a plain multipart/mixed.
-    for part in &msg.parts {
-        if let PartType::Message(inner) = &part.body {
-            if inner.header_raw("X-HmXmrOriginalRecipient").is_some() {
-                return verdict(
-                    AutoKind::Feedback,
-                    "attached message has X-HmXmrOriginalRecipient",
-                );
-            }
-        }
+    let jmrp = msg.parts.iter().any(|part| {
+        matches!(&part.body, PartType::Message(inner)
+            if inner.header_raw("X-HmXmrOriginalRecipient").is_some())
+    });
+    if jmrp {
+        return verdict(
+            AutoKind::Feedback,
+            "attached message has X-HmXmrOriginalRecipient",
+        );
     }
     None
+}
+
+/// Amazon SES forwards its bounce, complaint and delivery events through
+/// SNS as a JSON document in a plain-text mail.
+fn ses_notification(facts: &Facts) -> Option<AutoVerdict> {
+    let compact: String = facts
+        .body
+        .chars()
+        .take(400)
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let (kind, ty) = [
+        (AutoKind::Bounce, "bounce"),
+        (AutoKind::Feedback, "complaint"),
+        (AutoKind::Bounce, "delivery"),
+    ]
+    .into_iter()
+    .find(|(_, ty)| compact.contains(&format!("\"notificationtype\":\"{ty}\"")))?;
+    verdict(kind, format!("body: SES notificationType {ty}"))
 }
 
 /// Headers only delivery software adds to a non-delivery report.
@@ -260,19 +323,17 @@ fn ndr_headers(msg: &Message<'_>) -> Option<AutoVerdict> {
 
 /// Who sent it when the null sender or a mail-system account did.
 fn daemon_who(facts: &Facts) -> Option<String> {
-    if let Some(d) = &facts.daemon {
-        Some(format!("sender {d}"))
-    } else if facts.null_sender {
-        Some("Return-Path: <>".to_string())
-    } else {
-        None
+    match (&facts.daemon, facts.null_sender) {
+        (Some(d), _) => Some(format!("sender {d}")),
+        (None, Some(h)) => Some(h.to_string()),
+        (None, None) => None,
     }
 }
 
 /// A mail system's account, or the null sender, writing about a delivery.
 fn daemon_bounce(facts: &Facts) -> Option<AutoVerdict> {
     let who = daemon_who(facts)?;
-    (facts.looks_like_dsn() || facts.carries_original).then(|| AutoVerdict {
+    facts.daemon_reports_failure().then_some(AutoVerdict {
         kind: AutoKind::Bounce,
         reason: who,
     })
@@ -295,7 +356,11 @@ fn daemon_sender(facts: &Facts) -> Option<AutoVerdict> {
 /// introducing itself.
 fn ndr_wording(facts: &Facts) -> Option<AutoVerdict> {
     if let Some(s) = facts.ndr_subject {
-        if facts.ndr_body.is_some() || facts.carries_original {
+        // The whole subject being the phrase is an MTA's fixed text; a
+        // person says what went wrong ("Undeliverable to client X?").
+        let whole =
+            facts.whole_subject.trim_end_matches(':') == s.to_lowercase().trim_end_matches(':');
+        if whole || facts.ndr_body.is_some() || facts.carries_original {
             return verdict(AutoKind::Bounce, format!("subject: {s}"));
         }
     }
@@ -337,17 +402,16 @@ fn auto_headers(msg: &Message<'_>, facts: &Facts) -> Option<AutoVerdict> {
         "X-Autoresponder",
         "X-Vacation",
     ] {
-        if let Some(v) = header_values(msg, name).next() {
-            if !matches!(v.trim().to_ascii_lowercase().as_str(), "no" | "false" | "0") {
-                return verdict(AutoKind::AutoReply, format!("{name}: {}", v.trim()));
-            }
+        let value = header_values(msg, name).next().map(str::trim);
+        if let Some(v) =
+            value.filter(|v| !matches!(v.to_ascii_lowercase().as_str(), "no" | "false" | "0"))
+        {
+            return verdict(AutoKind::AutoReply, format!("{name}: {v}"));
         }
     }
     // Apple iCloud's vacation responder.
-    if let Some(v) = header_values(msg, "X-Apple-Action").next() {
-        if v.trim().eq_ignore_ascii_case("vacation") {
-            return verdict(AutoKind::AutoReply, "X-Apple-Action: VACATION");
-        }
+    if header_values(msg, "X-Apple-Action").any(|v| v.trim().eq_ignore_ascii_case("vacation")) {
+        return verdict(AutoKind::AutoReply, "X-Apple-Action: VACATION");
     }
     // Microsoft: the sender asks that nobody answers it automatically, which
     // Exchange does on its own out-of-office replies and on notifications.
@@ -394,10 +458,23 @@ fn auto_headers(msg: &Message<'_>, facts: &Facts) -> Option<AutoVerdict> {
 
 /// RFC 2369 / RFC 2919 list headers.
 fn list_headers(msg: &Message<'_>) -> Option<AutoVerdict> {
-    ["List-Id", "List-Unsubscribe", "List-Post"]
-        .into_iter()
-        .find(|name| msg.header_raw(*name).is_some())
-        .and_then(|name| verdict(AutoKind::List, name))
+    [
+        "List-Id",
+        "List-Unsubscribe",
+        "List-Post",
+        "List-Subscribe",
+        "List-Help",
+        "List-Owner",
+        "List-Archive",
+        // Pre-RFC 2369 list managers (ezmlm, fml).
+        "Mailing-List",
+        "X-Mailing-List",
+        "X-ML-Name",
+        "X-MLServer",
+    ]
+    .into_iter()
+    .find(|name| msg.header_raw(*name).is_some())
+    .and_then(|name| verdict(AutoKind::List, name))
 }
 
 /// The old `Precedence` header (RFC 3834 section 2 says not to answer these).
@@ -488,6 +565,7 @@ const NDR_SUBJECTS: &[&str] = &[
 const NDR_BODY: &[&str] = &[
     "this is the mail system at host",
     "this is the qmail-send program",
+    "there was an error delivering your mail to",
     "this message was created automatically by mail delivery software",
     "the original message was received at",
     "----- transcript of session follows -----",
@@ -520,10 +598,43 @@ const NDR_BODY: &[&str] = &[
     "mailbox is full",
 ];
 
+/// Subject words that, from a mail system's own account, mean a report.
+const DAEMON_SUBJECT_HINTS: &[&str] = &[
+    "fail",
+    "deliver",
+    "return",
+    "error",
+    "reject",
+    "bounce",
+    "could not",
+    "unable",
+    "zustell",
+    "remis",
+    "warning",
+    "undeliver",
+    "notification",
+];
+
+/// Body wording that, from a mail system's own account, means a report.
+const DAEMON_BODY_HINTS: &[&str] = &[
+    "unable to deliver",
+    "no such user",
+    "invalid user",
+    "original message follows",
+    "copy of your message",
+    "transcript of session",
+    "message headers follow",
+    "error delivering your mail",
+    "message text follows",
+    "failed addresses",
+    "recipient address rejected",
+];
+
 /// Greetings of mail systems that write their reports as plain text.
 const NDR_FIRST_LINES: &[&str] = &[
     "hi. this is the qmail-send program",
     "this is the mail system at host",
+    "this is the dragonfly mail agent",
     "this message was created automatically by mail delivery software",
     "this is an automatically generated delivery status notification",
     "the original message was received at",
@@ -673,6 +784,16 @@ fn body_start(msg: &Message<'_>) -> String {
             break;
         }
     }
+    if out.trim().is_empty() {
+        // Broken MIME (a boundary parameter on an unfolded line, say) can
+        // leave no text part; the raw body still reads the same.
+        let root = msg.root_part();
+        let raw = msg
+            .raw_message
+            .get(root.offset_body as usize..root.offset_end as usize)
+            .unwrap_or_default();
+        out = String::from_utf8_lossy(&raw[..raw.len().min(BODY_SCAN)]).into_owned();
+    }
     out.replace("\r\n", "\n")
 }
 
@@ -733,6 +854,18 @@ fn is_daemon_local(local: &str) -> bool {
     ) || l.starts_with("mailerdaemon")
 }
 
+fn is_daemon_name(name: &str) -> bool {
+    let n = name.trim().trim_matches('"').to_ascii_lowercase();
+    matches!(
+        n.as_str(),
+        "mailer-daemon"
+            | "mailer daemon"
+            | "mail delivery subsystem"
+            | "mail delivery system"
+            | "postmaster"
+    )
+}
+
 fn is_noreply_local(local: &str) -> bool {
     let l: String = local
         .chars()
@@ -769,7 +902,7 @@ pub fn embedded_message_ids(msg: &Message<'_>) -> Vec<String> {
 
     for part in &msg.parts {
         match &part.body {
-            PartType::Message(inner) => ids.from_message(inner),
+            PartType::Message(inner) => ids.add_message(inner),
             PartType::Text(t)
                 if content_type_is(part, "text", "rfc822-headers")
                     || content_type_is(part, "message", "rfc822-headers")
@@ -778,21 +911,21 @@ pub fn embedded_message_ids(msg: &Message<'_>) -> Vec<String> {
                 // Headers only, or an original too broken to parse as a
                 // message: parse the text on its own.
                 if let Some(inner) = MessageParser::default().parse(t.as_bytes()) {
-                    ids.from_message(&inner);
+                    ids.add_message(&inner);
                 }
             }
             PartType::Text(t) | PartType::Html(t)
                 if content_type_is(part, "message", "disposition-notification") =>
             {
-                ids.from_lines(t, &["original-message-id:"]);
+                ids.add_lines(t, &["original-message-id:"]);
             }
             PartType::Binary(b) | PartType::InlineBinary(b)
                 if content_type_is(part, "message", "disposition-notification")
                     || content_type_is(part, "text", "rfc822-headers") =>
             {
                 let t = String::from_utf8_lossy(b);
-                ids.from_lines(&t, &["original-message-id:", "message-id:"]);
-                ids.from_lines(&t, &["in-reply-to:", "references:"]);
+                ids.add_lines(&t, &["original-message-id:", "message-id:"]);
+                ids.add_lines(&t, &["in-reply-to:", "references:"]);
             }
             _ => {}
         }
@@ -801,9 +934,9 @@ pub fn embedded_message_ids(msg: &Message<'_>) -> Vec<String> {
         // Vendor NDRs quote the original's headers in their text.
         for part in msg.text_bodies().chain(msg.attachments()) {
             if let PartType::Text(t) = &part.body {
-                ids.from_lines(t, &["message-id:", "original-message-id:"]);
+                ids.add_lines(t, &["message-id:", "original-message-id:"]);
                 if !ids.list.is_empty() {
-                    ids.from_lines(t, &["in-reply-to:", "references:"]);
+                    ids.add_lines(t, &["in-reply-to:", "references:"]);
                     break;
                 }
             }
@@ -826,7 +959,7 @@ impl Ids {
         }
     }
 
-    fn from_message(&mut self, m: &Message<'_>) {
+    fn add_message(&mut self, m: &Message<'_>) {
         if let Some(id) = m.message_id() {
             self.push(id);
         }
@@ -843,7 +976,7 @@ impl Ids {
     /// `Name: <id> <id>` lines (and their folded continuations) in quoted
     /// header text. Only the first matching field for each name is taken: a
     /// report quotes one original.
-    fn from_lines(&mut self, text: &str, names: &[&str]) {
+    fn add_lines(&mut self, text: &str, names: &[&str]) {
         let mut seen: Vec<&str> = Vec::new();
         let mut lines = text.lines().peekable();
         while let Some(line) = lines.next() {
