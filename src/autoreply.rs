@@ -355,14 +355,19 @@ fn daemon_sender(facts: &Facts) -> Option<AutoVerdict> {
 /// The body alone counts only when its very first line is a mail system
 /// introducing itself.
 fn ndr_wording(facts: &Facts) -> Option<AutoVerdict> {
-    if let Some(s) = facts.ndr_subject {
-        // The whole subject being the phrase is an MTA's fixed text; a
-        // person says what went wrong ("Undeliverable to client X?").
-        let whole =
-            facts.whole_subject.trim_end_matches(':') == s.to_lowercase().trim_end_matches(':');
-        if whole || facts.ndr_body.is_some() || facts.carries_original {
-            return verdict(AutoKind::Bounce, format!("subject: {s}"));
-        }
+    if let Some(s) = facts
+        .ndr_subject
+        .filter(|_| facts.ndr_body.is_some() || facts.carries_original)
+    {
+        return verdict(AutoKind::Bounce, format!("subject: {s}"));
+    }
+    // An MTA's complete fixed subject, unprefixed, is as good as a header:
+    // a person writing about a bounce says more ("Undeliverable to X?").
+    if let Some(s) = NDR_WHOLE_SUBJECTS
+        .iter()
+        .find(|s| facts.whole_subject == s.to_lowercase())
+    {
+        return verdict(AutoKind::Bounce, format!("subject: {s}"));
     }
     let first_line = facts.body.trim_start().lines().next().unwrap_or("");
     if let Some(p) = NDR_FIRST_LINES.iter().find(|p| first_line.starts_with(*p)) {
@@ -561,6 +566,26 @@ const NDR_SUBJECTS: &[&str] = &[
     "Email address could not be found",
 ];
 
+/// Complete subjects that MTAs and gateways use verbatim for their reports.
+const NDR_WHOLE_SUBJECTS: &[&str] = &[
+    "Undelivered Mail Returned to Sender",
+    "Delivery Status Notification (Failure)",
+    "Delivery Status Notification (Delay)",
+    "Mail delivery failed: returning message to sender",
+    "Mail delivery failed",
+    "failure notice",
+    "Failed mail",
+    "Returned mail: see transcript for details",
+    "Returned mail: User unknown",
+    "Returned mail",
+    "Undeliverable mail",
+    "Nondeliverable mail",
+    "Mail System Error - Returned Mail",
+    "Warning: could not send message for past 4 hours",
+    "Delivery Notification: Delivery has failed",
+    "Message delivery has failed",
+];
+
 /// Phrases only delivery software writes in a report's text.
 const NDR_BODY: &[&str] = &[
     "this is the mail system at host",
@@ -675,13 +700,8 @@ const AUTO_REPLY_SUBJECTS_WEAK: &[&str] = &[
     "Out of the office",
     "Away",
     "Abwesend",
-    "Absence",
-    "Absent",
-    "Vacation",
-    "On leave",
     "Di luar kantor",
     "Sedang cuti",
-    "Cuti",
     "Fuera de la oficina",
 ];
 
@@ -1210,6 +1230,39 @@ mod tests {
             kind_of(&german).unwrap(),
             (AutoKind::Bounce, "subject: Nicht zustellbar".into())
         );
+    }
+
+    #[test]
+    fn fixed_ndr_subject_alone() {
+        // A fax gateway's "Failed Mail" (Zammad mail087): the MTA's fixed
+        // subject with nothing added.
+        let (k, r) = kind_of(&with(
+            "",
+            "Failed Mail",
+            "Sie haben ein neues Fax empfangen.",
+        ))
+        .unwrap();
+        assert_eq!((k, r.as_str()), (AutoKind::Bounce, "subject: Failed mail"));
+        // The same words in a person's question are not enough.
+        let q = with(
+            "",
+            "Undeliverable: report to client",
+            "Why can't I mail this client?",
+        );
+        assert_eq!(kind_of(&q), None);
+    }
+
+    #[test]
+    fn null_from_and_ses() {
+        let dfly = "From: MAILER-DAEMON <>\r\nSubject: Mail delivery failed\r\n\r\nThis is the DragonFly Mail Agent v0.13 at df.test.\r\nThere was an error delivering your mail to <a@b.test>.\r\n";
+        assert_eq!(kind_of(dfly).unwrap().0, AutoKind::Bounce);
+        let ses = |t: &str| {
+            format!(
+                "From: no-reply@sns.amazonaws.com\r\nSubject: AWS Notification Message\r\n\r\n{{\"notificationType\":\"{t}\",\"mail\":{{}}}}\r\n"
+            )
+        };
+        assert_eq!(kind_of(&ses("Bounce")).unwrap().0, AutoKind::Bounce);
+        assert_eq!(kind_of(&ses("Complaint")).unwrap().0, AutoKind::Feedback);
     }
 
     #[test]
