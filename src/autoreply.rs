@@ -84,9 +84,9 @@ struct Facts {
     /// Lower-cased start of the readable body (text parts of this message
     /// only, never of a message attached to it).
     body: String,
-    /// `Return-Path: <>`, the null reverse-path RFC 5321 reserves for
-    /// notifications so that they are never answered.
-    /// The header that shows it, for `reason`.
+    /// The null reverse-path RFC 5321 reserves for notifications so that
+    /// they are never answered (`Return-Path: <>`, or an empty `From`); the
+    /// value names the header for `reason`.
     null_sender: Option<&'static str>,
     /// From / Sender / Return-Path local part of a mail system account.
     daemon: Option<String>,
@@ -97,7 +97,8 @@ struct Facts {
     /// A phrase only delivery software writes, if the body has one.
     ndr_body: Option<&'static str>,
     /// The message carries an original message or its headers: what a
-    /// bounce quotes, and what a person rarely attaches.
+    /// bounce quotes. A person forwarding as attachment does too, but then
+    /// the subject starts with `Fw:`, which no NDR rule accepts.
     carries_original: bool,
 }
 
