@@ -428,7 +428,10 @@ impl Validator<'_> {
     fn config(&self, raw: RawConfig, path: &Path) -> Result<Config, ConfigError> {
         let desk = self.desk(raw.desk)?;
         let url = raw.database.url.trim().to_string();
-        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
             return Err(self.err(
                 "database.url",
                 format!("{url:?} is neither sqlite:… nor postgres://…"),
@@ -488,7 +491,10 @@ impl Validator<'_> {
         let timezone = d.timezone.parse::<chrono_tz::Tz>().map_err(|_| {
             self.err(
                 "desk.timezone",
-                format!("{:?} is not an IANA time zone such as \"Asia/Jakarta\"", d.timezone),
+                format!(
+                    "{:?} is not an IANA time zone such as \"Asia/Jakarta\"",
+                    d.timezone
+                ),
             )
         })?;
         Ok(Desk {
@@ -506,10 +512,14 @@ impl Validator<'_> {
     }
 
     fn inbound(&self, r: RawInbound) -> Result<Inbound, ConfigError> {
-        let max_message_size =
-            self.size("inbound.max_message_size", r.max_message_size.as_deref().unwrap_or("50MB"))?;
-        let poll_interval =
-            self.duration("inbound.poll_interval", r.poll_interval.as_deref().unwrap_or("30s"))?;
+        let max_message_size = self.size(
+            "inbound.max_message_size",
+            r.max_message_size.as_deref().unwrap_or("50MB"),
+        )?;
+        let poll_interval = self.duration(
+            "inbound.poll_interval",
+            r.poll_interval.as_deref().unwrap_or("30s"),
+        )?;
         match r.kind.as_str() {
             "maildir" => {
                 let path = r
@@ -551,7 +561,8 @@ impl Validator<'_> {
                     processed_mailbox: r.processed_mailbox,
                     idle: r.idle.unwrap_or(true),
                     poll_interval,
-                    timeout: self.duration("inbound.timeout", r.timeout.as_deref().unwrap_or("60s"))?,
+                    timeout: self
+                        .duration("inbound.timeout", r.timeout.as_deref().unwrap_or("60s"))?,
                     max_message_size,
                 }))
             }
@@ -565,8 +576,10 @@ impl Validator<'_> {
     fn outbound(&self, r: RawOutbound) -> Result<(Outbound, OutboxPolicy), ConfigError> {
         let policy = OutboxPolicy {
             max_attempts: r.max_attempts.unwrap_or(12),
-            poll_interval: self
-                .duration("outbound.poll_interval", r.poll_interval.as_deref().unwrap_or("5s"))?,
+            poll_interval: self.duration(
+                "outbound.poll_interval",
+                r.poll_interval.as_deref().unwrap_or("5s"),
+            )?,
         };
         if policy.max_attempts == 0 {
             return Err(self.err("outbound.max_attempts", "must be at least 1"));
@@ -623,7 +636,11 @@ impl Validator<'_> {
             let key = |k: &str| format!("staff[{i}].{k}");
             let email = self.address(&key("email"), &s.email)?;
             let handle = s.handle.trim().to_lowercase();
-            if handle.is_empty() || !handle.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+            if handle.is_empty()
+                || !handle
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            {
                 return Err(self.err(
                     &key("handle"),
                     format!("{:?} must be letters, digits, '.', '_' or '-'", s.handle),
@@ -638,7 +655,10 @@ impl Validator<'_> {
             if !(1..=3).contains(&s.level) {
                 return Err(self.err(
                     &key("level"),
-                    format!("{} is not 1 (service desk), 2 (specialist) or 3 (third party)", s.level),
+                    format!(
+                        "{} is not 1 (service desk), 2 (specialist) or 3 (third party)",
+                        s.level
+                    ),
                 ));
             }
             let role = match s.role.as_str() {
@@ -692,7 +712,9 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
         digits.clear();
     }
     if !digits.is_empty() {
-        return Err(format!("{value:?}: the number {digits} has no unit (s, m, h, d)"));
+        return Err(format!(
+            "{value:?}: the number {digits} has no unit (s, m, h, d)"
+        ));
     }
     Ok(Duration::from_secs(total))
 }
@@ -700,9 +722,7 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
 /// Parses "25MB", "512KB", "1GiB" or a plain number of bytes.
 pub fn parse_size(value: &str) -> Result<u64, String> {
     let v = value.trim();
-    let split = v
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(v.len());
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
     let (num, unit) = v.split_at(split);
     let n: u64 = num
         .parse()
@@ -712,7 +732,11 @@ pub fn parse_size(value: &str) -> Result<u64, String> {
         "k" | "kb" | "kib" => 1024,
         "m" | "mb" | "mib" => 1024 * 1024,
         "g" | "gb" | "gib" => 1024 * 1024 * 1024,
-        other => return Err(format!("{value:?}: unknown unit {other:?} (use KB, MB or GB)")),
+        other => {
+            return Err(format!(
+                "{value:?}: unknown unit {other:?} (use KB, MB or GB)"
+            ));
+        }
     };
     Ok(n.saturating_mul(mult))
 }

@@ -96,7 +96,11 @@ pub struct EmailAddress {
 impl EmailAddress {
     /// Parses a bare address (`local@domain`); `None` when it is not one.
     pub fn parse(s: &str) -> Option<EmailAddress> {
-        let s = s.trim().trim_start_matches('<').trim_end_matches('>').trim();
+        let s = s
+            .trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .trim();
         let (local, domain) = s.rsplit_once('@')?;
         if local.is_empty()
             || domain.is_empty()
@@ -154,7 +158,14 @@ mod tests {
 
     #[test]
     fn non_addresses_are_refused() {
-        for s in ["", "alice", "@corp.test", "alice@", "a b@corp.test", "a@corp."] {
+        for s in [
+            "",
+            "alice",
+            "@corp.test",
+            "alice@",
+            "a b@corp.test",
+            "a@corp.",
+        ] {
             assert!(EmailAddress::parse(s).is_none(), "{s}");
         }
     }

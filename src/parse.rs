@@ -136,7 +136,10 @@ pub fn parse(raw: &[u8], domain: &str) -> Result<InboundMessage, ParseError> {
     let dedupe_key = dedupe_key(&msg, raw);
     let (message_id, message_id_generated) = match msg.message_id().map(clean_id) {
         Some(id) if !id.is_empty() => (id, false),
-        _ => (format!("posko.generated.{}@{}", &dedupe_key[..32], domain), true),
+        _ => (
+            format!("posko.generated.{}@{}", &dedupe_key[..32], domain),
+            true,
+        ),
     };
     let (body_text, body_html) = bodies(&msg);
     Ok(InboundMessage {
@@ -168,10 +171,10 @@ pub fn parse(raw: &[u8], domain: &str) -> Result<InboundMessage, ParseError> {
 
 /// A few mailbox files start with an mbox `From sender date` line: skip it.
 fn strip_mbox_line(raw: &[u8]) -> &[u8] {
-    if raw.starts_with(b"From ") {
-        if let Some(nl) = raw.iter().position(|&b| b == b'\n') {
-            return &raw[nl + 1..];
-        }
+    if raw.starts_with(b"From ")
+        && let Some(nl) = raw.iter().position(|&b| b == b'\n')
+    {
+        return &raw[nl + 1..];
     }
     raw
 }
@@ -201,7 +204,11 @@ pub fn dedupe_key(msg: &Message<'_>, raw: &[u8]) -> String {
 }
 
 fn clean_id(id: &str) -> String {
-    id.trim().trim_start_matches('<').trim_end_matches('>').trim().to_string()
+    id.trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim()
+        .to_string()
 }
 
 fn id_list(v: &HeaderValue<'_>) -> Vec<String> {
@@ -366,7 +373,10 @@ Halo, internet lambat sekali.\r\n";
         assert_eq!(m.subject, "Internet lambat di gedung B");
         assert_eq!(m.message_id, "abc@mail.corp.test");
         assert!(!m.message_id_generated);
-        assert_eq!(m.from.as_ref().unwrap().name.as_deref(), Some("Alice Wijaya"));
+        assert_eq!(
+            m.from.as_ref().unwrap().name.as_deref(),
+            Some("Alice Wijaya")
+        );
         assert_eq!(m.from.as_ref().unwrap().address.base(), "alice@corp.test");
         assert_eq!(m.in_reply_to, vec!["x1@corp.test"]);
         assert_eq!(m.references, vec!["x0@corp.test", "x1@corp.test"]);
