@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import logging
 import signal
+import socket
 import smtplib
 import ssl
 import sys
@@ -136,47 +137,74 @@ def main():
     p.add_argument("--lmtp-port", type=int, required=True)
     p.add_argument("--tls-cert")
     p.add_argument("--tls-key")
-    p.add_argument("--tls-mode", choices=["starttls", "implicit"])
+    p.add_argument("--tls-mode", choices=["starttls", "implicit"], help="TLS on --port")
+    p.add_argument("--starttls-port", type=int, help="also listen here, with STARTTLS")
+    p.add_argument("--implicit-tls-port", type=int, help="also listen here, with implicit TLS")
     p.add_argument("--auth", help="user:password; AUTH PLAIN/LOGIN then required")
     p.add_argument("--fail-rcpt", action="append", default=[], metavar="ADDR=CODE")
     p.add_argument("--fail-file", help="file of ADDR=CODE lines, re-read at every RCPT")
     args = p.parse_args()
 
-    if bool(args.tls_mode) != bool(args.tls_cert and args.tls_key):
-        p.error("--tls-mode needs --tls-cert and --tls-key, and the other way round")
+    # (port, tls mode) per listener. Several listeners share one process:
+    # each interpreter costs ~0.2 s of CPU to start, and tests start many.
+    listeners = [(args.port, args.tls_mode)]
+    if args.starttls_port:
+        listeners.append((args.starttls_port, "starttls"))
+    if args.implicit_tls_port:
+        listeners.append((args.implicit_tls_port, "implicit"))
+    wants_tls = any(mode for _, mode in listeners)
+    if wants_tls != bool(args.tls_cert and args.tls_key):
+        p.error("TLS listeners need --tls-cert and --tls-key, and the other way round")
 
-    kwargs = {
+    common = {
         # A fixed name: the default, socket.getfqdn(), can stall on DNS.
         "server_hostname": "sink.corp.test",
         "enable_SMTPUTF8": True,
     }
-    if args.tls_mode:
-        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ctx.load_cert_chain(args.tls_cert, args.tls_key)
-        if args.tls_mode == "starttls":
-            kwargs["tls_context"] = ctx
-        else:
-            kwargs["ssl_context"] = ctx
     if args.auth:
         user, sep, password = args.auth.partition(":")
         if not sep:
             p.error("--auth wants user:password")
-        kwargs["authenticator"] = make_authenticator(user, password)
-        kwargs["auth_required"] = True
+        common["authenticator"] = make_authenticator(user, password)
+        common["auth_required"] = True
         # Loopback test server: allow AUTH on the plain port too.
-        kwargs["auth_require_tls"] = False
+        common["auth_require_tls"] = False
+    ctx = None
+    if wants_tls:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+
+    # aiosmtpd's Controller reports a port in use only after its whole
+    # ready_timeout (5 s); fail at once so the harness can retry elsewhere.
+    for port, _ in listeners:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError as e:
+                log(f"cannot listen on 127.0.0.1:{port}: {e.strerror}")
+                sys.exit(1)
 
     handler = RelayToLmtp(args.lmtp_port, parse_fail_rules(args.fail_rcpt), args.fail_file)
-    controller = Controller(handler, hostname="127.0.0.1", port=args.port, **kwargs)
-    controller.start()
+    controllers = []
+    for port, mode in listeners:
+        kwargs = dict(common)
+        if mode == "starttls":
+            kwargs["tls_context"] = ctx
+        elif mode == "implicit":
+            kwargs["ssl_context"] = ctx
+        controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
+        controller.start()
+        controllers.append(controller)
+        log(f"listening on 127.0.0.1:{port} tls={mode or 'none'} auth={bool(args.auth)}")
 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     print("READY", flush=True)
-    log(f"listening on 127.0.0.1:{args.port} tls={args.tls_mode or 'none'} auth={bool(args.auth)}")
     stop.wait()
-    controller.stop()
+    for controller in controllers:
+        controller.stop()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 //! A real IMAP server (Dovecot) and SMTP server (aiosmtpd relaying to Dovecot LMTP) on loopback.
 //!
 //! Every test gets its own [`MailStack`]: a fresh temp dir, free loopback ports,
-//! a Dovecot (IMAP with STARTTLS, IMAPS, LMTP) and three SMTP sinks
-//! (`scripts/smtp_sink.py`: plain, STARTTLS, implicit TLS) that relay each
-//! message byte for byte into Dovecot over LMTP. So mail the daemon sends lands
+//! a Dovecot (IMAP with STARTTLS, IMAPS, LMTP) and an SMTP sink
+//! (`scripts/smtp_sink.py`, one process listening plain, STARTTLS and implicit
+//! TLS) that relays each message byte for byte into Dovecot over LMTP. So mail the daemon sends lands
 //! in the recipient's INBOX and a test reads it back over IMAP like a person
 //! would; no mocks between posko and the wire.
 //!
@@ -56,14 +56,14 @@ pub struct MailStackBuilder {
 }
 
 impl MailStackBuilder {
-    /// All three SMTP sinks require AUTH PLAIN/LOGIN with these credentials
+    /// All three SMTP ports require AUTH PLAIN/LOGIN with these credentials
     /// (also on the plain port: it is loopback). [`MailStack::deliver`] uses them.
     pub fn smtp_auth(mut self, user: &str, password: &str) -> Self {
         self.smtp_auth = Some((user.to_owned(), password.to_owned()));
         self
     }
 
-    /// The sinks answer `code` (4xx or 5xx) at RCPT TO for `addr`, for the whole
+    /// The SMTP sink answers `code` (4xx or 5xx) at RCPT TO for `addr`, for the whole
     /// life of the stack. To change failures while a test runs, use
     /// [`MailStack::set_fail_rcpt`].
     pub fn fail_rcpt(mut self, addr: &str, code: u16) -> Self {
@@ -75,7 +75,7 @@ impl MailStackBuilder {
         self
     }
 
-    /// Starts Dovecot and the three SMTP sinks; panics, with the servers' logs,
+    /// Starts Dovecot and the SMTP sink; panics, with the servers' logs,
     /// if they do not come up.
     pub async fn start(self) -> MailStack {
         let mut failures = String::new();
@@ -137,14 +137,14 @@ struct Sink {
     log_path: PathBuf,
 }
 
-/// Dovecot (IMAP, IMAPS, LMTP) and three SMTP sinks in a temp dir; see the module docs.
+/// Dovecot (IMAP, IMAPS, LMTP) and an SMTP sink (plain, STARTTLS, SMTPS) in a temp dir; see the module docs.
 /// Dropping it kills the servers and removes the dir.
 pub struct MailStack {
     ports: Ports,
     options: MailStackBuilder,
     /// Behind a lock so a test can kill and restart Dovecot through `&self`.
     dovecot: Mutex<Option<Child>>,
-    sinks: Vec<Sink>,
+    sink: Option<Sink>,
     /// Last field: dropped (removed) after `Drop::drop` killed the servers.
     dir: TempDir,
 }
@@ -223,28 +223,18 @@ impl MailStack {
             ports: Ports::pick(),
             options: options.clone(),
             dovecot: Mutex::new(None),
-            sinks: Vec::new(),
+            sink: None,
             dir,
         };
         // On any error below, dropping `stack` kills what was started.
         stack
             .write_files()
             .map_err(|e| StartError::Failed(format!("{e:#}")))?;
+        // Both boot at once: the sink needs Dovecot only when mail comes in.
         stack.spawn_dovecot()?;
+        stack.sink = Some(stack.spawn_sink()?);
         stack.wait_dovecot().await?;
-        let p = stack.ports;
-        for (name, port, tls) in [
-            ("plain", p.smtp, None),
-            ("starttls", p.smtp_starttls, Some("starttls")),
-            ("implicit", p.smtps, Some("implicit")),
-        ] {
-            let sink = stack.spawn_sink(name, port, tls)?;
-            stack.sinks.push(sink);
-        }
-        // Start the three together, then wait: they boot in parallel.
-        for i in 0..stack.sinks.len() {
-            wait_ready(&mut stack.sinks[i]).await?;
-        }
+        wait_ready(stack.sink.as_mut().expect("sink spawned")).await?;
         Ok(stack)
     }
 
@@ -336,16 +326,18 @@ impl MailStack {
             read_log(&self.dir().join("dovecot.log")),
             read_log(&self.dir().join("dovecot.stderr")),
         );
-        if log.contains("Address already in use") {
+        if addr_in_use(&log) {
             StartError::AddrInUse(log)
         } else {
             StartError::Failed(log)
         }
     }
 
-    fn spawn_sink(&self, name: &str, port: u16, tls: Option<&str>) -> Result<Sink, StartError> {
+    /// One process for the three SMTP ports: each Python interpreter costs
+    /// ~0.2 s of CPU to start, which adds up over a suite.
+    fn spawn_sink(&self) -> Result<Sink, StartError> {
         let dir = self.dir();
-        let log_path = dir.join(format!("smtp-{name}.log"));
+        let log_path = dir.join("smtp-sink.log");
         let log = std::fs::File::create(&log_path)
             .map_err(|e| StartError::Failed(format!("create {}: {e}", log_path.display())))?;
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/smtp_sink.py");
@@ -354,19 +346,19 @@ impl MailStack {
         let mut cmd = Command::new("/usr/bin/python3");
         cmd.arg(&script)
             .arg("--port")
-            .arg(port.to_string())
+            .arg(self.ports.smtp.to_string())
+            .arg("--starttls-port")
+            .arg(self.ports.smtp_starttls.to_string())
+            .arg("--implicit-tls-port")
+            .arg(self.ports.smtps.to_string())
+            .arg("--tls-cert")
+            .arg(dir.join("cert.pem"))
+            .arg("--tls-key")
+            .arg(dir.join("key.pem"))
             .arg("--lmtp-port")
             .arg(self.ports.lmtp.to_string())
             .arg("--fail-file")
             .arg(dir.join("fail-rcpt"));
-        if let Some(mode) = tls {
-            cmd.arg("--tls-mode")
-                .arg(mode)
-                .arg("--tls-cert")
-                .arg(dir.join("cert.pem"))
-                .arg("--tls-key")
-                .arg(dir.join("key.pem"));
-        }
         if let Some((user, password)) = &self.options.smtp_auth {
             cmd.arg("--auth").arg(format!("{user}:{password}"));
         }
@@ -415,7 +407,7 @@ impl MailStack {
         }
     }
 
-    /// From now on the sinks answer `code` at RCPT TO for `addr` (`None`: accept
+    /// From now on the SMTP sink answers `code` at RCPT TO for `addr` (`None`: accept
     /// again), e.g. 451 to make the daemon retry, then `None` to let it through.
     /// Takes effect at the next RCPT; adds to the builder's `fail_rcpt` rules.
     pub fn set_fail_rcpt(&self, addr: &str, code: Option<u16>) {
@@ -462,8 +454,8 @@ impl MailStack {
         .expect("deliver: envelope");
         if let Err(e) = builder.build().send_raw(&envelope, smtp_body(raw)).await {
             panic!(
-                "deliver from {from} to {to:?} failed: {e}\n--- sink log ---\n{}",
-                read_log(&self.sinks[0].log_path)
+                "deliver from {from} to {to:?} failed: {e}\n{}",
+                self.smtp_log()
             );
         }
     }
@@ -508,13 +500,9 @@ impl MailStack {
             if Instant::now() >= deadline {
                 panic!(
                     "waited {timeout:?} for {count} message(s) in {user}'s INBOX, {} arrived\n\
-                     --- sink logs ---\n{}",
+                     {}",
                     messages.len(),
-                    self.sinks
-                        .iter()
-                        .map(|s| read_log(&s.log_path))
-                        .collect::<Vec<_>>()
-                        .join("\n"),
+                    self.smtp_log(),
                 );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -579,6 +567,12 @@ impl MailStack {
         }
     }
 
+    /// The SMTP sink's log so far (each accepted message, refusals), for panic messages.
+    pub fn smtp_log(&self) -> String {
+        let path = self.dir().join("smtp-sink.log");
+        format!("--- {} ---\n{}", path.display(), read_log(&path))
+    }
+
     /// Dovecot's log so far, for panic messages.
     pub fn dovecot_log(&self) -> String {
         format!(
@@ -591,7 +585,7 @@ impl MailStack {
 impl Drop for MailStack {
     fn drop(&mut self) {
         self.kill_dovecot();
-        for sink in &mut self.sinks {
+        if let Some(sink) = &mut self.sink {
             // SIGKILL: nothing of the sink's state outlives the test.
             let _ = sink.child.kill();
             let _ = sink.child.wait();
@@ -635,12 +629,17 @@ async fn wait_ready(sink: &mut Sink) -> Result<(), StartError> {
             sink.log_path.display(),
             read_log(&sink.log_path)
         );
-        return Err(if log.contains("Address already in use") {
+        return Err(if addr_in_use(&log) {
             StartError::AddrInUse(log)
         } else {
             StartError::Failed(log)
         });
     }
+}
+
+/// Dovecot says "Address already in use", Python "address already in use".
+fn addr_in_use(log: &str) -> bool {
+    log.to_ascii_lowercase().contains("address already in use")
 }
 
 fn kill_group(child: &mut Child) {
