@@ -37,7 +37,8 @@ pub const PASSWORD: &str = "secret";
 /// The mail domain of [`USERS`].
 pub const DOMAIN: &str = "corp.test";
 
-/// How long a server may take to come up. Both start in ~0.1 s; the slack is
+/// How long a server may take to come up. Dovecot starts in ~0.1 s, the sink
+/// in ~0.3 s (Python); the slack is
 /// for a loaded CI machine running many stacks at once.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 /// Bound on every IMAP / SMTP exchange the harness makes itself: a hung server
@@ -643,9 +644,12 @@ fn addr_in_use(log: &str) -> bool {
 }
 
 fn kill_group(child: &mut Child) {
-    // Negative pid: the whole process group (see `process_group(0)`).
-    let _ = Command::new("kill")
-        .args(["-KILL", "--", &format!("-{}", child.id())])
+    // Negative pid: the whole process group (see `process_group(0)`). The
+    // shell's builtin, since slim images lack procps' kill (and dash's builtin
+    // does not take `--`).
+    let _ = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!("kill -9 -{}", child.id()))
         .stderr(Stdio::null())
         .status();
     let _ = child.kill();
