@@ -5,3 +5,4 @@
 //! binary against them.
 
 mod harness;
+mod mailstack_smoke;

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The project's one test command: formatting, lints, then the whole suite.
+# Needs the packages and services from scripts/setup.sh (CI runs both: .ci/run).
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+
+# Golden corpus (shared checkout beside the repo) and a PostgreSQL for the
+# store tests; override either from the environment.
+export POSKO_CORPUS="${POSKO_CORPUS:-$repo/../shared/corpus}"
+export POSKO_TEST_PG="${POSKO_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}"
+
+cargo fmt --all -- --check
+cargo clippy --locked --all-targets -- -D warnings
+cargo test --locked
