@@ -79,7 +79,10 @@ impl Transport {
                     .map_err(|e| SendError::Permanent(format!("bad recipient: {e}")))?;
                 let envelope = Envelope::new(Some(from), to)
                     .map_err(|e| SendError::Permanent(format!("bad envelope: {e}")))?;
-                match t.send_raw(&envelope, raw).await {
+                // lettre ends DATA with CRLF "." CRLF itself; a message that
+                // already ends in CRLF would otherwise gain an empty line.
+                let body = raw.strip_suffix(b"\r\n").unwrap_or(raw);
+                match t.send_raw(&envelope, body).await {
                     Ok(_) => Ok(()),
                     Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
                     Err(e) => Err(SendError::Transient(e.to_string())),
