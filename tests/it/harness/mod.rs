@@ -1,3 +1,5 @@
 //! Shared test harness: real mail servers, fresh databases, the posko binary.
 
+pub mod mail;
 pub mod mailstack;
+pub mod posko;

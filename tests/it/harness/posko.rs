@@ -1,0 +1,321 @@
+//! Runs the real `posko` binary against a [`MailStack`] and a fresh database.
+//!
+//! Each [`Posko`] has its own temp dir with a configuration file that points
+//! at the stack's IMAP and SMTP ports, and its own database: a SQLite file,
+//! or a new PostgreSQL database on `POSKO_TEST_PG` (dropped afterwards).
+//! Tests talk to posko only through its command line, as an admin would.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+use super::mailstack::{MailStack, PASSWORD};
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The environment variable the test configuration names for the IMAP password.
+pub const IMAP_PASSWORD_ENV: &str = "POSKO_TEST_IMAP_PASSWORD";
+
+fn pg_admin_url() -> String {
+    std::env::var("POSKO_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A posko installation under test.
+pub struct Posko {
+    pub dir: TempDir,
+    pub config: PathBuf,
+    pub db_url: String,
+    pg_db: Option<String>,
+    daemon: Option<Child>,
+}
+
+/// Knobs for the generated configuration.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Extra `[desk]` lines.
+    pub desk_extra: String,
+    /// Extra `[inbound]` lines.
+    pub inbound_extra: String,
+    /// Extra `[outbound]` lines.
+    pub outbound_extra: String,
+    pub idle: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            desk_extra: String::new(),
+            inbound_extra: String::new(),
+            outbound_extra: String::new(),
+            idle: true,
+        }
+    }
+}
+
+impl Posko {
+    /// A posko reading `helpdesk@corp.test` over IMAP and sending over SMTP.
+    pub async fn new(backend: Backend, stack: &MailStack) -> Posko {
+        Posko::with(backend, stack, Options::default()).await
+    }
+
+    pub async fn with(backend: Backend, stack: &MailStack, o: Options) -> Posko {
+        let body = format!(
+            r#"
+[inbound]
+kind = "imap"
+host = "127.0.0.1"
+port = {imap}
+security = "none"
+username = "helpdesk"
+password_env = "{IMAP_PASSWORD_ENV}"
+mailbox = "INBOX"
+idle = {idle}
+poll_interval = "1s"
+timeout = "10s"
+{inbound_extra}
+
+[outbound]
+kind = "smtp"
+host = "127.0.0.1"
+port = {smtp}
+security = "none"
+timeout = "10s"
+poll_interval = "1s"
+{outbound_extra}
+"#,
+            imap = stack.imap_port(),
+            smtp = stack.smtp_port(),
+            idle = o.idle,
+            inbound_extra = o.inbound_extra,
+            outbound_extra = o.outbound_extra,
+        );
+        Posko::from_parts(backend, &o.desk_extra, &body).await
+    }
+
+    /// A posko with the given `[inbound]`/`[outbound]` sections (the desk,
+    /// database and staff sections are filled in).
+    pub async fn from_parts(backend: Backend, desk_extra: &str, io_sections: &str) -> Posko {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (db_url, pg_db) = match backend {
+            Backend::Sqlite => (format!("sqlite://{}/posko.db", dir.path().display()), None),
+            Backend::Postgres => {
+                let name = format!("posko_t_{:016x}", rand::random::<u64>());
+                let admin = pg_admin_url();
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+                    .await
+                    .unwrap_or_else(|e| panic!("PostgreSQL at {admin} (POSKO_TEST_PG): {e}"));
+                sqlx::Executor::execute(&mut conn, sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .await
+                    .expect("create test database");
+                let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+                (format!("{base}/{name}"), Some(name))
+            }
+        };
+        let config = dir.path().join("posko.toml");
+        let text = format!(
+            r#"
+[desk]
+name = "IT Helpdesk"
+address = "helpdesk@corp.test"
+aliases = ["security@corp.test"]
+tag = "Helpdesk"
+language = "id"
+timezone = "Asia/Jakarta"
+{desk_extra}
+
+[database]
+url = "{db_url}"
+
+{io_sections}
+
+[[staff]]
+name = "Siti Rahma"
+email = "siti@corp.test"
+handle = "siti"
+level = 1
+
+[[staff]]
+name = "Budi Santoso"
+email = "budi@corp.test"
+handle = "budi"
+level = 2
+groups = ["network"]
+"#
+        );
+        std::fs::write(&config, text).expect("write config");
+        Posko {
+            dir,
+            config,
+            db_url,
+            pg_db,
+            daemon: None,
+        }
+    }
+
+    /// `posko --config … <args>`, waiting for it to finish.
+    pub fn cmd(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run posko")
+    }
+
+    /// Like [`Posko::cmd`] with `stdin` fed to the process.
+    pub fn cmd_stdin(&self, args: &[&str], stdin: &[u8]) -> Output {
+        use std::io::Write;
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn posko");
+        child.stdin.take().unwrap().write_all(stdin).expect("write stdin");
+        child.wait_with_output().expect("wait posko")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_posko"));
+        c.arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .current_dir(self.dir.path())
+            .env(IMAP_PASSWORD_ENV, PASSWORD)
+            .env("RUST_LOG", "posko=debug");
+        c
+    }
+
+    /// `run --once`, which must succeed; returns its stdout.
+    pub fn run_once(&self) -> String {
+        ok(self.cmd(&["run", "--once"]), "run --once")
+    }
+
+    /// `run --once --now <instant>`.
+    pub fn run_once_at(&self, now: &str) -> String {
+        ok(self.cmd(&["run", "--once", "--now", now]), "run --once --now")
+    }
+
+    /// Starts the daemon (`posko run`) in the background.
+    pub fn start_daemon(&mut self) {
+        assert!(self.daemon.is_none(), "daemon already running");
+        let log = std::fs::File::create(self.dir.path().join("daemon.log")).expect("log file");
+        let child = self
+            .command(&["run"])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn posko run");
+        self.daemon = Some(child);
+    }
+
+    /// SIGTERM to the daemon; waits (bounded) and returns whether it exited 0.
+    pub fn stop_daemon(&mut self) -> bool {
+        let mut child = self.daemon.take().expect("no daemon running");
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = child.try_wait().expect("wait daemon") {
+                return status.success();
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("daemon did not stop within 20 s of SIGTERM\n{}", self.daemon_log());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn daemon_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("daemon.log")).unwrap_or_default()
+    }
+
+    /// Every ticket (`tickets list --json --all`).
+    pub fn tickets(&self) -> Vec<Value> {
+        let out = ok(self.cmd(&["tickets", "list", "--json", "--all"]), "tickets list");
+        serde_json::from_str(&out).expect("tickets list JSON")
+    }
+
+    /// One ticket with messages and events (`tickets show ID --json`).
+    pub fn ticket(&self, id: i64) -> Value {
+        let out = ok(self.cmd(&["tickets", "show", &id.to_string(), "--json"]), "tickets show");
+        serde_json::from_str(&out).expect("tickets show JSON")
+    }
+
+    /// Polls `tickets list` until `n` tickets exist (for daemon tests).
+    pub async fn wait_for_tickets(&self, n: usize, timeout: Duration) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let t = self.tickets();
+            if t.len() >= n {
+                return t;
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!("expected {n} tickets, have {}\n{}", t.len(), self.daemon_log());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Mail not yet sent (`outbox list --json`).
+    pub fn outbox_unsent(&self) -> Vec<Value> {
+        let out = ok(self.cmd(&["outbox", "list", "--json"]), "outbox list");
+        serde_json::from_str(&out).expect("outbox JSON")
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Posko {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.daemon.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        if let Some(name) = &self.pg_db {
+            let _ = Command::new("psql")
+                .arg(pg_admin_url())
+                .arg("-qc")
+                .arg(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+/// The stdout of a command that must have succeeded; else a panic with all output.
+pub fn ok(out: Output, what: &str) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    if !out.status.success() {
+        panic!(
+            "posko {what} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    stdout
+}
+
+/// Generates a test per backend: `both!(name)` expects `async fn name(Backend)`.
+#[macro_export]
+macro_rules! both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::harness::posko::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::harness::posko::Backend::Postgres).await
+            }
+        }
+    };
+}
