@@ -100,26 +100,23 @@ const MIN_INLINE_ANSWER_LINES: usize = 7;
 /// Mobile signatures are short; a long line starting "Sent from" is a sentence.
 const MAX_SIGNATURE_CHARS: usize = 100;
 
-/// "On … wrote:" in the languages our users' clients speak. Matched against a
-/// line without its quote markers and surrounding dashes.
+/// "On … wrote:" in the languages our users' clients speak, as patterns that
+/// start where the header starts: an opener word ("On", "Pada", "Le", …) or a
+/// date. Matched against a line without its quote markers and surrounding
+/// dashes.
 static QUOTE_HEADER: LazyLock<RegexSet> = LazyLock::new(|| {
     RegexSet::new([
         // English: Gmail, Apple Mail ("On 23 Nov 2026, at 10:15, …"), old Eudora ("At …").
         r"(?i)^(on|at)\s.*\d.*\swrote\s*:?$",
-        // "Name <addr> wrote:" with no date, in several languages.
-        r"(?i)^[^<>\s][^<>]*<[^<>\s]+@[^<>\s]+>\s*(wrote|menulis|schrieb|a\s+écrit|escribió|escreveu|ha\s+scritto|skrev|napisał(\(a\))?)\s*:$",
         // Indonesian Gmail / Apple Mail: "Pada Sen, 23 Nov 2026 pukul 10.15, … menulis:".
         r"(?i)^pada\s.*\d.*\smenulis\s*:$",
         r"(?i)^le\s.*\d.*\sa\s+écrit\s*:$",
         r"(?i)^am\s.*\d.*\sschrieb\s.*:$",
-        r"(?i)^.*\sschrieb\s+am\s.*\d.*:$",
         r"(?i)^op\s.*\d.*\s(schreef|geschreven)(\s.*)?:$",
         r"(?i)^il\s.*\d.*\sha\s+scritto\s*:$",
         r"(?i)^el\s.*\d.*\sescribió\s*:$",
         r"(?i)^em\s.*\d.*\sescreveu\s*:$",
         r"(?i)^den\s.*\d.*\sskrev\s.*:$",
-        r"(?i)^.*\d.*\snapisał(\(a\))?\s*:$",
-        r"(?i)^.*\d.*\s(написал|написала|пише|писав|писала)\s*:$",
         r"^(在|於|于).*(写道|寫道)\s*[:：]$",
         // Gmail's numeric form: "2016-03-03 17:21 GMT+01:00 Some One".
         r"(?i)^\d{4}[-/]\d{1,2}[-/]\d{1,2}\s+\d{1,2}:\d{2}\s+GMT[+-]\d{1,2}:?\d{2}(\s.*)?$",
@@ -127,6 +124,20 @@ static QUOTE_HEADER: LazyLock<RegexSet> = LazyLock::new(|| {
         r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}\s.*<[^<>\s]+@[^<>\s]+>:?$",
     ])
     .expect("quote header patterns compile")
+});
+
+/// Quote headers recognised by their ending only ("… <a@b> wrote:", "…
+/// napisał(a):"). They say nothing of where the header starts, so a wrapped
+/// header is re-joined by these only when no [`QUOTE_HEADER`] pattern fits.
+static LOOSE_QUOTE_HEADER: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSet::new([
+        // "Name <addr> wrote:" with no date, in several languages.
+        r"(?i)^[^<>\s][^<>]*<[^<>\s]+@[^<>\s]+>\s*(wrote|menulis|schrieb|a\s+écrit|escribió|escreveu|ha\s+scritto|skrev|napisał(\(a\))?)\s*:$",
+        r"(?i)^.*\sschrieb\s+am\s.*\d.*:$",
+        r"(?i)^.*\d.*\snapisał(\(a\))?\s*:$",
+        r"(?i)^.*\d.*\s(написал|написала|пише|писав|писала)\s*:$",
+    ])
+    .expect("loose quote header patterns compile")
 });
 
 /// Lines that announce an embedded original or forwarded mail.
@@ -174,7 +185,9 @@ static FIELD: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Field names that say who sent the embedded mail …
-const FROM_FIELDS: &[&str] = &["from", "von", "de", "da", "från", "fra", "van", "dari", "od", "от"];
+const FROM_FIELDS: &[&str] = &[
+    "from", "von", "de", "da", "från", "fra", "van", "dari", "od", "от",
+];
 
 /// … and when: Outlook's block always has both.
 const DATE_FIELDS: &[&str] = &[
@@ -206,20 +219,25 @@ static ODD_QUOTE_PREFIX: LazyLock<Regex> =
 ///
 /// A wrapped header ends on a line ending in `:`. Looking back from there, the
 /// shortest span that reads as a whole header wins, so a sentence just above
-/// the header is not swallowed.
+/// the header is not swallowed; a span that starts like a header ("Pada …")
+/// beats a shorter one that only ends like one ("Alice <a@b>" / "menulis:").
 fn join_wrapped_headers(raw: &[&str]) -> Vec<Line> {
     let mut out: Vec<Line> = Vec::with_capacity(raw.len());
     // First input line not yet part of a joined header.
     let mut floor = 0;
     for (end, line) in raw.iter().enumerate() {
         let wrapped_end = ends_with_colon(line) && !is_quote_header(unquote(line));
-        let joined = (1..=MAX_HEADER_WRAP)
+        let spans: Vec<(&[&str], String)> = (1..=MAX_HEADER_WRAP)
             .take_while(|&k| wrapped_end && k <= end - floor)
-            .find_map(|k| {
+            .filter_map(|k| {
                 let span = &raw[end - k..=end];
-                let text = join_span(span)?;
-                is_quote_header(unquote(&text)).then_some((span, text))
-            });
+                Some((span, join_span(span)?))
+            })
+            .collect();
+        let fits = |set: &RegexSet, text: &str| header_fits(set, unquote(text));
+        let joined = (spans.iter().find(|(_, t)| fits(&QUOTE_HEADER, t)))
+            .or_else(|| spans.iter().find(|(_, t)| fits(&LOOSE_QUOTE_HEADER, t)))
+            .cloned();
         match joined {
             Some((span, text)) => {
                 out.truncate(out.len() - (span.len() - 1));
@@ -252,7 +270,12 @@ fn join_span(span: &[&str]) -> Option<String> {
         return None;
     }
     let mut text = first.trim_end().to_string();
-    for part in inner[1..].iter().chain([last]).map(|l| l.trim()).filter(|l| !l.is_empty()) {
+    for part in inner[1..]
+        .iter()
+        .chain([last])
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty())
+    {
         text.push(' ');
         text.push_str(part);
     }
@@ -270,8 +293,12 @@ fn unquote(line: &str) -> &str {
 
 /// Whether `line` (already unquoted) is an "On … wrote:" header.
 fn is_quote_header(line: &str) -> bool {
+    header_fits(&QUOTE_HEADER, line) || header_fits(&LOOSE_QUOTE_HEADER, line)
+}
+
+fn header_fits(set: &RegexSet, line: &str) -> bool {
     let bare = line.trim().trim_matches('-').trim();
-    bare.chars().count() <= MAX_HEADER_CHARS && QUOTE_HEADER.is_match(bare)
+    bare.chars().count() <= MAX_HEADER_CHARS && set.is_match(bare)
 }
 
 fn is_quote_line(trimmed: &str) -> bool {
@@ -419,10 +446,10 @@ fn first_content(kinds: &[Kind], keep: &[bool]) -> Option<usize> {
 /// any text is dropped alone.
 fn cut_at_signature(kinds: &[Kind], keep: &mut [bool]) {
     let is_sig = |k: Kind| matches!(k, Kind::Delimiter | Kind::MobileSig);
-    if let Some(content) = first_content(kinds, keep) {
-        if let Some(i) = (content + 1..kinds.len()).find(|&i| is_sig(kinds[i])) {
-            keep[i..].fill(false);
-        }
+    if let Some(content) = first_content(kinds, keep)
+        && let Some(i) = (content + 1..kinds.len()).find(|&i| is_sig(kinds[i]))
+    {
+        keep[i..].fill(false);
     }
     for (i, kind) in kinds.iter().enumerate() {
         if is_sig(*kind) {
@@ -570,5 +597,291 @@ fn elided_form(text: &str, kind: Kind) -> String {
         format!("{indent}{}", &t[gt..])
     } else {
         text.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn reply(text: &str) -> String {
+        trim(text).reply
+    }
+
+    #[test]
+    fn empty_input_gives_empty_parts() {
+        assert_eq!(trim(""), Trimmed::default());
+        assert_eq!(trim(" \r\n\n\t"), Trimmed::default());
+    }
+
+    #[test]
+    fn plain_text_is_kept_whole_with_lf_endings() {
+        let t = trim("Halo,\r\nlaptop saya mati.\rTolong dicek.\r\n");
+        assert_eq!(t.reply, "Halo,\nlaptop saya mati.\nTolong dicek.");
+        assert_eq!(t.elided, "");
+    }
+
+    #[test]
+    fn indonesian_gmail_header_and_quote_are_elided() {
+        let t = trim(
+            "Baik, printer sudah normal lagi. Terima kasih.\n\n\
+             Pada Sen, 23 Nov 2026 pukul 10.15, Alice Wijaya <alice@corp.test> menulis:\n\n\
+             > Printer lantai 3 macet.\n> \n> Salam,\n> Alice\n",
+        );
+        assert_eq!(t.reply, "Baik, printer sudah normal lagi. Terima kasih.");
+        assert!(
+            t.elided.starts_with("Pada Sen, 23 Nov 2026 pukul 10.15"),
+            "{t:?}"
+        );
+        assert!(t.elided.ends_with("> Alice"), "{t:?}");
+    }
+
+    #[test]
+    fn indonesian_gmail_header_wrapped_over_lines_is_rejoined() {
+        let t = trim(
+            "Sudah bisa login.\n\n\
+             Pada Sen, 23 Nov 2026 pukul 10.15, Alice Wijaya <\n\
+             alice@corp.test> menulis:\n\n\
+             > Coba lagi ya.\n",
+        );
+        assert_eq!(t.reply, "Sudah bisa login.");
+        assert_eq!(
+            t.elided,
+            "Pada Sen, 23 Nov 2026 pukul 10.15, Alice Wijaya < alice@corp.test> menulis:\n\n> Coba lagi ya."
+        );
+
+        let three = trim(
+            "Oke.\nPada tanggal Sen, 23 Nov 2026 pukul 10.15\nAlice Wijaya <alice@corp.test>\nmenulis:\n> Halo\n",
+        );
+        assert_eq!(three.reply, "Oke.");
+    }
+
+    #[test]
+    fn indonesian_outlook_header_block_cuts_the_rest() {
+        let t = trim(
+            "Sudah saya coba, masih gagal.\n\n\
+             Dari: Posko IT <posko@corp.test>\n\
+             Dikirim: Senin, 23 November 2026 10.15\n\
+             Kepada: Budi Santoso <budi@corp.test>\n\
+             Cc: Tim IT <it@corp.test>\n\
+             Perihal: [#42] Laptop tidak bisa login\n\n\
+             Halo Budi, silakan restart laptop Anda.\n",
+        );
+        assert_eq!(t.reply, "Sudah saya coba, masih gagal.");
+        assert!(t.elided.starts_with("Dari: Posko IT"), "{t:?}");
+        assert!(t.elided.ends_with("silakan restart laptop Anda."), "{t:?}");
+
+        let t = trim(
+            "Terlampir screenshot-nya.\n\
+             ________________________________\n\
+             Dari: Alice <alice@corp.test>\n\
+             Tanggal: 23 November 2026 10.15\n\
+             Kepada: Posko IT <posko@corp.test>\n\
+             Subjek: VPN putus\n\nVPN putus terus.\n",
+        );
+        assert_eq!(t.reply, "Terlampir screenshot-nya.");
+    }
+
+    #[test]
+    fn indonesian_original_message_marker_cuts_the_rest() {
+        let t = trim(
+            "Mohon ditindaklanjuti.\n\n-----Pesan Asli-----\n\
+             Dari: Alice\nDikirim: Senin, 23 November 2026 10.15\nKepada: Posko IT\n\
+             Perihal: Printer\n\nPrinter macet.\n",
+        );
+        assert_eq!(t.reply, "Mohon ditindaklanjuti.");
+        assert!(t.elided.starts_with("-----Pesan Asli-----"), "{t:?}");
+    }
+
+    #[test]
+    fn indonesian_mobile_signatures_are_elided() {
+        for sig in [
+            "Dikirim dari iPhone saya",
+            "Dikirim dari Yahoo Mail di Android",
+            "Dikirim dari ponsel cerdas Samsung Galaxy saya",
+        ] {
+            let t = trim(&format!("Siap, terima kasih.\n\n{sig}\n"));
+            assert_eq!(t.reply, "Siap, terima kasih.", "{sig}");
+            assert_eq!(t.elided, sig);
+        }
+        let t = trim(
+            "Oke sudah jalan.\n\nDikirim dari iPhone saya\n\n\
+             Pada 23 Nov 2026, pukul 10.15, Posko IT <posko@corp.test> menulis:\n\n> Halo\n",
+        );
+        assert_eq!(t.reply, "Oke sudah jalan.");
+        assert!(t.elided.starts_with("Dikirim dari iPhone saya"), "{t:?}");
+    }
+
+    #[test]
+    fn sentences_that_look_like_signatures_are_kept() {
+        // Plain Indonesian: "sent from the warehouse yesterday, the goods are damaged".
+        let text = "Dikirim dari gudang kemarin, barangnya rusak.\nMohon dicek.";
+        assert_eq!(reply(text), text);
+        // A "Sent from" sentence followed by more of the sender's text.
+        let text = "Sent via courier yesterday.\n\nDid it arrive?";
+        assert_eq!(reply(text), text);
+        // A lone field-like line is the sender's own words.
+        let text = "Perihal: printer lantai 3\nTanggal: kemarin\nMasih macet.";
+        assert_eq!(reply(text), text);
+    }
+
+    #[test]
+    fn gmail_english_header_wrapped_and_quote_are_elided() {
+        let t = trim(
+            "Works now, thanks!\n\nOn Mon, Nov 23, 2026 at 10:15 AM Alice Wijaya <\n\
+             alice@corp.test> wrote:\n\n> Please restart the VPN client.\n>\n",
+        );
+        assert_eq!(t.reply, "Works now, thanks!");
+        assert!(
+            t.elided.starts_with(
+                "On Mon, Nov 23, 2026 at 10:15 AM Alice Wijaya < alice@corp.test> wrote:"
+            ),
+            "{t:?}"
+        );
+    }
+
+    #[test]
+    fn apple_mail_english_header_is_elided() {
+        let t = trim(
+            "Still broken.\n\nSent from my iPhone\n\n\
+             On 23 Nov 2026, at 10:15, Alice <a@b.test> wrote:\n\n> Is it fixed?\n",
+        );
+        assert_eq!(t.reply, "Still broken.");
+        assert!(t.elided.starts_with("Sent from my iPhone"), "{t:?}");
+        assert!(
+            t.elided
+                .contains("On 23 Nov 2026, at 10:15, Alice <a@b.test> wrote:")
+        );
+    }
+
+    #[test]
+    fn outlook_english_forms_are_elided() {
+        let t = trim(
+            "Approved.\n\n-----Original Message-----\nFrom: Alice <a@b.test>\n\
+             Sent: Monday, November 23, 2026 10:15 AM\nTo: IT Desk <desk@b.test>\n\
+             Subject: New laptop\n\nCan I get a new laptop?\n",
+        );
+        assert_eq!(t.reply, "Approved.");
+        assert!(t.elided.starts_with("-----Original Message-----"));
+
+        let t = trim(
+            "Approved.\r\n\r\n________________________________\r\nFrom: Alice <a@b.test>\r\n\
+             Sent: Monday, November 23, 2026 10:15 AM\r\nTo: IT Desk\r\nSubject: New laptop\r\n\r\nBody\r\n",
+        );
+        assert_eq!(t.reply, "Approved.");
+        assert!(
+            t.elided
+                .starts_with("________________________________\nFrom: Alice")
+        );
+    }
+
+    #[test]
+    fn posko_acknowledgment_quote_below_the_reply_is_elided() {
+        let ack = "> Halo Budi,\n>\n> Laporan Anda sudah kami terima dengan nomor tiket [#1234].\n\
+                   > Balas email ini untuk menambahkan informasi.\n>\n> -- \n> Posko IT\n";
+        // Client that quotes without a header.
+        let t = trim(&format!("Ini foto layarnya.\n\n{ack}"));
+        assert_eq!(t.reply, "Ini foto layarnya.");
+        assert!(t.elided.starts_with("> Halo Budi,") && t.elided.ends_with("> Posko IT"));
+        // Gmail with its Indonesian header.
+        let t = trim(&format!(
+            "Ini foto layarnya.\n\nPada Sen, 23 Nov 2026 pukul 10.15 Posko IT <posko@corp.test> menulis:\n\n{ack}"
+        ));
+        assert_eq!(t.reply, "Ini foto layarnya.");
+        assert!(t.elided.starts_with("Pada Sen"));
+    }
+
+    #[test]
+    fn inline_answers_between_quotes_are_kept() {
+        let text = "Answers below.\n\
+                    On Mon, Nov 23, 2026 at 10:15 AM Posko IT <posko@corp.test> wrote:\n\
+                    > Which floor?\n\nThird floor.\n\n> Which printer?\n\nThe HP one.\n\n> Thanks\n";
+        let t = trim(text);
+        assert_eq!(
+            t.reply,
+            "Answers below.\n> Which floor?\n\nThird floor.\n\n> Which printer?\n\nThe HP one."
+        );
+        assert_eq!(
+            t.elided,
+            "On Mon, Nov 23, 2026 at 10:15 AM Posko IT <posko@corp.test> wrote:\n\n> Thanks"
+        );
+    }
+
+    #[test]
+    fn forward_without_comment_keeps_the_forwarded_text() {
+        let t = trim(
+            "---------- Pesan terusan ---------\nDari: Alice <a@b.test>\n\
+             Tanggal: Sen, 23 Nov 2026 pukul 10.15\nSubjek: Printer\nKepada: <budi@b.test>\n\n\
+             Printer lantai 3 macet.\n",
+        );
+        assert_eq!(t.reply, "Printer lantai 3 macet.");
+        assert!(t.elided.starts_with("---------- Pesan terusan"));
+    }
+
+    #[test]
+    fn code_blocks_are_not_delimiters() {
+        let text = "Log:\n```\n---\n####\n```\nDone.";
+        assert_eq!(reply(text), text);
+    }
+
+    #[test]
+    fn hostile_input_trims_quickly() {
+        let mut text = String::from("Hi\n");
+        for i in 0..20_000 {
+            text.push_str(&format!(
+                "On {i} Alice <a@b\n> wrote:\n--\nSent from my phone\nFrom: x\n"
+            ));
+        }
+        let started = std::time::Instant::now();
+        let t = trim(&text);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        assert_eq!(t.reply, "Hi");
+    }
+
+    /// Lines that mail clients write, to build mail-like inputs from.
+    fn mail_line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-zA-Z ,.]{0,30}",
+            "> [a-z ]{0,20}",
+            Just(String::new()),
+            Just("-- ".to_string()),
+            Just("Sent from my iPhone".to_string()),
+            Just("Dikirim dari iPhone saya".to_string()),
+            Just("On Mon, 23 Nov 2026 at 10:15, Alice <a@b.test> wrote:".to_string()),
+            Just("Pada Sen, 23 Nov 2026 pukul 10.15, Alice <".to_string()),
+            Just("a@b.test> menulis:".to_string()),
+            Just("Dari: Alice".to_string()),
+            Just("Dikirim: Senin".to_string()),
+            Just("Kepada: Budi".to_string()),
+            Just("-----Pesan Asli-----".to_string()),
+            Just("```".to_string()),
+            Just("| quoted".to_string()),
+        ]
+    }
+
+    fn check_reply_lines_come_from_input(input: &str) -> Result<(), TestCaseError> {
+        let t = trim(input);
+        prop_assert_eq!(t.reply.trim(), t.reply.as_str());
+        prop_assert_eq!(t.elided.trim(), t.elided.as_str());
+        for line in t.reply.lines().filter(|l| !l.trim().is_empty()) {
+            prop_assert!(input.contains(line), "reply line {:?} not in input", line);
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_strings_never_panic(input in any::<String>()) {
+            check_reply_lines_come_from_input(&input)?;
+        }
+
+        #[test]
+        fn mail_like_inputs_keep_only_input_lines(
+            lines in prop::collection::vec(mail_line(), 0..40),
+            ending in prop_oneof![Just("\n"), Just("\r\n"), Just("\r")],
+        ) {
+            check_reply_lines_come_from_input(&lines.join(ending))?;
+        }
     }
 }
