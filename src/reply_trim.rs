@@ -158,7 +158,7 @@ static DELIMITER: LazyLock<Regex> =
 static MOBILE_SIGNATURE: LazyLock<RegexSet> = LazyLock::new(|| {
     RegexSet::new([
         r"(?i)^sent\s+(from|with|via|using|by)\s.+$",
-        r"(?i)^(get|download)\s+\[?outlook\s+for\s+(ios|android)",
+        r"(?i)^(get|download|dapatkan|unduh)\s+\[?outlook\s+(for|untuk)\s+(ios|android)",
         r"(?i)^from\s+my\s+(iphone|ipad|ipod|android|mobile|phone|smartphone|samsung|galaxy|blackberry|cell)\b",
         r"(?i)^\S+\s+from\s+(my\s+)?(mobile|phone)(\s+device)?\.?$",
         r"(?i)^envoyé\s+(depuis|de|avec)\s.+$",
@@ -402,14 +402,15 @@ fn confirm_field_blocks(lines: &[Line], kinds: &mut [Kind]) {
 }
 
 /// A mobile signature is the last thing the sender typed: if text of theirs
-/// follows it, the line was a sentence ("Sent via courier yesterday").
+/// follows it, the line was a sentence ("Sent via courier yesterday"). Text
+/// under a "-- " delimiter is signature, not theirs.
 fn confirm_mobile_signatures(kinds: &mut [Kind]) {
     // Walking backwards, `next` is the kind of the nearest following line that
-    // is neither blank nor signature-ish.
+    // is neither blank nor another mobile signature.
     let mut next = None;
     for kind in kinds.iter_mut().rev() {
         match *kind {
-            Kind::Empty | Kind::Delimiter => {}
+            Kind::Empty => {}
             Kind::MobileSig if next == Some(Kind::Text) => *kind = Kind::Text,
             Kind::MobileSig => {}
             k => next = Some(k),
@@ -724,6 +725,26 @@ mod tests {
         // A lone field-like line is the sender's own words.
         let text = "Perihal: printer lantai 3\nTanggal: kemarin\nMasih macet.";
         assert_eq!(reply(text), text);
+    }
+
+    #[test]
+    fn mobile_signature_above_a_signature_block_is_elided() {
+        let t = trim("Thanks\n\nSent from my iPhone\n-- \nBudi Santoso\nFinance");
+        assert_eq!(t.reply, "Thanks");
+        assert_eq!(t.elided, "Sent from my iPhone\n-- \nBudi Santoso\nFinance");
+        let t = trim("Oke\n\nDapatkan Outlook untuk Android<https://aka.ms/AAb9ysg>\n");
+        assert_eq!(t.reply, "Oke");
+    }
+
+    #[test]
+    fn bottom_posted_answer_under_a_quoted_mail_is_kept() {
+        let t = trim(
+            "> On Mon, 23 Nov 2026 at 10:15, Posko IT <posko@corp.test> wrote:\n> Tiket [#7]\n\nSudah beres.",
+        );
+        assert_eq!(t.reply, "Sudah beres.");
+        assert!(t.elided.starts_with("> On Mon"));
+        // A quote and nothing else is kept: it is all the sender sent.
+        assert_eq!(reply("> Printer macet lagi."), "> Printer macet lagi.");
     }
 
     #[test]
