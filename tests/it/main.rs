@@ -5,4 +5,5 @@
 //! binary against them.
 
 mod harness;
+mod intake;
 mod mailstack_smoke;

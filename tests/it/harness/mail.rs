@@ -53,7 +53,7 @@ Content-Transfer-Encoding: quoted-printable\r\n\
 --_004_outer_\r\n\
 Content-Type: image/png; name=\"speedtest.png\"\r\n\
 Content-Description: speedtest.png\r\n\
-Content-Disposition: attachment; filename=\"speedtest.png\"; size=68\r\n\
+Content-Disposition: attachment; filename=\"speedtest.png\"; size=70\r\n\
 Content-Transfer-Encoding: base64\r\n\
 \r\n\
 iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==\r\n\

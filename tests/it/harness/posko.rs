@@ -25,7 +25,8 @@ pub enum Backend {
 pub const IMAP_PASSWORD_ENV: &str = "POSKO_TEST_IMAP_PASSWORD";
 
 fn pg_admin_url() -> String {
-    std::env::var("POSKO_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("POSKO_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 /// A posko installation under test.
@@ -112,9 +113,12 @@ poll_interval = "1s"
                 let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
                     .await
                     .unwrap_or_else(|e| panic!("PostgreSQL at {admin} (POSKO_TEST_PG): {e}"));
-                sqlx::Executor::execute(&mut conn, sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .await
-                    .expect("create test database");
+                sqlx::Executor::execute(
+                    &mut conn,
+                    sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")),
+                )
+                .await
+                .expect("create test database");
                 let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
                 (format!("{base}/{name}"), Some(name))
             }
@@ -175,7 +179,12 @@ groups = ["network"]
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn posko");
-        child.stdin.take().unwrap().write_all(stdin).expect("write stdin");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin)
+            .expect("write stdin");
         child.wait_with_output().expect("wait posko")
     }
 
@@ -197,7 +206,10 @@ groups = ["network"]
 
     /// `run --once --now <instant>`.
     pub fn run_once_at(&self, now: &str) -> String {
-        ok(self.cmd(&["run", "--once", "--now", now]), "run --once --now")
+        ok(
+            self.cmd(&["run", "--once", "--now", now]),
+            "run --once --now",
+        )
     }
 
     /// Starts the daemon (`posko run`) in the background.
@@ -216,7 +228,10 @@ groups = ["network"]
     /// SIGTERM to the daemon; waits (bounded) and returns whether it exited 0.
     pub fn stop_daemon(&mut self) -> bool {
         let mut child = self.daemon.take().expect("no daemon running");
-        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(status) = child.try_wait().expect("wait daemon") {
@@ -224,7 +239,10 @@ groups = ["network"]
             }
             if std::time::Instant::now() > deadline {
                 let _ = child.kill();
-                panic!("daemon did not stop within 20 s of SIGTERM\n{}", self.daemon_log());
+                panic!(
+                    "daemon did not stop within 20 s of SIGTERM\n{}",
+                    self.daemon_log()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -236,13 +254,19 @@ groups = ["network"]
 
     /// Every ticket (`tickets list --json --all`).
     pub fn tickets(&self) -> Vec<Value> {
-        let out = ok(self.cmd(&["tickets", "list", "--json", "--all"]), "tickets list");
+        let out = ok(
+            self.cmd(&["tickets", "list", "--json", "--all"]),
+            "tickets list",
+        );
         serde_json::from_str(&out).expect("tickets list JSON")
     }
 
     /// One ticket with messages and events (`tickets show ID --json`).
     pub fn ticket(&self, id: i64) -> Value {
-        let out = ok(self.cmd(&["tickets", "show", &id.to_string(), "--json"]), "tickets show");
+        let out = ok(
+            self.cmd(&["tickets", "show", &id.to_string(), "--json"]),
+            "tickets show",
+        );
         serde_json::from_str(&out).expect("tickets show JSON")
     }
 
@@ -255,7 +279,11 @@ groups = ["network"]
                 return t;
             }
             if tokio::time::Instant::now() > deadline {
-                panic!("expected {n} tickets, have {}\n{}", t.len(), self.daemon_log());
+                panic!(
+                    "expected {n} tickets, have {}\n{}",
+                    t.len(),
+                    self.daemon_log()
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
