@@ -4,6 +4,7 @@
 //! a fresh SQLite file or PostgreSQL database, and drives the real `posko`
 //! binary against them.
 
+mod admin;
 mod harness;
 mod intake;
 mod mailstack_smoke;

@@ -298,6 +298,18 @@ groups = ["network"]
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
+
+    /// Runs one SQL statement on posko's database, for setting up states
+    /// that later work will reach by mail (closing a ticket, say).
+    pub async fn sql(&self, statement: &str) {
+        sqlx::any::install_default_drivers();
+        let mut c = <sqlx::AnyConnection as sqlx::Connection>::connect(&self.db_url)
+            .await
+            .expect("connect to posko's database");
+        sqlx::Executor::execute(&mut c, sqlx::AssertSqlSafe(statement.to_string()))
+            .await
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
 }
 
 impl Drop for Posko {
