@@ -224,7 +224,7 @@ impl Outbox {
                             "system",
                             now,
                             None,
-                            &json!({ "outbox_id": row.id, "kind": row.kind, "to": row.rcpts, "error": e, "attempts": row.attempts }),
+                            &json!({ "outbox_id": row.id, "mail": row.kind, "to": row.rcpts, "error": e, "attempts": row.attempts }),
                         )
                         .await?;
                     }

@@ -171,7 +171,13 @@ pub async fn show(c: &mut Conn, id: TicketId) -> Result<Option<TicketJson>> {
                 at: rfc3339(e.at),
                 message: e.message_id,
                 details: match e.data {
-                    serde_json::Value::Object(m) => m,
+                    // The event's own fields win over same-named details.
+                    serde_json::Value::Object(mut m) => {
+                        for reserved in ["kind", "actor", "at", "message"] {
+                            m.remove(reserved);
+                        }
+                        m
+                    }
                     _ => Default::default(),
                 },
             })

@@ -5,6 +5,7 @@
 //! binary against them.
 
 mod admin;
+mod delivery;
 mod harness;
 mod intake;
 mod mailstack_smoke;
