@@ -88,11 +88,40 @@ impl Ingestor {
     }
 
     /// Takes in one message in its own transaction.
+    ///
+    /// When the message itself makes storing fail (the database refuses
+    /// something in it), it goes to quarantine with the error, rather than
+    /// failing for ever at every retry. A transient failure (a locked or
+    /// unreachable database) is returned, so the source keeps the message.
     pub async fn ingest(&self, item: &Incoming, now: i64) -> Result<Outcome> {
+        let outcome = match self.ingest_once(item, now).await {
+            Ok(o) => o,
+            Err(e) if !store::is_transient(&e) => {
+                let reason = format!("could not be stored: {e:#}");
+                let mut tx = self.db.begin().await?;
+                let id = quarantine::insert(
+                    &mut tx,
+                    &item.raw,
+                    item.size as i64,
+                    item.size > item.raw.len() as u64,
+                    &item.source,
+                    &reason,
+                    now,
+                )
+                .await?;
+                tx.commit().await.context("cannot commit")?;
+                Outcome::Quarantined { id, reason }
+            }
+            Err(e) => return Err(e),
+        };
+        log_outcome(item, &outcome);
+        Ok(outcome)
+    }
+
+    async fn ingest_once(&self, item: &Incoming, now: i64) -> Result<Outcome> {
         let mut tx = self.db.begin().await?;
         let outcome = self.process(&mut tx, item, now).await?;
         tx.commit().await.context("cannot commit")?;
-        log_outcome(item, &outcome);
         Ok(outcome)
     }
 

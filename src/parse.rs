@@ -142,6 +142,7 @@ pub fn parse(raw: &[u8], domain: &str) -> Result<InboundMessage, ParseError> {
         ),
     };
     let (body_text, body_html) = bodies(&msg);
+    let (body_text, body_html) = (no_nul(body_text), body_html.map(no_nul));
     Ok(InboundMessage {
         message_id,
         message_id_generated,
@@ -151,7 +152,7 @@ pub fn parse(raw: &[u8], domain: &str) -> Result<InboundMessage, ParseError> {
         to: mailboxes(msg.to()),
         cc: mailboxes(msg.cc()),
         from,
-        subject: msg.subject().unwrap_or_default().to_string(),
+        subject: no_nul(msg.subject().unwrap_or_default().to_string()),
         date: msg
             .date()
             .and_then(|d| Utc.timestamp_opt(d.to_timestamp(), 0).single()),
@@ -164,7 +165,7 @@ pub fn parse(raw: &[u8], domain: &str) -> Result<InboundMessage, ParseError> {
         headers: msg
             .headers()
             .iter()
-            .map(|h| (h.name().to_string(), header_text(h.value())))
+            .map(|h| (h.name().to_string(), no_nul(header_text(h.value()))))
             .collect(),
     })
 }
@@ -203,6 +204,16 @@ pub fn dedupe_key(msg: &Message<'_>, raw: &[u8]) -> String {
     hex::encode(h.finalize())
 }
 
+/// Removes NUL characters. Broken mailers put them in text, and
+/// PostgreSQL refuses them in TEXT columns; they never carry meaning.
+fn no_nul(s: String) -> String {
+    if s.contains('\0') {
+        s.replace('\0', "")
+    } else {
+        s
+    }
+}
+
 fn clean_id(id: &str) -> String {
     id.trim()
         .trim_start_matches('<')
@@ -233,7 +244,10 @@ fn mailboxes(a: Option<&Address<'_>>) -> Vec<Mailbox> {
                 .name()
                 .map(|n| n.trim().trim_matches('"').trim().to_string())
                 .filter(|n| !n.is_empty());
-            Some(Mailbox { name, address })
+            Some(Mailbox {
+                name: name.map(no_nul),
+                address,
+            })
         })
         .collect()
 }
@@ -328,7 +342,7 @@ fn attachments(msg: &Message<'_>) -> Vec<Attachment> {
                 _ => part.contents().into(),
             };
             Attachment {
-                filename,
+                filename: no_nul(filename),
                 content_type,
                 size: contents.len() as u64,
                 sha256: hex::encode(Sha256::digest(&contents)),
@@ -413,6 +427,14 @@ Halo, internet lambat sekali.\r\n";
         assert!(m.body_text.contains("lantai 2"));
         assert!(!m.body_text.contains("<p>"));
         assert!(m.body_html.unwrap().contains("<b>rusak</b>"));
+    }
+
+    #[test]
+    fn nul_characters_are_dropped() {
+        let raw = b"From: a@corp.test\r\nSubject: a\0b\r\n\r\nte\0xt\r\n";
+        let m = parse(raw, "corp.test").unwrap();
+        assert_eq!(m.subject, "ab");
+        assert_eq!(m.body_text.trim(), "text");
     }
 
     #[test]
