@@ -104,7 +104,9 @@ impl EmailAddress {
         let (local, domain) = s.rsplit_once('@')?;
         if local.is_empty()
             || domain.is_empty()
-            || !domain.contains('.') && domain != "localhost"
+            || !domain.chars().all(|c| {
+                c.is_alphanumeric() || c == '.' || c == '-' || c == '[' || c == ']' || c == ':'
+            })
             || s.chars().any(|c| c.is_whitespace() || c.is_control())
             || domain.starts_with('.')
             || domain.ends_with('.')
@@ -154,6 +156,11 @@ mod tests {
         let b = EmailAddress::parse("<alice@corp.test>").unwrap();
         assert_eq!(a.base(), b.base());
         assert_eq!(a.as_str(), "Alice+phone@corp.test");
+    }
+
+    #[test]
+    fn intranet_hosts_are_addresses() {
+        assert!(EmailAddress::parse("martin@mailhost").is_some());
     }
 
     #[test]

@@ -268,7 +268,8 @@ impl Ingestor {
         let from = msg.from.as_ref();
         let requester = from
             .map(|m| m.address.as_str().to_string())
-            .unwrap_or_else(|| "unknown@invalid".into());
+            .or_else(|| msg.sender_text.clone())
+            .unwrap_or_else(|| "unknown".into());
         let subject = threading::clean_subject(&msg.subject, &self.cfg.desk.tag);
         let auto_kind = msg.auto.as_ref().map(|a| a.kind.as_str());
         let id = tickets::insert(
@@ -424,7 +425,7 @@ impl Ingestor {
                 Some(s) => s.handle.clone(),
                 None => m.address.as_str().to_string(),
             },
-            None => "unknown".into(),
+            None => msg.sender_text.clone().unwrap_or_else(|| "unknown".into()),
         }
     }
 

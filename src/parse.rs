@@ -61,6 +61,9 @@ pub struct InboundMessage {
     pub body_text: String,
     pub body_html: Option<String>,
     pub attachments: Vec<Attachment>,
+    /// The sender as written, when it is not an address we can answer
+    /// (`"power quadrant system@example.com"`): the ticket still records it.
+    pub sender_text: Option<String>,
     /// Set when a machine sent this (bounce, auto-reply, list, …).
     pub auto: Option<AutoVerdict>,
     /// Message-IDs of a message quoted inside a bounce or report, so a bounce
@@ -127,9 +130,19 @@ pub fn parse(raw: &[u8], domain: &str) -> Result<InboundMessage, ParseError> {
                 })
         });
     let auto = autoreply::classify(&msg);
+    let sender_text = match &from {
+        Some(_) => None,
+        None => msg
+            .from()
+            .or(msg.sender())
+            .and_then(|a| a.first())
+            .and_then(|a| a.address().or(a.name()))
+            .map(|s| no_nul(s.trim().to_string()))
+            .filter(|s| !s.is_empty()),
+    };
     // A mail with no sender at all can still be a bounce (null sender); only
-    // ordinary mail needs someone to answer.
-    if from.is_none() && auto.is_none() {
+    // ordinary mail needs someone to record as the requester.
+    if from.is_none() && sender_text.is_none() && auto.is_none() {
         return Err(ParseError::NoSender);
     }
 
@@ -152,6 +165,7 @@ pub fn parse(raw: &[u8], domain: &str) -> Result<InboundMessage, ParseError> {
         to: mailboxes(msg.to()),
         cc: mailboxes(msg.cc()),
         from,
+        sender_text,
         subject: no_nul(msg.subject().unwrap_or_default().to_string()),
         date: msg
             .date()
@@ -445,6 +459,14 @@ Halo, internet lambat sekali.\r\n";
             parse(b"Subject: nobody\r\n\r\nhi", "x.test").unwrap_err(),
             ParseError::NoSender
         );
+        // An address nobody can answer is still a sender to record.
+        let m = parse(
+            b"From: \"x\" <power quadrant@example.com>\r\n\r\nhi",
+            "x.test",
+        )
+        .unwrap();
+        assert!(m.from.is_none());
+        assert_eq!(m.sender_text.as_deref(), Some("power quadrant@example.com"));
     }
 
     #[test]
