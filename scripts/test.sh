@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The project's one test command: formatting, lints, then the whole suite.
-# Needs the packages and services from scripts/setup.sh (CI runs both: .ci/run).
+# Sets up what it needs first (scripts/setup.sh: Debian packages, PostgreSQL).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
+
+# Install and start what the suite needs (fast when it is all there).
+bash scripts/setup.sh
 
 # Golden corpus (shared checkout beside the repo) and a PostgreSQL for the
 # store tests; override either from the environment.
