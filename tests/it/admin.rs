@@ -119,7 +119,15 @@ async fn pipe_ingest_and_quarantine(backend: Backend) {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("new ticket #1"));
     // Delivered twice by the MTA: still one ticket, and success (no retry).
-    let out = posko.cmd_stdin(&["ingest"], &raw);
+    // Logs are JSON on request.
+    let out = posko.cmd_stdin(&["--log-format", "json", "ingest"], &raw);
+    let log = String::from_utf8_lossy(&out.stderr);
+    let line = log
+        .lines()
+        .find(|l| l.contains("duplicate"))
+        .expect("a log line");
+    let json: serde_json::Value = serde_json::from_str(line).expect("JSON log line");
+    assert_eq!(json["level"], "INFO");
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("duplicate"));
 
