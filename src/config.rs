@@ -6,13 +6,17 @@
 //! names the file, the key and the reason, because the admin reading it has
 //! only the error to go on.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::catalogue::{
+    Catalogue, Category, DEFAULT_CATEGORY, Group, Level, Names, PriorityScheme, TicketType,
+};
 use crate::domain::EmailAddress;
+use crate::rules::{self, Condition, Field, Match, Rule, Set};
 
 /// Where the configuration is read from when `--config` is not given.
 pub const DEFAULT_CONFIG_PATH: &str = "config/posko.toml";
@@ -38,6 +42,10 @@ pub struct Config {
     pub outbox: OutboxPolicy,
     pub staff: Vec<Staff>,
     pub log: LogSettings,
+    /// Groups, categories and the priority matrix.
+    pub catalogue: Catalogue,
+    /// Classification rules, in order.
+    pub rules: Vec<Rule>,
 }
 
 #[derive(Debug, Clone)]
@@ -192,9 +200,25 @@ impl Config {
         self.staff.iter().find(|s| s.email.base() == addr.base())
     }
 
-    /// Everyone who receives the new-ticket notice: the service desk (level 1).
+    /// The service desk (level 1): told of every new ticket.
     pub fn service_desk(&self) -> impl Iterator<Item = &Staff> {
         self.staff.iter().filter(|s| s.level == 1)
+    }
+
+    /// The members of group `key`.
+    pub fn group_members<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a Staff> + 'a {
+        self.staff
+            .iter()
+            .filter(move |s| s.groups.iter().any(|g| g == key))
+    }
+
+    /// Managers: told at once of security matters and major incidents.
+    pub fn managers(&self) -> impl Iterator<Item = &Staff> {
+        self.staff.iter().filter(|s| s.role == Role::Manager)
+    }
+
+    pub fn staff_by_handle(&self, handle: &str) -> Option<&Staff> {
+        self.staff.iter().find(|s| s.handle == handle)
     }
 }
 
@@ -212,6 +236,100 @@ struct RawConfig {
     staff: Vec<RawStaff>,
     #[serde(default)]
     log: RawLog,
+    #[serde(default, rename = "group")]
+    groups: Vec<RawGroup>,
+    #[serde(default, rename = "category")]
+    categories: Vec<RawCategory>,
+    #[serde(default, rename = "rule")]
+    rules: Vec<RawRule>,
+    priority: Option<RawPriority>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGroup {
+    key: String,
+    name: String,
+    level: u8,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNames {
+    id: String,
+    en: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCategory {
+    key: String,
+    name: RawNames,
+    #[serde(rename = "type")]
+    ticket_type: String,
+    group: String,
+    urgency: String,
+    impact: String,
+    response: Option<String>,
+    resolution: Option<String>,
+    /// The category of tickets no rule classifies (else the one keyed `other`).
+    #[serde(default)]
+    default: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    name: Option<String>,
+    subject: Option<String>,
+    body: Option<String>,
+    text: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    #[serde(default)]
+    header: BTreeMap<String, String>,
+    attachment: Option<String>,
+    #[serde(rename = "match")]
+    mode: Option<String>,
+    #[serde(default)]
+    set: RawSet,
+    #[serde(default)]
+    notify: Vec<String>,
+    #[serde(default)]
+    stop: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSet {
+    #[serde(rename = "type")]
+    ticket_type: Option<String>,
+    category: Option<String>,
+    urgency: Option<String>,
+    impact: Option<String>,
+    group: Option<String>,
+    assignee: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    major: Option<bool>,
+    ignore: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPriority {
+    urgency: Option<Vec<String>>,
+    impact: Option<Vec<String>>,
+    levels: Vec<RawLevel>,
+    /// urgency → impact → level.
+    matrix: BTreeMap<String, BTreeMap<String, u8>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLevel {
+    value: u8,
+    name: RawNames,
 }
 
 #[derive(Debug, Deserialize)]
@@ -440,6 +558,12 @@ impl Validator<'_> {
         let inbound = self.inbound(raw.inbound)?;
         let (outbound, policy) = self.outbound(raw.outbound)?;
         let staff = self.staff(raw.staff)?;
+        let priority = match raw.priority {
+            Some(p) => self.priority(p)?,
+            None => PriorityScheme::sop_default(),
+        };
+        let catalogue = self.catalogue(raw.groups, raw.categories, priority, &staff)?;
+        let rules = self.rules(raw.rules, &catalogue, &staff)?;
         let log = LogSettings {
             json: match raw.log.format.as_deref().unwrap_or("text") {
                 "text" => false,
@@ -462,6 +586,8 @@ impl Validator<'_> {
             staff,
             log,
             outbox: policy,
+            catalogue,
+            rules,
         })
     }
 
@@ -682,6 +808,322 @@ impl Validator<'_> {
         }
         Ok(out)
     }
+
+    fn names(n: RawNames) -> Names {
+        Names { id: n.id, en: n.en }
+    }
+
+    fn scale(&self, key: &str, v: Option<Vec<String>>) -> Result<Vec<String>, ConfigError> {
+        let v = v.unwrap_or_else(|| ["high", "medium", "low"].map(String::from).to_vec());
+        let mut seen = HashSet::new();
+        if v.is_empty() {
+            return Err(self.err(key, "the scale is empty"));
+        }
+        for s in &v {
+            if !seen.insert(s) {
+                return Err(self.err(key, format!("{s:?} is listed twice")));
+            }
+        }
+        Ok(v)
+    }
+
+    fn priority(&self, p: RawPriority) -> Result<PriorityScheme, ConfigError> {
+        let urgency = self.scale("priority.urgency", p.urgency)?;
+        let impact = self.scale("priority.impact", p.impact)?;
+        if p.levels.is_empty() {
+            return Err(self.err("priority.levels", "at least one level is needed"));
+        }
+        let mut levels: Vec<Level> = Vec::new();
+        for (i, l) in p.levels.into_iter().enumerate() {
+            if l.value == 0 || levels.iter().any(|x| x.value == l.value) {
+                return Err(self.err(
+                    &format!("priority.levels[{i}].value"),
+                    format!(
+                        "{} must be at least 1 and unique (1 is the highest)",
+                        l.value
+                    ),
+                ));
+            }
+            levels.push(Level {
+                value: l.value,
+                name: Self::names(l.name),
+            });
+        }
+        let mut matrix = HashMap::new();
+        for (u, row) in &p.matrix {
+            if !urgency.contains(u) {
+                return Err(self.err(
+                    &format!("priority.matrix.{u}"),
+                    format!("{u:?} is not on the urgency scale {urgency:?}"),
+                ));
+            }
+            for (i, v) in row {
+                if !impact.contains(i) {
+                    return Err(self.err(
+                        &format!("priority.matrix.{u}.{i}"),
+                        format!("{i:?} is not on the impact scale {impact:?}"),
+                    ));
+                }
+                if !levels.iter().any(|l| l.value == *v) {
+                    return Err(self.err(
+                        &format!("priority.matrix.{u}.{i}"),
+                        format!("{v} is not one of the priority levels"),
+                    ));
+                }
+                matrix.insert((u.clone(), i.clone()), *v);
+            }
+        }
+        for u in &urgency {
+            for i in &impact {
+                if !matrix.contains_key(&(u.clone(), i.clone())) {
+                    return Err(self.err(
+                        &format!("priority.matrix.{u}.{i}"),
+                        format!(
+                            "the matrix has a hole: no priority for urgency {u:?} and impact {i:?}"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(PriorityScheme {
+            urgency,
+            impact,
+            levels,
+            matrix,
+        })
+    }
+
+    fn catalogue(
+        &self,
+        raw_groups: Vec<RawGroup>,
+        raw_categories: Vec<RawCategory>,
+        priority: PriorityScheme,
+        staff: &[Staff],
+    ) -> Result<Catalogue, ConfigError> {
+        if raw_groups.is_empty() && raw_categories.is_empty() {
+            return Ok(Catalogue::minimal(priority));
+        }
+        let mut groups: Vec<Group> = Vec::new();
+        for (i, g) in raw_groups.into_iter().enumerate() {
+            let key = format!("group[{i}]");
+            if g.key.trim().is_empty() || groups.iter().any(|x| x.key == g.key) {
+                return Err(self.err(
+                    &format!("{key}.key"),
+                    format!("{:?} is empty or used twice", g.key),
+                ));
+            }
+            if !(1..=3).contains(&g.level) {
+                return Err(self.err(
+                    &format!("{key}.level"),
+                    format!("{} is not 1, 2 or 3", g.level),
+                ));
+            }
+            groups.push(Group {
+                key: g.key,
+                name: g.name,
+                level: g.level,
+            });
+        }
+        for (i, s) in staff.iter().enumerate() {
+            for g in &s.groups {
+                if !groups.iter().any(|x| &x.key == g) {
+                    return Err(self.err(
+                        &format!("staff[{i}].groups"),
+                        format!("{g:?} is not a configured [[group]]"),
+                    ));
+                }
+            }
+        }
+        let mut categories: Vec<Category> = Vec::new();
+        let mut default = None;
+        for (i, c) in raw_categories.into_iter().enumerate() {
+            let key = |k: &str| format!("category[{i}] {:?}.{k}", c.key);
+            if c.key.trim().is_empty() || categories.iter().any(|x| x.key == c.key) {
+                return Err(self.err(&key("key"), "empty or used twice"));
+            }
+            let ticket_type = TicketType::parse(&c.ticket_type).ok_or_else(|| {
+                self.err(
+                    &key("type"),
+                    format!(
+                        "{:?} is not incident, request, access, change or security",
+                        c.ticket_type
+                    ),
+                )
+            })?;
+            if !groups.iter().any(|g| g.key == c.group) {
+                return Err(self.err(
+                    &key("group"),
+                    format!("{:?} is not a configured [[group]]", c.group),
+                ));
+            }
+            self.on_scale(&key("urgency"), &c.urgency, &priority.urgency)?;
+            self.on_scale(&key("impact"), &c.impact, &priority.impact)?;
+            for (k, v) in [("response", &c.response), ("resolution", &c.resolution)] {
+                if let Some(v) = v {
+                    self.duration(&key(k), v)?;
+                }
+            }
+            if c.default {
+                if default.is_some() {
+                    return Err(self.err(&key("default"), "only one category can be the default"));
+                }
+                default = Some(categories.len());
+            }
+            categories.push(Category {
+                key: c.key,
+                name: Self::names(c.name),
+                ticket_type,
+                group: c.group,
+                urgency: c.urgency,
+                impact: c.impact,
+                response: c.response,
+                resolution: c.resolution,
+            });
+        }
+        let default_category = default
+            .or_else(|| categories.iter().position(|c| c.key == DEFAULT_CATEGORY))
+            .ok_or_else(|| {
+                self.err(
+                    "category",
+                    format!(
+                        "no default category: add one keyed {DEFAULT_CATEGORY:?} or mark one default = true"
+                    ),
+                )
+            })?;
+        Ok(Catalogue {
+            groups,
+            categories,
+            default_category,
+            priority,
+        })
+    }
+
+    fn on_scale(&self, key: &str, v: &str, scale: &[String]) -> Result<(), ConfigError> {
+        if scale.iter().any(|s| s == v) {
+            Ok(())
+        } else {
+            Err(self.err(key, format!("{v:?} is not one of {scale:?}")))
+        }
+    }
+
+    fn rules(
+        &self,
+        raw: Vec<RawRule>,
+        cat: &Catalogue,
+        staff: &[Staff],
+    ) -> Result<Vec<Rule>, ConfigError> {
+        let mut out = Vec::with_capacity(raw.len());
+        for (i, r) in raw.into_iter().enumerate() {
+            let name = r.name.clone().unwrap_or_else(|| format!("rule {}", i + 1));
+            let key = |k: &str| format!("rule[{i}] {name:?}.{k}");
+            let mut fields: Vec<(Field, String)> = Vec::new();
+            for (field, v) in [
+                (Field::Subject, r.subject),
+                (Field::Body, r.body),
+                (Field::Text, r.text),
+                (Field::From, r.from),
+                (Field::To, r.to),
+                (Field::Attachment, r.attachment),
+            ] {
+                if let Some(v) = v {
+                    fields.push((field, v));
+                }
+            }
+            for (h, v) in r.header {
+                fields.push((Field::Header(h), v));
+            }
+            let mut conditions = Vec::with_capacity(fields.len());
+            for (field, pattern) in fields {
+                let regex = rules::compile(&pattern).map_err(|e| {
+                    self.err(
+                        &key(&field.label()),
+                        format!("invalid regex {pattern:?}: {e}"),
+                    )
+                })?;
+                conditions.push(Condition { field, regex });
+            }
+            if conditions.is_empty() {
+                return Err(self.err(
+                    &key("subject"),
+                    "the rule has no condition (subject, body, text, from, to, header, attachment)",
+                ));
+            }
+            let mode = match r.mode.as_deref().unwrap_or("all") {
+                "all" => Match::All,
+                "any" => Match::Any,
+                other => {
+                    return Err(self.err(
+                        &key("match"),
+                        format!("{other:?} is not \"all\" or \"any\""),
+                    ));
+                }
+            };
+            let s = r.set;
+            let ticket_type = match s.ticket_type {
+                Some(t) => Some(TicketType::parse(&t).ok_or_else(|| {
+                    self.err(
+                        &key("set.type"),
+                        format!("{t:?} is not incident, request, access, change or security"),
+                    )
+                })?),
+                None => None,
+            };
+            if let Some(c) = &s.category
+                && cat.category(c).is_none()
+            {
+                return Err(self.err(
+                    &key("set.category"),
+                    format!("unknown category {c:?}: it is not in the [[category]] catalogue"),
+                ));
+            }
+            if let Some(g) = &s.group
+                && cat.group(g).is_none()
+            {
+                return Err(self.err(
+                    &key("set.group"),
+                    format!("unknown group {g:?}: it is not a configured [[group]]"),
+                ));
+            }
+            if let Some(a) = &s.assignee
+                && !staff.iter().any(|st| &st.handle == a)
+            {
+                return Err(self.err(
+                    &key("set.assignee"),
+                    format!("unknown assignee {a:?}: no [[staff]] has that handle"),
+                ));
+            }
+            if let Some(u) = &s.urgency {
+                self.on_scale(&key("set.urgency"), u, &cat.priority.urgency)?;
+            }
+            if let Some(v) = &s.impact {
+                self.on_scale(&key("set.impact"), v, &cat.priority.impact)?;
+            }
+            let notify = r
+                .notify
+                .iter()
+                .map(|a| self.address(&key("notify"), a))
+                .collect::<Result<Vec<_>, _>>()?;
+            out.push(Rule {
+                name,
+                conditions,
+                mode,
+                set: Set {
+                    ticket_type,
+                    category: s.category,
+                    urgency: s.urgency,
+                    impact: s.impact,
+                    group: s.group,
+                    assignee: s.assignee,
+                    tags: s.tags,
+                    major: s.major,
+                    ignore: s.ignore,
+                },
+                notify,
+                stop: r.stop,
+            });
+        }
+        Ok(out)
+    }
 }
 
 /// Parses "90s", "10m", "8h", "14d" or combinations such as "1h30m".
@@ -790,6 +1232,188 @@ path = "var/outbox"
         );
         let e = parse(&text, Path::new("x.toml")).unwrap_err();
         assert_eq!(e.key, "inbound.security");
+    }
+
+    #[test]
+    fn without_a_catalogue_every_ticket_is_other_at_the_service_desk() {
+        let c = parse(MINIMAL, Path::new("x.toml")).unwrap();
+        assert_eq!(c.catalogue.default_category().key, "other");
+        assert!(c.rules.is_empty());
+        assert_eq!(c.catalogue.priority.priority("medium", "medium"), Some(2));
+    }
+
+    const CATALOGUE: &str = r#"
+[[group]]
+key = "servicedesk"
+name = "Service Desk"
+level = 1
+[[group]]
+key = "network"
+name = "Network"
+level = 2
+[[category]]
+key = "other"
+name = { id = "Lainnya", en = "Other" }
+type = "incident"
+group = "servicedesk"
+urgency = "medium"
+impact = "medium"
+[[category]]
+key = "network.internet-down"
+name = { id = "Internet mati", en = "Internet down" }
+type = "incident"
+group = "network"
+urgency = "high"
+impact = "medium"
+"#;
+
+    fn with(extra: &str) -> Result<Config, ConfigError> {
+        parse(&format!("{MINIMAL}{CATALOGUE}{extra}"), Path::new("c.toml"))
+    }
+
+    #[test]
+    fn a_rule_is_compiled_and_checked() {
+        let c = with(
+            r#"
+[[rule]]
+name = "internet down"
+subject = '(internet|wifi|jaringan).*(mati|down|putus)'
+header = { "X-Priority" = "1" }
+match = "any"
+set = { category = "network.internet-down", urgency = "high", tags = ["net"] }
+notify = ["head@corp.test"]
+stop = true
+"#,
+        )
+        .unwrap();
+        let r = &c.rules[0];
+        assert_eq!(r.name, "internet down");
+        assert_eq!(r.conditions.len(), 2);
+        assert_eq!(r.mode, Match::Any);
+        assert!(r.stop);
+        assert!(r.conditions[0].regex.is_match("INTERNET MATI"));
+    }
+
+    #[test]
+    fn invalid_regex_names_file_rule_and_reason() {
+        let e = with(
+            "[[rule]]
+name = \"bad\"
+subject = '(internet'
+set = { urgency = \"high\" }
+",
+        )
+        .unwrap_err();
+        assert_eq!(e.file, "c.toml");
+        assert_eq!(e.key, "rule[0] \"bad\".subject");
+        assert!(e.reason.contains("invalid regex"), "{e}");
+    }
+
+    #[test]
+    fn unknown_category_group_or_assignee_in_a_rule() {
+        let e = with(
+            "[[rule]]
+name = \"x\"
+subject = 'a'
+set = { category = \"nope\" }
+",
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "rule[0] \"x\".set.category");
+        assert!(e.reason.contains("unknown category \"nope\""), "{e}");
+        let e = with(
+            "[[rule]]
+subject = 'a'
+set = { group = \"nope\" }
+",
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "rule[0] \"rule 1\".set.group");
+        let e = with(
+            "[[rule]]
+subject = 'a'
+set = { assignee = \"nobody\" }
+",
+        )
+        .unwrap_err();
+        assert!(e.key.ends_with("set.assignee"), "{e}");
+        let e = with(
+            "[[rule]]
+subject = 'a'
+set = { urgency = \"urgent\" }
+",
+        )
+        .unwrap_err();
+        assert!(e.key.ends_with("set.urgency"), "{e}");
+        let e = with(
+            "[[rule]]
+name = \"empty\"
+set = { urgency = \"high\" }
+",
+        )
+        .unwrap_err();
+        assert!(e.reason.contains("no condition"), "{e}");
+    }
+
+    #[test]
+    fn category_with_unknown_group() {
+        let text = format!("{MINIMAL}{CATALOGUE}")
+            .replace("group = \"network\"\nurgency", "group = \"nets\"\nurgency");
+        let e = parse(&text, Path::new("c.toml")).unwrap_err();
+        assert!(e.key.ends_with(".group"), "{e}");
+        assert!(e.reason.contains("\"nets\""), "{e}");
+    }
+
+    const FOUR_LEVELS: &str = r#"
+[priority]
+urgency = ["high", "medium", "low"]
+impact = ["high", "medium", "low"]
+levels = [
+  { value = 1, name = { id = "Mendesak", en = "Urgent" } },
+  { value = 2, name = { id = "Tinggi", en = "High" } },
+  { value = 3, name = { id = "Sedang", en = "Medium" } },
+  { value = 4, name = { id = "Rendah", en = "Low" } },
+]
+[priority.matrix]
+high   = { high = 1, medium = 2, low = 3 }
+medium = { high = 2, medium = 3, low = 4 }
+low    = { high = 3, medium = 4, low = 4 }
+"#;
+
+    #[test]
+    fn a_four_level_matrix_is_expressible() {
+        let c = with(FOUR_LEVELS).unwrap();
+        let p = &c.catalogue.priority;
+        assert_eq!(p.priority("high", "high"), Some(1));
+        assert_eq!(p.priority("low", "low"), Some(4));
+        assert_eq!(p.describe(1, Language::En), "1 (Urgent)");
+    }
+
+    #[test]
+    fn a_matrix_with_a_hole_is_refused() {
+        let text = FOUR_LEVELS.replace(
+            "low    = { high = 3, medium = 4, low = 4 }",
+            "low    = { high = 3, medium = 4 }",
+        );
+        let e = with(&text).unwrap_err();
+        assert_eq!(e.key, "priority.matrix.low.low");
+        assert!(e.reason.contains("hole"), "{e}");
+        let text = FOUR_LEVELS.replace("low = 4 }\nlow", "low = 5 }\nlow");
+        let e = with(&text).unwrap_err();
+        assert!(e.reason.contains("not one of the priority levels"), "{e}");
+    }
+
+    #[test]
+    fn the_shipped_config_is_valid() {
+        let c = parse(
+            include_str!("../config/posko.toml"),
+            Path::new("config/posko.toml"),
+        )
+        .unwrap();
+        assert!(c.rules.len() > 20);
+        assert!(c.catalogue.categories.len() > 30);
+        assert_eq!(c.managers().count(), 2);
+        assert_eq!(c.catalogue.default_category().key, "other");
     }
 
     #[test]

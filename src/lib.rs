@@ -16,6 +16,7 @@
 
 pub mod app;
 pub mod autoreply;
+pub mod catalogue;
 pub mod cli;
 pub mod compose;
 pub mod config;
@@ -26,6 +27,7 @@ pub mod notify;
 pub mod outbox;
 pub mod parse;
 pub mod reply_trim;
+pub mod rules;
 pub mod store;
 pub mod telemetry;
 pub mod threading;
