@@ -85,6 +85,40 @@ pub enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// Try the classification rules: on a message file, or on stored tickets.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Which rules match a message, and the type, category, urgency, impact,
+    /// priority and group it would get. Touches nothing.
+    Test {
+        /// The message (an .eml file).
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reclassify the stored requests of tickets created since DATE with the
+    /// current rules, and print what would change. A dry run: writes nothing.
+    Replay {
+        /// 2026-11-01 (midnight, desk time zone) or an RFC 3339 instant.
+        #[arg(long)]
+        since: String,
+    },
+    /// Messages per second through the classifier with N rules (a benchmark).
+    #[command(hide = true)]
+    Bench {
+        /// How many messages to classify.
+        #[arg(long, default_value_t = 20_000)]
+        count: usize,
+        /// How many rules: the configured ones, padded with generated ones.
+        #[arg(long, default_value_t = 200)]
+        rules: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,6 +200,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Tickets { command } => cmd_tickets(cfg, command).await,
         Command::Quarantine { command } => cmd_quarantine(cfg, command).await,
         Command::Outbox { command } => cmd_outbox(cfg, command).await,
+        Command::Rules { command } => crate::rules_cli::run(cfg, command).await,
     };
     match result {
         Ok(code) => code,
@@ -305,6 +340,22 @@ async fn cmd_check(cfg: Config) -> ExitCode {
             cfg.desk.address
         )),
     );
+    report(
+        "classification",
+        Ok(format!(
+            "{} rules, {} categories, {} groups, {} priority levels, {} managers",
+            cfg.rules.len(),
+            cfg.catalogue.categories.len(),
+            cfg.catalogue.groups.len(),
+            cfg.catalogue.priority.levels.len(),
+            cfg.managers().count()
+        )),
+    );
+    if cfg.managers().next().is_none() {
+        println!(
+            "warn  staff: no role = \"manager\": nobody is alerted of security tickets and major incidents"
+        );
+    }
     if cfg.service_desk().next().is_none() {
         println!("warn  staff: no level-1 staff: nobody receives new-ticket notices");
     }

@@ -5,9 +5,14 @@
 //! 1. too large or unparseable → quarantine (kept raw, never dropped);
 //! 2. already seen (same dedupe key) → nothing, so re-delivery is harmless;
 //! 3. thread it (subject tag, then Message-ID references) and decide;
-//! 4. write ticket / message / attachments / events;
-//! 5. queue the acknowledgment and the service-desk notice in the outbox,
-//!    unless a machine sent the mail or the sender hit the rate limit.
+//! 4. classify a new ticket ([`crate::rules`]): type, category, priority,
+//!    group, major incident, who else to tell, or ignore it as spam;
+//! 5. write ticket / message / attachments / events;
+//! 6. queue the acknowledgment, the new-ticket notice (to the service desk
+//!    and the ticket's group) and, for information security and major
+//!    incidents, the alert to management, in the outbox; nothing when a
+//!    machine sent the mail or a rule ignores it, and no acknowledgment
+//!    when the sender hit the rate limit.
 //!
 //! Nothing is sent here: the outbox worker sends after the commit. The
 //! caller tells the mail source the message is done only after the commit,
@@ -21,12 +26,14 @@ use chrono::TimeZone;
 use serde_json::json;
 use tracing::{info, warn};
 
+use crate::catalogue::TicketType;
 use crate::compose::{self, Outgoing};
-use crate::config::Config;
+use crate::config::{Config, Language};
 use crate::domain::{Direction, EmailAddress, Status, TicketId, Visibility};
 use crate::notify::{Templates, human_size};
 use crate::parse::{self, InboundMessage};
 use crate::reply_trim;
+use crate::rules;
 use crate::store::{self, Conn, Db, events, messages, outbox, quarantine, raw, tickets};
 use crate::threading::{self, Decision, Found};
 
@@ -160,7 +167,7 @@ impl Ingestor {
         Ok(outcomes)
     }
 
-    /// Steps 1–5 above, inside the caller's transaction.
+    /// Steps 1–6 above, inside the caller's transaction.
     async fn process(&self, c: &mut Conn, item: &Incoming, now: i64) -> Result<Outcome> {
         let limit = self.cfg.inbound.max_message_size();
         if item.size > limit || item.raw.len() as u64 > limit {
@@ -272,6 +279,8 @@ impl Ingestor {
             .unwrap_or_else(|| "unknown".into());
         let subject = threading::clean_subject(&msg.subject, &self.cfg.desk.tag);
         let auto_kind = msg.auto.as_ref().map(|a| a.kind.as_str());
+        let class = rules::classify(&self.cfg.rules, &self.cfg.catalogue, msg);
+        let r = &class.result;
         let id = tickets::insert(
             c,
             &tickets::NewTicket {
@@ -280,6 +289,17 @@ impl Ingestor {
                 requester_name: from.and_then(|m| m.name.as_deref()),
                 auto_kind,
                 linked_ticket_id: previous,
+                class: Some(tickets::Classified {
+                    ticket_type: r.ticket_type,
+                    category: &r.category,
+                    urgency: &r.urgency,
+                    impact: &r.impact,
+                    priority: r.priority as i64,
+                    group: &r.group,
+                    assignee: r.assignee.as_deref(),
+                    tags: &r.tags,
+                    major: r.major,
+                }),
                 now,
             },
         )
@@ -314,6 +334,33 @@ impl Ingestor {
             )
             .await?;
         }
+        events::insert(
+            c,
+            id,
+            "classified",
+            "system",
+            now,
+            Some(mid),
+            &serde_json::to_value(&class)?,
+        )
+        .await?;
+        if r.ignore {
+            // Spam or noise: kept on record, closed, and nobody is mailed.
+            tickets::set_status(c, id, Status::Closed, now).await?;
+            events::insert(
+                c,
+                id,
+                "ignored",
+                "system",
+                now,
+                Some(mid),
+                &json!({
+                    "rules": class.matched.iter().map(|m| &m.rule).collect::<Vec<_>>(),
+                }),
+            )
+            .await?;
+            return Ok(Outcome::NewTicket(id));
+        }
         match self.no_answer_reason(msg) {
             Some(reason) => {
                 events::insert(
@@ -328,8 +375,10 @@ impl Ingestor {
                 .await?;
             }
             None => {
-                self.queue_ack(c, msg, id, &subject, now).await?;
-                self.queue_staff_notice(c, msg, id, &subject, now).await?;
+                let ctx = self.context(msg, id, &subject, &class, now);
+                self.queue_ack(c, msg, id, &subject, &ctx, now).await?;
+                self.queue_notices(c, msg, id, &subject, &class, &ctx, now)
+                    .await?;
             }
         }
         Ok(Outcome::NewTicket(id))
@@ -483,6 +532,7 @@ impl Ingestor {
         msg: &InboundMessage,
         id: TicketId,
         subject: &str,
+        class: &rules::Outcome,
         now: i64,
     ) -> serde_json::Value {
         let desk = &self.cfg.desk;
@@ -498,6 +548,7 @@ impl Ingestor {
             .map(|m| m.name.clone().unwrap_or_else(|| m.address.to_string()))
             .unwrap_or_default();
         json!({
+            "classification": self.classification_context(class),
             "desk": { "name": desk.name, "address": desk.address.as_str() },
             "ticket": { "id": id, "subject": subject, "created_at": created },
             "requester": {
@@ -516,12 +567,48 @@ impl Ingestor {
         })
     }
 
+    /// The classification as templates see it, in the desk's language.
+    fn classification_context(&self, class: &rules::Outcome) -> serde_json::Value {
+        let lang = self.cfg.desk.language;
+        let cat = &self.cfg.catalogue;
+        let r = &class.result;
+        let category_name = cat
+            .category(&r.category)
+            .map(|c| c.name.get(lang).to_string())
+            .unwrap_or_else(|| r.category.clone());
+        let group_name = cat
+            .group(&r.group)
+            .map(|g| g.name.clone())
+            .unwrap_or_else(|| r.group.clone());
+        let type_name = TicketType::parse(r.ticket_type)
+            .map(|t| t.name(lang))
+            .unwrap_or(r.ticket_type);
+        json!({
+            "type": r.ticket_type,
+            "type_name": type_name,
+            "category": r.category,
+            "category_name": category_name,
+            "urgency": r.urgency,
+            "impact": r.impact,
+            "priority": r.priority,
+            "priority_name": cat.priority.level(r.priority).map(|l| l.name.get(lang)),
+            "priority_text": cat.priority.describe(r.priority, lang),
+            "group": r.group,
+            "group_name": group_name,
+            "assignee": r.assignee,
+            "major": r.major,
+            "tags": r.tags,
+            "rules": class.matched.iter().map(|m| &m.rule).collect::<Vec<_>>(),
+        })
+    }
+
     async fn queue_ack(
         &self,
         c: &mut Conn,
         msg: &InboundMessage,
         id: TicketId,
         subject: &str,
+        ctx: &serde_json::Value,
         now: i64,
     ) -> Result<()> {
         let desk = &self.cfg.desk;
@@ -546,9 +633,7 @@ impl Ingestor {
             .await?;
             return Ok(());
         }
-        let rendered =
-            self.templates
-                .render("ack", desk.language, &self.context(msg, id, subject, now))?;
+        let rendered = self.templates.render("ack", desk.language, ctx)?;
         let mut references: Vec<String> = msg.references.clone();
         references.push(msg.message_id.clone());
         let skip = references.len().saturating_sub(MAX_REFERENCES);
@@ -576,48 +661,135 @@ impl Ingestor {
             .await
     }
 
-    async fn queue_staff_notice(
+    /// Who is told of a new ticket, and with which mail.
+    ///
+    /// - The service desk (L1) always gets the new-ticket notice: it is the
+    ///   single point of contact and checks every automatic classification.
+    /// - The members of the ticket's group, and its assignee, get it too.
+    /// - For an information-security ticket the managers (`role =
+    ///   "manager"`: the IT head and the IT director) get `security_alert`
+    ///   at once; for a major incident they get `major_incident`.
+    /// - A rule's `notify` addresses get the alert when there is one, else
+    ///   the notice.
+    ///
+    /// Everyone gets one mail at most (an alert rather than the notice), and
+    /// the sender none.
+    #[allow(clippy::too_many_arguments)]
+    async fn queue_notices(
         &self,
         c: &mut Conn,
         msg: &InboundMessage,
         id: TicketId,
         subject: &str,
+        class: &rules::Outcome,
+        ctx: &serde_json::Value,
+        now: i64,
+    ) -> Result<()> {
+        let cfg = &self.cfg;
+        let desk = &cfg.desk;
+        let r = &class.result;
+        let alert = if class.is_security() {
+            Some("security_alert")
+        } else if r.major {
+            Some("major_incident")
+        } else {
+            None
+        };
+        let mut alerted: Vec<(Option<String>, EmailAddress)> = Vec::new();
+        let mut noticed: Vec<(Option<String>, EmailAddress)> = Vec::new();
+        let notify = r.notify.iter().filter_map(|a| EmailAddress::parse(a));
+        if alert.is_some() {
+            for s in cfg.managers() {
+                alerted.push((Some(s.name.clone()), s.email.clone()));
+            }
+            for a in notify {
+                alerted.push((cfg.staff_by_email(&a).map(|s| s.name.clone()), a));
+            }
+        } else {
+            for a in notify {
+                noticed.push((cfg.staff_by_email(&a).map(|s| s.name.clone()), a));
+            }
+        }
+        let assignee = r.assignee.as_deref().and_then(|h| cfg.staff_by_handle(h));
+        let staff = cfg
+            .service_desk()
+            .chain(cfg.group_members(&r.group))
+            .chain(assignee);
+        let mut to_notice: Vec<(Option<String>, EmailAddress)> = staff
+            .map(|s| (Some(s.name.clone()), s.email.clone()))
+            .collect();
+        to_notice.append(&mut noticed);
+        let sender = msg.from.as_ref().map(|m| m.address.base().to_string());
+        let mut done: Vec<String> = sender.into_iter().collect();
+        if let Some(kind) = alert {
+            let rendered = self.templates.render(kind, desk.language, ctx)?;
+            let prefix = match (kind, desk.language) {
+                ("security_alert", Language::Id) => "Keamanan informasi",
+                ("security_alert", Language::En) => "Information security",
+                (_, Language::Id) => "Insiden mayor",
+                (_, Language::En) => "Major incident",
+            };
+            let alert_subject = format!("{prefix}: {subject}");
+            for (name, addr) in alerted {
+                if done.iter().any(|d| d == addr.base()) {
+                    continue;
+                }
+                done.push(addr.base().to_string());
+                self.queue_internal(c, kind, id, &alert_subject, name, addr, &rendered, now)
+                    .await?;
+            }
+        }
+        let rendered = self.templates.render("staff_new", desk.language, ctx)?;
+        for (name, addr) in to_notice {
+            if done.iter().any(|d| d == addr.base()) {
+                continue;
+            }
+            done.push(addr.base().to_string());
+            self.queue_internal(c, "staff_new", id, subject, name, addr, &rendered, now)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// One internal mail about ticket `id` to one person.
+    #[allow(clippy::too_many_arguments)]
+    async fn queue_internal(
+        &self,
+        c: &mut Conn,
+        kind: &str,
+        id: TicketId,
+        subject: &str,
+        name: Option<String>,
+        to: EmailAddress,
+        rendered: &crate::notify::Rendered,
         now: i64,
     ) -> Result<()> {
         let desk = &self.cfg.desk;
-        let sender = msg.from.as_ref().map(|m| m.address.base().to_string());
-        let ctx = self.context(msg, id, subject, now);
-        let rendered = self.templates.render("staff_new", desk.language, &ctx)?;
-        for staff in self.cfg.service_desk() {
-            if Some(staff.email.base()) == sender.as_deref() {
-                continue;
-            }
-            let out = Outgoing {
-                from_name: desk.name.clone(),
-                from: desk.address.clone(),
-                reply_to: desk.address.clone(),
-                to: vec![(Some(staff.name.clone()), staff.email.clone())],
-                subject: threading::tagged_subject(&desk.tag, id, subject),
-                text: rendered.text.clone(),
-                html: Some(rendered.html.clone()),
-                message_id: compose::new_message_id(Some(id), "notice", desk.domain()),
-                in_reply_to: None,
-                references: Vec::new(),
-                auto_submitted: Some("auto-generated"),
-                ticket_id: Some(id),
-                date: now,
-            };
-            self.enqueue(
-                c,
-                &out,
-                "staff_new",
-                Visibility::Internal,
-                staff.email.base(),
-                now,
-            )
-            .await?;
-        }
-        Ok(())
+        let out = Outgoing {
+            from_name: desk.name.clone(),
+            from: desk.address.clone(),
+            reply_to: desk.address.clone(),
+            to: vec![(name, to.clone())],
+            subject: threading::tagged_subject(&desk.tag, id, subject),
+            text: rendered.text.clone(),
+            html: Some(rendered.html.clone()),
+            message_id: compose::new_message_id(
+                Some(id),
+                if kind == "staff_new" {
+                    "notice"
+                } else {
+                    "alert"
+                },
+                desk.domain(),
+            ),
+            in_reply_to: None,
+            references: Vec::new(),
+            auto_submitted: Some("auto-generated"),
+            ticket_id: Some(id),
+            date: now,
+        };
+        self.enqueue(c, &out, kind, Visibility::Internal, to.base(), now)
+            .await
     }
 
     /// Builds the message, queues it and records it on the ticket.

@@ -28,6 +28,7 @@ pub mod outbox;
 pub mod parse;
 pub mod reply_trim;
 pub mod rules;
+pub mod rules_cli;
 pub mod store;
 pub mod telemetry;
 pub mod threading;

@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::config::Language;
 
 /// The templates posko knows, by name.
-pub const NAMES: &[&str] = &["ack", "staff_new"];
+pub const NAMES: &[&str] = &["ack", "staff_new", "security_alert", "major_incident"];
 
 /// (path under `templates/`, contents) of every built-in template.
 const BUILTIN: &[(&str, &str)] = &[
@@ -50,6 +50,38 @@ const BUILTIN: &[(&str, &str)] = &[
     (
         "en/staff_new.html.hbs",
         include_str!("../templates/en/staff_new.html.hbs"),
+    ),
+    (
+        "id/security_alert.txt.hbs",
+        include_str!("../templates/id/security_alert.txt.hbs"),
+    ),
+    (
+        "id/security_alert.html.hbs",
+        include_str!("../templates/id/security_alert.html.hbs"),
+    ),
+    (
+        "en/security_alert.txt.hbs",
+        include_str!("../templates/en/security_alert.txt.hbs"),
+    ),
+    (
+        "en/security_alert.html.hbs",
+        include_str!("../templates/en/security_alert.html.hbs"),
+    ),
+    (
+        "id/major_incident.txt.hbs",
+        include_str!("../templates/id/major_incident.txt.hbs"),
+    ),
+    (
+        "id/major_incident.html.hbs",
+        include_str!("../templates/id/major_incident.html.hbs"),
+    ),
+    (
+        "en/major_incident.txt.hbs",
+        include_str!("../templates/en/major_incident.txt.hbs"),
+    ),
+    (
+        "en/major_incident.html.hbs",
+        include_str!("../templates/en/major_incident.html.hbs"),
     ),
 ];
 
@@ -136,6 +168,13 @@ mod tests {
             "reference": "[Helpdesk #17]",
             "message": {"body_text": "Tolong & cepat"},
             "attachments": [{"filename": "layar.png", "content_type": "image/png", "size_human": "120 KB"}],
+            "classification": {
+                "type": "incident", "type_name": "Insiden", "category": "network.internet-down",
+                "category_name": "Jaringan / Internet mati", "urgency": "high", "impact": "high",
+                "priority": 1, "priority_name": "tinggi", "priority_text": "1 (tinggi)",
+                "group": "network", "group_name": "Jaringan", "assignee": null, "major": false,
+                "tags": [], "rules": ["internet down", "many users affected"],
+            },
         })
     }
 
@@ -153,6 +192,15 @@ mod tests {
         }
         let r = t.render("staff_new", Language::Id, &ctx()).unwrap();
         assert!(r.text.contains("layar.png (image/png, 120 KB)"));
+        assert!(
+            r.text.contains("internet down, many users affected"),
+            "{}",
+            r.text
+        );
+        let r = t.render("ack", Language::Id, &ctx()).unwrap();
+        assert!(r.text.contains("Prioritas: 1 (tinggi)"), "{}", r.text);
+        let r = t.render("security_alert", Language::Id, &ctx()).unwrap();
+        assert!(r.text.contains("Direktur TI"), "{}", r.text);
     }
 
     #[test]

@@ -194,3 +194,16 @@ pub async fn list_for_ticket(c: &mut Conn, ticket_id: TicketId) -> Result<Vec<St
     }
     Ok(out)
 }
+
+/// The raw message (`raw_messages.id`) of the ticket's first inbound
+/// request: what its classification was made from.
+pub async fn request_raw_id(c: &mut Conn, ticket_id: TicketId) -> Result<Option<i64>> {
+    let id: Option<Option<i64>> = sqlx::query_scalar(
+        "SELECT raw_id FROM messages WHERE ticket_id = $1 AND direction = 'in' \
+         AND kind = 'request' AND raw_id IS NOT NULL ORDER BY id LIMIT 1",
+    )
+    .bind(ticket_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(id.flatten())
+}

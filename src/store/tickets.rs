@@ -15,7 +15,22 @@ pub struct NewTicket<'a> {
     pub requester_name: Option<&'a str>,
     pub auto_kind: Option<&'a str>,
     pub linked_ticket_id: Option<TicketId>,
+    pub class: Option<Classified<'a>>,
     pub now: i64,
+}
+
+/// The classification columns of a ticket.
+#[derive(Debug, Clone, Copy)]
+pub struct Classified<'a> {
+    pub ticket_type: &'a str,
+    pub category: &'a str,
+    pub urgency: &'a str,
+    pub impact: &'a str,
+    pub priority: i64,
+    pub group: &'a str,
+    pub assignee: Option<&'a str>,
+    pub tags: &'a [String],
+    pub major: bool,
 }
 
 /// A ticket as stored.
@@ -80,9 +95,12 @@ fn from_row(r: &AnyRow) -> Result<Ticket> {
 }
 
 pub async fn insert(c: &mut Conn, t: &NewTicket<'_>) -> Result<TicketId> {
+    let k = t.class.as_ref();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO tickets (subject, status, requester, requester_name, auto_kind, \
-         linked_ticket_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+         linked_ticket_id, created_at, updated_at, type, category, urgency, impact, priority, \
+         group_key, assignee, tags, major) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
          RETURNING id",
     )
     .bind(t.subject)
@@ -92,9 +110,101 @@ pub async fn insert(c: &mut Conn, t: &NewTicket<'_>) -> Result<TicketId> {
     .bind(t.auto_kind)
     .bind(t.linked_ticket_id)
     .bind(t.now)
+    .bind(k.map(|k| k.ticket_type))
+    .bind(k.map(|k| k.category))
+    .bind(k.map(|k| k.urgency))
+    .bind(k.map(|k| k.impact))
+    .bind(k.map(|k| k.priority))
+    .bind(k.map(|k| k.group))
+    .bind(k.and_then(|k| k.assignee))
+    .bind(tags_json(k.map(|k| k.tags).unwrap_or_default()))
+    .bind(k.is_some_and(|k| k.major) as i64)
     .fetch_one(&mut *c)
     .await?;
     Ok(id)
+}
+
+fn tags_json(tags: &[String]) -> String {
+    serde_json::to_string(tags).unwrap_or_else(|_| "[]".into())
+}
+
+/// Staff changed a ticket's category (and with it, possibly, its type).
+///
+/// Records a `recategorised` event with the old and new values: the KPI
+/// "share of tickets whose category was right" counts these against the
+/// classification ([`category_accuracy`]). Returns false, recording
+/// nothing, when the category and type are already these.
+pub async fn recategorise(
+    c: &mut Conn,
+    id: TicketId,
+    category: &str,
+    ticket_type: &str,
+    actor: &str,
+    message_id: Option<i64>,
+    now: i64,
+) -> Result<bool> {
+    let t = get(c, id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no ticket #{id}"))?;
+    if t.category.as_deref() == Some(category) && t.ticket_type.as_deref() == Some(ticket_type) {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE tickets SET category = $1, type = $2, updated_at = $3 WHERE id = $4")
+        .bind(category)
+        .bind(ticket_type)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+    super::events::insert(
+        c,
+        id,
+        "recategorised",
+        actor,
+        now,
+        message_id,
+        &serde_json::json!({
+            "from": { "category": t.category, "type": t.ticket_type },
+            "to": { "category": category, "type": ticket_type },
+        }),
+    )
+    .await?;
+    Ok(true)
+}
+
+/// For the KPI "share of tickets whose category was right": of the tickets
+/// created in `[from, to)` that were classified, how many were never
+/// recategorised. Returns (classified, right).
+pub async fn category_accuracy(c: &mut Conn, from: i64, to: i64) -> Result<(i64, i64)> {
+    let classified: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM tickets WHERE created_at >= $1 AND created_at < $2 \
+         AND category IS NOT NULL",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_one(&mut *c)
+    .await?;
+    let changed: i64 = sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT t.id) FROM tickets t JOIN events e ON e.ticket_id = t.id \
+         WHERE t.created_at >= $1 AND t.created_at < $2 AND t.category IS NOT NULL \
+         AND e.kind = 'recategorised'",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok((classified, classified - changed))
+}
+
+/// Tickets created at or after `since`, oldest first.
+pub async fn created_since(c: &mut Conn, since: i64) -> Result<Vec<Ticket>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM tickets WHERE created_at >= $1 ORDER BY id"
+    )))
+    .bind(since)
+    .fetch_all(&mut *c)
+    .await?;
+    rows.iter().map(from_row).collect()
 }
 
 pub async fn get(c: &mut Conn, id: TicketId) -> Result<Option<Ticket>> {
