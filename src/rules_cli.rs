@@ -182,6 +182,8 @@ async fn replay(cfg: &Config, since: &str) -> Result<ExitCode> {
         "{} tickets since {since}: {changed} would change, {unchanged} unchanged, {skipped} skipped (dry run: nothing was written)",
         list.len()
     );
+    // The pool waits for its connections on close: give this one back first.
+    drop(c);
     db.close().await;
     Ok(ExitCode::from(exit::OK))
 }

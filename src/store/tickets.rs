@@ -263,3 +263,101 @@ pub async fn count(c: &mut Conn) -> Result<i64> {
         .fetch_one(&mut *c)
         .await?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Db, events};
+
+    #[tokio::test]
+    async fn recategorising_is_recorded_and_counts_against_the_classification() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}/t.db", dir.path().display()))
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        let mut c = db.pool().acquire().await.unwrap();
+        let tags = vec!["net".to_string()];
+        let mut ids = Vec::new();
+        for subject in ["Internet mati", "Printer macet", "Halo"] {
+            let id = insert(
+                &mut c,
+                &NewTicket {
+                    subject,
+                    requester: "alice@corp.test",
+                    requester_name: None,
+                    auto_kind: None,
+                    linked_ticket_id: None,
+                    class: Some(Classified {
+                        ticket_type: "incident",
+                        category: "other",
+                        urgency: "medium",
+                        impact: "medium",
+                        priority: 2,
+                        group: "servicedesk",
+                        assignee: None,
+                        tags: &tags,
+                        major: false,
+                    }),
+                    now: 1000,
+                },
+            )
+            .await
+            .unwrap();
+            ids.push(id);
+        }
+        let t = get(&mut c, ids[0]).await.unwrap().unwrap();
+        assert_eq!(t.category.as_deref(), Some("other"));
+        assert_eq!(t.priority, Some(2));
+        assert_eq!(t.tags, ["net"]);
+
+        assert!(
+            recategorise(
+                &mut c,
+                ids[0],
+                "network.internet-down",
+                "incident",
+                "siti",
+                None,
+                2000
+            )
+            .await
+            .unwrap()
+        );
+        // The same category again changes nothing and records nothing.
+        assert!(
+            !recategorise(
+                &mut c,
+                ids[0],
+                "network.internet-down",
+                "incident",
+                "siti",
+                None,
+                2001
+            )
+            .await
+            .unwrap()
+        );
+        let t = get(&mut c, ids[0]).await.unwrap().unwrap();
+        assert_eq!(t.category.as_deref(), Some("network.internet-down"));
+        assert_eq!(t.updated_at, 2000);
+        let ev: Vec<_> = events::list_for_ticket(&mut c, ids[0])
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == "recategorised")
+            .collect();
+        assert_eq!(ev.len(), 1);
+        assert_eq!(ev[0].actor, "siti");
+        assert_eq!(ev[0].data["from"]["category"], "other");
+        assert_eq!(ev[0].data["to"]["category"], "network.internet-down");
+
+        assert_eq!(category_accuracy(&mut c, 0, 5000).await.unwrap(), (3, 2));
+        assert_eq!(category_accuracy(&mut c, 1001, 5000).await.unwrap(), (0, 0));
+        assert!(
+            recategorise(&mut c, 999, "other", "incident", "siti", None, 1)
+                .await
+                .is_err()
+        );
+    }
+}

@@ -5,6 +5,7 @@
 //! binary against them.
 
 mod admin;
+mod classify;
 mod corpus;
 mod delivery;
 mod harness;

@@ -31,7 +31,9 @@ use tempfile::TempDir;
 use tokio::net::TcpStream;
 
 /// The accounts every stack has; each receives mail at `<user>@corp.test`.
-pub const USERS: &[&str] = &["helpdesk", "alice", "bob", "budi", "siti", "manager"];
+pub const USERS: &[&str] = &[
+    "helpdesk", "alice", "bob", "budi", "siti", "manager", "director",
+];
 /// Every user's IMAP password.
 pub const PASSWORD: &str = "secret";
 /// The mail domain of [`USERS`].

@@ -48,6 +48,11 @@ pub struct Options {
     /// Extra `[outbound]` lines.
     pub outbound_extra: String,
     pub idle: bool,
+    /// Include the shipped groups, catalogue, priority matrix and rules
+    /// (from the repository's `config/posko.toml`).
+    pub catalogue: bool,
+    /// Extra sections at the end of the file (e.g. more `[[rule]]`s).
+    pub extra: String,
 }
 
 impl Default for Options {
@@ -57,6 +62,8 @@ impl Default for Options {
             inbound_extra: String::new(),
             outbound_extra: String::new(),
             idle: true,
+            catalogue: false,
+            extra: String::new(),
         }
     }
 }
@@ -98,12 +105,28 @@ poll_interval = "1s"
             inbound_extra = o.inbound_extra,
             outbound_extra = o.outbound_extra,
         );
-        Posko::from_parts(backend, &o.desk_extra, &body).await
+        let mut extra = if o.catalogue {
+            shipped_catalogue()
+        } else {
+            String::new()
+        };
+        extra.push_str(&o.extra);
+        Posko::from_parts_with(backend, &o.desk_extra, &body, &extra).await
     }
 
     /// A posko with the given `[inbound]`/`[outbound]` sections (the desk,
     /// database and staff sections are filled in).
     pub async fn from_parts(backend: Backend, desk_extra: &str, io_sections: &str) -> Posko {
+        Posko::from_parts_with(backend, desk_extra, io_sections, "").await
+    }
+
+    /// [`Posko::from_parts`] with `extra` sections at the end of the file.
+    pub async fn from_parts_with(
+        backend: Backend,
+        desk_extra: &str,
+        io_sections: &str,
+        extra: &str,
+    ) -> Posko {
         let dir = tempfile::tempdir().expect("temp dir");
         let (db_url, pg_db) = match backend {
             Backend::Sqlite => (format!("sqlite://{}/posko.db", dir.path().display()), None),
@@ -152,6 +175,22 @@ email = "budi@corp.test"
 handle = "budi"
 level = 2
 groups = ["network"]
+
+[[staff]]
+name = "Hendra Gunawan"
+email = "manager@corp.test"
+handle = "hendra"
+level = 2
+role = "manager"
+
+[[staff]]
+name = "Ratna Kusuma"
+email = "director@corp.test"
+handle = "ratna"
+level = 2
+role = "manager"
+
+{extra}
 "#
         );
         std::fs::write(&config, text).expect("write config");
@@ -328,6 +367,20 @@ impl Drop for Posko {
                 .status();
         }
     }
+}
+
+/// The classification part of the shipped `config/posko.toml`: groups,
+/// catalogue, priority matrix and rules, between its marker lines.
+pub fn shipped_catalogue() -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config/posko.toml");
+    let text = std::fs::read_to_string(path).expect("read config/posko.toml");
+    let start = text
+        .find("# --- catalogue: begin ---")
+        .expect("begin marker in config/posko.toml");
+    let end = text
+        .find("# --- catalogue: end ---")
+        .expect("end marker in config/posko.toml");
+    text[start..end].to_string()
 }
 
 /// The stdout of a command that must have succeeded; else a panic with all output.
