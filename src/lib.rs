@@ -10,13 +10,17 @@
 //! rows over SMTP or writes them as files. [`app`] runs the intake and outbox
 //! workers until shutdown.
 //!
-//! The pure cores (parse, autoreply, reply_trim, threading) take everything they
-//! need as arguments and are tested directly; the I/O shells (inbound, store,
-//! outbox) are thin and tested against real servers.
+//! [`commands`] reads the `#assign:me #resolve` commands staff put in their
+//! replies.
+//!
+//! The pure cores (parse, autoreply, reply_trim, threading, commands) take
+//! everything they need as arguments and are tested directly; the I/O shells
+//! (inbound, store, outbox) are thin and tested against real servers.
 
 pub mod app;
 pub mod autoreply;
 pub mod cli;
+pub mod commands;
 pub mod compose;
 pub mod config;
 pub mod domain;
