@@ -10,12 +10,18 @@
 //! rows over SMTP or writes them as files. [`app`] runs the intake and outbox
 //! workers until shutdown.
 //!
-//! The pure cores (parse, autoreply, reply_trim, threading) take everything they
-//! need as arguments and are tested directly; the I/O shells (inbound, store,
+//! Service levels rest on two more pure cores: [`calendar`] (business hours,
+//! holidays, time zones: how much open time lies between two instants) and
+//! [`sla`] (targets per priority and category, and the clocks' transitions,
+//! due instants, warnings and breaches).
+//!
+//! The pure cores (parse, autoreply, reply_trim, threading, calendar, sla) take
+//! everything they need as arguments and are tested directly; the I/O shells (inbound, store,
 //! outbox) are thin and tested against real servers.
 
 pub mod app;
 pub mod autoreply;
+pub mod calendar;
 pub mod cli;
 pub mod compose;
 pub mod config;
@@ -26,6 +32,7 @@ pub mod notify;
 pub mod outbox;
 pub mod parse;
 pub mod reply_trim;
+pub mod sla;
 pub mod store;
 pub mod telemetry;
 pub mod threading;
