@@ -11,14 +11,19 @@
 //! workers until shutdown.
 //!
 //! [`commands`] reads the `#assign:me #resolve` commands staff put in their
-//! replies.
+//! replies. Service levels rest on two more pure cores: [`calendar`]
+//! (business hours, holidays, time zones: how much open time lies between two
+//! instants) and [`sla`] (targets per priority and category, and the clocks'
+//! transitions, due instants, warnings and breaches).
 //!
-//! The pure cores (parse, autoreply, reply_trim, threading, commands) take
-//! everything they need as arguments and are tested directly; the I/O shells
-//! (inbound, store, outbox) are thin and tested against real servers.
+//! The pure cores (parse, autoreply, reply_trim, threading, commands,
+//! calendar, sla) take everything they need as arguments and are tested
+//! directly; the I/O shells (inbound, store, outbox) are thin and tested
+//! against real servers.
 
 pub mod app;
 pub mod autoreply;
+pub mod calendar;
 pub mod cli;
 pub mod commands;
 pub mod compose;
@@ -30,6 +35,7 @@ pub mod notify;
 pub mod outbox;
 pub mod parse;
 pub mod reply_trim;
+pub mod sla;
 pub mod store;
 pub mod telemetry;
 pub mod threading;
