@@ -913,8 +913,15 @@ fn is_noreply_local(local: &str) -> bool {
 /// writing about it, not reporting its delivery, and must not be threaded
 /// into the attached mail's ticket.
 pub fn embedded_message_ids(msg: &Message<'_>) -> Vec<String> {
+    embedded_message_ids_given(msg, classify(msg).as_ref())
+}
+
+/// [`embedded_message_ids`] for a caller that already ran [`classify`] on
+/// `msg` and passes its verdict, so the rules are not run twice per message
+/// (they read the body; [`crate::parse::parse`] needs both results).
+pub fn embedded_message_ids_given(msg: &Message<'_>, verdict: Option<&AutoVerdict>) -> Vec<String> {
     let is_report = report_structure(msg).is_some()
-        || classify(msg).is_some_and(|v| matches!(v.kind, AutoKind::Bounce | AutoKind::Feedback));
+        || verdict.is_some_and(|v| matches!(v.kind, AutoKind::Bounce | AutoKind::Feedback));
     if !is_report {
         return Vec::new();
     }

@@ -109,16 +109,6 @@ pub enum RulesCommand {
         #[arg(long)]
         since: String,
     },
-    /// Messages per second through the classifier with N rules (a benchmark).
-    #[command(hide = true)]
-    Bench {
-        /// How many messages to classify.
-        #[arg(long, default_value_t = 20_000)]
-        count: usize,
-        /// How many rules: the configured ones, padded with generated ones.
-        #[arg(long, default_value_t = 200)]
-        rules: usize,
-    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,14 +10,27 @@
 //! rows over SMTP or writes them as files. [`app`] runs the intake and outbox
 //! workers until shutdown.
 //!
-//! The pure cores (parse, autoreply, reply_trim, threading) take everything they
-//! need as arguments and are tested directly; the I/O shells (inbound, store,
-//! outbox) are thin and tested against real servers.
+//! New tickets are classified by [`rules`] against the service catalogue
+//! ([`catalogue`]: groups, categories, the urgency × impact matrix), which
+//! decides type, category, priority, routing and who else is alerted.
+//!
+//! [`commands`] reads the `#assign:me #resolve` commands staff put in their
+//! replies. Service levels rest on two more pure cores: [`calendar`]
+//! (business hours, holidays, time zones: how much open time lies between two
+//! instants) and [`sla`] (targets per priority and category, and the clocks'
+//! transitions, due instants, warnings and breaches).
+//!
+//! The pure cores (parse, autoreply, reply_trim, threading, rules, commands,
+//! calendar, sla) take everything they need as arguments and are tested
+//! directly; the I/O shells (inbound, store, outbox) are thin and tested
+//! against real servers.
 
 pub mod app;
 pub mod autoreply;
+pub mod calendar;
 pub mod catalogue;
 pub mod cli;
+pub mod commands;
 pub mod compose;
 pub mod config;
 pub mod domain;
@@ -29,6 +42,7 @@ pub mod parse;
 pub mod reply_trim;
 pub mod rules;
 pub mod rules_cli;
+pub mod sla;
 pub mod store;
 pub mod telemetry;
 pub mod threading;

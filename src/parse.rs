@@ -173,8 +173,9 @@ pub fn parse(raw: &[u8], domain: &str) -> Result<InboundMessage, ParseError> {
         body_text,
         body_html,
         attachments: attachments(&msg),
+        // The verdict computed above: classifying again would read the body twice.
+        embedded_ids: autoreply::embedded_message_ids_given(&msg, auto.as_ref()),
         auto,
-        embedded_ids: autoreply::embedded_message_ids(&msg),
         dedupe_key,
         headers: msg
             .headers()

@@ -9,7 +9,9 @@
 //! The lookups happen in [`crate::ingest`]; this module extracts the tag and
 //! decides what to do with what was found.
 
-use std::sync::LazyLock;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use regex::Regex;
@@ -34,13 +36,39 @@ pub fn tag_number(subject: &str, tag: &str) -> Option<TicketId> {
         .and_then(|m| m.as_str().parse().ok())
 }
 
-fn tag_regex(tag: &str) -> Regex {
-    Regex::new(&format!(
+/// The regex matching `[<tag> #<n>]`, compiled once per tag.
+///
+/// Compiling it costs far more than using it (`(?i)` with Unicode `\s` and
+/// `\d` builds large classes), and ingest needs it several times per
+/// message (tag lookup, subject cleaning, the acknowledgment's and the
+/// notices' subjects), always for the configured tag. So compiled regexes
+/// are kept for the life of the process; a program sees one or a few tags,
+/// and past [`TAG_CACHE_MAX`] distinct tags they are compiled per call.
+fn tag_regex(tag: &str) -> Cow<'static, Regex> {
+    static CACHE: LazyLock<Mutex<HashMap<String, &'static Regex>>> =
+        LazyLock::new(|| Mutex::new(HashMap::new()));
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(re) = cache.get(tag) {
+        return Cow::Borrowed(*re);
+    }
+    let re = Regex::new(&format!(
         r"(?i)\[\s*{}\s*#\s*(\d{{1,18}})\s*\]",
         regex::escape(tag)
     ))
-    .expect("tag regex")
+    .expect("tag regex");
+    if cache.len() < TAG_CACHE_MAX {
+        // Leaked on purpose: at most TAG_CACHE_MAX small regexes, kept for
+        // the life of the process.
+        let re: &'static Regex = Box::leak(Box::new(re));
+        cache.insert(tag.to_string(), re);
+        Cow::Borrowed(re)
+    } else {
+        Cow::Owned(re)
+    }
 }
+
+/// How many distinct tags [`tag_regex`] keeps compiled.
+const TAG_CACHE_MAX: usize = 16;
 
 /// The subject without reply prefixes and without our tag.
 pub fn clean_subject(subject: &str, tag: &str) -> String {

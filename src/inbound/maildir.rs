@@ -113,7 +113,7 @@ pub async fn pass(md: &Maildir, ingestor: &Ingestor, max_size: u64, now: i64) ->
             paths.push(file);
         }
         stats.fetched += items.len() as u32;
-        let outcomes = ingestor.ingest_batch(&items, now).await;
+        let outcomes = ingestor.ingest_batch(items, now).await;
         for (path, outcome) in paths.iter().zip(outcomes) {
             match outcome {
                 Ok(o) => {

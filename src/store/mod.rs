@@ -12,6 +12,7 @@ pub mod messages;
 pub mod outbox;
 pub mod quarantine;
 pub mod raw;
+pub mod script;
 pub mod tickets;
 
 use std::path::Path;

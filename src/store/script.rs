@@ -1,0 +1,175 @@
+//! Several writes in one round trip to the database.
+//!
+//! Each query to SQLite through sqlx is a hand-off to the connection's worker
+//! thread and back; on a small VM that wake-up costs more than the SQL. A
+//! message that opens a ticket needs a dozen writes (message, attachments,
+//! events, outbox rows …), so they are collected into a [`Script`] and sent
+//! together: on SQLite as one multi-statement query (sqlx runs each statement
+//! in turn, `$N` numbering the script's arguments), on PostgreSQL — whose
+//! protocol takes one statement per prepared query — statement by statement.
+//! Statements are written with their own `$1…` numbering either way.
+
+use std::sync::LazyLock;
+
+use anyhow::{Context, Result};
+use regex::Regex;
+use sqlx::any::AnyArguments;
+use sqlx::{Arguments, AssertSqlSafe};
+
+use super::{Backend, Conn};
+
+/// One bound value.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Int(Option<i64>),
+    Text(Option<String>),
+    Bytes(Vec<u8>),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Arg {
+        Arg::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Arg {
+        Arg::Int(v)
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Arg {
+        Arg::Text(Some(v.to_string()))
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Arg {
+        Arg::Text(Some(v))
+    }
+}
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Arg {
+        Arg::Text(v.map(str::to_string))
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Arg {
+        Arg::Text(v)
+    }
+}
+impl From<&[u8]> for Arg {
+    fn from(v: &[u8]) -> Arg {
+        Arg::Bytes(v.to_vec())
+    }
+}
+impl From<Vec<u8>> for Arg {
+    fn from(v: Vec<u8>) -> Arg {
+        Arg::Bytes(v)
+    }
+}
+
+/// Statements to run in order, inside the caller's transaction.
+#[derive(Debug, Default)]
+pub struct Script {
+    statements: Vec<(&'static str, Vec<Arg>)>,
+}
+
+static PARAM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\$(\d+)").expect("param regex"));
+
+fn bind(args: &mut AnyArguments, a: Arg) -> Result<()> {
+    match a {
+        Arg::Int(v) => args.add(v),
+        Arg::Text(v) => args.add(v),
+        Arg::Bytes(v) => args.add(v),
+    }
+    .map_err(|e| anyhow::anyhow!("cannot bind an argument: {e}"))
+}
+
+impl Script {
+    pub fn new() -> Script {
+        Script::default()
+    }
+
+    /// Adds a statement whose parameters are `$1`, `$2` … in `args` order.
+    pub fn push(&mut self, sql: &'static str, args: Vec<Arg>) {
+        self.statements.push((sql, args));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty()
+    }
+
+    /// Runs the statements.
+    pub async fn run(self, c: &mut Conn, backend: Backend) -> Result<()> {
+        match backend {
+            Backend::Sqlite => {
+                let mut sql = String::new();
+                let mut args = AnyArguments::default();
+                let mut offset = 0usize;
+                for (stmt, stmt_args) in self.statements {
+                    let n = stmt_args.len();
+                    sql.push_str(&PARAM.replace_all(stmt, |c: &regex::Captures<'_>| {
+                        let i: usize = c[1].parse().unwrap_or(0);
+                        format!("${}", i + offset)
+                    }));
+                    sql.push_str(";\n");
+                    for a in stmt_args {
+                        bind(&mut args, a)?;
+                    }
+                    offset += n;
+                }
+                sqlx::query_with(AssertSqlSafe(sql), args)
+                    .execute(&mut *c)
+                    .await
+                    .context("database script failed")?;
+            }
+            Backend::Postgres => {
+                for (stmt, stmt_args) in self.statements {
+                    let mut args = AnyArguments::default();
+                    for a in stmt_args {
+                        bind(&mut args, a)?;
+                    }
+                    sqlx::query_with(stmt, args)
+                        .execute(&mut *c)
+                        .await
+                        .with_context(|| format!("database statement failed: {stmt}"))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Db;
+
+    #[tokio::test]
+    async fn sqlite_script_runs_every_statement_with_its_own_numbering() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}/t.db", dir.path().display()))
+            .await
+            .unwrap();
+        let mut tx = db.begin().await.unwrap();
+        sqlx::query("CREATE TABLE a (id INTEGER PRIMARY KEY, name TEXT, blob BLOB)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let mut s = Script::new();
+        s.push(
+            "INSERT INTO a (name, blob) VALUES ($1, $2)",
+            vec!["x".into(), Arg::Bytes(vec![1, 2])],
+        );
+        s.push(
+            "INSERT INTO a (name) VALUES ((SELECT name FROM a WHERE name = $1) || $2)",
+            vec!["x".into(), "y".into()],
+        );
+        s.push("INSERT INTO a (name) VALUES ($1)", vec![Arg::Text(None)]);
+        s.run(&mut tx, db.backend()).await.unwrap();
+        let names: Vec<Option<String>> = sqlx::query_scalar("SELECT name FROM a ORDER BY id")
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(names, vec![Some("x".into()), Some("xy".into()), None]);
+    }
+}
