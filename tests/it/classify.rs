@@ -136,12 +136,10 @@ async fn security_mail_alerts_the_managers(backend: Backend) {
     let stack = MailStack::start().await;
     let posko = classifying(backend, &stack, "").await;
     // The alias delivers into the helpdesk mailbox; the header says security@.
-    let to_alias = format!(
-        "From: Bob <bob@corp.test>\r\nTo: Keamanan TI <security@corp.test>\r\n\
+    let to_alias = "From: Bob <bob@corp.test>\r\nTo: Keamanan TI <security@corp.test>\r\n\
          Subject: Laporan aktivitas aneh\r\nMessage-ID: <sec1@corp.test>\r\n\
          Date: Mon, 23 Nov 2026 08:00:00 +0700\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
-         Ada login dari luar negeri di akun saya.\r\n"
-    );
+         Ada login dari luar negeri di akun saya.\r\n";
     stack
         .deliver(
             "bob@corp.test",
