@@ -1,8 +1,9 @@
 //! Builds the workers from the configuration and runs them until shutdown.
 //!
-//! Two workers share the database: intake (Maildir or IMAP) and the outbox.
-//! Intake nudges the outbox after it queued mail, so an acknowledgment
-//! leaves within moments of the mail arriving. On shutdown each worker
+//! Three workers share the database: intake (Maildir or IMAP), the SLA scan
+//! ([`crate::escalation`]) and the outbox. Intake and the scan nudge the
+//! outbox after they queued mail, so an acknowledgment or a breach notice
+//! leaves within moments. On shutdown each worker
 //! finishes the step it is in (a batch is committed and marked done, a
 //! message being sent is recorded), then stops.
 
@@ -13,6 +14,7 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::config::{Config, Inbound};
+use crate::escalation::{Escalator, ScanStats};
 use crate::inbound::PassStats;
 use crate::inbound::imap::ImapIntake;
 use crate::inbound::maildir::{self, Maildir};
@@ -42,6 +44,7 @@ pub struct App {
     pub cfg: Arc<Config>,
     pub db: Db,
     pub ingestor: Ingestor,
+    pub escalator: Escalator,
     pub outbox: Outbox,
 }
 
@@ -53,7 +56,8 @@ impl App {
         let db = Db::connect(&cfg.database_url).await?;
         db.migrate().await?;
         let templates = Arc::new(Templates::load(cfg.desk.templates.as_deref())?);
-        let ingestor = Ingestor::new(cfg.clone(), db.clone(), templates);
+        let ingestor = Ingestor::new(cfg.clone(), db.clone(), templates.clone());
+        let escalator = Escalator::new(cfg.clone(), db.clone(), templates);
         let outbox = Outbox::new(
             db.clone(),
             Transport::from_config(&cfg)?,
@@ -63,12 +67,14 @@ impl App {
             cfg,
             db,
             ingestor,
+            escalator,
             outbox,
         })
     }
 
-    /// One full pass: take in all waiting mail, then send what is due.
-    pub async fn once(&self, clock: Clock) -> Result<(PassStats, TickStats)> {
+    /// One full pass: take in all waiting mail, scan the SLA clocks, then
+    /// send what is due.
+    pub async fn once(&self, clock: Clock) -> Result<(PassStats, ScanStats, TickStats)> {
         let intake = match &self.cfg.inbound {
             Inbound::Maildir {
                 path,
@@ -84,14 +90,21 @@ impl App {
                     .await?
             }
         };
+        let scan = self.escalator.tick(clock.now()).await?;
         let sent = self.outbox.tick(clock.now()).await?;
-        Ok((intake, sent))
+        Ok((intake, scan, sent))
     }
 
     /// The daemon: intake and outbox until `shutdown` turns true.
     pub async fn run(self, shutdown: watch::Receiver<bool>, clock: Clock) -> Result<()> {
         let (wake_tx, wake_rx) = watch::channel(());
         let app = Arc::new(self);
+        let scan_task = {
+            let escalator = app.escalator.clone();
+            let shutdown = shutdown.clone();
+            let wake = wake_tx.clone();
+            tokio::spawn(async move { escalator.run(wake, shutdown, move || clock.now()).await })
+        };
         let outbox_task = {
             let app = app.clone();
             let shutdown = shutdown.clone();
@@ -135,9 +148,10 @@ impl App {
                     .await
             }
         };
+        let scan_result = scan_task.await.context("the SLA scan panicked")?;
         let outbox_result = outbox_task.await.context("the outbox worker panicked")?;
         info!("posko stopped");
         app.db.close().await;
-        intake_result.and(outbox_result)
+        intake_result.and(scan_result).and(outbox_result)
     }
 }

@@ -85,6 +85,19 @@ pub enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// The SLA report of a period, per priority and per category: tickets,
+    /// response and resolution met %, mean and 90th-percentile times,
+    /// breaches, escalations, reopened, recategorised.
+    Report {
+        /// First day (desk time zone), e.g. 2026-07-01.
+        #[arg(long)]
+        from: String,
+        /// Last day, included, e.g. 2026-12-31.
+        #[arg(long)]
+        to: String,
+        #[arg(long, default_value = "table", value_parser = ["table", "csv", "json"])]
+        format: String,
+    },
     /// Try the classification rules: on a message file, or on stored tickets.
     Rules {
         #[command(subcommand)]
@@ -122,11 +135,14 @@ pub enum TicketsCommand {
         #[arg(long, default_value_t = 100)]
         limit: i64,
     },
-    /// One ticket with its messages and events.
+    /// One ticket with its messages, events and SLA clocks.
     Show {
         id: i64,
         #[arg(long)]
         json: bool,
+        /// Show the clocks as of this instant (RFC 3339) instead of now.
+        #[arg(long, value_parser = parse_instant)]
+        now: Option<i64>,
     },
 }
 
@@ -191,6 +207,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Quarantine { command } => cmd_quarantine(cfg, command).await,
         Command::Outbox { command } => cmd_outbox(cfg, command).await,
         Command::Rules { command } => crate::rules_cli::run(cfg, command).await,
+        Command::Report { from, to, format } => cmd_report(cfg, &from, &to, &format).await,
     };
     match result {
         Ok(code) => code,
@@ -209,10 +226,10 @@ async fn cmd_run(cfg: Config, once: bool, now: Option<i64>) -> Result<ExitCode> 
     let clock = now.map(Clock::Fixed).unwrap_or(Clock::Wall);
     let app = App::build(cfg).await?;
     if once {
-        let (intake, sent) = app.once(clock).await?;
+        let (intake, scan, sent) = app.once(clock).await?;
         println!(
             "fetched {}: {} new tickets, {} comments, {} duplicates, {} quarantined, {} deferred; \
-             sent {}, retrying {}, failed {}",
+             sent {}, retrying {}, failed {}; sla: {} clocks due, {} warnings, {} breaches, {} escalations",
             intake.fetched,
             intake.new_tickets,
             intake.comments,
@@ -221,7 +238,11 @@ async fn cmd_run(cfg: Config, once: bool, now: Option<i64>) -> Result<ExitCode> 
             intake.deferred,
             sent.sent,
             sent.retried,
-            sent.failed
+            sent.failed,
+            scan.clocks,
+            scan.warnings,
+            scan.breaches,
+            scan.escalations
         );
         return Ok(ExitCode::from(exit::OK));
     }
@@ -427,17 +448,58 @@ async fn cmd_tickets(cfg: Config, command: TicketsCommand) -> Result<ExitCode> {
                 print!("{}", view::list_text(&list));
             }
         }
-        TicketsCommand::Show { id, json } => {
-            let Some(t) = view::show(&mut c, id).await? else {
+        TicketsCommand::Show { id, json, now } => {
+            let Some(mut t) = view::show(&mut c, id).await? else {
                 eprintln!("posko: no ticket #{id}");
                 return Ok(ExitCode::from(exit::DATAERR));
             };
+            let now = now.unwrap_or_else(|| Clock::Wall.now());
+            t.sla = Some(view::sla(&mut c, &cfg, id, now).await?);
             if json {
                 println!("{}", serde_json::to_string_pretty(&t)?);
             } else {
                 print!("{}", view::show_text(&t)?);
             }
         }
+    }
+    Ok(ExitCode::from(exit::OK))
+}
+
+async fn cmd_report(cfg: Config, from: &str, to: &str, format: &str) -> Result<ExitCode> {
+    let tz = cfg.desk.timezone;
+    let (start, end) = match (
+        crate::report::day_start(from, tz),
+        crate::report::day_start(to, tz),
+    ) {
+        (Ok(a), Ok(b)) if a <= b => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("posko: {e}");
+            return Ok(ExitCode::from(exit::USAGE));
+        }
+        _ => {
+            eprintln!("posko: --from {from} is after --to {to}");
+            return Ok(ExitCode::from(exit::USAGE));
+        }
+    };
+    // --to names the last day: the period ends at the next local midnight.
+    let end = crate::report::day_start(
+        &(chrono::NaiveDate::parse_from_str(to.trim(), "%Y-%m-%d")? + chrono::Days::new(1))
+            .to_string(),
+        tz,
+    )
+    .map_err(anyhow::Error::msg)?
+    .max(end);
+    let db = Db::connect(&cfg.database_url).await?;
+    db.migrate().await?;
+    let mut c = db.pool().acquire().await?;
+    let rows = crate::report::compute(&mut c, start, end).await?;
+    match format {
+        "csv" => print!("{}", crate::report::csv(&rows)),
+        "json" => println!("{}", crate::report::json(&rows)?),
+        _ => print!(
+            "{}",
+            crate::report::table(&rows, &format!("SLA report {from} to {to} ({tz})"))
+        ),
     }
     Ok(ExitCode::from(exit::OK))
 }

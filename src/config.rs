@@ -12,11 +12,14 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::calendar::{Calendar, RawCalendar};
 use crate::catalogue::{
     Catalogue, Category, DEFAULT_CATEGORY, Group, Level, Names, PriorityScheme, TicketType,
 };
 use crate::domain::EmailAddress;
+use crate::escalation::{self, Recipient};
 use crate::rules::{self, Condition, Field, Match, Rule, Set};
+use crate::sla::{RawClocks, RawEscalation, RawSlaTable, SlaPolicy};
 
 /// Where the configuration is read from when `--config` is not given.
 pub const DEFAULT_CONFIG_PATH: &str = "config/posko.toml";
@@ -46,6 +49,13 @@ pub struct Config {
     pub catalogue: Catalogue,
     /// Classification rules, in order.
     pub rules: Vec<Rule>,
+    /// Business hours and holidays (`[calendar]`).
+    pub calendar: Calendar,
+    /// Targets per priority and category, and what pauses the clocks
+    /// (`[[sla]]`, `[clocks]`, and the catalogue's per-category targets).
+    pub sla: SlaPolicy,
+    /// Warnings, the escalation chain and the scan (`[escalation]`).
+    pub escalation: escalation::Policy,
 }
 
 #[derive(Debug, Clone)]
@@ -243,6 +253,14 @@ struct RawConfig {
     #[serde(default, rename = "rule")]
     rules: Vec<RawRule>,
     priority: Option<RawPriority>,
+    #[serde(default)]
+    calendar: RawCalendar,
+    #[serde(default)]
+    sla: RawSlaTable,
+    #[serde(default)]
+    clocks: RawClocks,
+    #[serde(default)]
+    escalation: RawEscalation,
 }
 
 #[derive(Debug, Deserialize)]
@@ -564,6 +582,9 @@ impl Validator<'_> {
         };
         let catalogue = self.catalogue(raw.groups, raw.categories, priority, &staff)?;
         let rules = self.rules(raw.rules, &catalogue, &staff)?;
+        let calendar = raw.calendar.validate(self.file, desk.timezone)?;
+        let sla = self.sla(raw.sla, &raw.clocks, &catalogue)?;
+        let escalation = self.escalation(raw.escalation, &catalogue, &staff)?;
         let log = LogSettings {
             json: match raw.log.format.as_deref().unwrap_or("text") {
                 "text" => false,
@@ -588,6 +609,98 @@ impl Validator<'_> {
             outbox: policy,
             catalogue,
             rules,
+            calendar,
+            sla,
+            escalation,
+        })
+    }
+
+    /// `[[sla]]` and `[clocks]`, with the catalogue's per-category targets.
+    fn sla(
+        &self,
+        raw: RawSlaTable,
+        clocks: &RawClocks,
+        catalogue: &Catalogue,
+    ) -> Result<SlaPolicy, ConfigError> {
+        let policy = raw.validate(self.file, clocks)?;
+        let mut overrides = Vec::new();
+        for (i, c) in catalogue.categories.iter().enumerate() {
+            let target = |k: &str, v: &Option<String>| {
+                v.as_deref()
+                    .map(crate::sla::parse_target)
+                    .transpose()
+                    .map_err(|r| self.err(&format!("category[{i}] {:?}.{k}", c.key), r))
+            };
+            overrides.push((
+                c.key.clone(),
+                target("response", &c.response)?,
+                target("resolution", &c.resolution)?,
+            ));
+        }
+        Ok(policy.with_catalogue_targets(overrides))
+    }
+
+    /// `[escalation]`: thresholds, the chain (entries must name configured
+    /// staff and groups), the step interval and the scan interval.
+    fn escalation(
+        &self,
+        mut raw: RawEscalation,
+        catalogue: &Catalogue,
+        staff: &[Staff],
+    ) -> Result<escalation::Policy, ConfigError> {
+        let defaults = escalation::Policy::default();
+        let chain = match raw.chain.take() {
+            None => defaults.chain,
+            Some(list) => {
+                let mut chain = Vec::new();
+                for (i, entry) in list.iter().enumerate() {
+                    let key = format!("escalation.chain[{i}]");
+                    let r = Recipient::parse(entry).map_err(|why| self.err(&key, why))?;
+                    match &r {
+                        Recipient::Staff(h) if !staff.iter().any(|s| &s.handle == h) => {
+                            return Err(self.err(
+                                &key,
+                                format!("{h:?} is not a staff handle (nor group, assignee, managers, group:KEY, level:N or an address)"),
+                            ));
+                        }
+                        Recipient::GroupKey(g) if catalogue.group(g).is_none() => {
+                            return Err(
+                                self.err(&key, format!("{g:?} is not a configured [[group]]"))
+                            );
+                        }
+                        _ => {}
+                    }
+                    chain.push(r);
+                }
+                chain
+            }
+        };
+        let every = match raw.every.take() {
+            None => defaults.every,
+            Some(f) if f.is_finite() && f > 0.0 && f <= 100.0 => f,
+            Some(f) => {
+                return Err(self.err(
+                    "escalation.every",
+                    format!("{f} is not a positive fraction of the target (e.g. 0.5)"),
+                ));
+            }
+        };
+        let scan_interval = match raw.scan_interval.take() {
+            None => defaults.scan_interval,
+            Some(v) => {
+                let d = self.duration("escalation.scan_interval", &v)?;
+                if d.is_zero() {
+                    return Err(self.err("escalation.scan_interval", "must be longer than zero"));
+                }
+                d
+            }
+        };
+        let warn_at = raw.validate(self.file)?.warn_at;
+        Ok(escalation::Policy {
+            warn_at,
+            chain,
+            every,
+            scan_interval,
         })
     }
 
@@ -960,7 +1073,7 @@ impl Validator<'_> {
             self.on_scale(&key("impact"), &c.impact, &priority.impact)?;
             for (k, v) in [("response", &c.response), ("resolution", &c.resolution)] {
                 if let Some(v) = v {
-                    self.duration(&key(k), v)?;
+                    crate::sla::parse_target(v).map_err(|why| self.err(&key(k), why))?;
                 }
             }
             if c.default {
@@ -1414,6 +1527,56 @@ low    = { high = 3, medium = 4, low = 4 }
         assert!(c.catalogue.categories.len() > 30);
         assert_eq!(c.managers().count(), 2);
         assert_eq!(c.catalogue.default_category().key, "other");
+        // The city SOP's SLA table, business hours with the holiday file,
+        // and the catalogue's per-category targets.
+        let t = c.sla.targets(1, Some("network.internet-down")).unwrap();
+        assert_eq!(
+            (t.response, t.resolution, t.business_hours),
+            (600, 8 * 3600, true)
+        );
+        let t = c.sla.targets(2, Some("request.account")).unwrap();
+        assert_eq!((t.response, t.resolution), (3600, 8 * 3600));
+        assert_eq!(c.sla.targets(3, None).unwrap().resolution, 48 * 3600);
+        assert!(c.calendar.holidays().count() > 20);
+        assert_eq!(c.escalation.chain.len(), 3);
+        assert_eq!(c.escalation.warn_at, vec![0.75]);
+    }
+
+    #[test]
+    fn sla_sections_are_wired_and_checked() {
+        let c = parse(MINIMAL, Path::new("x.toml")).unwrap();
+        assert_eq!(c.sla, crate::sla::SlaPolicy::default());
+        assert_eq!(c.escalation, escalation::Policy::default());
+        let text = format!(
+            "{MINIMAL}\n[[staff]]\nname = \"H\"\nemail = \"h@corp.test\"\nhandle = \"hendra\"\nlevel = 2\n\
+             [calendar]\nhours = \"24x7\"\n[[sla]]\npriority = 1\nresponse = \"15m\"\nresolution = \"1x8h\"\n\
+             [escalation]\nchain = [\"group\", \"hendra\", \"kabag@corp.test\"]\nevery = 1.0\nscan_interval = \"5s\""
+        );
+        let c = parse(&text, Path::new("x.toml")).unwrap();
+        assert!(c.calendar.is_always_open());
+        assert_eq!(c.sla.targets(1, None).unwrap().resolution, 8 * 3600);
+        assert_eq!(c.escalation.chain[1], Recipient::Staff("hendra".into()));
+        assert_eq!(c.escalation.scan_interval, Duration::from_secs(5));
+        for (extra, key) in [
+            ("[escalation]\nchain = [\"nobody\"]", "escalation.chain[0]"),
+            (
+                "[escalation]\nchain = [\"group:nope\"]",
+                "escalation.chain[0]",
+            ),
+            ("[escalation]\nevery = 0.0", "escalation.every"),
+            ("[escalation]\nwarn_at = [1.5]", "escalation.warn_at[0]"),
+            (
+                "[calendar]\nholidays = [\"2026-13-01\"]",
+                "calendar.holidays[0]",
+            ),
+            (
+                "[[sla]]\npriority = 1\nresponse = \"soon\"\nresolution = \"8h\"",
+                "sla[0].response",
+            ),
+        ] {
+            let e = parse(&format!("{MINIMAL}\n{extra}"), Path::new("x.toml")).unwrap_err();
+            assert_eq!(e.key, key, "{extra}: {e}");
+        }
     }
 
     #[test]

@@ -35,6 +35,7 @@ use crate::notify::{Templates, human_size};
 use crate::parse::{self, InboundMessage};
 use crate::reply_trim;
 use crate::rules;
+use crate::sla_store;
 use crate::store::{self, Conn, Db, events, messages, outbox, quarantine, raw, tickets};
 use crate::threading::{self, Decision, Found};
 
@@ -418,6 +419,8 @@ impl Ingestor {
             .await?;
             return Ok(Outcome::NewTicket(id));
         }
+        let targets =
+            sla_store::start_clocks(c, &self.cfg, id, r.priority, &r.category, now).await?;
         match self.no_answer_reason(msg) {
             Some(reason) => {
                 events::insert(
@@ -432,7 +435,8 @@ impl Ingestor {
                 .await?;
             }
             None => {
-                let ctx = self.context(msg, id, &subject, &class, now);
+                let mut ctx = self.context(msg, id, &subject, &class, now);
+                ctx["sla"] = sla_store::ack_context(&self.cfg, targets.as_ref());
                 self.queue_ack(c, msg, id, &subject, &ctx, now).await?;
                 self.queue_notices(c, msg, id, &subject, &class, &ctx, now)
                     .await?;
@@ -507,8 +511,15 @@ impl Ingestor {
             } else {
                 None
             };
+            if self.is_staff(msg) {
+                // A staff member answered on the ticket: the response
+                // clock stops (only the first time does anything).
+                sla_store::on_first_response(c, ticket_id, now, &self.cfg).await?;
+            }
             if let Some((kind, status)) = new_status {
                 tickets::set_status(c, ticket_id, status, now).await?;
+                sla_store::on_status_change(c, ticket_id, ticket.status, status, now, &self.cfg)
+                    .await?;
                 events::insert(
                     c,
                     ticket_id,
@@ -522,6 +533,13 @@ impl Ingestor {
             }
         }
         Ok(Outcome::Comment(ticket_id))
+    }
+
+    /// Whether a staff member sent the message.
+    fn is_staff(&self, msg: &InboundMessage) -> bool {
+        msg.from
+            .as_ref()
+            .is_some_and(|m| self.cfg.staff_by_email(&m.address).is_some())
     }
 
     /// The staff handle of the sender, or the sender's address.

@@ -15,7 +15,14 @@ use serde::Serialize;
 use crate::config::Language;
 
 /// The templates posko knows, by name.
-pub const NAMES: &[&str] = &["ack", "staff_new", "security_alert", "major_incident"];
+pub const NAMES: &[&str] = &[
+    "ack",
+    "staff_new",
+    "security_alert",
+    "major_incident",
+    "sla_warning",
+    "sla_breach",
+];
 
 /// (path under `templates/`, contents) of every built-in template.
 const BUILTIN: &[(&str, &str)] = &[
@@ -82,6 +89,38 @@ const BUILTIN: &[(&str, &str)] = &[
     (
         "en/major_incident.html.hbs",
         include_str!("../templates/en/major_incident.html.hbs"),
+    ),
+    (
+        "id/sla_warning.txt.hbs",
+        include_str!("../templates/id/sla_warning.txt.hbs"),
+    ),
+    (
+        "id/sla_warning.html.hbs",
+        include_str!("../templates/id/sla_warning.html.hbs"),
+    ),
+    (
+        "en/sla_warning.txt.hbs",
+        include_str!("../templates/en/sla_warning.txt.hbs"),
+    ),
+    (
+        "en/sla_warning.html.hbs",
+        include_str!("../templates/en/sla_warning.html.hbs"),
+    ),
+    (
+        "id/sla_breach.txt.hbs",
+        include_str!("../templates/id/sla_breach.txt.hbs"),
+    ),
+    (
+        "id/sla_breach.html.hbs",
+        include_str!("../templates/id/sla_breach.html.hbs"),
+    ),
+    (
+        "en/sla_breach.txt.hbs",
+        include_str!("../templates/en/sla_breach.txt.hbs"),
+    ),
+    (
+        "en/sla_breach.html.hbs",
+        include_str!("../templates/en/sla_breach.html.hbs"),
     ),
 ];
 
@@ -163,7 +202,13 @@ mod tests {
     fn ctx() -> serde_json::Value {
         json!({
             "desk": {"name": "IT Helpdesk", "address": "helpdesk@corp.test"},
-            "ticket": {"id": 17, "subject": "Internet <lambat>", "created_at": "23 Nov 2026 07:55 WIB"},
+            "ticket": {"id": 17, "subject": "Internet <lambat>", "created_at": "23 Nov 2026 07:55 WIB",
+                "status": "new", "requester": "alice@corp.test", "priority_text": "1 (tinggi)",
+                "category_name": "Jaringan / Internet mati", "group_name": "Jaringan", "assignee": ""},
+            "sla": {"response": "10 menit", "resolution": "8 jam", "hours_text": "dihitung dalam jam kerja"},
+            "clock": {"kind": "response", "name": "respons", "target": "10 menit", "business_hours": true,
+                "due_at": "23 Nov 2026 08:10 WIB", "elapsed": "7 menit 30 detik", "percent": 75},
+            "escalation": {"step": 2, "further": true},
             "requester": {"display": "Alice Wijaya", "address": "alice@corp.test"},
             "reference": "[Helpdesk #17]",
             "message": {"body_text": "Tolong & cepat"},
@@ -199,6 +244,18 @@ mod tests {
         );
         let r = t.render("ack", Language::Id, &ctx()).unwrap();
         assert!(r.text.contains("Prioritas: 1 (tinggi)"), "{}", r.text);
+        assert!(
+            r.text
+                .contains("kami merespons dalam 10 menit dan menargetkan\nselesai dalam 8 jam"),
+            "{}",
+            r.text
+        );
+        let r = t.render("sla_breach", Language::Id, &ctx()).unwrap();
+        assert!(
+            r.text.starts_with("Eskalasi tingkat 2: target respons"),
+            "{}",
+            r.text
+        );
         let r = t.render("security_alert", Language::Id, &ctx()).unwrap();
         assert!(r.text.contains("Direktur TI"), "{}", r.text);
     }

@@ -160,6 +160,40 @@ impl SlaPolicy {
         self.pause_on.contains(&status)
     }
 
+    /// Adds the service catalogue's per-category targets (`response` and
+    /// `resolution` on a `[[category]]`) as overrides for every priority.
+    /// An `[[sla]]` entry for the same category (and no priority) wins for
+    /// the targets it sets; the catalogue fills in the ones it leaves out.
+    pub fn with_catalogue_targets(
+        mut self,
+        entries: impl IntoIterator<Item = (String, Option<i64>, Option<i64>)>,
+    ) -> SlaPolicy {
+        for (category, response, resolution) in entries {
+            if response.is_none() && resolution.is_none() {
+                continue;
+            }
+            let category = category.trim().to_lowercase();
+            match self
+                .categories
+                .iter_mut()
+                .find(|r| r.category == category && r.priority.is_none())
+            {
+                Some(r) => {
+                    r.response = r.response.or(response);
+                    r.resolution = r.resolution.or(resolution);
+                }
+                None => self.categories.push(CategoryRule {
+                    category,
+                    priority: None,
+                    response,
+                    resolution,
+                    business_hours: None,
+                }),
+            }
+        }
+        self
+    }
+
     /// The priorities that have targets, most urgent first.
     pub fn priorities(&self) -> impl Iterator<Item = (Priority, Targets)> + '_ {
         self.priorities.iter().map(|(p, t)| (*p, *t))
@@ -570,6 +604,13 @@ pub struct RawClocks {
 pub struct RawEscalation {
     /// Fractions of the target; default `[0.75]`; `[]` sends no warnings.
     pub warn_at: Option<Vec<f64>>,
+    /// Who a breach climbs to, step by step (see [`crate::escalation`]);
+    /// validated with the staff list in `config.rs`.
+    pub chain: Option<Vec<String>>,
+    /// Each further step after another `every` × target of business time.
+    pub every: Option<f64>,
+    /// How often the daemon scans for due clocks, e.g. `"30s"`.
+    pub scan_interval: Option<String>,
 }
 
 fn config_err(file: &str, key: impl Into<String>, reason: impl Into<String>) -> ConfigError {

@@ -7,8 +7,10 @@ use anyhow::{Context, Result};
 use chrono::{TimeZone, Utc};
 use serde::Serialize;
 
+use crate::config::{Config, Language};
 use crate::domain::TicketId;
-use crate::store::{Conn, events, messages, tickets};
+use crate::escalation::{calendar_of, human_duration};
+use crate::store::{Conn, events, messages, sla_clocks, tickets};
 
 fn rfc3339(t: i64) -> String {
     Utc.timestamp_opt(t, 0)
@@ -78,6 +80,10 @@ pub struct TicketJson {
     pub updated_at: String,
     pub resolved_at: Option<String>,
     pub closed_at: Option<String>,
+    /// `{ "response": {...}, "resolution": {...} }`, or `null` when the
+    /// ticket has no clocks; left out of lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sla: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub messages: Option<Vec<MessageJson>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -107,6 +113,7 @@ fn ticket_json(t: tickets::Ticket) -> TicketJson {
         updated_at: rfc3339(t.updated_at),
         resolved_at: t.resolved_at.map(rfc3339),
         closed_at: t.closed_at.map(rfc3339),
+        sla: None,
         messages: None,
         events: None,
     }
@@ -186,6 +193,51 @@ pub async fn show(c: &mut Conn, id: TicketId) -> Result<Option<TicketJson>> {
     Ok(Some(out))
 }
 
+/// One SLA clock as shown.
+#[derive(Debug, Serialize)]
+pub struct ClockJson {
+    pub target_seconds: i64,
+    /// When the target runs out; `null` while paused.
+    pub due_at: Option<String>,
+    /// `running` | `paused` | `met` | `breached` (a running clock past its
+    /// target shows as breached).
+    pub state: String,
+    /// Business seconds counted against the target.
+    pub elapsed_seconds: i64,
+    /// Business seconds spent paused.
+    pub paused_seconds: i64,
+    pub business_hours: bool,
+    pub started_at: String,
+    pub stopped_at: Option<String>,
+    pub next_check_at: Option<String>,
+}
+
+/// The `sla` of a ticket's JSON as of `now`: its clocks, or `null`.
+pub async fn sla(c: &mut Conn, cfg: &Config, id: TicketId, now: i64) -> Result<serde_json::Value> {
+    let rows = sla_clocks::for_ticket(c, id).await?;
+    if rows.is_empty() {
+        return Ok(serde_json::Value::Null);
+    }
+    let mut out = serde_json::Map::new();
+    for r in rows {
+        let cal = calendar_of(cfg, r.business_hours);
+        let k = r.clock;
+        let clock = ClockJson {
+            target_seconds: k.target_seconds,
+            due_at: k.due_at(cal).map(rfc3339),
+            state: k.state_at(now, cal).as_str().into(),
+            elapsed_seconds: k.elapsed(now, cal),
+            paused_seconds: k.paused_total(now, cal),
+            business_hours: r.business_hours,
+            started_at: rfc3339(k.started_at),
+            stopped_at: k.stopped_at.map(rfc3339),
+            next_check_at: r.next_check_at.map(rfc3339),
+        };
+        out.insert(r.kind.as_str().into(), serde_json::to_value(clock)?);
+    }
+    Ok(serde_json::Value::Object(out))
+}
+
 /// One line per ticket, for people.
 pub fn list_text(tickets: &[TicketJson]) -> String {
     if tickets.is_empty() {
@@ -229,6 +281,24 @@ pub fn show_text(t: &TicketJson) -> Result<String> {
     );
     if let Some(prev) = t.linked_ticket {
         s.push_str(&format!("Follows up: #{prev}\n"));
+    }
+    if let Some(serde_json::Value::Object(clocks)) = &t.sla {
+        for (kind, c) in clocks {
+            let secs = |k: &str| human_duration(c[k].as_i64().unwrap_or(0), Language::En);
+            s.push_str(&format!(
+                "SLA {kind:<10}  {:<8}  target {}{}  due {}  elapsed {}  paused {}\n",
+                c["state"].as_str().unwrap_or(""),
+                secs("target_seconds"),
+                if c["business_hours"] == true {
+                    " (business hours)"
+                } else {
+                    " (24x7)"
+                },
+                c["due_at"].as_str().unwrap_or("- (paused)"),
+                secs("elapsed_seconds"),
+                secs("paused_seconds"),
+            ));
+        }
     }
     for m in t.messages.as_ref().context("messages not loaded")? {
         s.push_str(&format!(

@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod quarantine;
 pub mod raw;
 pub mod script;
+pub mod sla_clocks;
 pub mod tickets;
 
 use std::path::Path;
