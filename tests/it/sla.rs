@@ -1,0 +1,490 @@
+//! Issue "Service levels": clocks, warnings, breaches, the escalation chain
+//! and the report, through the binary on both databases. Time is passed with
+//! `run --once --now`; no test sleeps to let time pass.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::both;
+use crate::harness::mail;
+use crate::harness::mailstack::MailStack;
+use crate::harness::posko::{Backend, Options, Posko, ok};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The shipped catalogue and rules, the shipped holiday file, and the
+/// escalation chain service desk → division head (hendra) → director (ratna).
+async fn desk(backend: Backend, stack: &MailStack) -> Posko {
+    let holidays = concat!(env!("CARGO_MANIFEST_DIR"), "/config/holidays-id.toml");
+    Posko::with(
+        backend,
+        stack,
+        Options {
+            catalogue: true,
+            extra: format!(
+                "[calendar]\nholidays_file = \"{holidays}\"\n\n\
+                 [escalation]\nwarn_at = [0.75]\nchain = [\"level:1\", \"hendra\", \"ratna\"]\nevery = 0.5\n"
+            ),
+            ..Options::default()
+        },
+    )
+    .await
+}
+
+const P1_SUBJECT: &str = "Internet mati di lantai 3, semua user tidak bisa kerja";
+
+async fn mail_from(stack: &MailStack, from: &str, subject: &str, id: &str, body: &str) {
+    let addr = from
+        .rsplit_once('<')
+        .map(|(_, a)| a.trim_end_matches('>'))
+        .unwrap_or(from)
+        .to_string();
+    let raw = mail::plain(from, subject, id, "", body);
+    stack.deliver(&addr, &["helpdesk@corp.test"], &raw).await;
+}
+
+/// `tickets show ID --json --now NOW`: the clocks as of that instant.
+fn ticket_at(posko: &Posko, id: i64, now: &str) -> Value {
+    let out = ok(
+        posko.cmd(&["tickets", "show", &id.to_string(), "--json", "--now", now]),
+        "tickets show",
+    );
+    serde_json::from_str(&out).expect("tickets show JSON")
+}
+
+fn events_of(t: &Value, kind: &str) -> usize {
+    t["events"]
+        .as_array()
+        .expect("events[]")
+        .iter()
+        .filter(|e| e["kind"] == kind)
+        .count()
+}
+
+/// Subjects of the SLA mail in `user`'s inbox.
+async fn sla_mail(stack: &MailStack, user: &str) -> Vec<String> {
+    stack
+        .inbox(user)
+        .await
+        .iter()
+        .map(|m| mail::subject(m))
+        .filter(|s| s.contains("SLA") || s.contains("Eskalasi"))
+        .collect()
+}
+
+/// Polls until `user` has `n` SLA mails, then checks no more arrive.
+async fn expect_sla_mail(stack: &MailStack, user: &str, n: usize) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let got = sla_mail(stack, user).await;
+        if got.len() >= n || tokio::time::Instant::now() > deadline {
+            assert_eq!(got.len(), n, "{user}: {got:#?}");
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The story: a priority-1 ticket at 07:55 on a Monday in Jakarta; the
+/// acknowledgment states 10 minutes / 8 hours; clocks start at 08:00; the
+/// warning at 75 % goes to the group once; the breach to the group and the
+/// service desk; further breaches climb to the division head and director.
+async fn p1_warning_breach_and_escalation_chain(backend: Backend) {
+    let stack = MailStack::start().await;
+    let posko = desk(backend, &stack).await;
+    mail_from(
+        &stack,
+        "Alice Wijaya <alice@corp.test>",
+        P1_SUBJECT,
+        "p1@corp.test",
+        "Sejak pagi.",
+    )
+    .await;
+    posko.run_once_at("2026-11-23T07:55:00+07:00");
+
+    let ack = stack.wait_for_mail("alice", 1, WAIT).await.remove(0);
+    let text = mail::body_text(&ack);
+    assert!(
+        text.contains("kami merespons dalam 10 menit dan menargetkan\nselesai dalam 8 jam"),
+        "{text}"
+    );
+    let t = ticket_at(&posko, 1, "2026-11-23T07:55:00+07:00");
+    assert_eq!(t["priority"], 1);
+    let sla = &t["sla"];
+    assert_eq!(sla["response"]["target_seconds"], 600);
+    assert_eq!(sla["resolution"]["target_seconds"], 8 * 3600);
+    // The desk opens at 08:00 (01:00 UTC): due 08:10 and 16:00 local.
+    assert_eq!(sla["response"]["due_at"], "2026-11-23T01:10:00+00:00");
+    assert_eq!(sla["resolution"]["due_at"], "2026-11-23T09:00:00+00:00");
+    assert_eq!(sla["response"]["state"], "running");
+    assert_eq!(sla["response"]["elapsed_seconds"], 0);
+
+    // Just before 75 %: nothing. At 08:07:30 the warning, to the network
+    // group (Budi; nobody is assigned); again at the same or a later instant:
+    // still one.
+    assert!(
+        posko
+            .run_once_at("2026-11-23T08:07:29+07:00")
+            .contains("0 warnings")
+    );
+    assert!(
+        posko
+            .run_once_at("2026-11-23T08:07:30+07:00")
+            .contains("1 warnings")
+    );
+    posko.run_once_at("2026-11-23T08:07:30+07:00");
+    posko.run_once_at("2026-11-23T08:09:00+07:00");
+    let t = ticket_at(&posko, 1, "2026-11-23T08:09:00+07:00");
+    assert_eq!(events_of(&t, "sla_warning"), 1);
+    assert_eq!(events_of(&t, "sla_breach"), 0);
+    let budi = expect_sla_mail(&stack, "budi", 1).await;
+    assert!(budi[0].contains("Peringatan SLA (respons 75%)"), "{budi:?}");
+    assert!(budi[0].contains("[Helpdesk #1]"), "{budi:?}");
+    assert!(sla_mail(&stack, "siti").await.is_empty());
+
+    // 08:10:01, the first second past the target: the breach notice to the
+    // group and the first step of the chain (the service desk).
+    let out = posko.run_once_at("2026-11-23T08:10:01+07:00");
+    assert!(out.contains("1 breaches"), "{out}");
+    posko.run_once_at("2026-11-23T08:12:00+07:00");
+    let budi = expect_sla_mail(&stack, "budi", 2).await;
+    assert!(budi[1].contains("SLA terlampaui (respons)"), "{budi:?}");
+    let siti = expect_sla_mail(&stack, "siti", 1).await;
+    assert!(siti[0].contains("SLA terlampaui (respons)"), "{siti:?}");
+    assert!(sla_mail(&stack, "manager").await.is_empty());
+    let t = ticket_at(&posko, 1, "2026-11-23T08:12:00+07:00");
+    assert_eq!(t["sla"]["response"]["state"], "breached");
+
+    // Still nobody: at 150 % the division head, at 200 % the director.
+    posko.run_once_at("2026-11-23T08:15:00+07:00");
+    let hendra = expect_sla_mail(&stack, "manager", 1).await;
+    assert!(hendra[0].contains("Eskalasi tingkat 2"), "{hendra:?}");
+    assert!(sla_mail(&stack, "director").await.is_empty());
+    posko.run_once_at("2026-11-23T08:30:00+07:00");
+    posko.run_once_at("2026-11-23T08:31:00+07:00");
+    let ratna = expect_sla_mail(&stack, "director", 1).await;
+    assert!(ratna[0].contains("Eskalasi tingkat 3"), "{ratna:?}");
+    let t = ticket_at(&posko, 1, "2026-11-23T08:31:00+07:00");
+    assert_eq!(events_of(&t, "sla_warning"), 1);
+    assert_eq!(events_of(&t, "sla_breach"), 1);
+    // The breach is step 1 of the chain; then steps 2 and 3.
+    assert_eq!(events_of(&t, "escalated"), 3);
+    expect_sla_mail(&stack, "budi", 2).await;
+    expect_sla_mail(&stack, "siti", 1).await;
+    expect_sla_mail(&stack, "manager", 1).await;
+
+    // Text view shows the clocks.
+    let text = ok(
+        posko.cmd(&["tickets", "show", "1", "--now", "2026-11-23T08:31:00+07:00"]),
+        "tickets show",
+    );
+    assert!(
+        text.contains("SLA response    breached  target 10 minutes"),
+        "{text}"
+    );
+    assert!(
+        text.contains("SLA resolution  running   target 8 hours"),
+        "{text}"
+    );
+}
+both!(p1_warning_breach_and_escalation_chain);
+
+/// Budi answers in time (response met); the ticket waits on Alice (pending
+/// pauses the resolution clock); her reply resumes it; resolved; her later
+/// reply within the reopen window runs the clock again.
+async fn response_met_pause_resume_resolve_reopen(backend: Backend) {
+    let stack = MailStack::start().await;
+    let posko = desk(backend, &stack).await;
+    mail_from(
+        &stack,
+        "Alice Wijaya <alice@corp.test>",
+        P1_SUBJECT,
+        "p2@corp.test",
+        "Tolong.",
+    )
+    .await;
+    posko.run_once_at("2026-11-23T09:00:00+07:00");
+    mail_from(
+        &stack,
+        "Budi Santoso <budi@corp.test>",
+        &format!("Re: [Helpdesk #1] {P1_SUBJECT}"),
+        "p2-budi@corp.test",
+        "Sedang kami cek, mohon kirim foto router.",
+    )
+    .await;
+    posko.run_once_at("2026-11-23T09:05:00+07:00");
+    let t = ticket_at(&posko, 1, "2026-11-23T09:05:00+07:00");
+    let response = &t["sla"]["response"];
+    assert_eq!(response["state"], "met", "{response}");
+    assert_eq!(response["elapsed_seconds"], 300);
+    assert_eq!(events_of(&t, "sla_stopped"), 1);
+
+    // #pending at 10:00 (staff commands set it; here the database, with the
+    // clock paused as on_status_change pauses it): one hour used.
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp();
+    let ten = at("2026-11-23T10:00:00+07:00");
+    posko
+        .sql("UPDATE tickets SET status = 'pending' WHERE id = 1")
+        .await;
+    posko
+        .sql(&format!(
+            "UPDATE sla_clocks SET state = 'paused', paused_since = {ten}, due_at = NULL, \
+             next_check_at = NULL WHERE ticket_id = 1 AND kind = 'resolution'"
+        ))
+        .await;
+    // Nothing falls due while paused, however long.
+    let out = posko.run_once_at("2026-11-23T17:00:00+07:00");
+    assert!(out.contains("0 clocks due"), "{out}");
+    let t = ticket_at(&posko, 1, "2026-11-23T17:00:00+07:00");
+    assert_eq!(t["sla"]["resolution"]["state"], "paused");
+    assert_eq!(t["sla"]["resolution"]["due_at"], Value::Null);
+
+    // Alice answers on Tuesday at 09:00: in progress again, the clock runs
+    // with Monday 10:00–16:00 and Tuesday 08:00–09:00 (7 h) set aside.
+    mail_from(
+        &stack,
+        "Alice Wijaya <alice@corp.test>",
+        &format!("Re: [Helpdesk #1] {P1_SUBJECT}"),
+        "p2-alice@corp.test",
+        "Foto terlampir.",
+    )
+    .await;
+    posko.run_once_at("2026-11-24T09:00:00+07:00");
+    let t = ticket_at(&posko, 1, "2026-11-24T09:00:00+07:00");
+    assert_eq!(t["status"], "in_progress");
+    let res = &t["sla"]["resolution"];
+    assert_eq!(res["state"], "running", "{res}");
+    assert_eq!(res["paused_seconds"], 7 * 3600);
+    assert_eq!(res["elapsed_seconds"], 3600);
+    // 7 h left from Tuesday 09:00: 16:00 local.
+    assert_eq!(res["due_at"], "2026-11-24T09:00:00+00:00");
+    // The 75 % warning (6 h used) falls due at Tuesday 14:00, once.
+    assert!(
+        posko
+            .run_once_at("2026-11-24T13:59:59+07:00")
+            .contains("0 warnings")
+    );
+    assert!(
+        posko
+            .run_once_at("2026-11-24T14:00:00+07:00")
+            .contains("1 warnings")
+    );
+    assert!(
+        posko
+            .run_once_at("2026-11-24T14:10:00+07:00")
+            .contains("0 warnings")
+    );
+
+    // Resolved and closed at 14:30 (6.5 h used: met), as staff commands will.
+    let two = at("2026-11-24T14:30:00+07:00");
+    posko
+        .sql(&format!(
+            "UPDATE tickets SET status = 'closed', resolved_at = {two}, closed_at = {two} WHERE id = 1"
+        ))
+        .await;
+    posko
+        .sql(&format!(
+            "UPDATE sla_clocks SET state = 'met', stopped_at = {two}, next_check_at = NULL \
+             WHERE ticket_id = 1 AND kind = 'resolution'"
+        ))
+        .await;
+    // Alice replies on Wednesday at 08:00: the ticket reopens and the clock
+    // runs again without the time it was closed: 1.5 h left, due 09:30.
+    mail_from(
+        &stack,
+        "Alice Wijaya <alice@corp.test>",
+        &format!("Re: [Helpdesk #1] {P1_SUBJECT}"),
+        "p2-alice2@corp.test",
+        "Mati lagi.",
+    )
+    .await;
+    posko.run_once_at("2026-11-25T08:00:00+07:00");
+    let t = ticket_at(&posko, 1, "2026-11-25T08:00:00+07:00");
+    assert_eq!(events_of(&t, "reopened"), 1);
+    assert_eq!(events_of(&t, "sla_restarted"), 1);
+    let res = &t["sla"]["resolution"];
+    assert_eq!(res["state"], "running", "{res}");
+    assert_eq!(res["elapsed_seconds"], 6 * 3600 + 1800);
+    assert_eq!(res["due_at"], "2026-11-25T02:30:00+00:00");
+    // The response clock stays met.
+    assert_eq!(t["sla"]["response"]["state"], "met");
+    // The breach after the reopen, at 09:30:01, is reported once; the
+    // warning already sent is not sent again.
+    assert!(
+        posko
+            .run_once_at("2026-11-25T09:30:00+07:00")
+            .contains("0 breaches")
+    );
+    let out = posko.run_once_at("2026-11-25T09:30:01+07:00");
+    assert!(out.contains("0 warnings, 1 breaches"), "{out}");
+    let t = ticket_at(&posko, 1, "2026-11-25T09:30:01+07:00");
+    assert_eq!(events_of(&t, "sla_warning"), 1);
+    assert_eq!(t["sla"]["resolution"]["state"], "breached");
+}
+both!(response_met_pause_resume_resolve_reopen);
+
+/// A ticket recorded on 24 December 2026 (cuti bersama), before Christmas
+/// and a weekend: its clocks start on Monday the 28th at 08:00.
+async fn holidays_from_the_holiday_file_do_not_count(backend: Backend) {
+    let stack = MailStack::start().await;
+    let posko = desk(backend, &stack).await;
+    mail_from(
+        &stack,
+        "Alice Wijaya <alice@corp.test>",
+        P1_SUBJECT,
+        "h1@corp.test",
+        "Libur.",
+    )
+    .await;
+    posko.run_once_at("2026-12-24T10:00:00+07:00");
+    let t = ticket_at(&posko, 1, "2026-12-24T10:00:00+07:00");
+    assert_eq!(t["sla"]["response"]["due_at"], "2026-12-28T01:10:00+00:00");
+    assert_eq!(
+        t["sla"]["resolution"]["due_at"],
+        "2026-12-28T09:00:00+00:00"
+    );
+    let out = posko.run_once_at("2026-12-27T23:00:00+07:00");
+    assert!(out.contains("0 clocks due"), "{out}");
+}
+both!(holidays_from_the_holiday_file_do_not_count);
+
+/// The report on a crafted set: three tickets in the period (two P1, one
+/// P2), one outside it.
+async fn report_per_priority_and_category(backend: Backend) {
+    let stack = MailStack::start().await;
+    let posko = desk(backend, &stack).await;
+    // #1: P1, answered after 5 min (met).
+    mail_from(
+        &stack,
+        "Alice <alice@corp.test>",
+        P1_SUBJECT,
+        "r1@corp.test",
+        "1",
+    )
+    .await;
+    posko.run_once_at("2026-11-23T09:00:00+07:00");
+    // #2: P1, answered after 19 min (breached, escalated twice on the way).
+    mail_from(
+        &stack,
+        "Bob <bob@corp.test>",
+        "Internet mati total, semua user",
+        "r2@corp.test",
+        "2",
+    )
+    .await;
+    posko.run_once_at("2026-11-23T09:01:00+07:00");
+    // #3: "other", P2, never answered.
+    mail_from(
+        &stack,
+        "Carol <carol@corp.test>",
+        "Pertanyaan umum",
+        "r3@corp.test",
+        "3",
+    )
+    .await;
+    posko.run_once_at("2026-11-23T09:02:00+07:00");
+    let budi = |n: usize, at: &str| {
+        let stack = &stack;
+        let posko = &posko;
+        let at = at.to_string();
+        async move {
+            mail_from(
+                stack,
+                "Budi Santoso <budi@corp.test>",
+                &format!("Re: [Helpdesk #{n}] x"),
+                &format!("r-budi-{n}@corp.test"),
+                "Kami tangani.",
+            )
+            .await;
+            posko.run_once_at(&at);
+        }
+    };
+    budi(1, "2026-11-23T09:05:00+07:00").await;
+    posko.run_once_at("2026-11-23T09:16:00+07:00");
+    budi(2, "2026-11-23T09:20:00+07:00").await;
+    let t2 = ticket_at(&posko, 2, "2026-11-23T09:20:00+07:00");
+    assert_eq!(t2["priority"], 1, "{t2}");
+    assert_eq!(t2["sla"]["response"]["state"], "breached");
+
+    let json = ok(
+        posko.cmd(&[
+            "report",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+            "--format",
+            "json",
+        ]),
+        "report",
+    );
+    let rows: Vec<Value> = serde_json::from_str(&json).unwrap();
+    let p1 = rows
+        .iter()
+        .find(|r| r["by"] == "priority" && r["priority"] == 1)
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(p1["tickets"], 2, "{p1}");
+    assert_eq!(p1["response_decided"], 2);
+    assert_eq!(p1["response_met"], 1);
+    assert_eq!(p1["response_met_pct"], 50.0);
+    // 5 min and 19 min: mean 12 min, p90 19 min.
+    assert_eq!(p1["response_mean_seconds"], 720.0);
+    assert_eq!(p1["response_p90_seconds"], 1140);
+    assert_eq!(p1["breaches"], 1);
+    // #2 breached at 09:11:01 (step 1) and climbed at 09:16 (step 2).
+    assert_eq!(p1["escalations"], 2);
+    assert_eq!(p1["resolution_decided"], 0);
+    assert_eq!(p1["resolution_met_pct"], Value::Null);
+    let other = rows
+        .iter()
+        .find(|r| r["by"] == "category" && r["category"] == "other")
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(other["tickets"], 1);
+    assert_eq!(other["response_decided"], 0);
+    let net = rows
+        .iter()
+        .filter(|r| r["by"] == "category")
+        .map(|r| r["tickets"].as_i64().unwrap())
+        .sum::<i64>();
+    assert_eq!(net, 3);
+
+    let csv = ok(
+        posko.cmd(&[
+            "report",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+            "--format",
+            "csv",
+        ]),
+        "report csv",
+    );
+    assert!(csv.starts_with("by,key,tickets,response_met_pct,"), "{csv}");
+    assert!(
+        csv.contains("\npriority,1,2,50.0,720.0,1140,,,,1,2,0,0\n"),
+        "{csv}"
+    );
+    let table = ok(
+        posko.cmd(&["report", "--from", "2026-11-01", "--to", "2026-11-30"]),
+        "report table",
+    );
+    assert!(table.contains("50.0% (1/2)"), "{table}");
+    assert!(table.contains("12m 00s"), "{table}");
+    // Another period: nothing.
+    let empty = ok(
+        posko.cmd(&[
+            "report",
+            "--from",
+            "2026-07-01",
+            "--to",
+            "2026-10-31",
+            "--format",
+            "json",
+        ]),
+        "report empty",
+    );
+    assert_eq!(serde_json::from_str::<Vec<Value>>(&empty).unwrap().len(), 0);
+}
+both!(report_per_priority_and_category);
