@@ -5,6 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::Conn;
+use super::script::Script;
 use crate::domain::{Direction, TicketId, Visibility};
 use crate::parse::Attachment;
 
@@ -88,6 +89,61 @@ pub async fn insert(c: &mut Conn, m: &NewMessage<'_>) -> Result<i64> {
     .bind(m.created_at)
     .fetch_one(&mut *c)
     .await?)
+}
+
+/// Like [`insert`] followed by [`insert_attachment`] for each attachment,
+/// as part of `w`. `outbox_message_id` links an outgoing message to its
+/// outbox row (queued earlier in the same script).
+pub fn push(
+    w: &mut Script,
+    m: &NewMessage<'_>,
+    outbox_message_id: Option<&str>,
+    attachments: &[Attachment],
+) -> Result<()> {
+    w.push(
+        "INSERT INTO messages (ticket_id, raw_id, outbox_id, direction, visibility, kind, message_id, \
+         in_reply_to, refs, from_addr, from_name, to_addrs, cc_addrs, subject, body_text, body_html, \
+         quoted_text, author, auto_kind, created_at) VALUES ($1, $2, \
+         (SELECT id FROM outbox WHERE message_id = $3), $4, $5, $6, $7, $8, $9, $10, \
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+        vec![
+            m.ticket_id.into(),
+            m.raw_id.into(),
+            outbox_message_id.into(),
+            m.direction.as_str().into(),
+            m.visibility.as_str().into(),
+            m.kind.into(),
+            m.message_id.into(),
+            m.in_reply_to.into(),
+            m.refs.into(),
+            m.from_addr.into(),
+            m.from_name.into(),
+            serde_json::to_string(m.to_addrs)?.into(),
+            serde_json::to_string(m.cc_addrs)?.into(),
+            m.subject.into(),
+            m.body_text.into(),
+            m.body_html.into(),
+            m.quoted_text.into(),
+            m.author.into(),
+            m.auto_kind.into(),
+            m.created_at.into(),
+        ],
+    );
+    for a in attachments {
+        w.push(
+            "INSERT INTO attachments (message_id, filename, content_type, size, sha256, content_id) \
+             VALUES ((SELECT MAX(id) FROM messages WHERE message_id = $1), $2, $3, $4, $5, $6)",
+            vec![
+                m.message_id.into(),
+                a.filename.as_str().into(),
+                a.content_type.as_str().into(),
+                (a.size as i64).into(),
+                a.sha256.as_str().into(),
+                a.content_id.as_deref().into(),
+            ],
+        );
+    }
+    Ok(())
 }
 
 pub async fn insert_attachment(c: &mut Conn, message_id: i64, a: &Attachment) -> Result<()> {
