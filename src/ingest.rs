@@ -925,7 +925,8 @@ impl Ingestor {
                 cc_addrs: &[],
                 subject: &out.subject,
                 body_text: &out.text,
-                body_html: out.html.as_deref(),
+                // The HTML part is in the outbox row's raw message already.
+                body_html: None,
                 quoted_text: None,
                 author: "system",
                 auto_kind: out.auto_submitted,
