@@ -139,8 +139,9 @@ impl Ingestor {
 
     async fn ingest_once(&self, item: &Incoming, now: i64) -> Result<Outcome> {
         let mut tx = self.db.begin().await?;
+        let mut numbering = tickets::Numbering::default();
         let outcome = self
-            .process(&mut tx, item, Cow::Borrowed(&item.raw), now)
+            .process(&mut tx, &mut numbering, item, Cow::Borrowed(&item.raw), now)
             .await?;
         tx.commit().await.context("cannot commit")?;
         Ok(outcome)
@@ -152,7 +153,10 @@ impl Ingestor {
     pub async fn ingest_owned(&self, mut item: Incoming, now: i64) -> Result<Outcome> {
         let raw = std::mem::take(&mut item.raw);
         let mut tx = self.db.begin().await?;
-        let outcome = self.process(&mut tx, &item, Cow::Owned(raw), now).await?;
+        let mut numbering = tickets::Numbering::default();
+        let outcome = self
+            .process(&mut tx, &mut numbering, &item, Cow::Owned(raw), now)
+            .await?;
         tx.commit().await.context("cannot commit")?;
         log_outcome(&item, &outcome);
         Ok(outcome)
@@ -206,10 +210,11 @@ impl Ingestor {
 
     async fn try_batch(&self, items: &[Incoming], now: i64) -> Result<Vec<Outcome>> {
         let mut tx = self.db.begin().await?;
+        let mut numbering = tickets::Numbering::default();
         let mut outcomes = Vec::with_capacity(items.len());
         for item in items {
             outcomes.push(
-                self.process(&mut tx, item, Cow::Borrowed(&item.raw), now)
+                self.process(&mut tx, &mut numbering, item, Cow::Borrowed(&item.raw), now)
                     .await?,
             );
         }
@@ -223,6 +228,7 @@ impl Ingestor {
     async fn process(
         &self,
         c: &mut Conn,
+        numbering: &mut tickets::Numbering,
         item: &Incoming,
         raw: Cow<'_, [u8]>,
         now: i64,
@@ -271,12 +277,23 @@ impl Ingestor {
         let found = self.find_ticket(c, &msg).await?;
         let outcome = match threading::decide(found, now, self.cfg.desk.reopen_window) {
             Decision::NewTicket => {
-                self.open_ticket(c, &mut w, &msg, raw_id, None, item, recent_acks, now)
-                    .await?
+                self.open_ticket(
+                    c,
+                    numbering,
+                    &mut w,
+                    &msg,
+                    raw_id,
+                    None,
+                    item,
+                    recent_acks,
+                    now,
+                )
+                .await?
             }
             Decision::NewLinked { previous } => {
                 self.open_ticket(
                     c,
+                    numbering,
                     &mut w,
                     &msg,
                     raw_id,
@@ -353,6 +370,7 @@ impl Ingestor {
     async fn open_ticket(
         &self,
         c: &mut Conn,
+        numbering: &mut tickets::Numbering,
         w: &mut Script,
         msg: &InboundMessage,
         raw_id: &str,
@@ -370,8 +388,10 @@ impl Ingestor {
         let auto_kind = msg.auto.as_ref().map(|a| a.kind.as_str());
         let class = rules::classify(&self.cfg.rules, &self.cfg.catalogue, msg);
         let r = &class.result;
-        let id = tickets::insert(
-            c,
+        let id = numbering.next(c, self.db.backend()).await?;
+        tickets::push_insert(
+            w,
+            id,
             &tickets::NewTicket {
                 subject: &subject,
                 requester: &requester,
@@ -391,8 +411,7 @@ impl Ingestor {
                 }),
                 now,
             },
-        )
-        .await?;
+        );
         let mid = self.record_inbound(w, msg, raw_id, id, "request", &msg.body_text, None, now)?;
         events::push(
             w,

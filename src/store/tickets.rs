@@ -125,6 +125,78 @@ pub async fn insert(c: &mut Conn, t: &NewTicket<'_>) -> Result<TicketId> {
     Ok(id)
 }
 
+/// Ticket numbers handed out inside one transaction.
+///
+/// A new ticket's number goes into its acknowledgment, so it is needed
+/// before the ticket's row is written (in the message's [`Script`]). On
+/// SQLite the transaction holds the database's only write lock, so after
+/// one look at the highest number the next ones are counted here; on
+/// PostgreSQL, where several instances write at once, each comes from the
+/// table's sequence.
+#[derive(Debug, Default)]
+pub struct Numbering {
+    next: Option<i64>,
+}
+
+impl Numbering {
+    pub async fn next(&mut self, c: &mut Conn, backend: super::Backend) -> Result<TicketId> {
+        match backend {
+            super::Backend::Sqlite => {
+                let id = match self.next {
+                    Some(n) => n,
+                    None => {
+                        // AUTOINCREMENT never reuses a number, even of a
+                        // deleted row: sqlite_sequence remembers the highest.
+                        sqlx::query_scalar(
+                            "SELECT MAX(n) + 1 FROM (SELECT COALESCE(MAX(id), 0) AS n FROM tickets \
+                             UNION ALL SELECT seq FROM sqlite_sequence WHERE name = 'tickets') AS t",
+                        )
+                        .fetch_one(&mut *c)
+                        .await?
+                    }
+                };
+                self.next = Some(id + 1);
+                Ok(id)
+            }
+            super::Backend::Postgres => Ok(sqlx::query_scalar(
+                "SELECT nextval(pg_get_serial_sequence('tickets', 'id'))",
+            )
+            .fetch_one(&mut *c)
+            .await?),
+        }
+    }
+}
+
+/// Like [`insert`] with a number from [`Numbering`], as part of `w`.
+pub fn push_insert(w: &mut Script, id: TicketId, t: &NewTicket<'_>) {
+    let k = t.class.as_ref();
+    w.push(
+        "INSERT INTO tickets (id, subject, status, requester, requester_name, auto_kind, \
+         linked_ticket_id, created_at, updated_at, type, category, urgency, impact, priority, \
+         group_key, assignee, tags, major) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        vec![
+            id.into(),
+            t.subject.into(),
+            Status::New.as_str().into(),
+            t.requester.into(),
+            t.requester_name.into(),
+            t.auto_kind.into(),
+            t.linked_ticket_id.into(),
+            t.now.into(),
+            k.map(|k| k.ticket_type).into(),
+            k.map(|k| k.category).into(),
+            k.map(|k| k.urgency).into(),
+            k.map(|k| k.impact).into(),
+            k.map(|k| k.priority).into(),
+            k.map(|k| k.group).into(),
+            k.and_then(|k| k.assignee).into(),
+            tags_json(k.map(|k| k.tags).unwrap_or_default()).into(),
+            (k.is_some_and(|k| k.major) as i64).into(),
+        ],
+    );
+}
+
 fn tags_json(tags: &[String]) -> String {
     serde_json::to_string(tags).unwrap_or_else(|_| "[]".into())
 }
