@@ -38,6 +38,8 @@ use crate::rules;
 use crate::store::{self, Conn, Db, events, messages, outbox, quarantine, raw, tickets};
 use crate::threading::{self, Decision, Found};
 
+mod staff;
+
 /// How much of an oversized message is kept in quarantine: its headers.
 const OVERSIZE_KEEP: usize = 64 * 1024;
 
@@ -85,6 +87,8 @@ pub enum Outcome {
         id: i64,
         reason: String,
     },
+    /// A staff mail answered without a ticket (`#help`).
+    Answered,
 }
 
 /// Takes mail in. Cheap to clone.
@@ -93,11 +97,18 @@ pub struct Ingestor {
     cfg: Arc<Config>,
     db: Db,
     templates: Arc<Templates>,
+    /// The key of the staff tokens, loaded once (see [`Ingestor::prepare`]).
+    secret: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 impl Ingestor {
     pub fn new(cfg: Arc<Config>, db: Db, templates: Arc<Templates>) -> Ingestor {
-        Ingestor { cfg, db, templates }
+        Ingestor {
+            cfg,
+            db,
+            templates,
+            secret: Arc::default(),
+        }
     }
 
     pub fn db(&self) -> &Db {
@@ -257,6 +268,10 @@ impl Ingestor {
         else {
             return Ok(Outcome::Duplicate);
         };
+        // Staff replies and commands (see `staff.rs`).
+        if let Some(staff) = self.sending_staff(&msg) {
+            return self.staff_mail(c, &msg, raw_id, &staff, item, now).await;
+        }
         let found = self.find_ticket(c, &msg).await?;
         match threading::decide(found, now, self.cfg.desk.reopen_window) {
             Decision::NewTicket => self.open_ticket(c, &msg, raw_id, None, item, now).await,
@@ -825,17 +840,18 @@ impl Ingestor {
         let out = Outgoing {
             from_name: desk.name.clone(),
             from: desk.address.clone(),
-            reply_to: desk.address.clone(),
+            // Staff get their tokened address: a reply proves itself.
+            reply_to: self.reply_to_for(c, &to).await?,
             to: vec![(name, to.clone())],
             subject: threading::tagged_subject(&desk.tag, id, subject),
             text: rendered.text.clone(),
             html: Some(rendered.html.clone()),
             message_id: compose::new_message_id(
                 Some(id),
-                if kind == "staff_new" {
-                    "notice"
-                } else {
-                    "alert"
+                match kind {
+                    "staff_new" => "notice",
+                    "escalation" => "escalation",
+                    _ => "alert",
                 },
                 desk.domain(),
             ),
@@ -932,6 +948,7 @@ fn log_outcome(item: &Incoming, o: &Outcome) {
         Outcome::NewTicket(id) => info!(source = %item.source, ticket = id, "new ticket"),
         Outcome::Comment(id) => info!(source = %item.source, ticket = id, "comment added"),
         Outcome::Duplicate => info!(source = %item.source, "duplicate ignored"),
+        Outcome::Answered => info!(source = %item.source, "staff mail answered"),
         Outcome::Quarantined { id, reason } => {
             warn!(source = %item.source, quarantine = id, %reason, "quarantined")
         }

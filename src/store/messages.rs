@@ -207,3 +207,32 @@ pub async fn request_raw_id(c: &mut Conn, ticket_id: TicketId) -> Result<Option<
     .await?;
     Ok(id.flatten())
 }
+
+/// Makes a recorded message staff-only (an internal note, or a staff mail
+/// whose commands were refused).
+pub async fn set_internal(c: &mut Conn, id: i64) -> Result<()> {
+    sqlx::query("UPDATE messages SET visibility = 'internal' WHERE id = $1")
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// Records who really sent a message (a request a staff member mailed on
+/// someone's behalf with `#requester:`).
+pub async fn set_sender(
+    c: &mut Conn,
+    id: i64,
+    from_addr: &str,
+    from_name: Option<&str>,
+    author: &str,
+) -> Result<()> {
+    sqlx::query("UPDATE messages SET from_addr = $1, from_name = $2, author = $3 WHERE id = $4")
+        .bind(from_addr)
+        .bind(from_name)
+        .bind(author)
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
