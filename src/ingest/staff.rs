@@ -43,6 +43,8 @@ use crate::parse::{InboundMessage, Mailbox};
 use crate::reply_trim;
 use crate::rules;
 use crate::staff_auth::{self, Check, Verdict};
+use crate::store::events::MsgRef;
+use crate::store::script::Script;
 use crate::store::{Conn, events, messages, outbox, tickets, watchers};
 
 /// What a valid set of commands will do, worked out before anything is
@@ -116,29 +118,25 @@ impl Ingestor {
     }
 
     /// The Reply-To of mail to `to`: the staff member's tokened desk
-    /// address for staff, the desk's address for everyone else.
-    pub(super) async fn reply_to_for(
-        &self,
-        c: &mut Conn,
-        to: &EmailAddress,
-    ) -> Result<EmailAddress> {
+    /// address for staff, the desk's address for everyone else. The key is
+    /// loaded before any message is processed ([`Ingestor::secret`]).
+    pub(super) fn reply_to_for(&self, to: &EmailAddress) -> EmailAddress {
         let desk = &self.cfg.desk;
-        match self.cfg.staff_by_email(to) {
-            Some(s) => {
-                let secret = self.secret(c).await?;
-                Ok(staff_auth::tokened_address(
-                    &desk.address,
-                    &staff_auth::token(&secret, &s.handle),
-                ))
-            }
-            None => Ok(desk.address.clone()),
+        match (self.cfg.staff_by_email(to), self.secret.get()) {
+            (Some(s), Some(secret)) => staff_auth::tokened_address(
+                &desk.address,
+                &staff_auth::token(secret, &s.handle),
+            ),
+            _ => desk.address.clone(),
         }
     }
 
     /// Staff mail: see the module documentation.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn staff_mail(
         &self,
         c: &mut Conn,
+        w: &mut Script,
         msg: &InboundMessage,
         raw_id: i64,
         staff: &Staff,
@@ -151,13 +149,13 @@ impl Ingestor {
             && parsed.errors.is_empty()
             && parsed.commands.iter().all(|l| l.command == Command::Help);
         match found {
-            None if parsed.is_empty() => self.open_ticket(c, msg, raw_id, None, item, now).await,
+            None if parsed.is_empty() => self.open_ticket(c, w, msg, raw_id, None, item, now).await,
             None if help_only => {
-                self.queue_help(c, msg, staff, None, now).await?;
+                self.queue_help(c, w, msg, staff, None, now).await?;
                 Ok(Outcome::Answered)
             }
             None => {
-                self.staff_new_ticket(c, msg, raw_id, staff, parsed, item, now)
+                self.staff_new_ticket(c, w, msg, raw_id, staff, parsed, item, now)
                     .await
             }
             Some(f) => {
@@ -170,9 +168,9 @@ impl Ingestor {
                         crate::threading::decide(Some(f), now, self.cfg.desk.reopen_window),
                         crate::threading::Decision::Append { reopen: true, .. }
                     );
-                    return self.add_comment(c, msg, raw_id, f.id, reopen, now).await;
+                    return self.add_comment(c, w, msg, raw_id, f.id, reopen, now).await;
                 }
-                self.staff_on_ticket(c, msg, raw_id, staff, ticket, parsed, now)
+                self.staff_on_ticket(c, w, msg, raw_id, staff, ticket, parsed, now)
                     .await
             }
         }
@@ -193,6 +191,7 @@ impl Ingestor {
     async fn staff_on_ticket(
         &self,
         c: &mut Conn,
+        w: &mut Script,
         msg: &InboundMessage,
         raw_id: i64,
         staff: &Staff,
@@ -209,38 +208,34 @@ impl Ingestor {
         } else {
             "staff_reply"
         };
-        let mid = self
-            .record_inbound(
-                c,
-                msg,
-                raw_id,
-                id,
-                kind,
-                &text.new,
-                text.quoted.as_deref(),
-                now,
-            )
-            .await?;
-        tickets::touch(c, id, now).await?;
+        let mid = self.record_inbound(
+            w,
+            msg,
+            raw_id,
+            id,
+            kind,
+            &text.new,
+            text.quoted.as_deref(),
+            now,
+        )?;
+        tickets::push_touch(w, id, now);
         if !verdict.passed() {
-            messages::set_internal(c, mid).await?;
-            self.refuse(c, msg, staff, &ticket, &parsed, &verdict, Some(mid), now)
-                .await?;
+            messages::push_set_internal(w, &msg.message_id);
+            self.refuse(w, msg, staff, &ticket, &parsed, &verdict, &mid, true, now)?;
             return Ok(Outcome::Comment(id));
         }
         let plan = match self.plan(&ticket, staff, &parsed) {
             Ok(p) => p,
             Err(errors) => {
-                messages::set_internal(c, mid).await?;
-                self.reject(c, msg, staff, &ticket, &parsed, &verdict, errors, Some(mid), now)
-                    .await?;
+                messages::push_set_internal(w, &msg.message_id);
+                self.reject(w, msg, staff, &ticket, &parsed, &verdict, errors, &mid, true, now)?;
                 return Ok(Outcome::Comment(id));
             }
         };
         if plan.internal || plan.escalate.is_some() {
-            messages::set_internal(c, mid).await?;
+            messages::push_set_internal(w, &msg.message_id);
         }
-        self.apply(c, msg, staff, ticket, &parsed, plan, &verdict, &text, mid, false, now)
+        self.apply(c, w, msg, staff, ticket, &parsed, plan, &verdict, &text, &mid, false, now)
             .await?;
         Ok(Outcome::Comment(id))
     }
@@ -251,6 +246,7 @@ impl Ingestor {
     async fn staff_new_ticket(
         &self,
         c: &mut Conn,
+        w: &mut Script,
         msg: &InboundMessage,
         raw_id: i64,
         staff: &Staff,
@@ -290,53 +286,44 @@ impl Ingestor {
             failed => {
                 // Nothing applies: the mail becomes an ordinary ticket of
                 // its sender, and the refusal is recorded on it.
-                let outcome = self.open_ticket(c, msg, raw_id, None, item, now).await?;
+                let outcome = self.open_ticket(c, w, msg, raw_id, None, item, now).await?;
                 if let Outcome::NewTicket(id) = outcome {
                     let t = tickets::get(c, id).await?.context("ticket vanished")?;
+                    let mid = MsgRef::Latest(msg.message_id.clone());
                     match failed {
                         Some(Err(errors)) => {
-                            self.reject(c, msg, staff, &t, &parsed, &verdict, errors, None, now)
-                                .await?
+                            self.reject(w, msg, staff, &t, &parsed, &verdict, errors, &mid, false, now)?
                         }
-                        _ => {
-                            self.refuse(c, msg, staff, &t, &parsed, &verdict, None, now)
-                                .await?
-                        }
+                        _ => self.refuse(w, msg, staff, &t, &parsed, &verdict, &mid, false, now)?,
                     }
                 }
                 return Ok(outcome);
             }
         };
-        let outcome = self.open_ticket(c, &m, raw_id, None, item, now).await?;
+        let outcome = self.open_ticket(c, w, &m, raw_id, None, item, now).await?;
         let Outcome::NewTicket(id) = outcome else {
             return Ok(outcome);
         };
-        let request = messages::list_for_ticket(c, id)
-            .await?
-            .into_iter()
-            .find(|x| x.kind == "request")
-            .context("the request vanished")?;
+        let request = MsgRef::Latest(msg.message_id.clone());
         if let Some(a) = &on_behalf {
             let from = msg.from.as_ref();
-            messages::set_sender(
-                c,
-                request.id,
+            messages::push_set_sender(
+                w,
+                &msg.message_id,
                 from.map(|f| f.address.as_str()).unwrap_or_default(),
                 from.and_then(|f| f.name.as_deref()),
                 &staff.handle,
-            )
-            .await?;
-            events::insert(
-                c,
+            );
+            events::push(
+                w,
                 id,
                 "opened_on_behalf",
                 &staff.handle,
                 now,
-                Some(request.id),
+                &request,
                 &json!({ "requester": a.as_str(), "by": staff.handle, "auth": verdict.json(),
                          "source_message": msg.message_id }),
-            )
-            .await?;
+            );
         }
         let ticket = tickets::get(c, id).await?.context("ticket vanished")?;
         let text = Text {
@@ -344,7 +331,7 @@ impl Ingestor {
             quoted: None,
         };
         self.apply(
-            c, msg, staff, ticket, &parsed, plan, &verdict, &text, request.id, true, now,
+            c, w, msg, staff, ticket, &parsed, plan, &verdict, &text, &request, true, now,
         )
         .await?;
         Ok(outcome)
@@ -554,6 +541,7 @@ impl Ingestor {
     async fn apply(
         &self,
         c: &mut Conn,
+        w: &mut Script,
         msg: &InboundMessage,
         staff: &Staff,
         ticket: tickets::Ticket,
@@ -561,7 +549,7 @@ impl Ingestor {
         mut plan: Plan,
         verdict: &Verdict,
         text: &Text,
-        mid: i64,
+        mid: &MsgRef,
         new_ticket: bool,
         now: i64,
     ) -> Result<()> {
@@ -585,21 +573,30 @@ impl Ingestor {
                         ),
                         None => format!("#merge:{}: there is no ticket #{}", target.id, target.id),
                     };
-                    messages::set_internal(c, mid).await?;
-                    return self
-                        .reject(c, msg, staff, &ticket, parsed, verdict, vec![why], Some(mid), now)
-                        .await;
+                    messages::push_set_internal(w, &msg.message_id);
+                    return self.reject(
+                        w,
+                        msg,
+                        staff,
+                        &ticket,
+                        parsed,
+                        verdict,
+                        vec![why],
+                        mid,
+                        !new_ticket,
+                        now,
+                    );
                 }
             }
         }
         for l in &parsed.commands {
-            events::insert(
-                c,
+            events::push(
+                w,
                 id,
                 "command",
                 actor,
                 now,
-                Some(mid),
+                mid,
                 &json!({
                     "command": l.command.to_string(),
                     "name": l.command.name(),
@@ -612,8 +609,7 @@ impl Ingestor {
                     "auth": evidence,
                     "source_message": msg.message_id,
                 }),
-            )
-            .await?;
+            );
         }
         let mut update = tickets::Update::default();
         let mut status = ticket.status;
@@ -645,27 +641,26 @@ impl Ingestor {
         // The closure's borrow ends here.
         let status = if changes.is_empty() { ticket.status } else { changes.last().map(|c| c.1).unwrap_or(ticket.status) };
         for (from, to, kind, why) in &changes {
-            tickets::set_status(c, id, *to, now).await?;
+            tickets::push_status(w, id, *to, now);
             let mut data = json!({ "from": from.as_str(), "to": to.as_str() });
             if let (Some(d), Some(w)) = (data.as_object_mut(), why.as_object()) {
                 d.extend(w.clone());
             }
-            events::insert(c, id, kind, actor, now, Some(mid), &data).await?;
+            events::push(w, id, kind, actor, now, mid, &data);
         }
         let mut assignee = ticket.assignee.clone();
         if let Some(s) = &plan.assign {
             update.assignee = Some(Some(s.handle.as_str()));
             assignee = Some(s.handle.clone());
-            events::insert(
-                c,
+            events::push(
+                w,
                 id,
                 "assigned",
                 actor,
                 now,
-                Some(mid),
+                mid,
                 &json!({ "from": ticket.assignee, "to": s.handle }),
-            )
-            .await?;
+            );
         }
         let mut group_key = ticket.group_key.clone();
         if let Some((from, to)) = &plan.escalate {
@@ -676,20 +671,19 @@ impl Ingestor {
                 update.assignee = Some(None);
                 assignee = None;
             }
-            events::insert(
-                c,
+            events::push(
+                w,
                 id,
                 "escalated",
                 actor,
                 now,
-                Some(mid),
+                mid,
                 &json!({
                     "from_group": from.key, "from_level": from.level,
                     "to_group": to.key, "to_level": to.level,
                     "reason": text.new.trim(),
                 }),
-            )
-            .await?;
+            );
         }
         // Urgency and impact: the matrix gives the priority, unless the same
         // mail set the priority itself.
@@ -706,34 +700,34 @@ impl Ingestor {
         update.impact = plan.impact.as_deref();
         update.priority = priority;
         if plan.urgency.is_some() || plan.impact.is_some() || plan.priority.is_some() {
-            events::insert(
-                c,
+            events::push(
+                w,
                 id,
                 "priority_changed",
                 actor,
                 now,
-                Some(mid),
+                mid,
                 &json!({
                     "from": { "urgency": ticket.urgency, "impact": ticket.impact, "priority": ticket.priority },
                     "to": { "urgency": urgency, "impact": impact, "priority": priority.or(ticket.priority) },
                     "rule": if plan.priority.is_some() { "set by #priority" } else { "urgency × impact matrix" },
                 }),
-            )
-            .await?;
+            );
         }
         if let Some((category, ty)) = &plan.recategorise {
-            tickets::recategorise(c, id, category, ty, actor, Some(mid), now).await?;
+            // The event's message is not written yet (the script runs last); the
+            // `command` event names it.
+            tickets::recategorise(c, id, category, ty, actor, None, now).await?;
         }
         for a in &plan.cc {
             if watchers::add(c, id, a.base(), actor, now).await? {
-                events::insert(c, id, "watcher_added", actor, now, Some(mid), &json!({ "address": a.base() }))
-                    .await?;
+                events::push(w, id, "watcher_added", actor, now, mid, &json!({ "address": a.base() }));
             }
         }
         if let Some(target) = &plan.merge {
             update.merged_into = Some(target.id);
-            events::insert(c, id, "merged", actor, now, Some(mid), &json!({ "into": target.id })).await?;
-            events::insert(c, target.id, "merged_from", actor, now, None, &json!({ "ticket": id })).await?;
+            events::push(w, id, "merged", actor, now, mid, &json!({ "into": target.id }));
+            events::push(w, target.id, "merged_from", actor, now, &MsgRef::None, &json!({ "ticket": id }));
         }
 
         // Mail to the requester and the watchers.
@@ -774,30 +768,29 @@ impl Ingestor {
             });
             let rendered = self.templates.render(template, lang, &ctx)?;
             relayed = self
-                .queue_to_requester(c, msg, staff, &ticket, template, &rendered, note.is_some(), now)
+                .queue_to_requester(c, w, msg, staff, &ticket, template, &rendered, note.is_some(), now)
                 .await?;
             if !relayed.is_empty() && ticket.first_response_at.is_none() {
                 update.first_response_at = Some(now);
-                events::insert(
-                    c,
+                events::push(
+                    w,
                     id,
                     "first_response",
                     actor,
                     now,
-                    Some(mid),
+                    mid,
                     &json!({ "seconds": now - ticket.created_at, "via": template }),
-                )
-                .await?;
+                );
             }
         }
         tickets::update(c, id, &update, now).await?;
 
         if let Some((from, to)) = &plan.escalate {
-            self.queue_escalation(c, msg, staff, id, from, to, text.new.trim(), now)
+            self.queue_escalation(c, w, msg, staff, id, from, to, text.new.trim(), now)
                 .await?;
         }
         if plan.help {
-            self.queue_help(c, msg, staff, Some(id), now).await?;
+            self.queue_help(c, w, msg, staff, Some(id), now).await?;
         }
         let applied: Vec<String> = parsed
             .commands
@@ -807,21 +800,20 @@ impl Ingestor {
             .collect();
         if !applied.is_empty() {
             let lang = cfg.desk.language;
-            let t = tickets::get(c, id).await?.context("ticket vanished")?;
+            // What the ticket is now (the script has not run yet).
             let ctx = json!({
                 "desk": { "name": cfg.desk.name, "address": cfg.desk.address.as_str() },
-                "ticket": { "id": id, "subject": t.subject },
+                "ticket": { "id": id, "subject": ticket.subject },
                 "applied": applied,
-                "status": { "code": t.status.as_str(), "name": status_name(t.status, lang) },
-                "assignee": t.assignee.as_deref().and_then(|h| cfg.staff_by_handle(h)).map(|s| json!({ "name": s.name })),
-                "group": t.group_key.as_deref().and_then(|g| cfg.catalogue.group(g)).map(|g| json!({ "name": g.name })),
+                "status": { "code": status.as_str(), "name": status_name(status, lang) },
+                "assignee": assignee.as_deref().and_then(|h| cfg.staff_by_handle(h)).map(|s| json!({ "name": s.name })),
+                "group": group_key.as_deref().and_then(|g| cfg.catalogue.group(g)).map(|g| json!({ "name": g.name })),
                 "relayed": relayed,
                 "internal": !text.new.trim().is_empty() && private_text,
                 "evidence": evidence_text(verdict),
             });
             let rendered = self.templates.render("staff_confirm", lang, &ctx)?;
-            self.queue_to_staff(c, "staff_confirm", id, &t.subject, staff, msg, &rendered, now)
-                .await?;
+            self.queue_to_staff(w, "staff_confirm", id, &ticket.subject, staff, msg, &rendered, now)?;
         }
         Ok(())
     }
@@ -831,6 +823,7 @@ impl Ingestor {
     async fn queue_to_requester(
         &self,
         c: &mut Conn,
+        w: &mut Script,
         msg: &InboundMessage,
         staff: &Staff,
         ticket: &tickets::Ticket,
@@ -884,7 +877,7 @@ impl Ingestor {
                 continue;
             }
             done.push(addr.base().to_string());
-            let reply_to = self.reply_to_for(c, &addr).await?;
+            let reply_to = self.reply_to_for(&addr);
             let out = Outgoing {
                 from_name: format!("{} via {}", staff.name, desk.name),
                 from: desk.address.clone(),
@@ -901,8 +894,7 @@ impl Ingestor {
                 ticket_id: Some(ticket.id),
                 date: now,
             };
-            self.enqueue(c, &out, kind, Visibility::Public, addr.base(), now)
-                .await?;
+            self.enqueue(w, &out, kind, Visibility::Public, addr.base(), now)?;
             sent.push(addr.base().to_string());
         }
         Ok(sent)
@@ -911,9 +903,9 @@ impl Ingestor {
     /// An internal mail to the staff member who sent `msg`, at their
     /// directory address, answering their mail.
     #[allow(clippy::too_many_arguments)]
-    async fn queue_to_staff(
+    fn queue_to_staff(
         &self,
-        c: &mut Conn,
+        w: &mut Script,
         kind: &str,
         id: TicketId,
         subject: &str,
@@ -929,7 +921,7 @@ impl Ingestor {
         let out = Outgoing {
             from_name: desk.name.clone(),
             from: desk.address.clone(),
-            reply_to: self.reply_to_for(c, &staff.email).await?,
+            reply_to: self.reply_to_for(&staff.email),
             to: vec![(Some(staff.name.clone()), staff.email.clone())],
             subject: crate::threading::tagged_subject(&desk.tag, id, subject),
             text: rendered.text.clone(),
@@ -941,26 +933,26 @@ impl Ingestor {
             ticket_id: Some(id),
             date: now,
         };
-        self.enqueue(c, &out, kind, Visibility::Internal, staff.email.base(), now)
-            .await
+        self.enqueue(w, &out, kind, Visibility::Internal, staff.email.base(), now)
     }
 
     /// The mail failed the authentication check: nothing applied.
     #[allow(clippy::too_many_arguments)]
-    async fn refuse(
+    fn refuse(
         &self,
-        c: &mut Conn,
+        w: &mut Script,
         msg: &InboundMessage,
         staff: &Staff,
         ticket: &tickets::Ticket,
         parsed: &Parsed,
         verdict: &Verdict,
-        mid: Option<i64>,
+        mid: &MsgRef,
+        kept_internal: bool,
         now: i64,
     ) -> Result<()> {
         let reason = verdict.reason().unwrap_or_default();
-        events::insert(
-            c,
+        events::push(
+            w,
             ticket.id,
             "command_refused",
             &staff.handle,
@@ -974,32 +966,31 @@ impl Ingestor {
                 "reply_to": msg.reply_to.as_ref().map(|m| m.display()),
                 "source_message": msg.message_id,
             }),
-        )
-        .await?;
-        let ctx = self.error_context(msg, ticket, true, &reason, &[], mid.is_some());
+        );
+        let ctx = self.error_context(msg, ticket, true, &reason, &[], kept_internal);
         let rendered = self
             .templates
             .render("command_error", self.cfg.desk.language, &ctx)?;
-        self.queue_to_staff(c, "command_refused", ticket.id, &ticket.subject, staff, msg, &rendered, now)
-            .await
+        self.queue_to_staff(w, "command_refused", ticket.id, &ticket.subject, staff, msg, &rendered, now)
     }
 
     /// A command was invalid or not allowed: nothing applied.
     #[allow(clippy::too_many_arguments)]
-    async fn reject(
+    fn reject(
         &self,
-        c: &mut Conn,
+        w: &mut Script,
         msg: &InboundMessage,
         staff: &Staff,
         ticket: &tickets::Ticket,
         parsed: &Parsed,
         verdict: &Verdict,
         errors: Vec<String>,
-        mid: Option<i64>,
+        mid: &MsgRef,
+        kept_internal: bool,
         now: i64,
     ) -> Result<()> {
-        events::insert(
-            c,
+        events::push(
+            w,
             ticket.id,
             "command_invalid",
             &staff.handle,
@@ -1011,14 +1002,12 @@ impl Ingestor {
                 "auth": verdict.json(),
                 "source_message": msg.message_id,
             }),
-        )
-        .await?;
-        let ctx = self.error_context(msg, ticket, false, "", &errors, mid.is_some());
+        );
+        let ctx = self.error_context(msg, ticket, false, "", &errors, kept_internal);
         let rendered = self
             .templates
             .render("command_error", self.cfg.desk.language, &ctx)?;
-        self.queue_to_staff(c, "command_invalid", ticket.id, &ticket.subject, staff, msg, &rendered, now)
-            .await
+        self.queue_to_staff(w, "command_invalid", ticket.id, &ticket.subject, staff, msg, &rendered, now)
     }
 
     fn error_context(
@@ -1045,13 +1034,14 @@ impl Ingestor {
     async fn queue_help(
         &self,
         c: &mut Conn,
+        w: &mut Script,
         msg: &InboundMessage,
         staff: &Staff,
         ticket: Option<TicketId>,
         now: i64,
     ) -> Result<()> {
         let desk = &self.cfg.desk;
-        let personal = self.reply_to_for(c, &staff.email).await?;
+        let personal = self.reply_to_for(&staff.email);
         let ctx = json!({
             "desk": { "name": desk.name, "address": desk.address.as_str() },
             "commands": commands::help_text(desk.language),
@@ -1060,9 +1050,7 @@ impl Ingestor {
         let rendered = self.templates.render("help", desk.language, &ctx)?;
         if let Some(id) = ticket {
             let t = tickets::get(c, id).await?.context("ticket vanished")?;
-            return self
-                .queue_to_staff(c, "help", id, &t.subject, staff, msg, &rendered, now)
-                .await;
+            return self.queue_to_staff(w, "help", id, &t.subject, staff, msg, &rendered, now);
         }
         let out = Outgoing {
             from_name: desk.name.clone(),
@@ -1083,8 +1071,8 @@ impl Ingestor {
             date: now,
         };
         let raw = compose::build(&out)?;
-        outbox::enqueue(
-            c,
+        outbox::push(
+            w,
             &outbox::NewOutgoing {
                 ticket_id: None,
                 kind: "help",
@@ -1098,8 +1086,6 @@ impl Ingestor {
                 now,
             },
         )
-        .await?;
-        Ok(())
     }
 
     /// The escalation form, to the receiving group (its managers when it
@@ -1108,6 +1094,7 @@ impl Ingestor {
     async fn queue_escalation(
         &self,
         c: &mut Conn,
+        w: &mut Script,
         msg: &InboundMessage,
         staff: &Staff,
         id: TicketId,
@@ -1196,7 +1183,7 @@ impl Ingestor {
             }
             done.push(s.email.base().to_string());
             self.queue_internal(
-                c,
+                w,
                 "escalation",
                 id,
                 &subject,
@@ -1204,8 +1191,7 @@ impl Ingestor {
                 s.email.clone(),
                 &rendered,
                 now,
-            )
-            .await?;
+            )?;
         }
         Ok(())
     }

@@ -5,6 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::Conn;
+use super::script::Script;
 use crate::domain::{Status, TicketId};
 
 /// What a new ticket starts with.
@@ -308,6 +309,24 @@ pub async fn update(c: &mut Conn, id: TicketId, u: &Update<'_>, now: i64) -> Res
     }
     q.bind(id).execute(&mut *c).await?;
     Ok(())
+}
+
+/// Like [`set_status`], as part of `w`.
+pub fn push_status(w: &mut Script, id: TicketId, status: Status, now: i64) {
+    w.push(
+        "UPDATE tickets SET status = $1, updated_at = $2, \
+         resolved_at = CASE WHEN $1 = 'resolved' THEN $2 WHEN $1 = 'closed' THEN resolved_at ELSE NULL END, \
+         closed_at = CASE WHEN $1 = 'closed' THEN $2 ELSE NULL END WHERE id = $3",
+        vec![status.as_str().into(), now.into(), id.into()],
+    );
+}
+
+/// Like [`touch`], as part of `w`.
+pub fn push_touch(w: &mut Script, id: TicketId, now: i64) {
+    w.push(
+        "UPDATE tickets SET updated_at = $1 WHERE id = $2",
+        vec![now.into(), id.into()],
+    );
 }
 
 /// Marks the ticket as touched (a new message arrived).
