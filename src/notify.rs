@@ -240,9 +240,8 @@ impl Templates {
                 for lang in ["id", "en"] {
                     let file = dir.join(format!("{lang}/{name}.html.hbs"));
                     if file.exists() {
-                        let source = std::fs::read_to_string(&file).with_context(|| {
-                            format!("cannot read template {}", file.display())
-                        })?;
+                        let source = std::fs::read_to_string(&file)
+                            .with_context(|| format!("cannot read template {}", file.display()))?;
                         html.register_template_string(&format!("{lang}/{name}.html"), source)
                             .with_context(|| {
                                 format!("template {lang}/{name}.html.hbs does not compile")

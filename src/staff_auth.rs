@@ -213,7 +213,11 @@ fn check_dkim(authserv_id: &str, staff: &Staff, headers: &[(String, String)]) ->
         }
         let value = COMMENT.replace_all(value, " ");
         let mut parts = value.split(';');
-        let id = parts.next()?.split_whitespace().next()?.to_ascii_lowercase();
+        let id = parts
+            .next()?
+            .split_whitespace()
+            .next()?
+            .to_ascii_lowercase();
         (id == authserv_id.to_ascii_lowercase())
             .then(|| parts.map(str::to_string).collect::<Vec<_>>())
     });
@@ -386,9 +390,24 @@ mod tests {
             authserv_id: Some("mx.corp.test".into()),
             ..Auth::default()
         };
-        let check = |v: &str| verify(&auth, &desk(), b"", &staff(), &h(&[("Authentication-Results", v)]));
-        assert!(check("mx.corp.test; dkim=pass (2048-bit key) header.d=corp.test header.s=s1").passed());
-        assert!(check("MX.corp.test 1; spf=pass smtp.mailfrom=corp.test; dmarc=pass header.from=corp.test").passed());
+        let check = |v: &str| {
+            verify(
+                &auth,
+                &desk(),
+                b"",
+                &staff(),
+                &h(&[("Authentication-Results", v)]),
+            )
+        };
+        assert!(
+            check("mx.corp.test; dkim=pass (2048-bit key) header.d=corp.test header.s=s1").passed()
+        );
+        assert!(
+            check(
+                "MX.corp.test 1; spf=pass smtp.mailfrom=corp.test; dmarc=pass header.from=corp.test"
+            )
+            .passed()
+        );
         let v = check("mx.corp.test; dkim=fail header.d=corp.test");
         assert!(v.reason().unwrap().contains("dkim=fail"), "{v:?}");
         assert!(!check("mx.corp.test; dkim=pass header.d=evil.test").passed());
@@ -397,7 +416,10 @@ mod tests {
         // Only the first of our headers counts (ours is prepended).
         let two = h(&[
             ("Authentication-Results", "mx.corp.test; dkim=none"),
-            ("Authentication-Results", "mx.corp.test; dkim=pass header.d=corp.test"),
+            (
+                "Authentication-Results",
+                "mx.corp.test; dkim=pass header.d=corp.test",
+            ),
         ]);
         assert!(!verify(&auth, &desk(), b"", &staff(), &two).passed());
         let both = Auth {
@@ -409,7 +431,10 @@ mod tests {
             &desk(),
             b"k",
             &staff(),
-            &h(&[("Authentication-Results", "mx.corp.test; dkim=pass header.d=corp.test")]),
+            &h(&[(
+                "Authentication-Results",
+                "mx.corp.test; dkim=pass header.d=corp.test",
+            )]),
         );
         assert!(!v.passed(), "both needs the token too");
         assert_eq!(v.json()["dkim"]["result"], "pass");

@@ -123,10 +123,9 @@ impl Ingestor {
     pub(super) fn reply_to_for(&self, to: &EmailAddress) -> EmailAddress {
         let desk = &self.cfg.desk;
         match (self.cfg.staff_by_email(to), self.secret.get()) {
-            (Some(s), Some(secret)) => staff_auth::tokened_address(
-                &desk.address,
-                &staff_auth::token(secret, &s.handle),
-            ),
+            (Some(s), Some(secret)) => {
+                staff_auth::tokened_address(&desk.address, &staff_auth::token(secret, &s.handle))
+            }
             _ => desk.address.clone(),
         }
     }
@@ -177,13 +176,7 @@ impl Ingestor {
     }
 
     fn verify(&self, secret: &[u8], staff: &Staff, msg: &InboundMessage) -> Verdict {
-        staff_auth::verify(
-            &self.cfg.auth,
-            &self.cfg.desk,
-            secret,
-            staff,
-            &msg.headers,
-        )
+        staff_auth::verify(&self.cfg.auth, &self.cfg.desk, secret, staff, &msg.headers)
     }
 
     /// A staff mail on an existing ticket.
@@ -203,7 +196,11 @@ impl Ingestor {
         let text = staff_text(&parsed);
         let secret = self.secret(c).await?;
         let verdict = self.verify(&secret, staff, msg);
-        let kind = if parsed.commands.iter().any(|l| l.command == Command::Internal) {
+        let kind = if parsed
+            .commands
+            .iter()
+            .any(|l| l.command == Command::Internal)
+        {
             "note"
         } else {
             "staff_reply"
@@ -228,15 +225,19 @@ impl Ingestor {
             Ok(p) => p,
             Err(errors) => {
                 messages::push_set_internal(w, &msg.message_id);
-                self.reject(w, msg, staff, &ticket, &parsed, &verdict, errors, &mid, true, now)?;
+                self.reject(
+                    w, msg, staff, &ticket, &parsed, &verdict, errors, &mid, true, now,
+                )?;
                 return Ok(Outcome::Comment(id));
             }
         };
         if plan.internal || plan.escalate.is_some() {
             messages::push_set_internal(w, &msg.message_id);
         }
-        self.apply(c, w, msg, staff, ticket, &parsed, plan, &verdict, &text, &mid, false, now)
-            .await?;
+        self.apply(
+            c, w, msg, staff, ticket, &parsed, plan, &verdict, &text, &mid, false, now,
+        )
+        .await?;
         Ok(Outcome::Comment(id))
     }
 
@@ -291,9 +292,9 @@ impl Ingestor {
                     let t = tickets::get(c, id).await?.context("ticket vanished")?;
                     let mid = MsgRef::Latest(msg.message_id.clone());
                     match failed {
-                        Some(Err(errors)) => {
-                            self.reject(w, msg, staff, &t, &parsed, &verdict, errors, &mid, false, now)?
-                        }
+                        Some(Err(errors)) => self.reject(
+                            w, msg, staff, &t, &parsed, &verdict, errors, &mid, false, now,
+                        )?,
                         _ => self.refuse(w, msg, staff, &t, &parsed, &verdict, &mid, false, now)?,
                     }
                 }
@@ -348,10 +349,9 @@ impl Ingestor {
         let cat = &cfg.catalogue;
         let mut errors: Vec<String> = parsed.errors.iter().map(|e| e.to_string()).collect();
         let mut p = Plan::default();
-        let resolving = parsed
-            .commands
-            .iter()
-            .any(|l| l.command.status_change() == Some(commands::StatusChange::To(Status::Resolved)));
+        let resolving = parsed.commands.iter().any(|l| {
+            l.command.status_change() == Some(commands::StatusChange::To(Status::Resolved))
+        });
         let current_group = t
             .group_key
             .as_deref()
@@ -396,19 +396,19 @@ impl Ingestor {
                         Assignee::Me => Some(staff.clone()),
                         Assignee::Handle(h) => cfg
                             .staff_by_handle(h)
-                            .or_else(|| {
-                                EmailAddress::parse(h).and_then(|e| cfg.staff_by_email(&e))
-                            })
+                            .or_else(|| EmailAddress::parse(h).and_then(|e| cfg.staff_by_email(&e)))
                             .cloned(),
                     };
                     match who {
                         Some(s) => p.assign = Some(s),
                         None => {
                             let h = command.value().unwrap_or_default();
-                            let hint = commands::suggest(&h, cfg.staff.iter().map(|s| s.handle.as_str()))
-                                .map(|s| format!("; did you mean #assign:{s}?"))
-                                .unwrap_or_default();
-                            errors.push(format!("{raw}: no staff member has the handle {h:?}{hint}"));
+                            let hint =
+                                commands::suggest(&h, cfg.staff.iter().map(|s| s.handle.as_str()))
+                                    .map(|s| format!("; did you mean #assign:{s}?"))
+                                    .unwrap_or_default();
+                            errors
+                                .push(format!("{raw}: no staff member has the handle {h:?}{hint}"));
                         }
                     }
                 }
@@ -434,7 +434,10 @@ impl Ingestor {
                     };
                     if let Some(to) = to {
                         if to.key == current_group.key {
-                            errors.push(format!("{raw}: ticket #{} is with {} already", t.id, to.key));
+                            errors.push(format!(
+                                "{raw}: ticket #{} is with {} already",
+                                t.id, to.key
+                            ));
                         } else if to.level <= current_group.level
                             && !staff.role.satisfies(cfg.auth.move_requires)
                         {
@@ -456,8 +459,12 @@ impl Ingestor {
                     if cat.priority.level(*n).is_some() {
                         p.priority = Some(*n as i64);
                     } else {
-                        let levels: Vec<String> =
-                            cat.priority.levels.iter().map(|l| l.value.to_string()).collect();
+                        let levels: Vec<String> = cat
+                            .priority
+                            .levels
+                            .iter()
+                            .map(|l| l.value.to_string())
+                            .collect();
                         errors.push(format!(
                             "{raw}: {n} is not a priority level (levels: {})",
                             levels.join(", ")
@@ -488,9 +495,10 @@ impl Ingestor {
                         p.recategorise = Some((k.clone(), ty));
                     }
                     None => {
-                        let hint = commands::suggest(k, cat.categories.iter().map(|c| c.key.as_str()))
-                            .map(|s| format!("; did you mean #category:{s}?"))
-                            .unwrap_or_default();
+                        let hint =
+                            commands::suggest(k, cat.categories.iter().map(|c| c.key.as_str()))
+                                .map(|s| format!("; did you mean #category:{s}?"))
+                                .unwrap_or_default();
                         errors.push(format!("{raw}: there is no category {k:?}{hint}"));
                     }
                 },
@@ -505,7 +513,9 @@ impl Ingestor {
                 }
                 Command::Cc(a) => {
                     if cfg.desk.is_own_address(a) {
-                        errors.push(format!("{raw}: the desk's own address cannot watch a ticket"));
+                        errors.push(format!(
+                            "{raw}: the desk's own address cannot watch a ticket"
+                        ));
                     } else {
                         p.cc.push(a.clone());
                     }
@@ -533,7 +543,11 @@ impl Ingestor {
                 Command::Help => p.help = true,
             }
         }
-        if errors.is_empty() { Ok(p) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(p)
+        } else {
+            Err(errors)
+        }
     }
 
     /// Writes what `plan` says, records every command, and queues the mail.
@@ -614,7 +628,10 @@ impl Ingestor {
         let mut update = tickets::Update::default();
         let mut status = ticket.status;
         let private_text = plan.internal || plan.escalate.is_some() || text.new.trim().is_empty();
-        let mut set_status = |to: Status, kind: &'static str, why: Value| -> Option<(Status, Status, &'static str, Value)> {
+        let mut set_status = |to: Status,
+                              kind: &'static str,
+                              why: Value|
+         -> Option<(Status, Status, &'static str, Value)> {
             (to != status).then(|| {
                 let from = status;
                 status = to;
@@ -629,17 +646,28 @@ impl Ingestor {
             changes.extend(set_status(s, "status_changed", json!({})));
         }
         if plan.merge.is_some() {
-            changes.extend(set_status(Status::Closed, "status_changed", json!({ "reason": "merged" })));
+            changes.extend(set_status(
+                Status::Closed,
+                "status_changed",
+                json!({ "reason": "merged" }),
+            ));
         }
         if plan.status.is_none() && !plan.reopen && !private_text && !new_ticket {
-            changes.extend(set_status(
-                Status::InProgress,
-                "status_changed",
-                json!({ "reason": "first staff reply" }),
-            ).filter(|(from, ..)| *from == Status::New));
+            changes.extend(
+                set_status(
+                    Status::InProgress,
+                    "status_changed",
+                    json!({ "reason": "first staff reply" }),
+                )
+                .filter(|(from, ..)| *from == Status::New),
+            );
         }
         // The closure's borrow ends here.
-        let status = if changes.is_empty() { ticket.status } else { changes.last().map(|c| c.1).unwrap_or(ticket.status) };
+        let status = if changes.is_empty() {
+            ticket.status
+        } else {
+            changes.last().map(|c| c.1).unwrap_or(ticket.status)
+        };
         for (from, to, kind, why) in &changes {
             tickets::push_status(w, id, *to, now);
             let mut data = json!({ "from": from.as_str(), "to": to.as_str() });
@@ -721,13 +749,37 @@ impl Ingestor {
         }
         for a in &plan.cc {
             if watchers::add(c, id, a.base(), actor, now).await? {
-                events::push(w, id, "watcher_added", actor, now, mid, &json!({ "address": a.base() }));
+                events::push(
+                    w,
+                    id,
+                    "watcher_added",
+                    actor,
+                    now,
+                    mid,
+                    &json!({ "address": a.base() }),
+                );
             }
         }
         if let Some(target) = &plan.merge {
             update.merged_into = Some(target.id);
-            events::push(w, id, "merged", actor, now, mid, &json!({ "into": target.id }));
-            events::push(w, target.id, "merged_from", actor, now, &MsgRef::None, &json!({ "ticket": id }));
+            events::push(
+                w,
+                id,
+                "merged",
+                actor,
+                now,
+                mid,
+                &json!({ "into": target.id }),
+            );
+            events::push(
+                w,
+                target.id,
+                "merged_from",
+                actor,
+                now,
+                &MsgRef::None,
+                &json!({ "ticket": id }),
+            );
         }
 
         // Mail to the requester and the watchers.
@@ -768,7 +820,17 @@ impl Ingestor {
             });
             let rendered = self.templates.render(template, lang, &ctx)?;
             relayed = self
-                .queue_to_requester(c, w, msg, staff, &ticket, template, &rendered, note.is_some(), now)
+                .queue_to_requester(
+                    c,
+                    w,
+                    msg,
+                    staff,
+                    &ticket,
+                    template,
+                    &rendered,
+                    note.is_some(),
+                    now,
+                )
                 .await?;
             if !relayed.is_empty() && ticket.first_response_at.is_none() {
                 update.first_response_at = Some(now);
@@ -813,7 +875,16 @@ impl Ingestor {
                 "evidence": evidence_text(verdict),
             });
             let rendered = self.templates.render("staff_confirm", lang, &ctx)?;
-            self.queue_to_staff(w, "staff_confirm", id, &ticket.subject, staff, msg, &rendered, now)?;
+            self.queue_to_staff(
+                w,
+                "staff_confirm",
+                id,
+                &ticket.subject,
+                staff,
+                msg,
+                &rendered,
+                now,
+            )?;
         }
         Ok(())
     }
@@ -853,12 +924,16 @@ impl Ingestor {
                 let theirs = m.direction == "in"
                     && requester
                         .as_ref()
-                        .and_then(|r| EmailAddress::parse(&m.from_addr).map(|f| f.base() == r.base()))
+                        .and_then(|r| {
+                            EmailAddress::parse(&m.from_addr).map(|f| f.base() == r.base())
+                        })
                         .unwrap_or(false);
                 let ours = m.direction == "out"
                     && m.visibility == "public"
                     && requester.as_ref().is_some_and(|r| {
-                        m.to_addrs.iter().any(|t| t.to_lowercase().contains(r.base()))
+                        m.to_addrs
+                            .iter()
+                            .any(|t| t.to_lowercase().contains(r.base()))
                     });
                 theirs || ours
             })
@@ -971,7 +1046,16 @@ impl Ingestor {
         let rendered = self
             .templates
             .render("command_error", self.cfg.desk.language, &ctx)?;
-        self.queue_to_staff(w, "command_refused", ticket.id, &ticket.subject, staff, msg, &rendered, now)
+        self.queue_to_staff(
+            w,
+            "command_refused",
+            ticket.id,
+            &ticket.subject,
+            staff,
+            msg,
+            &rendered,
+            now,
+        )
     }
 
     /// A command was invalid or not allowed: nothing applied.
@@ -1007,7 +1091,16 @@ impl Ingestor {
         let rendered = self
             .templates
             .render("command_error", self.cfg.desk.language, &ctx)?;
-        self.queue_to_staff(w, "command_invalid", ticket.id, &ticket.subject, staff, msg, &rendered, now)
+        self.queue_to_staff(
+            w,
+            "command_invalid",
+            ticket.id,
+            &ticket.subject,
+            staff,
+            msg,
+            &rendered,
+            now,
+        )
     }
 
     fn error_context(
@@ -1145,7 +1238,10 @@ impl Ingestor {
                         e.data["from_group"].as_str().unwrap_or("-"),
                         e.data["to_group"].as_str().unwrap_or("-")
                     ),
-                    "classified" => e.data["result"]["category"].as_str().unwrap_or("").to_string(),
+                    "classified" => e.data["result"]["category"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
                     _ => String::new(),
                 };
                 json!({ "at": at(e.at), "actor": e.actor, "kind": e.kind, "detail": detail })
@@ -1233,11 +1329,7 @@ fn next_level(
 }
 
 /// A stand-in for a ticket about to be opened, to check commands against.
-fn provisional_ticket(
-    m: &InboundMessage,
-    r: &rules::Classification,
-    now: i64,
-) -> tickets::Ticket {
+fn provisional_ticket(m: &InboundMessage, r: &rules::Classification, now: i64) -> tickets::Ticket {
     tickets::Ticket {
         id: 0,
         subject: m.subject.clone(),

@@ -291,9 +291,15 @@ pub async fn update(c: &mut Conn, id: TicketId, u: &Update<'_>, now: i64) -> Res
     if u.first_response_at.is_some() {
         // Only the first response counts.
         n += 1;
-        sets.push(format!("first_response_at = COALESCE(first_response_at, ${n})"));
+        sets.push(format!(
+            "first_response_at = COALESCE(first_response_at, ${n})"
+        ));
     }
-    let sql = format!("UPDATE tickets SET {} WHERE id = ${}", sets.join(", "), n + 1);
+    let sql = format!(
+        "UPDATE tickets SET {} WHERE id = ${}",
+        sets.join(", "),
+        n + 1
+    );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
     if let Some(a) = u.assignee {
         q = q.bind(a);
