@@ -265,20 +265,26 @@ impl Ingestor {
                 return Ok(Outcome::Quarantined { id, reason });
             }
         };
-        // Stored unless already seen (same dedupe key): one statement.
-        let Some(raw_id) = raw::insert_new(c, &msg.dedupe_key, &item.source, raw, now).await?
-        else {
+        // Seen before? And how many acknowledgments did the sender get
+        // lately? One read; everything else is written at the end.
+        let answer_to = msg.reply_address().map(|a| a.base().to_string());
+        let since = now - self.cfg.desk.ack_window.as_secs() as i64;
+        let (seen, recent_acks) =
+            raw::preread(c, &msg.dedupe_key, answer_to.as_deref(), since).await?;
+        if seen {
             return Ok(Outcome::Duplicate);
-        };
+        }
         // Staff notices carry a token made with this key (loaded once).
         self.secret(c).await?;
         // The writes this message causes go out together at the end: one
         // round trip to SQLite instead of a dozen.
         let mut w = Script::new();
+        raw::push(&mut w, &msg.dedupe_key, &item.source, raw, now);
+        let raw_id = msg.dedupe_key.as_str();
         // Staff replies and commands (see `staff.rs`).
         if let Some(staff) = self.sending_staff(&msg) {
             let outcome = self
-                .staff_mail(c, &mut w, &msg, raw_id, &staff, item, now)
+                .staff_mail(c, &mut w, &msg, raw_id, &staff, item, recent_acks, now)
                 .await?;
             w.run(c, self.db.backend()).await?;
             return Ok(outcome);
@@ -286,12 +292,21 @@ impl Ingestor {
         let found = self.find_ticket(c, &msg).await?;
         let outcome = match threading::decide(found, now, self.cfg.desk.reopen_window) {
             Decision::NewTicket => {
-                self.open_ticket(c, &mut w, &msg, raw_id, None, item, now)
+                self.open_ticket(c, &mut w, &msg, raw_id, None, item, recent_acks, now)
                     .await?
             }
             Decision::NewLinked { previous } => {
-                self.open_ticket(c, &mut w, &msg, raw_id, Some(previous), item, now)
-                    .await?
+                self.open_ticket(
+                    c,
+                    &mut w,
+                    &msg,
+                    raw_id,
+                    Some(previous),
+                    item,
+                    recent_acks,
+                    now,
+                )
+                .await?
             }
             Decision::Append { ticket, reopen } => {
                 self.add_comment(c, &mut w, &msg, raw_id, ticket, reopen, now)
@@ -355,14 +370,16 @@ impl Ingestor {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn open_ticket(
         &self,
         c: &mut Conn,
         w: &mut Script,
         msg: &InboundMessage,
-        raw_id: i64,
+        raw_id: &str,
         previous: Option<TicketId>,
         item: &Incoming,
+        recent_acks: i64,
         now: i64,
     ) -> Result<Outcome> {
         let from = msg.from.as_ref();
@@ -462,19 +479,20 @@ impl Ingestor {
             }
             None => {
                 let ctx = self.context(msg, id, &subject, &class, now);
-                self.queue_ack(c, w, msg, id, &subject, &ctx, now).await?;
+                self.queue_ack(w, msg, recent_acks, id, &subject, &ctx, now)?;
                 self.queue_notices(w, msg, id, &subject, &class, &ctx, now)?;
             }
         }
         Ok(Outcome::NewTicket(id))
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn add_comment(
         &self,
         c: &mut Conn,
         w: &mut Script,
         msg: &InboundMessage,
-        raw_id: i64,
+        raw_id: &str,
         ticket_id: TicketId,
         reopen: bool,
         now: i64,
@@ -565,7 +583,7 @@ impl Ingestor {
         &self,
         w: &mut Script,
         msg: &InboundMessage,
-        raw_id: i64,
+        raw_id: &str,
         ticket_id: TicketId,
         kind: &str,
         body: &str,
@@ -580,7 +598,7 @@ impl Ingestor {
             w,
             &messages::NewMessage {
                 ticket_id,
-                raw_id: Some(raw_id),
+                raw_id: None,
                 outbox_id: None,
                 direction: Direction::In,
                 visibility: Visibility::Public,
@@ -605,6 +623,7 @@ impl Ingestor {
                 auto_kind: msg.auto.as_ref().map(|a| a.kind.as_str()),
                 created_at: now,
             },
+            Some(raw_id),
             None,
             &msg.attachments,
         )?;
@@ -687,11 +706,12 @@ impl Ingestor {
         })
     }
 
-    async fn queue_ack(
+    #[allow(clippy::too_many_arguments)]
+    fn queue_ack(
         &self,
-        c: &mut Conn,
         w: &mut Script,
         msg: &InboundMessage,
+        recent: i64,
         id: TicketId,
         subject: &str,
         ctx: &serde_json::Value,
@@ -701,8 +721,6 @@ impl Ingestor {
         let Some(to) = msg.reply_address().cloned() else {
             return Ok(());
         };
-        let since = now - desk.ack_window.as_secs() as i64;
-        let recent = outbox::count_recent(c, to.base(), "ack", since).await?;
         if recent >= desk.ack_limit as i64 {
             events::push(
                 w,
@@ -929,12 +947,14 @@ impl Ingestor {
                 cc_addrs: &[],
                 subject: &out.subject,
                 body_text: &out.text,
-                body_html: out.html.as_deref(),
+                // The HTML part is in the outbox row's raw message already.
+                body_html: None,
                 quoted_text: None,
                 author: "system",
                 auto_kind: out.auto_submitted,
                 created_at: now,
             },
+            None,
             Some(&out.message_id),
             &[],
         )?;

@@ -137,9 +137,10 @@ impl Ingestor {
         c: &mut Conn,
         w: &mut Script,
         msg: &InboundMessage,
-        raw_id: i64,
+        raw_id: &str,
         staff: &Staff,
         item: &Incoming,
+        recent_acks: i64,
         now: i64,
     ) -> Result<Outcome> {
         let found = self.find_ticket(c, msg).await?;
@@ -148,13 +149,16 @@ impl Ingestor {
             && parsed.errors.is_empty()
             && parsed.commands.iter().all(|l| l.command == Command::Help);
         match found {
-            None if parsed.is_empty() => self.open_ticket(c, w, msg, raw_id, None, item, now).await,
+            None if parsed.is_empty() => {
+                self.open_ticket(c, w, msg, raw_id, None, item, recent_acks, now)
+                    .await
+            }
             None if help_only => {
                 self.queue_help(c, w, msg, staff, None, now).await?;
                 Ok(Outcome::Answered)
             }
             None => {
-                self.staff_new_ticket(c, w, msg, raw_id, staff, parsed, item, now)
+                self.staff_new_ticket(c, w, msg, raw_id, staff, parsed, item, recent_acks, now)
                     .await
             }
             Some(f) => {
@@ -186,7 +190,7 @@ impl Ingestor {
         c: &mut Conn,
         w: &mut Script,
         msg: &InboundMessage,
-        raw_id: i64,
+        raw_id: &str,
         staff: &Staff,
         ticket: tickets::Ticket,
         parsed: Parsed,
@@ -249,10 +253,11 @@ impl Ingestor {
         c: &mut Conn,
         w: &mut Script,
         msg: &InboundMessage,
-        raw_id: i64,
+        raw_id: &str,
         staff: &Staff,
         parsed: Parsed,
         item: &Incoming,
+        recent_acks: i64,
         now: i64,
     ) -> Result<Outcome> {
         let secret = self.secret(c).await?;
@@ -287,7 +292,9 @@ impl Ingestor {
             failed => {
                 // Nothing applies: the mail becomes an ordinary ticket of
                 // its sender, and the refusal is recorded on it.
-                let outcome = self.open_ticket(c, w, msg, raw_id, None, item, now).await?;
+                let outcome = self
+                    .open_ticket(c, w, msg, raw_id, None, item, recent_acks, now)
+                    .await?;
                 if let Outcome::NewTicket(id) = outcome {
                     let t = tickets::get(c, id).await?.context("ticket vanished")?;
                     let mid = MsgRef::Latest(msg.message_id.clone());
@@ -301,7 +308,12 @@ impl Ingestor {
                 return Ok(outcome);
             }
         };
-        let outcome = self.open_ticket(c, w, &m, raw_id, None, item, now).await?;
+        // The requester's own acknowledgment count is not known here; an
+        // operator opening a ticket for someone means them to hear of it.
+        let acks = if on_behalf.is_some() { 0 } else { recent_acks };
+        let outcome = self
+            .open_ticket(c, w, &m, raw_id, None, item, acks, now)
+            .await?;
         let Outcome::NewTicket(id) = outcome else {
             return Ok(outcome);
         };

@@ -94,16 +94,21 @@ pub async fn insert(c: &mut Conn, m: &NewMessage<'_>) -> Result<i64> {
 /// Like [`insert`] followed by [`insert_attachment`] for each attachment,
 /// as part of `w`. `outbox_message_id` links an outgoing message to its
 /// outbox row (queued earlier in the same script).
+///
+/// `raw_key` names the raw message (by dedupe key) when it is stored in
+/// the same script, so its id is not known yet.
 pub fn push(
     w: &mut Script,
     m: &NewMessage<'_>,
+    raw_key: Option<&str>,
     outbox_message_id: Option<&str>,
     attachments: &[Attachment],
 ) -> Result<()> {
     w.push(
         "INSERT INTO messages (ticket_id, raw_id, outbox_id, direction, visibility, kind, message_id, \
          in_reply_to, refs, from_addr, from_name, to_addrs, cc_addrs, subject, body_text, body_html, \
-         quoted_text, author, auto_kind, created_at) VALUES ($1, $2, \
+         quoted_text, author, auto_kind, created_at) VALUES ($1, \
+         COALESCE($2, (SELECT id FROM raw_messages WHERE dedupe_key = $21)), \
          (SELECT id FROM outbox WHERE message_id = $3), $4, $5, $6, $7, $8, $9, $10, \
          $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
         vec![
@@ -127,6 +132,7 @@ pub fn push(
             m.author.into(),
             m.auto_kind.into(),
             m.created_at.into(),
+            raw_key.into(),
         ],
     );
     for a in attachments {
