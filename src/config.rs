@@ -1334,6 +1334,37 @@ path = "var/outbox"
     }
 
     #[test]
+    fn auth_defaults_to_tokens_and_dkim_needs_an_authserv_id() {
+        let c = parse(MINIMAL, Path::new("x.toml")).unwrap();
+        assert_eq!(c.auth.mode, AuthMode::Token);
+        assert_eq!(c.auth.secret_env, None);
+        assert_eq!(c.auth.close_requires, Role::Manager);
+        let e = parse(
+            &format!("{MINIMAL}[auth]\nmode = \"dkim\"\n"),
+            Path::new("x.toml"),
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "auth.authserv_id");
+        let c = parse(
+            &format!(
+                "{MINIMAL}[auth]\nmode = \"both\"\nauthserv_id = \"mx.corp.test\"\n\
+                 close_requires = \"agent\"\nsecret_env = \"POSKO_STAFF_SECRET\"\n"
+            ),
+            Path::new("x.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.auth.mode, AuthMode::Both);
+        assert_eq!(c.auth.close_requires, Role::Agent);
+        assert_eq!(c.auth.move_requires, Role::Manager);
+        let e = parse(
+            &format!("{MINIMAL}[auth]\nmode = \"pgp\"\n"),
+            Path::new("x.toml"),
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "auth.mode");
+    }
+
+    #[test]
     fn unknown_key_is_named_with_line() {
         let text = MINIMAL.replace("[inbound]", "[inbound]\nhots = \"x\"");
         let e = parse(&text, Path::new("x.toml")).unwrap_err();
