@@ -54,6 +54,7 @@ impl App {
         db.migrate().await?;
         let templates = Arc::new(Templates::load(cfg.desk.templates.as_deref())?);
         let ingestor = Ingestor::new(cfg.clone(), db.clone(), templates);
+        ingestor.prepare().await?;
         let outbox = Outbox::new(
             db.clone(),
             Transport::from_config(&cfg)?,

@@ -40,6 +40,8 @@ use crate::store::script::Script;
 use crate::store::{self, Conn, Db, events, messages, outbox, quarantine, raw, tickets};
 use crate::threading::{self, Decision, Found};
 
+mod staff;
+
 /// How much of an oversized message is kept in quarantine: its headers.
 const OVERSIZE_KEEP: usize = 64 * 1024;
 
@@ -87,6 +89,8 @@ pub enum Outcome {
         id: i64,
         reason: String,
     },
+    /// A staff mail answered without a ticket (`#help`).
+    Answered,
 }
 
 /// Takes mail in. Cheap to clone.
@@ -95,11 +99,18 @@ pub struct Ingestor {
     cfg: Arc<Config>,
     db: Db,
     templates: Arc<Templates>,
+    /// The key of the staff tokens, loaded once (see [`Ingestor::prepare`]).
+    secret: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 impl Ingestor {
     pub fn new(cfg: Arc<Config>, db: Db, templates: Arc<Templates>) -> Ingestor {
-        Ingestor { cfg, db, templates }
+        Ingestor {
+            cfg,
+            db,
+            templates,
+            secret: Arc::default(),
+        }
     }
 
     pub fn db(&self) -> &Db {
@@ -269,11 +280,21 @@ impl Ingestor {
         if seen {
             return Ok(Outcome::Duplicate);
         }
+        // Staff notices carry a token made with this key (loaded once).
+        self.secret(c).await?;
         // The writes this message causes go out together at the end: one
         // round trip to SQLite instead of a dozen.
         let mut w = Script::new();
         raw::push(&mut w, &msg.dedupe_key, &item.source, raw, now);
         let raw_id = msg.dedupe_key.as_str();
+        // Staff replies and commands (see `staff.rs`).
+        if let Some(staff) = self.sending_staff(&msg) {
+            let outcome = self
+                .staff_mail(c, &mut w, &msg, raw_id, &staff, item, recent_acks, now)
+                .await?;
+            w.run(c, self.db.backend()).await?;
+            return Ok(outcome);
+        }
         let found = self.find_ticket(c, &msg).await?;
         let outcome = match threading::decide(found, now, self.cfg.desk.reopen_window) {
             Decision::NewTicket => {
@@ -866,17 +887,18 @@ impl Ingestor {
         let out = Outgoing {
             from_name: desk.name.clone(),
             from: desk.address.clone(),
-            reply_to: desk.address.clone(),
+            // Staff get their tokened address: a reply proves itself.
+            reply_to: self.reply_to_for(&to),
             to: vec![(name, to.clone())],
             subject: threading::tagged_subject(&desk.tag, id, subject),
             text: rendered.text.clone(),
             html: Some(rendered.html.clone()),
             message_id: compose::new_message_id(
                 Some(id),
-                if kind == "staff_new" {
-                    "notice"
-                } else {
-                    "alert"
+                match kind {
+                    "staff_new" => "notice",
+                    "escalation" => "escalation",
+                    _ => "alert",
                 },
                 desk.domain(),
             ),
@@ -974,6 +996,7 @@ fn log_outcome(item: &Incoming, o: &Outcome) {
         Outcome::NewTicket(id) => info!(source = %item.source, ticket = id, "new ticket"),
         Outcome::Comment(id) => info!(source = %item.source, ticket = id, "comment added"),
         Outcome::Duplicate => info!(source = %item.source, "duplicate ignored"),
+        Outcome::Answered => info!(source = %item.source, "staff mail answered"),
         Outcome::Quarantined { id, reason } => {
             warn!(source = %item.source, quarantine = id, %reason, "quarantined")
         }

@@ -43,6 +43,7 @@ pub mod reply_trim;
 pub mod rules;
 pub mod rules_cli;
 pub mod sla;
+pub mod staff_auth;
 pub mod store;
 pub mod telemetry;
 pub mod threading;

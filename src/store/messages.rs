@@ -269,3 +269,34 @@ pub async fn request_raw_id(c: &mut Conn, ticket_id: TicketId) -> Result<Option<
     .await?;
     Ok(id.flatten())
 }
+
+/// Makes the newest message with this Message-ID staff-only (an internal
+/// note, or a staff mail whose commands were refused), as part of `w`.
+pub fn push_set_internal(w: &mut Script, message_id: &str) {
+    w.push(
+        "UPDATE messages SET visibility = 'internal' \
+         WHERE id = (SELECT MAX(id) FROM messages WHERE message_id = $1)",
+        vec![message_id.into()],
+    );
+}
+
+/// Records who really sent a message (a request a staff member mailed on
+/// someone's behalf with `#requester:`), as part of `w`.
+pub fn push_set_sender(
+    w: &mut Script,
+    message_id: &str,
+    from_addr: &str,
+    from_name: Option<&str>,
+    author: &str,
+) {
+    w.push(
+        "UPDATE messages SET from_addr = $1, from_name = $2, author = $3 \
+         WHERE id = (SELECT MAX(id) FROM messages WHERE message_id = $4)",
+        vec![
+            from_addr.into(),
+            from_name.into(),
+            author.into(),
+            message_id.into(),
+        ],
+    );
+}

@@ -14,6 +14,7 @@ pub mod quarantine;
 pub mod raw;
 pub mod script;
 pub mod tickets;
+pub mod watchers;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -321,6 +321,74 @@ pub async fn set_status(c: &mut Conn, id: TicketId, status: Status, now: i64) ->
     Ok(())
 }
 
+/// Changes staff make by command; `None` leaves a column as it is.
+#[derive(Debug, Clone, Default)]
+pub struct Update<'a> {
+    /// `Some(None)` clears the assignee.
+    pub assignee: Option<Option<&'a str>>,
+    pub group: Option<&'a str>,
+    pub urgency: Option<&'a str>,
+    pub impact: Option<&'a str>,
+    pub priority: Option<i64>,
+    pub merged_into: Option<TicketId>,
+    pub first_response_at: Option<i64>,
+}
+
+/// Applies `u` (and bumps `updated_at`).
+pub async fn update(c: &mut Conn, id: TicketId, u: &Update<'_>, now: i64) -> Result<()> {
+    let mut sets = vec!["updated_at = $1".to_string()];
+    let mut n = 1;
+    let mut col = |name: &str| {
+        n += 1;
+        sets.push(format!("{name} = ${n}"));
+    };
+    if u.assignee.is_some() {
+        col("assignee");
+    }
+    if u.group.is_some() {
+        col("group_key");
+    }
+    if u.urgency.is_some() {
+        col("urgency");
+    }
+    if u.impact.is_some() {
+        col("impact");
+    }
+    if u.priority.is_some() {
+        col("priority");
+    }
+    if u.merged_into.is_some() {
+        col("merged_into");
+    }
+    if u.first_response_at.is_some() {
+        // Only the first response counts.
+        n += 1;
+        sets.push(format!(
+            "first_response_at = COALESCE(first_response_at, ${n})"
+        ));
+    }
+    let sql = format!(
+        "UPDATE tickets SET {} WHERE id = ${}",
+        sets.join(", "),
+        n + 1
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
+    if let Some(a) = u.assignee {
+        q = q.bind(a);
+    }
+    for v in [u.group, u.urgency, u.impact].into_iter().flatten() {
+        q = q.bind(v);
+    }
+    for v in [u.priority, u.merged_into, u.first_response_at]
+        .into_iter()
+        .flatten()
+    {
+        q = q.bind(v);
+    }
+    q.bind(id).execute(&mut *c).await?;
+    Ok(())
+}
+
 /// Like [`set_status`], as part of `w`.
 pub fn push_status(w: &mut Script, id: TicketId, status: Status, now: i64) {
     w.push(

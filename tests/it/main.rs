@@ -11,3 +11,4 @@ mod delivery;
 mod harness;
 mod intake;
 mod mailstack_smoke;
+mod staff;
