@@ -290,7 +290,17 @@ impl Ingestor {
         // Staff replies and commands (see `staff.rs`).
         if let Some(staff) = self.sending_staff(&msg) {
             let outcome = self
-                .staff_mail(c, &mut w, &msg, raw_id, &staff, item, recent_acks, now)
+                .staff_mail(
+                    c,
+                    numbering,
+                    &mut w,
+                    &msg,
+                    raw_id,
+                    &staff,
+                    item,
+                    recent_acks,
+                    now,
+                )
                 .await?;
             w.run(c, self.db.backend()).await?;
             return Ok(outcome);

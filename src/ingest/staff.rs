@@ -135,6 +135,7 @@ impl Ingestor {
     pub(super) async fn staff_mail(
         &self,
         c: &mut Conn,
+        numbering: &mut tickets::Numbering,
         w: &mut Script,
         msg: &InboundMessage,
         raw_id: &str,
@@ -150,7 +151,7 @@ impl Ingestor {
             && parsed.commands.iter().all(|l| l.command == Command::Help);
         match found {
             None if parsed.is_empty() => {
-                self.open_ticket(c, w, msg, raw_id, None, item, recent_acks, now)
+                self.open_ticket(c, numbering, w, msg, raw_id, None, item, recent_acks, now)
                     .await
             }
             None if help_only => {
@@ -158,8 +159,19 @@ impl Ingestor {
                 Ok(Outcome::Answered)
             }
             None => {
-                self.staff_new_ticket(c, w, msg, raw_id, staff, parsed, item, recent_acks, now)
-                    .await
+                self.staff_new_ticket(
+                    c,
+                    numbering,
+                    w,
+                    msg,
+                    raw_id,
+                    staff,
+                    parsed,
+                    item,
+                    recent_acks,
+                    now,
+                )
+                .await
             }
             Some(f) => {
                 let ticket = tickets::get(c, f.id).await?.context("ticket vanished")?;
@@ -251,6 +263,7 @@ impl Ingestor {
     async fn staff_new_ticket(
         &self,
         c: &mut Conn,
+        numbering: &mut tickets::Numbering,
         w: &mut Script,
         msg: &InboundMessage,
         raw_id: &str,
@@ -293,8 +306,10 @@ impl Ingestor {
                 // Nothing applies: the mail becomes an ordinary ticket of
                 // its sender, and the refusal is recorded on it.
                 let outcome = self
-                    .open_ticket(c, w, msg, raw_id, None, item, recent_acks, now)
+                    .open_ticket(c, numbering, w, msg, raw_id, None, item, recent_acks, now)
                     .await?;
+                // The new ticket is read back below: write it first.
+                w.flush(c, self.db.backend()).await?;
                 if let Outcome::NewTicket(id) = outcome {
                     let t = tickets::get(c, id).await?.context("ticket vanished")?;
                     let mid = MsgRef::Latest(msg.message_id.clone());
@@ -312,8 +327,10 @@ impl Ingestor {
         // operator opening a ticket for someone means them to hear of it.
         let acks = if on_behalf.is_some() { 0 } else { recent_acks };
         let outcome = self
-            .open_ticket(c, w, &m, raw_id, None, item, acks, now)
+            .open_ticket(c, numbering, w, &m, raw_id, None, item, acks, now)
             .await?;
+        // The commands below read and update the new ticket: write it first.
+        w.flush(c, self.db.backend()).await?;
         let Outcome::NewTicket(id) = outcome else {
             return Ok(outcome);
         };

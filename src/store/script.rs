@@ -113,6 +113,12 @@ impl Script {
         self.statements.is_empty()
     }
 
+    /// Runs what is queued so far and leaves the script empty, for a use
+    /// case that must read what it just wrote.
+    pub async fn flush(&mut self, c: &mut Conn, backend: Backend) -> Result<()> {
+        std::mem::take(self).run(c, backend).await
+    }
+
     /// Runs the statements.
     pub async fn run(self, c: &mut Conn, backend: Backend) -> Result<()> {
         match backend {
