@@ -57,6 +57,7 @@ impl App {
         db.migrate().await?;
         let templates = Arc::new(Templates::load(cfg.desk.templates.as_deref())?);
         let ingestor = Ingestor::new(cfg.clone(), db.clone(), templates.clone());
+        ingestor.prepare().await?;
         let escalator = Escalator::new(cfg.clone(), db.clone(), templates);
         let outbox = Outbox::new(
             db.clone(),

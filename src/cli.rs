@@ -318,6 +318,7 @@ fn describe(o: &Outcome) -> String {
         Outcome::NewTicket(id) => format!("new ticket #{id}"),
         Outcome::Comment(id) => format!("comment on ticket #{id}"),
         Outcome::Duplicate => "already taken in (duplicate)".into(),
+        Outcome::Answered => "staff mail answered (no ticket)".into(),
         Outcome::Quarantined { id, reason } => format!("quarantined as #{id}: {reason}"),
     }
 }

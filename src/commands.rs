@@ -738,7 +738,10 @@ fn is_handle(s: &str) -> bool {
 
 /// The closest candidate within a few edits, first in table order on ties.
 /// Short words get a tight limit, or every two-letter word would be `#cc`.
-fn suggest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+pub(crate) fn suggest<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<&'c str> {
     let n = word.chars().count();
     // Long words are no typo of ours, and the cost grows with the length.
     if n == 0 || n > 32 {

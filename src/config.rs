@@ -56,6 +56,59 @@ pub struct Config {
     pub sla: SlaPolicy,
     /// Warnings, the escalation chain and the scan (`[escalation]`).
     pub escalation: escalation::Policy,
+    /// Who may command by mail, with what proof, and what needs a manager.
+    pub auth: Auth,
+}
+
+/// `[auth]`: how staff commands are authenticated, and role limits.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub mode: AuthMode,
+    /// The environment variable holding the key of the staff tokens. When
+    /// `None`, the key the database made at its first migration is used.
+    pub secret_env: Option<String>,
+    /// The authserv-id of the desk's own mail server in
+    /// `Authentication-Results` (required for `dkim` and `both`).
+    pub authserv_id: Option<String>,
+    /// Who may `#close` a ticket that is not resolved.
+    pub close_requires: Role,
+    /// Who may move a ticket to a group not above its current level
+    /// (`#escalate:<group>` sideways or down).
+    pub move_requires: Role,
+}
+
+/// The evidence beyond From that staff commands need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    /// The per-staff token in the address the mail was sent to.
+    Token,
+    /// DKIM or DMARC pass for the staff member's domain, as the desk's own
+    /// server recorded in `Authentication-Results`.
+    Dkim,
+    /// Both.
+    Both,
+}
+
+impl AuthMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMode::Token => "token",
+            AuthMode::Dkim => "dkim",
+            AuthMode::Both => "both",
+        }
+    }
+}
+
+impl Default for Auth {
+    fn default() -> Auth {
+        Auth {
+            mode: AuthMode::Token,
+            secret_env: None,
+            authserv_id: None,
+            close_requires: Role::Manager,
+            move_requires: Role::Manager,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -198,6 +251,20 @@ pub enum Role {
     Manager,
 }
 
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Manager => "manager",
+        }
+    }
+
+    /// Whether someone of this role may do what `required` may.
+    pub fn satisfies(self, required: Role) -> bool {
+        self == Role::Manager || required == Role::Agent
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct LogSettings {
     pub json: bool,
@@ -261,6 +328,17 @@ struct RawConfig {
     clocks: RawClocks,
     #[serde(default)]
     escalation: RawEscalation,
+    auth: Option<RawAuth>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAuth {
+    mode: Option<String>,
+    secret_env: Option<String>,
+    authserv_id: Option<String>,
+    close_requires: Option<String>,
+    move_requires: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -585,6 +663,7 @@ impl Validator<'_> {
         let calendar = raw.calendar.validate(self.file, desk.timezone)?;
         let sla = self.sla(raw.sla, &raw.clocks, &catalogue)?;
         let escalation = self.escalation(raw.escalation, &catalogue, &staff)?;
+        let auth = self.auth(raw.auth.unwrap_or_default())?;
         let log = LogSettings {
             json: match raw.log.format.as_deref().unwrap_or("text") {
                 "text" => false,
@@ -612,6 +691,51 @@ impl Validator<'_> {
             calendar,
             sla,
             escalation,
+            auth,
+        })
+    }
+
+    fn role(&self, key: &str, v: Option<&str>) -> Result<Role, ConfigError> {
+        match v.unwrap_or("manager") {
+            "agent" => Ok(Role::Agent),
+            "manager" => Ok(Role::Manager),
+            other => Err(self.err(key, format!("{other:?} is not \"agent\" or \"manager\""))),
+        }
+    }
+
+    fn auth(&self, a: RawAuth) -> Result<Auth, ConfigError> {
+        let mode = match a.mode.as_deref().unwrap_or("token") {
+            "token" => AuthMode::Token,
+            "dkim" => AuthMode::Dkim,
+            "both" => AuthMode::Both,
+            other => {
+                return Err(self.err(
+                    "auth.mode",
+                    format!("{other:?} is not \"token\", \"dkim\" or \"both\""),
+                ));
+            }
+        };
+        let authserv_id = a.authserv_id.map(|s| s.trim().to_string());
+        if mode != AuthMode::Token && authserv_id.as_deref().is_none_or(str::is_empty) {
+            return Err(self.err(
+                "auth.authserv_id",
+                format!(
+                    "required when mode = {:?}: the authserv-id your mail server writes in Authentication-Results",
+                    mode.as_str()
+                ),
+            ));
+        }
+        if let Some(e) = &a.secret_env
+            && (e.is_empty() || e.contains(['=', '\0']))
+        {
+            return Err(self.err("auth.secret_env", format!("{e:?} is not a variable name")));
+        }
+        Ok(Auth {
+            mode,
+            secret_env: a.secret_env,
+            authserv_id,
+            close_requires: self.role("auth.close_requires", a.close_requires.as_deref())?,
+            move_requires: self.role("auth.move_requires", a.move_requires.as_deref())?,
         })
     }
 
@@ -1320,6 +1444,37 @@ path = "var/outbox"
         assert_eq!(c.desk.tag, "Helpdesk");
         assert_eq!(c.desk.language, Language::Id);
         assert_eq!(c.desk.reopen_window, Duration::from_secs(14 * 86400));
+    }
+
+    #[test]
+    fn auth_defaults_to_tokens_and_dkim_needs_an_authserv_id() {
+        let c = parse(MINIMAL, Path::new("x.toml")).unwrap();
+        assert_eq!(c.auth.mode, AuthMode::Token);
+        assert_eq!(c.auth.secret_env, None);
+        assert_eq!(c.auth.close_requires, Role::Manager);
+        let e = parse(
+            &format!("{MINIMAL}[auth]\nmode = \"dkim\"\n"),
+            Path::new("x.toml"),
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "auth.authserv_id");
+        let c = parse(
+            &format!(
+                "{MINIMAL}[auth]\nmode = \"both\"\nauthserv_id = \"mx.corp.test\"\n\
+                 close_requires = \"agent\"\nsecret_env = \"POSKO_STAFF_SECRET\"\n"
+            ),
+            Path::new("x.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.auth.mode, AuthMode::Both);
+        assert_eq!(c.auth.close_requires, Role::Agent);
+        assert_eq!(c.auth.move_requires, Role::Manager);
+        let e = parse(
+            &format!("{MINIMAL}[auth]\nmode = \"pgp\"\n"),
+            Path::new("x.toml"),
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "auth.mode");
     }
 
     #[test]

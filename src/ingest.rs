@@ -36,8 +36,12 @@ use crate::parse::{self, InboundMessage};
 use crate::reply_trim;
 use crate::rules;
 use crate::sla_store;
+use crate::store::events::MsgRef;
+use crate::store::script::Script;
 use crate::store::{self, Conn, Db, events, messages, outbox, quarantine, raw, tickets};
 use crate::threading::{self, Decision, Found};
+
+mod staff;
 
 /// How much of an oversized message is kept in quarantine: its headers.
 const OVERSIZE_KEEP: usize = 64 * 1024;
@@ -86,6 +90,8 @@ pub enum Outcome {
         id: i64,
         reason: String,
     },
+    /// A staff mail answered without a ticket (`#help`).
+    Answered,
 }
 
 /// Takes mail in. Cheap to clone.
@@ -94,11 +100,18 @@ pub struct Ingestor {
     cfg: Arc<Config>,
     db: Db,
     templates: Arc<Templates>,
+    /// The key of the staff tokens, loaded once (see [`Ingestor::prepare`]).
+    secret: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 impl Ingestor {
     pub fn new(cfg: Arc<Config>, db: Db, templates: Arc<Templates>) -> Ingestor {
-        Ingestor { cfg, db, templates }
+        Ingestor {
+            cfg,
+            db,
+            templates,
+            secret: Arc::default(),
+        }
     }
 
     pub fn db(&self) -> &Db {
@@ -138,8 +151,9 @@ impl Ingestor {
 
     async fn ingest_once(&self, item: &Incoming, now: i64) -> Result<Outcome> {
         let mut tx = self.db.begin().await?;
+        let mut numbering = tickets::Numbering::default();
         let outcome = self
-            .process(&mut tx, item, Cow::Borrowed(&item.raw), now)
+            .process(&mut tx, &mut numbering, item, Cow::Borrowed(&item.raw), now)
             .await?;
         tx.commit().await.context("cannot commit")?;
         Ok(outcome)
@@ -151,7 +165,10 @@ impl Ingestor {
     pub async fn ingest_owned(&self, mut item: Incoming, now: i64) -> Result<Outcome> {
         let raw = std::mem::take(&mut item.raw);
         let mut tx = self.db.begin().await?;
-        let outcome = self.process(&mut tx, &item, Cow::Owned(raw), now).await?;
+        let mut numbering = tickets::Numbering::default();
+        let outcome = self
+            .process(&mut tx, &mut numbering, &item, Cow::Owned(raw), now)
+            .await?;
         tx.commit().await.context("cannot commit")?;
         log_outcome(&item, &outcome);
         Ok(outcome)
@@ -205,10 +222,11 @@ impl Ingestor {
 
     async fn try_batch(&self, items: &[Incoming], now: i64) -> Result<Vec<Outcome>> {
         let mut tx = self.db.begin().await?;
+        let mut numbering = tickets::Numbering::default();
         let mut outcomes = Vec::with_capacity(items.len());
         for item in items {
             outcomes.push(
-                self.process(&mut tx, item, Cow::Borrowed(&item.raw), now)
+                self.process(&mut tx, &mut numbering, item, Cow::Borrowed(&item.raw), now)
                     .await?,
             );
         }
@@ -222,6 +240,7 @@ impl Ingestor {
     async fn process(
         &self,
         c: &mut Conn,
+        numbering: &mut tickets::Numbering,
         item: &Incoming,
         raw: Cow<'_, [u8]>,
         now: i64,
@@ -253,32 +272,86 @@ impl Ingestor {
                 return Ok(Outcome::Quarantined { id, reason });
             }
         };
-        // Stored unless already seen (same dedupe key): one statement.
-        let Some(raw_id) = raw::insert_new(c, &msg.dedupe_key, &item.source, raw, now).await?
-        else {
+        // Seen before? And how many acknowledgments did the sender get
+        // lately? One read; everything else is written at the end.
+        let answer_to = msg.reply_address().map(|a| a.base().to_string());
+        let since = now - self.cfg.desk.ack_window.as_secs() as i64;
+        let (seen, recent_acks) =
+            raw::preread(c, &msg.dedupe_key, answer_to.as_deref(), since).await?;
+        if seen {
             return Ok(Outcome::Duplicate);
-        };
+        }
+        // Staff notices carry a token made with this key (loaded once).
+        self.secret(c).await?;
+        // The writes this message causes go out together at the end: one
+        // round trip to SQLite instead of a dozen.
+        let mut w = Script::new();
+        raw::push(&mut w, &msg.dedupe_key, &item.source, raw, now);
+        let raw_id = msg.dedupe_key.as_str();
+        // Staff replies and commands (see `staff.rs`).
+        if let Some(staff) = self.sending_staff(&msg) {
+            let outcome = self
+                .staff_mail(
+                    c,
+                    numbering,
+                    &mut w,
+                    &msg,
+                    raw_id,
+                    &staff,
+                    item,
+                    recent_acks,
+                    now,
+                )
+                .await?;
+            w.run(c, self.db.backend()).await?;
+            return Ok(outcome);
+        }
         let found = self.find_ticket(c, &msg).await?;
-        match threading::decide(found, now, self.cfg.desk.reopen_window) {
-            Decision::NewTicket => self.open_ticket(c, &msg, raw_id, None, item, now).await,
+        let outcome = match threading::decide(found, now, self.cfg.desk.reopen_window) {
+            Decision::NewTicket => {
+                self.open_ticket(
+                    c,
+                    numbering,
+                    &mut w,
+                    &msg,
+                    raw_id,
+                    None,
+                    item,
+                    recent_acks,
+                    now,
+                )
+                .await?
+            }
             Decision::NewLinked { previous } => {
-                self.open_ticket(c, &msg, raw_id, Some(previous), item, now)
-                    .await
+                self.open_ticket(
+                    c,
+                    numbering,
+                    &mut w,
+                    &msg,
+                    raw_id,
+                    Some(previous),
+                    item,
+                    recent_acks,
+                    now,
+                )
+                .await?
             }
             Decision::Append { ticket, reopen } => {
-                self.add_comment(c, &msg, raw_id, ticket, reopen, now).await
+                self.add_comment(c, &mut w, &msg, raw_id, ticket, reopen, now)
+                    .await?
             }
-        }
+        };
+        w.run(c, self.db.backend()).await?;
+        Ok(outcome)
     }
 
     /// The ticket the message points at: subject tag first, then references.
     async fn find_ticket(&self, c: &mut Conn, msg: &InboundMessage) -> Result<Option<Found>> {
-        let mut id = None;
-        if let Some(n) = threading::tag_number(&msg.subject, &self.cfg.desk.tag)
-            && tickets::get(c, n).await?.is_some()
-        {
-            id = Some(n);
+        let mut tagged = None;
+        if let Some(n) = threading::tag_number(&msg.subject, &self.cfg.desk.tag) {
+            tagged = tickets::get(c, n).await?;
         }
+        let mut id = tagged.as_ref().map(|t| t.id);
         if id.is_none() {
             let ids: Vec<&str> = msg.referenced_ids().collect();
             id = messages::ticket_of_first(c, &ids).await?;
@@ -286,8 +359,12 @@ impl Ingestor {
         // Follow merges to the surviving ticket (bounded, in case of a cycle).
         let mut hops = 0;
         while let Some(t) = id {
-            let Some(ticket) = tickets::get(c, t).await? else {
-                return Ok(None);
+            let ticket = match tagged.take() {
+                Some(known) if known.id == t => known,
+                _ => match tickets::get(c, t).await? {
+                    Some(ticket) => ticket,
+                    None => return Ok(None),
+                },
             };
             match ticket.merged_into {
                 Some(next) if hops < 8 => {
@@ -321,13 +398,17 @@ impl Ingestor {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn open_ticket(
         &self,
         c: &mut Conn,
+        numbering: &mut tickets::Numbering,
+        w: &mut Script,
         msg: &InboundMessage,
-        raw_id: i64,
+        raw_id: &str,
         previous: Option<TicketId>,
         item: &Incoming,
+        recent_acks: i64,
         now: i64,
     ) -> Result<Outcome> {
         let from = msg.from.as_ref();
@@ -339,8 +420,10 @@ impl Ingestor {
         let auto_kind = msg.auto.as_ref().map(|a| a.kind.as_str());
         let class = rules::classify(&self.cfg.rules, &self.cfg.catalogue, msg);
         let r = &class.result;
-        let id = tickets::insert(
-            c,
+        let id = numbering.next(c, self.db.backend()).await?;
+        tickets::push_insert(
+            w,
+            id,
             &tickets::NewTicket {
                 subject: &subject,
                 requester: &requester,
@@ -360,96 +443,88 @@ impl Ingestor {
                 }),
                 now,
             },
-        )
-        .await?;
-        let mid = self
-            .record_inbound(c, msg, raw_id, id, "request", &msg.body_text, None, now)
-            .await?;
-        events::insert(
-            c,
+        );
+        let mid = self.record_inbound(w, msg, raw_id, id, "request", &msg.body_text, None, now)?;
+        events::push(
+            w,
             id,
             "created",
             &self.author_of(msg),
             now,
-            Some(mid),
+            &mid,
             &json!({
                 "source": item.source,
                 "message_id": msg.message_id,
                 "auto": msg.auto.as_ref().map(|a| json!({"kind": a.kind.as_str(), "reason": a.reason})),
                 "linked_to": previous,
             }),
-        )
-        .await?;
+        );
         if let Some(prev) = previous {
-            events::insert(
-                c,
+            events::push(
+                w,
                 prev,
                 "followed_up",
                 "system",
                 now,
-                None,
+                &MsgRef::None,
                 &json!({ "new_ticket": id }),
-            )
-            .await?;
+            );
         }
-        events::insert(
-            c,
+        events::push(
+            w,
             id,
             "classified",
             "system",
             now,
-            Some(mid),
+            &mid,
             &serde_json::to_value(&class)?,
-        )
-        .await?;
+        );
         if r.ignore {
             // Spam or noise: kept on record, closed, and nobody is mailed.
-            tickets::set_status(c, id, Status::Closed, now).await?;
-            events::insert(
-                c,
+            tickets::push_status(w, id, Status::Closed, now);
+            events::push(
+                w,
                 id,
                 "ignored",
                 "system",
                 now,
-                Some(mid),
+                &mid,
                 &json!({
                     "rules": class.matched.iter().map(|m| &m.rule).collect::<Vec<_>>(),
                 }),
-            )
-            .await?;
+            );
             return Ok(Outcome::NewTicket(id));
         }
-        let targets =
-            sla_store::start_clocks(c, &self.cfg, id, r.priority, &r.category, now).await?;
+        let targets = sla_store::push_start_clocks(w, &self.cfg, id, r.priority, &r.category, now);
         match self.no_answer_reason(msg) {
             Some(reason) => {
-                events::insert(
-                    c,
+                events::push(
+                    w,
                     id,
                     "ack_suppressed",
                     "system",
                     now,
-                    Some(mid),
+                    &mid,
                     &json!({ "reason": reason }),
-                )
-                .await?;
+                );
             }
             None => {
                 let mut ctx = self.context(msg, id, &subject, &class, now);
                 ctx["sla"] = sla_store::ack_context(&self.cfg, targets.as_ref());
-                self.queue_ack(c, msg, id, &subject, &ctx, now).await?;
-                self.queue_notices(c, msg, id, &subject, &class, &ctx, now)
-                    .await?;
+                self.queue_ack(w, msg, recent_acks, id, &subject, &ctx, now)?;
+                self.queue_notices(w, msg, id, &subject, &class, &ctx, now)?;
             }
         }
         Ok(Outcome::NewTicket(id))
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn add_comment(
         &self,
         c: &mut Conn,
+        w: &mut Script,
         msg: &InboundMessage,
-        raw_id: i64,
+        raw_id: &str,
         ticket_id: TicketId,
         reopen: bool,
         now: i64,
@@ -464,33 +539,30 @@ impl Ingestor {
             )
         };
         let kind = if msg.auto.is_some() { "auto" } else { "reply" };
-        let mid = self
-            .record_inbound(
-                c,
-                msg,
-                raw_id,
-                ticket_id,
-                kind,
-                &body,
-                quoted.as_deref(),
-                now,
-            )
-            .await?;
+        let mid = self.record_inbound(
+            w,
+            msg,
+            raw_id,
+            ticket_id,
+            kind,
+            &body,
+            quoted.as_deref(),
+            now,
+        )?;
         let author = self.author_of(msg);
-        events::insert(
-            c,
+        events::push(
+            w,
             ticket_id,
             "comment_added",
             &author,
             now,
-            Some(mid),
+            &mid,
             &json!({
                 "message_id": msg.message_id,
                 "auto": msg.auto.as_ref().map(|a| json!({"kind": a.kind.as_str(), "reason": a.reason})),
             }),
-        )
-        .await?;
-        tickets::touch(c, ticket_id, now).await?;
+        );
+        tickets::push_touch(w, ticket_id, now);
         let ticket = tickets::get(c, ticket_id)
             .await?
             .context("ticket vanished during ingest")?;
@@ -511,35 +583,22 @@ impl Ingestor {
             } else {
                 None
             };
-            if self.is_staff(msg) {
-                // A staff member answered on the ticket: the response
-                // clock stops (only the first time does anything).
-                sla_store::on_first_response(c, ticket_id, now, &self.cfg).await?;
-            }
             if let Some((kind, status)) = new_status {
-                tickets::set_status(c, ticket_id, status, now).await?;
+                tickets::push_status(w, ticket_id, status, now);
                 sla_store::on_status_change(c, ticket_id, ticket.status, status, now, &self.cfg)
                     .await?;
-                events::insert(
-                    c,
+                events::push(
+                    w,
                     ticket_id,
                     kind,
                     &author,
                     now,
-                    Some(mid),
+                    &mid,
                     &json!({ "from": ticket.status.as_str(), "to": status.as_str() }),
-                )
-                .await?;
+                );
             }
         }
         Ok(Outcome::Comment(ticket_id))
-    }
-
-    /// Whether a staff member sent the message.
-    fn is_staff(&self, msg: &InboundMessage) -> bool {
-        msg.from
-            .as_ref()
-            .is_some_and(|m| self.cfg.staff_by_email(&m.address).is_some())
     }
 
     /// The staff handle of the sender, or the sender's address.
@@ -554,26 +613,26 @@ impl Ingestor {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn record_inbound(
+    fn record_inbound(
         &self,
-        c: &mut Conn,
+        w: &mut Script,
         msg: &InboundMessage,
-        raw_id: i64,
+        raw_id: &str,
         ticket_id: TicketId,
         kind: &str,
         body: &str,
         quoted: Option<&str>,
         now: i64,
-    ) -> Result<i64> {
+    ) -> Result<MsgRef> {
         let to: Vec<String> = msg.to.iter().map(|m| m.display()).collect();
         let cc: Vec<String> = msg.cc.iter().map(|m| m.display()).collect();
         let refs = msg.references.join(" ");
         let author = self.author_of(msg);
-        let mid = messages::insert(
-            c,
+        messages::push(
+            w,
             &messages::NewMessage {
                 ticket_id,
-                raw_id: Some(raw_id),
+                raw_id: None,
                 outbox_id: None,
                 direction: Direction::In,
                 visibility: Visibility::Public,
@@ -581,7 +640,12 @@ impl Ingestor {
                 message_id: &msg.message_id,
                 in_reply_to: msg.in_reply_to.first().map(String::as_str),
                 refs: Some(refs.as_str()).filter(|r| !r.is_empty()),
-                from_addr: msg.from.as_ref().map(|m| m.address.as_str()).unwrap_or(""),
+                from_addr: msg
+                    .from
+                    .as_ref()
+                    .map(|m| m.address.as_str())
+                    .or(msg.sender_text.as_deref())
+                    .unwrap_or(""),
                 from_name: msg.from.as_ref().and_then(|m| m.name.as_deref()),
                 to_addrs: &to,
                 cc_addrs: &cc,
@@ -593,12 +657,11 @@ impl Ingestor {
                 auto_kind: msg.auto.as_ref().map(|a| a.kind.as_str()),
                 created_at: now,
             },
-        )
-        .await?;
-        for a in &msg.attachments {
-            messages::insert_attachment(c, mid, a).await?;
-        }
-        Ok(mid)
+            Some(raw_id),
+            None,
+            &msg.attachments,
+        )?;
+        Ok(MsgRef::Latest(msg.message_id.clone()))
     }
 
     /// The template context shared by the acknowledgment and the notice.
@@ -677,10 +740,12 @@ impl Ingestor {
         })
     }
 
-    async fn queue_ack(
+    #[allow(clippy::too_many_arguments)]
+    fn queue_ack(
         &self,
-        c: &mut Conn,
+        w: &mut Script,
         msg: &InboundMessage,
+        recent: i64,
         id: TicketId,
         subject: &str,
         ctx: &serde_json::Value,
@@ -690,22 +755,19 @@ impl Ingestor {
         let Some(to) = msg.reply_address().cloned() else {
             return Ok(());
         };
-        let since = now - desk.ack_window.as_secs() as i64;
-        let recent = outbox::count_recent(c, to.base(), "ack", since).await?;
         if recent >= desk.ack_limit as i64 {
-            events::insert(
-                c,
+            events::push(
+                w,
                 id,
                 "ack_suppressed",
                 "system",
                 now,
-                None,
+                &MsgRef::None,
                 &json!({ "reason": format!(
                     "rate limit: {recent} acknowledgments to {to} within {}s (desk.ack_limit = {})",
                     desk.ack_window.as_secs(), desk.ack_limit
                 ) }),
-            )
-            .await?;
+            );
             return Ok(());
         }
         let rendered = self.templates.render("ack", desk.language, ctx)?;
@@ -732,8 +794,7 @@ impl Ingestor {
             ticket_id: Some(id),
             date: now,
         };
-        self.enqueue(c, &out, "ack", Visibility::Public, to.base(), now)
-            .await
+        self.enqueue(w, &out, "ack", Visibility::Public, to.base(), now)
     }
 
     /// Who is told of a new ticket, and with which mail.
@@ -750,9 +811,9 @@ impl Ingestor {
     /// Everyone gets one mail at most (an alert rather than the notice), and
     /// the sender none.
     #[allow(clippy::too_many_arguments)]
-    async fn queue_notices(
+    fn queue_notices(
         &self,
-        c: &mut Conn,
+        w: &mut Script,
         msg: &InboundMessage,
         id: TicketId,
         subject: &str,
@@ -810,8 +871,7 @@ impl Ingestor {
                     continue;
                 }
                 done.push(addr.base().to_string());
-                self.queue_internal(c, kind, id, &alert_subject, name, addr, &rendered, now)
-                    .await?;
+                self.queue_internal(w, kind, id, &alert_subject, name, addr, &rendered, now)?;
             }
         }
         let rendered = self.templates.render("staff_new", desk.language, ctx)?;
@@ -820,17 +880,16 @@ impl Ingestor {
                 continue;
             }
             done.push(addr.base().to_string());
-            self.queue_internal(c, "staff_new", id, subject, name, addr, &rendered, now)
-                .await?;
+            self.queue_internal(w, "staff_new", id, subject, name, addr, &rendered, now)?;
         }
         Ok(())
     }
 
     /// One internal mail about ticket `id` to one person.
     #[allow(clippy::too_many_arguments)]
-    async fn queue_internal(
+    fn queue_internal(
         &self,
-        c: &mut Conn,
+        w: &mut Script,
         kind: &str,
         id: TicketId,
         subject: &str,
@@ -843,17 +902,18 @@ impl Ingestor {
         let out = Outgoing {
             from_name: desk.name.clone(),
             from: desk.address.clone(),
-            reply_to: desk.address.clone(),
+            // Staff get their tokened address: a reply proves itself.
+            reply_to: self.reply_to_for(&to),
             to: vec![(name, to.clone())],
             subject: threading::tagged_subject(&desk.tag, id, subject),
             text: rendered.text.clone(),
             html: Some(rendered.html.clone()),
             message_id: compose::new_message_id(
                 Some(id),
-                if kind == "staff_new" {
-                    "notice"
-                } else {
-                    "alert"
+                match kind {
+                    "staff_new" => "notice",
+                    "escalation" => "escalation",
+                    _ => "alert",
                 },
                 desk.domain(),
             ),
@@ -863,14 +923,13 @@ impl Ingestor {
             ticket_id: Some(id),
             date: now,
         };
-        self.enqueue(c, &out, kind, Visibility::Internal, to.base(), now)
-            .await
+        self.enqueue(w, &out, kind, Visibility::Internal, to.base(), now)
     }
 
     /// Builds the message, queues it and records it on the ticket.
-    async fn enqueue(
+    fn enqueue(
         &self,
-        c: &mut Conn,
+        w: &mut Script,
         out: &Outgoing,
         kind: &str,
         visibility: Visibility,
@@ -880,8 +939,8 @@ impl Ingestor {
         let raw = compose::build(out)?;
         let rcpts: Vec<String> = out.to.iter().map(|(_, a)| a.as_str().to_string()).collect();
         let ticket = out.ticket_id.context("outgoing mail without a ticket")?;
-        let outbox_id = outbox::enqueue(
-            c,
+        outbox::push(
+            w,
             &outbox::NewOutgoing {
                 ticket_id: Some(ticket),
                 kind,
@@ -894,8 +953,7 @@ impl Ingestor {
                 due_at: now,
                 now,
             },
-        )
-        .await?;
+        )?;
         let to: Vec<String> = out
             .to
             .iter()
@@ -905,12 +963,12 @@ impl Ingestor {
             })
             .collect();
         let refs = out.references.join(" ");
-        let mid = messages::insert(
-            c,
+        messages::push(
+            w,
             &messages::NewMessage {
                 ticket_id: ticket,
                 raw_id: None,
-                outbox_id: Some(outbox_id),
+                outbox_id: None,
                 direction: Direction::Out,
                 visibility,
                 kind,
@@ -923,24 +981,27 @@ impl Ingestor {
                 cc_addrs: &[],
                 subject: &out.subject,
                 body_text: &out.text,
-                body_html: out.html.as_deref(),
+                // The HTML part is in the outbox row's raw message already.
+                body_html: None,
                 quoted_text: None,
                 author: "system",
                 auto_kind: out.auto_submitted,
                 created_at: now,
             },
-        )
-        .await?;
-        events::insert(
-            c,
+            None,
+            Some(&out.message_id),
+            &[],
+        )?;
+        let mid = MsgRef::Latest(out.message_id.clone());
+        events::push(
+            w,
             ticket,
             &format!("{kind}_queued"),
             "system",
             now,
-            Some(mid),
-            &json!({ "to": rcpts, "outbox_id": outbox_id }),
-        )
-        .await?;
+            &mid,
+            &json!({ "to": rcpts, "message_id": out.message_id }),
+        );
         Ok(())
     }
 }
@@ -950,6 +1011,7 @@ fn log_outcome(item: &Incoming, o: &Outcome) {
         Outcome::NewTicket(id) => info!(source = %item.source, ticket = id, "new ticket"),
         Outcome::Comment(id) => info!(source = %item.source, ticket = id, "comment added"),
         Outcome::Duplicate => info!(source = %item.source, "duplicate ignored"),
+        Outcome::Answered => info!(source = %item.source, "staff mail answered"),
         Outcome::Quarantined { id, reason } => {
             warn!(source = %item.source, quarantine = id, %reason, "quarantined")
         }

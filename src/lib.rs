@@ -46,6 +46,7 @@ pub mod rules;
 pub mod rules_cli;
 pub mod sla;
 pub mod sla_store;
+pub mod staff_auth;
 pub mod store;
 pub mod telemetry;
 pub mod threading;

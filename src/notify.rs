@@ -22,6 +22,32 @@ pub const NAMES: &[&str] = &[
     "major_incident",
     "sla_warning",
     "sla_breach",
+    "staff_reply",
+    "status_changed",
+    "assigned",
+    "escalated",
+    "resolved",
+    "merged",
+    "staff_confirm",
+    "command_error",
+    "escalation",
+    "help",
+];
+
+/// Templates of staff work that come as text only: their HTML part is the
+/// text, escaped, in a `<pre>` (unless the override directory has an
+/// `.html.hbs` of the same name).
+const TEXT_ONLY: &[&str] = &[
+    "staff_reply",
+    "status_changed",
+    "assigned",
+    "escalated",
+    "resolved",
+    "merged",
+    "staff_confirm",
+    "command_error",
+    "escalation",
+    "help",
 ];
 
 /// (path under `templates/`, contents) of every built-in template.
@@ -122,6 +148,86 @@ const BUILTIN: &[(&str, &str)] = &[
         "en/sla_breach.html.hbs",
         include_str!("../templates/en/sla_breach.html.hbs"),
     ),
+    (
+        "id/staff_reply.txt.hbs",
+        include_str!("../templates/id/staff_reply.txt.hbs"),
+    ),
+    (
+        "en/staff_reply.txt.hbs",
+        include_str!("../templates/en/staff_reply.txt.hbs"),
+    ),
+    (
+        "id/status_changed.txt.hbs",
+        include_str!("../templates/id/status_changed.txt.hbs"),
+    ),
+    (
+        "en/status_changed.txt.hbs",
+        include_str!("../templates/en/status_changed.txt.hbs"),
+    ),
+    (
+        "id/assigned.txt.hbs",
+        include_str!("../templates/id/assigned.txt.hbs"),
+    ),
+    (
+        "en/assigned.txt.hbs",
+        include_str!("../templates/en/assigned.txt.hbs"),
+    ),
+    (
+        "id/escalated.txt.hbs",
+        include_str!("../templates/id/escalated.txt.hbs"),
+    ),
+    (
+        "en/escalated.txt.hbs",
+        include_str!("../templates/en/escalated.txt.hbs"),
+    ),
+    (
+        "id/resolved.txt.hbs",
+        include_str!("../templates/id/resolved.txt.hbs"),
+    ),
+    (
+        "en/resolved.txt.hbs",
+        include_str!("../templates/en/resolved.txt.hbs"),
+    ),
+    (
+        "id/merged.txt.hbs",
+        include_str!("../templates/id/merged.txt.hbs"),
+    ),
+    (
+        "en/merged.txt.hbs",
+        include_str!("../templates/en/merged.txt.hbs"),
+    ),
+    (
+        "id/staff_confirm.txt.hbs",
+        include_str!("../templates/id/staff_confirm.txt.hbs"),
+    ),
+    (
+        "en/staff_confirm.txt.hbs",
+        include_str!("../templates/en/staff_confirm.txt.hbs"),
+    ),
+    (
+        "id/command_error.txt.hbs",
+        include_str!("../templates/id/command_error.txt.hbs"),
+    ),
+    (
+        "en/command_error.txt.hbs",
+        include_str!("../templates/en/command_error.txt.hbs"),
+    ),
+    (
+        "id/escalation.txt.hbs",
+        include_str!("../templates/id/escalation.txt.hbs"),
+    ),
+    (
+        "en/escalation.txt.hbs",
+        include_str!("../templates/en/escalation.txt.hbs"),
+    ),
+    (
+        "id/help.txt.hbs",
+        include_str!("../templates/id/help.txt.hbs"),
+    ),
+    (
+        "en/help.txt.hbs",
+        include_str!("../templates/en/help.txt.hbs"),
+    ),
 ];
 
 /// The compiled templates.
@@ -162,23 +268,50 @@ impl Templates {
                 .register_template_string(name, source)
                 .with_context(|| format!("template {path} does not compile"))?;
         }
+        // An override may add the HTML of a text-only template.
+        if let Some(dir) = overrides {
+            for name in TEXT_ONLY {
+                for lang in ["id", "en"] {
+                    let file = dir.join(format!("{lang}/{name}.html.hbs"));
+                    if file.exists() {
+                        let source = std::fs::read_to_string(&file)
+                            .with_context(|| format!("cannot read template {}", file.display()))?;
+                        html.register_template_string(&format!("{lang}/{name}.html"), source)
+                            .with_context(|| {
+                                format!("template {lang}/{name}.html.hbs does not compile")
+                            })?;
+                    }
+                }
+            }
+        }
         Ok(Templates { text, html })
     }
 
     /// Renders template `name` in `lang` with `ctx`.
     pub fn render(&self, name: &str, lang: Language, ctx: &impl Serialize) -> Result<Rendered> {
         let base = format!("{}/{name}", lang.code());
-        Ok(Rendered {
-            text: self
-                .text
-                .render(&format!("{base}.txt"), ctx)
-                .with_context(|| format!("cannot render template {base}.txt"))?,
-            html: self
-                .html
+        let text = self
+            .text
+            .render(&format!("{base}.txt"), ctx)
+            .with_context(|| format!("cannot render template {base}.txt"))?;
+        let html = if self.html.has_template(&format!("{base}.html")) {
+            self.html
                 .render(&format!("{base}.html"), ctx)
-                .with_context(|| format!("cannot render template {base}.html"))?,
-        })
+                .with_context(|| format!("cannot render template {base}.html"))?
+        } else {
+            text_as_html(&text)
+        };
+        Ok(Rendered { text, html })
     }
+}
+
+/// Plain text as an HTML document that shows it as written.
+fn text_as_html(text: &str) -> String {
+    let escaped = handlebars::html_escape(text);
+    format!(
+        "<!DOCTYPE html>\n<html><body><pre style=\"font-family: Arial, sans-serif; \
+         font-size: 14px; white-space: pre-wrap\">{escaped}</pre></body></html>\n"
+    )
 }
 
 /// `1.2 MB`, `640 KB`, `12 B`.
@@ -227,7 +360,7 @@ mod tests {
     fn builtin_templates_render_in_both_languages() {
         let t = Templates::load(None).unwrap();
         for lang in [Language::Id, Language::En] {
-            for name in NAMES {
+            for name in NAMES.iter().filter(|n| !TEXT_ONLY.contains(n)) {
                 let r = t.render(name, lang, &ctx()).unwrap();
                 assert!(r.text.contains("17"), "{name} {lang:?}");
                 // Text is not escaped; HTML is.

@@ -347,10 +347,26 @@ fn attachments(msg: &Message<'_>) -> Vec<Attachment> {
                 })
                 .unwrap_or_else(|| "application/octet-stream".into())
                 .to_ascii_lowercase();
+            // A name as the sender's client would show it: the part's own
+            // name; for an attached message its subject; for an inline
+            // image its Content-ID when that reads as a file name
+            // (`image001.png@01D9…`, as Outlook writes them).
             let filename = part
                 .attachment_name()
                 .map(str::to_string)
                 .filter(|n| !n.trim().is_empty())
+                .or_else(|| match &part.body {
+                    PartType::Message(m) => m
+                        .subject()
+                        .map(|s| format!("{}.eml", file_safe(s)))
+                        .filter(|n| n.len() > 4),
+                    _ => None,
+                })
+                .or_else(|| {
+                    let cid = clean_id(part.content_id()?);
+                    let local = cid.split('@').next()?.to_string();
+                    (local.contains('.') && !local.starts_with('.')).then(|| file_safe(&local))
+                })
                 .unwrap_or_else(|| default_name(i, &content_type));
             let contents: std::borrow::Cow<'_, [u8]> = match &part.body {
                 PartType::Message(m) => m.raw_message().into(),
@@ -362,6 +378,20 @@ fn attachments(msg: &Message<'_>) -> Vec<Attachment> {
                 size: contents.len() as u64,
                 sha256: hex::encode(Sha256::digest(&contents)),
                 content_id: part.content_id().map(clean_id),
+            }
+        })
+        .collect()
+}
+
+/// `s` without characters that cannot stand in a file name.
+fn file_safe(s: &str) -> String {
+    s.trim()
+        .chars()
+        .map(|c| {
+            if c.is_control() || "/\\:".contains(c) {
+                '_'
+            } else {
+                c
             }
         })
         .collect()

@@ -28,23 +28,23 @@ use crate::config::{Config, Language};
 use crate::domain::{Status, TicketId};
 use crate::escalation::{self, calendar_of, due_between, human_duration, row_after};
 use crate::sla::{Clock, ClockKind, Targets};
+use crate::store::script::Script;
 use crate::store::sla_clocks::{self, ClockRow};
 use crate::store::{Conn, events, tickets};
 
 /// Starts the response and resolution clocks of a new ticket, if its
-/// priority and category have targets. Returns the targets (for the
+/// priority and category have targets, as part of `w` (the ticket's own
+/// insert is in the same script). Returns the targets (for the
 /// acknowledgment).
-pub async fn start_clocks(
-    c: &mut Conn,
+pub fn push_start_clocks(
+    w: &mut Script,
     cfg: &Config,
     ticket: TicketId,
     priority: u8,
     category: &str,
     now: i64,
-) -> Result<Option<Targets>> {
-    let Some(targets) = cfg.sla.targets(priority, Some(category)) else {
-        return Ok(None);
-    };
+) -> Option<Targets> {
+    let targets = cfg.sla.targets(priority, Some(category))?;
     for kind in [ClockKind::Response, ClockKind::Resolution] {
         let row = ClockRow {
             ticket_id: ticket,
@@ -54,10 +54,9 @@ pub async fn start_clocks(
             due_at: None,
             next_check_at: None,
         };
-        let row = row_after(cfg, row, row.clock, now);
-        sla_clocks::insert(c, &row).await?;
+        sla_clocks::push_insert(w, &row_after(cfg, row, row.clock, now));
     }
-    Ok(Some(targets))
+    Some(targets)
 }
 
 /// Staff answered the requester for the first time: the response clock

@@ -78,6 +78,8 @@ pub struct TicketJson {
     pub merged_into: Option<TicketId>,
     pub created_at: String,
     pub updated_at: String,
+    /// When the requester first heard from staff (SLA response time).
+    pub first_response_at: Option<String>,
     pub resolved_at: Option<String>,
     pub closed_at: Option<String>,
     /// `{ "response": {...}, "resolution": {...} }`, or `null` when the
@@ -111,6 +113,7 @@ fn ticket_json(t: tickets::Ticket) -> TicketJson {
         merged_into: t.merged_into,
         created_at: rfc3339(t.created_at),
         updated_at: rfc3339(t.updated_at),
+        first_response_at: t.first_response_at.map(rfc3339),
         resolved_at: t.resolved_at.map(rfc3339),
         closed_at: t.closed_at.map(rfc3339),
         sla: None,

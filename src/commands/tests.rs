@@ -680,3 +680,13 @@ fn random_bytes_stand_in_for_the_fuzzer() {
         check_invariants(&text[..split], &text[split..]);
     }
 }
+
+#[test]
+fn the_readme_carries_the_staff_quick_reference() {
+    let table = markdown_table();
+    let readme = include_str!("../../README.md");
+    assert!(
+        readme.contains(&table),
+        "README.md must carry the staff quick reference; paste:\n{table}"
+    );
+}

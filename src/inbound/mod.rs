@@ -29,7 +29,7 @@ impl PassStats {
     pub fn count(&mut self, o: &Outcome) {
         match o {
             Outcome::NewTicket(_) => self.new_tickets += 1,
-            Outcome::Comment(_) => self.comments += 1,
+            Outcome::Comment(_) | Outcome::Answered => self.comments += 1,
             Outcome::Duplicate => self.duplicates += 1,
             Outcome::Quarantined { .. } => self.quarantined += 1,
         }

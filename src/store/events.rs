@@ -4,6 +4,7 @@ use anyhow::Result;
 use sqlx::Row;
 
 use super::Conn;
+use super::script::{Arg, Script};
 use crate::domain::TicketId;
 
 /// One change: what, who, when, from which message, and details as JSON.
@@ -39,6 +40,48 @@ pub async fn insert(
     .bind(data.to_string())
     .fetch_one(&mut *c)
     .await?)
+}
+
+/// Which message an event came from, when written in a [`Script`] where the
+/// message's id is not known yet.
+#[derive(Debug, Clone)]
+pub enum MsgRef {
+    None,
+    Id(i64),
+    /// The newest message with this Message-ID (the one the script just
+    /// inserted).
+    Latest(String),
+}
+
+/// Like [`insert`], as part of `w`.
+pub fn push(
+    w: &mut Script,
+    ticket_id: TicketId,
+    kind: &str,
+    actor: &str,
+    at: i64,
+    message: &MsgRef,
+    data: &serde_json::Value,
+) {
+    let head: Vec<Arg> = vec![ticket_id.into(), kind.into(), actor.into(), at.into()];
+    let data: Arg = data.to_string().into();
+    match message {
+        MsgRef::None => w.push(
+            "INSERT INTO events (ticket_id, kind, actor, at, message_id, data) \
+             VALUES ($1, $2, $3, $4, NULL, $5)",
+            head.into_iter().chain([data]).collect(),
+        ),
+        MsgRef::Id(id) => w.push(
+            "INSERT INTO events (ticket_id, kind, actor, at, message_id, data) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            head.into_iter().chain([(*id).into(), data]).collect(),
+        ),
+        MsgRef::Latest(mid) => w.push(
+            "INSERT INTO events (ticket_id, kind, actor, at, message_id, data) VALUES ($1, $2, $3, $4, \
+             (SELECT MAX(id) FROM messages WHERE message_id = $5), $6)",
+            head.into_iter().chain([mid.as_str().into(), data]).collect(),
+        ),
+    }
 }
 
 pub async fn list_for_ticket(c: &mut Conn, ticket_id: TicketId) -> Result<Vec<Event>> {

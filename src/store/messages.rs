@@ -5,6 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::Conn;
+use super::script::Script;
 use crate::domain::{Direction, TicketId, Visibility};
 use crate::parse::Attachment;
 
@@ -88,6 +89,67 @@ pub async fn insert(c: &mut Conn, m: &NewMessage<'_>) -> Result<i64> {
     .bind(m.created_at)
     .fetch_one(&mut *c)
     .await?)
+}
+
+/// Like [`insert`] followed by [`insert_attachment`] for each attachment,
+/// as part of `w`. `outbox_message_id` links an outgoing message to its
+/// outbox row (queued earlier in the same script).
+///
+/// `raw_key` names the raw message (by dedupe key) when it is stored in
+/// the same script, so its id is not known yet.
+pub fn push(
+    w: &mut Script,
+    m: &NewMessage<'_>,
+    raw_key: Option<&str>,
+    outbox_message_id: Option<&str>,
+    attachments: &[Attachment],
+) -> Result<()> {
+    w.push(
+        "INSERT INTO messages (ticket_id, raw_id, outbox_id, direction, visibility, kind, message_id, \
+         in_reply_to, refs, from_addr, from_name, to_addrs, cc_addrs, subject, body_text, body_html, \
+         quoted_text, author, auto_kind, created_at) VALUES ($1, \
+         COALESCE($2, (SELECT id FROM raw_messages WHERE dedupe_key = $21)), \
+         (SELECT id FROM outbox WHERE message_id = $3), $4, $5, $6, $7, $8, $9, $10, \
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+        vec![
+            m.ticket_id.into(),
+            m.raw_id.into(),
+            outbox_message_id.into(),
+            m.direction.as_str().into(),
+            m.visibility.as_str().into(),
+            m.kind.into(),
+            m.message_id.into(),
+            m.in_reply_to.into(),
+            m.refs.into(),
+            m.from_addr.into(),
+            m.from_name.into(),
+            serde_json::to_string(m.to_addrs)?.into(),
+            serde_json::to_string(m.cc_addrs)?.into(),
+            m.subject.into(),
+            m.body_text.into(),
+            m.body_html.into(),
+            m.quoted_text.into(),
+            m.author.into(),
+            m.auto_kind.into(),
+            m.created_at.into(),
+            raw_key.into(),
+        ],
+    );
+    for a in attachments {
+        w.push(
+            "INSERT INTO attachments (message_id, filename, content_type, size, sha256, content_id) \
+             VALUES ((SELECT MAX(id) FROM messages WHERE message_id = $1), $2, $3, $4, $5, $6)",
+            vec![
+                m.message_id.into(),
+                a.filename.as_str().into(),
+                a.content_type.as_str().into(),
+                (a.size as i64).into(),
+                a.sha256.as_str().into(),
+                a.content_id.as_deref().into(),
+            ],
+        );
+    }
+    Ok(())
 }
 
 pub async fn insert_attachment(c: &mut Conn, message_id: i64, a: &Attachment) -> Result<()> {
@@ -206,4 +268,35 @@ pub async fn request_raw_id(c: &mut Conn, ticket_id: TicketId) -> Result<Option<
     .fetch_optional(&mut *c)
     .await?;
     Ok(id.flatten())
+}
+
+/// Makes the newest message with this Message-ID staff-only (an internal
+/// note, or a staff mail whose commands were refused), as part of `w`.
+pub fn push_set_internal(w: &mut Script, message_id: &str) {
+    w.push(
+        "UPDATE messages SET visibility = 'internal' \
+         WHERE id = (SELECT MAX(id) FROM messages WHERE message_id = $1)",
+        vec![message_id.into()],
+    );
+}
+
+/// Records who really sent a message (a request a staff member mailed on
+/// someone's behalf with `#requester:`), as part of `w`.
+pub fn push_set_sender(
+    w: &mut Script,
+    message_id: &str,
+    from_addr: &str,
+    from_name: Option<&str>,
+    author: &str,
+) {
+    w.push(
+        "UPDATE messages SET from_addr = $1, from_name = $2, author = $3 \
+         WHERE id = (SELECT MAX(id) FROM messages WHERE message_id = $4)",
+        vec![
+            from_addr.into(),
+            from_name.into(),
+            author.into(),
+            message_id.into(),
+        ],
+    );
 }

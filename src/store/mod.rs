@@ -15,6 +15,7 @@ pub mod raw;
 pub mod script;
 pub mod sla_clocks;
 pub mod tickets;
+pub mod watchers;
 
 use std::path::Path;
 use std::str::FromStr;

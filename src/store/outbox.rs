@@ -10,6 +10,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::Conn;
+use super::script::Script;
 use crate::domain::TicketId;
 
 /// A message to queue.
@@ -73,6 +74,27 @@ pub async fn enqueue(c: &mut Conn, o: &NewOutgoing<'_>) -> Result<i64> {
     .bind(o.now)
     .fetch_one(&mut *c)
     .await?)
+}
+
+/// Like [`enqueue`], as part of `w`.
+pub fn push(w: &mut Script, o: &NewOutgoing<'_>) -> Result<()> {
+    w.push(
+        "INSERT INTO outbox (ticket_id, kind, message_id, env_from, rcpts, primary_rcpt, subject, raw, \
+         status, due_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10)",
+        vec![
+            o.ticket_id.into(),
+            o.kind.into(),
+            o.message_id.into(),
+            o.env_from.into(),
+            serde_json::to_string(o.rcpts)?.into(),
+            o.primary_rcpt.into(),
+            o.subject.into(),
+            o.raw.into(),
+            o.due_at.into(),
+            o.now.into(),
+        ],
+    );
+    Ok(())
 }
 
 fn claimed(r: &AnyRow) -> Result<Claimed> {

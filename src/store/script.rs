@@ -9,10 +9,7 @@
 //! protocol takes one statement per prepared query — statement by statement.
 //! Statements are written with their own `$1…` numbering either way.
 
-use std::sync::LazyLock;
-
 use anyhow::{Context, Result};
-use regex::Regex;
 use sqlx::any::AnyArguments;
 use sqlx::{Arguments, AssertSqlSafe};
 
@@ -73,7 +70,25 @@ pub struct Script {
     statements: Vec<(&'static str, Vec<Arg>)>,
 }
 
-static PARAM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\$(\d+)").expect("param regex"));
+/// Appends `stmt` to `out` with every `$N` turned into `$(N + offset)`.
+/// (Hand-written: it runs for every statement of every message.)
+fn renumber(out: &mut String, stmt: &str, offset: usize) {
+    let mut rest = stmt;
+    while let Some(pos) = rest.find('$') {
+        out.push_str(&rest[..=pos]);
+        rest = &rest[pos + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        match rest[..digits].parse::<usize>() {
+            Ok(n) => {
+                use std::fmt::Write;
+                let _ = write!(out, "{}", n + offset);
+            }
+            Err(_) => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+}
 
 fn bind(args: &mut AnyArguments, a: Arg) -> Result<()> {
     match a {
@@ -98,6 +113,12 @@ impl Script {
         self.statements.is_empty()
     }
 
+    /// Runs what is queued so far and leaves the script empty, for a use
+    /// case that must read what it just wrote.
+    pub async fn flush(&mut self, c: &mut Conn, backend: Backend) -> Result<()> {
+        std::mem::take(self).run(c, backend).await
+    }
+
     /// Runs the statements.
     pub async fn run(self, c: &mut Conn, backend: Backend) -> Result<()> {
         match backend {
@@ -107,10 +128,7 @@ impl Script {
                 let mut offset = 0usize;
                 for (stmt, stmt_args) in self.statements {
                     let n = stmt_args.len();
-                    sql.push_str(&PARAM.replace_all(stmt, |c: &regex::Captures<'_>| {
-                        let i: usize = c[1].parse().unwrap_or(0);
-                        format!("${}", i + offset)
-                    }));
+                    renumber(&mut sql, stmt, offset);
                     sql.push_str(";\n");
                     for a in stmt_args {
                         bind(&mut args, a)?;
@@ -142,6 +160,13 @@ impl Script {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parameters_are_renumbered() {
+        let mut s = String::new();
+        renumber(&mut s, "VALUES ($1, $12, '$', $2)", 10);
+        assert_eq!(s, "VALUES ($11, $22, '$', $12)");
+    }
     use crate::store::Db;
 
     #[tokio::test]

@@ -6,6 +6,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::Conn;
+use super::script::Script;
 use crate::domain::TicketId;
 use crate::sla::{Clock, ClockKind, ClockState};
 
@@ -45,6 +46,29 @@ fn from_row(r: &AnyRow) -> Result<ClockRow> {
         due_at: r.try_get("due_at")?,
         next_check_at: r.try_get("next_check_at")?,
     })
+}
+
+/// Like [`insert`], as part of `w`.
+pub fn push_insert(w: &mut Script, row: &ClockRow) {
+    let k = &row.clock;
+    w.push(
+        "INSERT INTO sla_clocks (ticket_id, kind, target_seconds, started_at, due_at, \
+         paused_since, paused_seconds, state, stopped_at, next_check_at, business_hours) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        vec![
+            row.ticket_id.into(),
+            row.kind.as_str().into(),
+            k.target_seconds.into(),
+            k.started_at.into(),
+            row.due_at.into(),
+            k.paused_since.into(),
+            k.paused_seconds.into(),
+            k.state.as_str().into(),
+            k.stopped_at.into(),
+            row.next_check_at.into(),
+            (row.business_hours as i64).into(),
+        ],
+    );
 }
 
 pub async fn insert(c: &mut Conn, row: &ClockRow) -> Result<()> {

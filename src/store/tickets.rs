@@ -5,6 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::Conn;
+use super::script::Script;
 use crate::domain::{Status, TicketId};
 
 /// What a new ticket starts with.
@@ -122,6 +123,78 @@ pub async fn insert(c: &mut Conn, t: &NewTicket<'_>) -> Result<TicketId> {
     .fetch_one(&mut *c)
     .await?;
     Ok(id)
+}
+
+/// Ticket numbers handed out inside one transaction.
+///
+/// A new ticket's number goes into its acknowledgment, so it is needed
+/// before the ticket's row is written (in the message's [`Script`]). On
+/// SQLite the transaction holds the database's only write lock, so after
+/// one look at the highest number the next ones are counted here; on
+/// PostgreSQL, where several instances write at once, each comes from the
+/// table's sequence.
+#[derive(Debug, Default)]
+pub struct Numbering {
+    next: Option<i64>,
+}
+
+impl Numbering {
+    pub async fn next(&mut self, c: &mut Conn, backend: super::Backend) -> Result<TicketId> {
+        match backend {
+            super::Backend::Sqlite => {
+                let id = match self.next {
+                    Some(n) => n,
+                    None => {
+                        // AUTOINCREMENT never reuses a number, even of a
+                        // deleted row: sqlite_sequence remembers the highest.
+                        sqlx::query_scalar(
+                            "SELECT MAX(n) + 1 FROM (SELECT COALESCE(MAX(id), 0) AS n FROM tickets \
+                             UNION ALL SELECT seq FROM sqlite_sequence WHERE name = 'tickets') AS t",
+                        )
+                        .fetch_one(&mut *c)
+                        .await?
+                    }
+                };
+                self.next = Some(id + 1);
+                Ok(id)
+            }
+            super::Backend::Postgres => Ok(sqlx::query_scalar(
+                "SELECT nextval(pg_get_serial_sequence('tickets', 'id'))",
+            )
+            .fetch_one(&mut *c)
+            .await?),
+        }
+    }
+}
+
+/// Like [`insert`] with a number from [`Numbering`], as part of `w`.
+pub fn push_insert(w: &mut Script, id: TicketId, t: &NewTicket<'_>) {
+    let k = t.class.as_ref();
+    w.push(
+        "INSERT INTO tickets (id, subject, status, requester, requester_name, auto_kind, \
+         linked_ticket_id, created_at, updated_at, type, category, urgency, impact, priority, \
+         group_key, assignee, tags, major) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        vec![
+            id.into(),
+            t.subject.into(),
+            Status::New.as_str().into(),
+            t.requester.into(),
+            t.requester_name.into(),
+            t.auto_kind.into(),
+            t.linked_ticket_id.into(),
+            t.now.into(),
+            k.map(|k| k.ticket_type).into(),
+            k.map(|k| k.category).into(),
+            k.map(|k| k.urgency).into(),
+            k.map(|k| k.impact).into(),
+            k.map(|k| k.priority).into(),
+            k.map(|k| k.group).into(),
+            k.and_then(|k| k.assignee).into(),
+            tags_json(k.map(|k| k.tags).unwrap_or_default()).into(),
+            (k.is_some_and(|k| k.major) as i64).into(),
+        ],
+    );
 }
 
 fn tags_json(tags: &[String]) -> String {
@@ -246,6 +319,92 @@ pub async fn set_status(c: &mut Conn, id: TicketId, status: Status, now: i64) ->
     .execute(&mut *c)
     .await?;
     Ok(())
+}
+
+/// Changes staff make by command; `None` leaves a column as it is.
+#[derive(Debug, Clone, Default)]
+pub struct Update<'a> {
+    /// `Some(None)` clears the assignee.
+    pub assignee: Option<Option<&'a str>>,
+    pub group: Option<&'a str>,
+    pub urgency: Option<&'a str>,
+    pub impact: Option<&'a str>,
+    pub priority: Option<i64>,
+    pub merged_into: Option<TicketId>,
+    pub first_response_at: Option<i64>,
+}
+
+/// Applies `u` (and bumps `updated_at`).
+pub async fn update(c: &mut Conn, id: TicketId, u: &Update<'_>, now: i64) -> Result<()> {
+    let mut sets = vec!["updated_at = $1".to_string()];
+    let mut n = 1;
+    let mut col = |name: &str| {
+        n += 1;
+        sets.push(format!("{name} = ${n}"));
+    };
+    if u.assignee.is_some() {
+        col("assignee");
+    }
+    if u.group.is_some() {
+        col("group_key");
+    }
+    if u.urgency.is_some() {
+        col("urgency");
+    }
+    if u.impact.is_some() {
+        col("impact");
+    }
+    if u.priority.is_some() {
+        col("priority");
+    }
+    if u.merged_into.is_some() {
+        col("merged_into");
+    }
+    if u.first_response_at.is_some() {
+        // Only the first response counts.
+        n += 1;
+        sets.push(format!(
+            "first_response_at = COALESCE(first_response_at, ${n})"
+        ));
+    }
+    let sql = format!(
+        "UPDATE tickets SET {} WHERE id = ${}",
+        sets.join(", "),
+        n + 1
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
+    if let Some(a) = u.assignee {
+        q = q.bind(a);
+    }
+    for v in [u.group, u.urgency, u.impact].into_iter().flatten() {
+        q = q.bind(v);
+    }
+    for v in [u.priority, u.merged_into, u.first_response_at]
+        .into_iter()
+        .flatten()
+    {
+        q = q.bind(v);
+    }
+    q.bind(id).execute(&mut *c).await?;
+    Ok(())
+}
+
+/// Like [`set_status`], as part of `w`.
+pub fn push_status(w: &mut Script, id: TicketId, status: Status, now: i64) {
+    w.push(
+        "UPDATE tickets SET status = $1, updated_at = $2, \
+         resolved_at = CASE WHEN $1 = 'resolved' THEN $2 WHEN $1 = 'closed' THEN resolved_at ELSE NULL END, \
+         closed_at = CASE WHEN $1 = 'closed' THEN $2 ELSE NULL END WHERE id = $3",
+        vec![status.as_str().into(), now.into(), id.into()],
+    );
+}
+
+/// Like [`touch`], as part of `w`.
+pub fn push_touch(w: &mut Script, id: TicketId, now: i64) {
+    w.push(
+        "UPDATE tickets SET updated_at = $1 WHERE id = $2",
+        vec![now.into(), id.into()],
+    );
 }
 
 /// Marks the ticket as touched (a new message arrived).

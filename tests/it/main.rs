@@ -12,3 +12,4 @@ mod harness;
 mod intake;
 mod mailstack_smoke;
 mod sla;
+mod staff;

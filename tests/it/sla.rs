@@ -190,9 +190,38 @@ async fn p1_warning_breach_and_escalation_chain(backend: Backend) {
 }
 both!(p1_warning_breach_and_escalation_chain);
 
-/// Budi answers in time (response met); the ticket waits on Alice (pending
-/// pauses the resolution clock); her reply resumes it; resolved; her later
-/// reply within the reopen window runs the clock again.
+/// The staff token of `handle`, for the address staff mail goes to.
+async fn staff_address(posko: &Posko, handle: &str) -> String {
+    sqlx::any::install_default_drivers();
+    let mut c = <sqlx::AnyConnection as sqlx::Connection>::connect(&posko.db_url)
+        .await
+        .unwrap();
+    let secret: String =
+        sqlx::query_scalar("SELECT value FROM desk_secrets WHERE name = 'staff_token'")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+    let token = posko::staff_auth::token(secret.as_bytes(), handle);
+    format!("helpdesk+{token}@corp.test")
+}
+
+/// Budi's mail to his token address (proof that it is his).
+async fn budi_says(stack: &MailStack, posko: &Posko, subject: &str, id: &str, body: &str) {
+    let to = staff_address(posko, "budi").await;
+    let raw = format!(
+        "From: Budi Santoso <budi@corp.test>\r\nTo: IT Helpdesk <{to}>\r\nSubject: {subject}\r\n\
+         Message-ID: <{id}>\r\nDate: Mon, 23 Nov 2026 09:00:00 +0700\r\n\
+         MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\
+         Content-Transfer-Encoding: 8bit\r\n\r\n{body}\r\n"
+    );
+    stack
+        .deliver("budi@corp.test", &[&to], raw.as_bytes())
+        .await;
+}
+
+/// Budi answers in time (response met); he sets `#pending` (the resolution
+/// clock stops); Alice's answer resumes it; he resolves (met); her later
+/// reply reopens the ticket and the clock runs again.
 async fn response_met_pause_resume_resolve_reopen(backend: Backend) {
     let stack = MailStack::start().await;
     let posko = desk(backend, &stack).await;
@@ -205,14 +234,8 @@ async fn response_met_pause_resume_resolve_reopen(backend: Backend) {
     )
     .await;
     posko.run_once_at("2026-11-23T09:00:00+07:00");
-    mail_from(
-        &stack,
-        "Budi Santoso <budi@corp.test>",
-        &format!("Re: [Helpdesk #1] {P1_SUBJECT}"),
-        "p2-budi@corp.test",
-        "Sedang kami cek, mohon kirim foto router.",
-    )
-    .await;
+    let re = format!("Re: [Helpdesk #1] {P1_SUBJECT}");
+    budi_says(&stack, &posko, &re, "p2-b1@corp.test", "Sedang kami cek.").await;
     posko.run_once_at("2026-11-23T09:05:00+07:00");
     let t = ticket_at(&posko, 1, "2026-11-23T09:05:00+07:00");
     let response = &t["sla"]["response"];
@@ -220,32 +243,30 @@ async fn response_met_pause_resume_resolve_reopen(backend: Backend) {
     assert_eq!(response["elapsed_seconds"], 300);
     assert_eq!(events_of(&t, "sla_stopped"), 1);
 
-    // #pending at 10:00 (staff commands set it; here the database, with the
-    // clock paused as on_status_change pauses it): one hour used.
-    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp();
-    let ten = at("2026-11-23T10:00:00+07:00");
-    posko
-        .sql("UPDATE tickets SET status = 'pending' WHERE id = 1")
-        .await;
-    posko
-        .sql(&format!(
-            "UPDATE sla_clocks SET state = 'paused', paused_since = {ten}, due_at = NULL, \
-             next_check_at = NULL WHERE ticket_id = 1 AND kind = 'resolution'"
-        ))
-        .await;
-    // Nothing falls due while paused, however long.
+    // #pending at 10:00: one hour used; nothing falls due while paused.
+    budi_says(
+        &stack,
+        &posko,
+        &format!("{re} #pending"),
+        "p2-b2@corp.test",
+        "Mohon kirim foto router.",
+    )
+    .await;
+    posko.run_once_at("2026-11-23T10:00:00+07:00");
     let out = posko.run_once_at("2026-11-23T17:00:00+07:00");
     assert!(out.contains("0 clocks due"), "{out}");
     let t = ticket_at(&posko, 1, "2026-11-23T17:00:00+07:00");
+    assert_eq!(t["status"], "pending");
     assert_eq!(t["sla"]["resolution"]["state"], "paused");
     assert_eq!(t["sla"]["resolution"]["due_at"], Value::Null);
+    assert_eq!(t["sla"]["resolution"]["elapsed_seconds"], 3600);
 
     // Alice answers on Tuesday at 09:00: in progress again, the clock runs
     // with Monday 10:00–16:00 and Tuesday 08:00–09:00 (7 h) set aside.
     mail_from(
         &stack,
         "Alice Wijaya <alice@corp.test>",
-        &format!("Re: [Helpdesk #1] {P1_SUBJECT}"),
+        &re,
         "p2-alice@corp.test",
         "Foto terlampir.",
     )
@@ -276,25 +297,28 @@ async fn response_met_pause_resume_resolve_reopen(backend: Backend) {
             .contains("0 warnings")
     );
 
-    // Resolved and closed at 14:30 (6.5 h used: met), as staff commands will.
-    let two = at("2026-11-24T14:30:00+07:00");
-    posko
-        .sql(&format!(
-            "UPDATE tickets SET status = 'closed', resolved_at = {two}, closed_at = {two} WHERE id = 1"
-        ))
-        .await;
-    posko
-        .sql(&format!(
-            "UPDATE sla_clocks SET state = 'met', stopped_at = {two}, next_check_at = NULL \
-             WHERE ticket_id = 1 AND kind = 'resolution'"
-        ))
-        .await;
+    // #resolve at 14:30: 6.5 h used, met.
+    budi_says(
+        &stack,
+        &posko,
+        &format!("{re} #resolve"),
+        "p2-b3@corp.test",
+        "Router sudah diganti.",
+    )
+    .await;
+    posko.run_once_at("2026-11-24T14:30:00+07:00");
+    let t = ticket_at(&posko, 1, "2026-11-24T14:30:00+07:00");
+    assert_eq!(t["status"], "resolved");
+    assert_eq!(t["sla"]["resolution"]["state"], "met");
+    assert_eq!(t["sla"]["resolution"]["elapsed_seconds"], 6 * 3600 + 1800);
+    assert_eq!(events_of(&t, "sla_stopped"), 2);
+
     // Alice replies on Wednesday at 08:00: the ticket reopens and the clock
-    // runs again without the time it was closed: 1.5 h left, due 09:30.
+    // runs again without the time it was resolved: 1.5 h left, due 09:30.
     mail_from(
         &stack,
         "Alice Wijaya <alice@corp.test>",
-        &format!("Re: [Helpdesk #1] {P1_SUBJECT}"),
+        &re,
         "p2-alice2@corp.test",
         "Mati lagi.",
     )
@@ -389,9 +413,9 @@ async fn report_per_priority_and_category(backend: Backend) {
         let posko = &posko;
         let at = at.to_string();
         async move {
-            mail_from(
+            budi_says(
                 stack,
-                "Budi Santoso <budi@corp.test>",
+                posko,
                 &format!("Re: [Helpdesk #{n}] x"),
                 &format!("r-budi-{n}@corp.test"),
                 "Kami tangani.",
