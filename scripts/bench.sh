@@ -6,10 +6,11 @@
 # Builds posko-bench in release mode, starts a throw-away Dovecot on a free
 # loopback port (needs root and the Debian package dovecot-imapd, see
 # scripts/setup.sh), then runs:
-#   maildir 5000, maildir 20000, imap 5000, big 25 MB, rules (200 rules)
+#   maildir 5000, maildir 20000, imap 5000, big 25 MB, rules (200 rules),
+#   sla-scan (one SLA scan with 1,000,000 tickets in SQLite)
 # and stops Dovecot. Not part of the test suite: it prints figures, it does
 # not pass or fail on them. MAILDIR_COUNTS, IMAP_COUNT and BIG_MB override
-# the sizes.
+# the sizes; SLA_TICKETS the tickets of the scan.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -106,3 +107,4 @@ BENCH_IMAP_PASSWORD=$PASSWORD "$BENCH" imap --count "$IMAP_COUNT" \
 echo "== big $BIG_MB MB"
 "$BENCH" big --size-mb "$BIG_MB"
 "$BENCH" rules --count 20000 --rules 200
+"$BENCH" sla-scan --tickets "${SLA_TICKETS:-1000000}"
