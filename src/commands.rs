@@ -92,27 +92,9 @@ impl Level {
     }
 }
 
-/// Ticket types of the SOP (an RFC arriving at the desk is a `change`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TicketType {
-    Incident,
-    Request,
-    Access,
-    Change,
-    Security,
-}
-
-impl TicketType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TicketType::Incident => "incident",
-            TicketType::Request => "request",
-            TicketType::Access => "access",
-            TicketType::Change => "change",
-            TicketType::Security => "security",
-        }
-    }
-}
+/// Ticket types of the SOP (an RFC arriving at the desk is a `change`):
+/// the catalogue's type, so a command and a rule speak of the same thing.
+pub use crate::catalogue::TicketType;
 
 /// What a command does to the ticket's status, for conflict checks and so the
 /// use case applies one change even when `#resolve` and `#status:selesai`

@@ -282,6 +282,17 @@ pub fn show_text(t: &TicketJson) -> Result<String> {
         t.created_at,
         t.updated_at
     );
+    if let (Some(ty), Some(cat)) = (&t.ticket_type, &t.category) {
+        s.push_str(&format!(
+            "Type: {ty}    Category: {cat}    Priority: {}    Urgency/impact: {}/{}\nGroup: {}    Assignee: {}{}\n",
+            t.priority.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
+            t.urgency.as_deref().unwrap_or("-"),
+            t.impact.as_deref().unwrap_or("-"),
+            t.group.as_deref().unwrap_or("-"),
+            t.assignee.as_deref().unwrap_or("-"),
+            if t.major { "    MAJOR INCIDENT" } else { "" }
+        ));
+    }
     if let Some(prev) = t.linked_ticket {
         s.push_str(&format!("Follows up: #{prev}\n"));
     }
