@@ -218,7 +218,7 @@ impl Due {
 }
 
 /// The calendar a stored clock counts in.
-pub fn calendar_of<'a>(cfg: &'a Config, business_hours: bool) -> &'a Calendar {
+pub fn calendar_of(cfg: &Config, business_hours: bool) -> &Calendar {
     if business_hours {
         &cfg.calendar
     } else {

@@ -424,7 +424,7 @@ mod tests {
         assert_eq!((r.resolution_decided, r.resolution_met), (1, 0));
         assert_eq!(r.resolution_met_pct, Some(0.0));
         assert_eq!((r.breaches, r.escalations, r.reopened), (1, 2, 1));
-        let c = csv(&[r.clone()]);
+        let c = csv(std::slice::from_ref(&r));
         assert!(c.starts_with("by,key,tickets,"), "{c}");
         assert!(
             c.contains("\npriority,1,2,100.0,400.0,500,0.0,40000.0,40000,1,2,1,0\n"),
