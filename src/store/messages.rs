@@ -91,7 +91,7 @@ pub async fn insert(c: &mut Conn, m: &NewMessage<'_>) -> Result<i64> {
     .await?)
 }
 
-/// Like [`insert`] followed by [`insert_attachment`] for each attachment,
+/// Like [`insert`], with a row for each attachment,
 /// as part of `w`. `outbox_message_id` links an outgoing message to its
 /// outbox row (queued earlier in the same script).
 ///
@@ -149,22 +149,6 @@ pub fn push(
             ],
         );
     }
-    Ok(())
-}
-
-pub async fn insert_attachment(c: &mut Conn, message_id: i64, a: &Attachment) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO attachments (message_id, filename, content_type, size, sha256, content_id) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(message_id)
-    .bind(&a.filename)
-    .bind(&a.content_type)
-    .bind(a.size as i64)
-    .bind(&a.sha256)
-    .bind(a.content_id.as_deref())
-    .execute(&mut *c)
-    .await?;
     Ok(())
 }
 

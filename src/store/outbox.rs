@@ -161,18 +161,6 @@ pub async fn mark_failed(c: &mut Conn, id: i64, error: &str) -> Result<()> {
     Ok(())
 }
 
-/// How many `kind` mails went to `rcpt` since `since` (for rate limits).
-pub async fn count_recent(c: &mut Conn, rcpt: &str, kind: &str, since: i64) -> Result<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM outbox WHERE primary_rcpt = $1 AND kind = $2 AND created_at >= $3",
-    )
-    .bind(rcpt)
-    .bind(kind)
-    .bind(since)
-    .fetch_one(&mut *c)
-    .await?)
-}
-
 /// Rows not yet sent (queued, sending, failed), oldest first.
 pub async fn list_unsent(c: &mut Conn, limit: i64) -> Result<Vec<Listed>> {
     let rows = sqlx::query(

@@ -306,21 +306,6 @@ pub async fn list(c: &mut Conn, open_only: bool, limit: i64) -> Result<Vec<Ticke
     rows.iter().map(from_row).collect()
 }
 
-/// Changes the status and keeps the resolved/closed stamps consistent.
-pub async fn set_status(c: &mut Conn, id: TicketId, status: Status, now: i64) -> Result<()> {
-    sqlx::query(
-        "UPDATE tickets SET status = $1, updated_at = $2, \
-         resolved_at = CASE WHEN $1 = 'resolved' THEN $2 WHEN $1 = 'closed' THEN resolved_at ELSE NULL END, \
-         closed_at = CASE WHEN $1 = 'closed' THEN $2 ELSE NULL END WHERE id = $3",
-    )
-    .bind(status.as_str())
-    .bind(now)
-    .bind(id)
-    .execute(&mut *c)
-    .await?;
-    Ok(())
-}
-
 /// Changes staff make by command; `None` leaves a column as it is.
 #[derive(Debug, Clone, Default)]
 pub struct Update<'a> {
@@ -389,7 +374,8 @@ pub async fn update(c: &mut Conn, id: TicketId, u: &Update<'_>, now: i64) -> Res
     Ok(())
 }
 
-/// Like [`set_status`], as part of `w`.
+/// Changes the status and keeps the resolved/closed stamps consistent,
+/// as part of `w`.
 pub fn push_status(w: &mut Script, id: TicketId, status: Status, now: i64) {
     w.push(
         "UPDATE tickets SET status = $1, updated_at = $2, \
@@ -399,22 +385,12 @@ pub fn push_status(w: &mut Script, id: TicketId, status: Status, now: i64) {
     );
 }
 
-/// Like [`touch`], as part of `w`.
+/// Marks the ticket as touched (a new message arrived), as part of `w`.
 pub fn push_touch(w: &mut Script, id: TicketId, now: i64) {
     w.push(
         "UPDATE tickets SET updated_at = $1 WHERE id = $2",
         vec![now.into(), id.into()],
     );
-}
-
-/// Marks the ticket as touched (a new message arrived).
-pub async fn touch(c: &mut Conn, id: TicketId, now: i64) -> Result<()> {
-    sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(id)
-        .execute(&mut *c)
-        .await?;
-    Ok(())
 }
 
 pub async fn count(c: &mut Conn) -> Result<i64> {
