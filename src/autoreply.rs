@@ -15,6 +15,9 @@
 //!
 //! Everything here is a pure function of the parsed message.
 
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 
 /// What kind of machine sent the mail.
@@ -157,7 +160,7 @@ impl Facts {
             .iter()
             .find(|p| subject.starts_with(&p.to_lowercase()))
             .copied();
-        let ndr_body = NDR_BODY.iter().find(|p| body.contains(*p)).copied();
+        let ndr_body = first_phrase(&NDR_BODY_SET, NDR_BODY, &body);
         let carries_original = msg.parts.iter().any(|p| {
             matches!(p.body, PartType::Message(_))
                 || content_type_is(p, "text", "rfc822-headers")
@@ -586,6 +589,20 @@ const NDR_WHOLE_SUBJECTS: &[&str] = &[
     "Delivery Notification: Delivery has failed",
     "Message delivery has failed",
 ];
+
+/// [`NDR_BODY`] as one automaton: every message's body is checked for all
+/// of them, and one pass over 6,000 characters beats thirty-three.
+static NDR_BODY_SET: LazyLock<AhoCorasick> =
+    LazyLock::new(|| AhoCorasick::new(NDR_BODY).expect("NDR_BODY phrases build an automaton"));
+
+/// The first phrase of `phrases` (in list order, as `set` was built from
+/// it) that occurs in `text`.
+fn first_phrase(set: &AhoCorasick, phrases: &[&'static str], text: &str) -> Option<&'static str> {
+    set.find_overlapping_iter(text)
+        .map(|m| m.pattern().as_usize())
+        .min()
+        .map(|i| phrases[i])
+}
 
 /// Phrases only delivery software writes in a report's text.
 const NDR_BODY: &[&str] = &[
@@ -1070,6 +1087,25 @@ mod tests {
 
     fn with(headers: &str, subject: &str, body: &str) -> String {
         format!("{HUMAN_HEADERS}{headers}Subject: {subject}\r\n\r\n{body}\r\n")
+    }
+
+    #[test]
+    fn the_phrase_automaton_agrees_with_reading_the_list_in_order() {
+        let bodies = [
+            "user unknown; then diagnostic-code: smtp; 550",
+            "mailbox is full",
+            "we could not be delivered to anyone, message could not be delivered",
+            "nothing of the sort",
+            "",
+        ];
+        for b in bodies {
+            let linear = NDR_BODY.iter().find(|p| b.contains(*p)).copied();
+            assert_eq!(first_phrase(&NDR_BODY_SET, NDR_BODY, b), linear, "{b}");
+        }
+        assert_eq!(
+            first_phrase(&NDR_BODY_SET, NDR_BODY, bodies[0]),
+            Some("diagnostic-code:")
+        );
     }
 
     #[test]

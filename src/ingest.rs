@@ -20,7 +20,9 @@
 //! that harmless.
 
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::task::Poll;
 
 use anyhow::{Context, Result};
 use chrono::TimeZone;
@@ -94,6 +96,47 @@ pub enum Outcome {
     Answered,
 }
 
+/// What [`Ingestor::examine`] made of a message before any database work.
+enum Examined {
+    Parsed(Box<InboundMessage>),
+    /// For quarantine: too large (`oversize` holds its size) or unparseable.
+    Refused {
+        reason: String,
+        oversize: Option<u64>,
+    },
+}
+
+/// What a batch read once for its simple messages (see
+/// [`Ingestor::try_batch`]), kept up to date with what the batch writes.
+struct Known {
+    /// Dedupe keys already stored.
+    seen: HashSet<String>,
+    /// Acknowledgments per recipient within `desk.ack_window` (only the
+    /// batch's senders are sure to be there).
+    acks: HashMap<String, i64>,
+}
+
+impl Known {
+    /// Reads what the messages of `lookups` (dedupe key, answer address)
+    /// need, acknowledgments counted since `since`.
+    async fn read(
+        c: &mut Conn,
+        lookups: &[Option<(String, Option<String>)>],
+        since: i64,
+    ) -> Result<Known> {
+        let keys: Vec<&str> = lookups.iter().flatten().map(|(k, _)| k.as_str()).collect();
+        let mut rcpts: Vec<&str> = lookups
+            .iter()
+            .flatten()
+            .filter_map(|(_, r)| r.as_deref())
+            .collect();
+        rcpts.sort_unstable();
+        rcpts.dedup();
+        let (seen, acks) = raw::preread_many(c, &keys, &rcpts, since).await?;
+        Ok(Known { seen, acks })
+    }
+}
+
 /// Takes mail in. Cheap to clone.
 #[derive(Clone)]
 pub struct Ingestor {
@@ -150,10 +193,18 @@ impl Ingestor {
     }
 
     async fn ingest_once(&self, item: &Incoming, now: i64) -> Result<Outcome> {
+        let examined = self.examine(item, &item.raw);
         let mut tx = self.db.begin().await?;
         let mut numbering = tickets::Numbering::default();
         let outcome = self
-            .process(&mut tx, &mut numbering, item, Cow::Borrowed(&item.raw), now)
+            .process(
+                &mut tx,
+                &mut numbering,
+                item,
+                Cow::Borrowed(&item.raw),
+                examined,
+                now,
+            )
             .await?;
         tx.commit().await.context("cannot commit")?;
         Ok(outcome)
@@ -164,10 +215,18 @@ impl Ingestor {
     /// stays behind while the database copies them (large messages).
     pub async fn ingest_owned(&self, mut item: Incoming, now: i64) -> Result<Outcome> {
         let raw = std::mem::take(&mut item.raw);
+        let examined = self.examine(&item, &raw);
         let mut tx = self.db.begin().await?;
         let mut numbering = tickets::Numbering::default();
         let outcome = self
-            .process(&mut tx, &mut numbering, &item, Cow::Owned(raw), now)
+            .process(
+                &mut tx,
+                &mut numbering,
+                &item,
+                Cow::Owned(raw),
+                examined,
+                now,
+            )
             .await?;
         tx.commit().await.context("cannot commit")?;
         log_outcome(&item, &outcome);
@@ -220,45 +279,206 @@ impl Ingestor {
         out
     }
 
+    /// One transaction for all of `items`, pipelined.
+    ///
+    /// Every message is parsed first (no database needed), then one read
+    /// finds which were taken in before and how many acknowledgments their
+    /// senders got lately ([`Known`]). A message that needs nothing more
+    /// from the database — a new ticket from someone who is not staff, with
+    /// no subject tag and no references — is then decided and rendered
+    /// while the database writes the message before it: SQLite writes on
+    /// its own thread, so the two cores work at once. Any other message
+    /// (a reply, staff mail, quarantine) waits for the writes before it,
+    /// takes the ordinary path ([`Self::process`]) and its reads, and
+    /// [`Known`] then takes in what it wrote.
     async fn try_batch(&self, items: &[Incoming], now: i64) -> Result<Vec<Outcome>> {
+        let backend = self.db.backend();
+        let since = now - self.cfg.desk.ack_window.as_secs() as i64;
+        let examined: Vec<Examined> = items.iter().map(|i| self.examine(i, &i.raw)).collect();
+        // What Known is read for: the stored messages' keys and whom they
+        // would be answered at.
+        let lookups: Vec<Option<(String, Option<String>)>> = examined
+            .iter()
+            .map(|e| match e {
+                Examined::Parsed(m) => Some((
+                    m.dedupe_key.clone(),
+                    m.reply_address().map(|a| a.base().to_string()),
+                )),
+                Examined::Refused { .. } => None,
+            })
+            .collect();
         let mut tx = self.db.begin().await?;
+        self.secret(&mut tx).await?;
         let mut numbering = tickets::Numbering::default();
+        let mut known: Option<Known> = None;
+        let mut pending = Script::new();
         let mut outcomes = Vec::with_capacity(items.len());
-        for item in items {
-            outcomes.push(
-                self.process(&mut tx, &mut numbering, item, Cow::Borrowed(&item.raw), now)
-                    .await?,
-            );
+        for (i, (item, examined)) in items.iter().zip(examined).enumerate() {
+            let msg = match examined {
+                Examined::Parsed(m) if self.is_simple(&m) => m,
+                other => {
+                    pending.flush(&mut tx, backend).await?;
+                    // Where the outbox stands, to see what this message
+                    // adds to it (only worth it when Known is in use).
+                    let mark = match known {
+                        Some(_) => Some(outbox::last_id(&mut tx).await?),
+                        None => None,
+                    };
+                    let outcome = self
+                        .process(
+                            &mut tx,
+                            &mut numbering,
+                            item,
+                            Cow::Borrowed(&item.raw),
+                            other,
+                            now,
+                        )
+                        .await?;
+                    outcomes.push(outcome);
+                    // Known takes in what it wrote: its key, and the
+                    // acknowledgments it queued (to its sender, or to the
+                    // requester a staff member named).
+                    if let (Some(k), Some(mark)) = (&mut known, mark) {
+                        if let Some((key, _)) = &lookups[i] {
+                            k.seen.insert(key.clone());
+                        }
+                        for rcpt in outbox::acks_after(&mut tx, mark).await? {
+                            *k.acks.entry(rcpt).or_default() += 1;
+                        }
+                    }
+                    continue;
+                }
+            };
+            let k = match &mut known {
+                Some(k) => k,
+                None => {
+                    // Reads see the batch's writes only once they are done.
+                    pending.flush(&mut tx, backend).await?;
+                    let k = Known::read(&mut tx, &lookups[i..], since).await?;
+                    known.insert(k)
+                }
+            };
+            if k.seen.contains(&msg.dedupe_key) {
+                outcomes.push(Outcome::Duplicate);
+                continue;
+            }
+            let answer_to = msg.reply_address().map(|a| a.base().to_string());
+            let recent_acks = answer_to
+                .as_ref()
+                .and_then(|a| k.acks.get(a).copied())
+                .unwrap_or(0);
+            let id = numbering.next(&mut tx, backend).await?;
+            // Hand the previous message's writes to the database, and build
+            // this one's meanwhile.
+            let run = std::mem::take(&mut pending).run(&mut tx, backend);
+            tokio::pin!(run);
+            let started = futures::poll!(&mut run);
+            let built = self.open_simple(item, &msg, id, recent_acks, now);
+            match started {
+                Poll::Pending => run.await?,
+                Poll::Ready(r) => r?,
+            }
+            let (script, acked) = built?;
+            pending = script;
+            k.seen.insert(msg.dedupe_key.clone());
+            if let (true, Some(a)) = (acked, answer_to) {
+                *k.acks.entry(a).or_default() += 1;
+            }
+            outcomes.push(Outcome::NewTicket(id));
         }
+        pending.flush(&mut tx, backend).await?;
         tx.commit().await.context("cannot commit")?;
         Ok(outcomes)
     }
 
+    /// Size limit and parse: the part of the work that needs no database.
+    fn examine(&self, item: &Incoming, raw: &[u8]) -> Examined {
+        let limit = self.cfg.inbound.max_message_size();
+        if item.size > limit || raw.len() as u64 > limit {
+            let size = item.size.max(raw.len() as u64);
+            return Examined::Refused {
+                reason: format!("the message is {size} bytes; inbound.max_message_size is {limit}"),
+                oversize: Some(size),
+            };
+        }
+        match parse::parse(raw, self.cfg.desk.domain()) {
+            Ok(m) => Examined::Parsed(Box::new(m)),
+            Err(e) => Examined::Refused {
+                reason: e.to_string(),
+                oversize: None,
+            },
+        }
+    }
+
+    /// Whether the message surely opens a new ticket, with no read to tell:
+    /// no staff sender (commands), no subject tag, no Message-ID it refers
+    /// to (threading).
+    fn is_simple(&self, msg: &InboundMessage) -> bool {
+        self.sending_staff(msg).is_none()
+            && threading::tag_number(&msg.subject, &self.cfg.desk.tag).is_none()
+            && msg.referenced_ids().next().is_none()
+    }
+
+    /// The writes of a simple message ([`Self::is_simple`]) that opens
+    /// ticket `id`, and whether they acknowledge it. No database: pure work
+    /// the batch overlaps with the previous message's writes.
+    fn open_simple(
+        &self,
+        item: &Incoming,
+        msg: &InboundMessage,
+        id: TicketId,
+        recent_acks: i64,
+        now: i64,
+    ) -> Result<(Script, bool)> {
+        let mut w = Script::new();
+        raw::push(
+            &mut w,
+            &msg.dedupe_key,
+            &item.source,
+            Cow::Borrowed(&item.raw),
+            now,
+        );
+        let acked = self.open_ticket_as(
+            id,
+            &mut w,
+            msg,
+            &msg.dedupe_key,
+            None,
+            item,
+            recent_acks,
+            now,
+        )?;
+        Ok((w, acked))
+    }
+
     /// Steps 1–6 above, inside the caller's transaction. `raw` is the
     /// message's bytes: borrowed from `item`, or owned (taken out of it) so
-    /// the raw insert can consume them.
+    /// the raw insert can consume them; `examined` is what
+    /// [`Self::examine`] made of them.
     async fn process(
         &self,
         c: &mut Conn,
         numbering: &mut tickets::Numbering,
         item: &Incoming,
         raw: Cow<'_, [u8]>,
+        examined: Examined,
         now: i64,
     ) -> Result<Outcome> {
-        let limit = self.cfg.inbound.max_message_size();
-        if item.size > limit || raw.len() as u64 > limit {
-            let size = item.size.max(raw.len() as u64);
-            let reason =
-                format!("the message is {size} bytes; inbound.max_message_size is {limit}");
-            let keep = header_block(&raw, OVERSIZE_KEEP);
-            let id =
-                quarantine::insert(c, keep, size as i64, true, &item.source, &reason, now).await?;
-            return Ok(Outcome::Quarantined { id, reason });
-        }
-        let msg = match parse::parse(&raw, self.cfg.desk.domain()) {
-            Ok(m) => m,
-            Err(e) => {
-                let reason = e.to_string();
+        let msg = match examined {
+            Examined::Parsed(m) => m,
+            Examined::Refused {
+                reason,
+                oversize: Some(size),
+            } => {
+                let keep = header_block(&raw, OVERSIZE_KEEP);
+                let id = quarantine::insert(c, keep, size as i64, true, &item.source, &reason, now)
+                    .await?;
+                return Ok(Outcome::Quarantined { id, reason });
+            }
+            Examined::Refused {
+                reason,
+                oversize: None,
+            } => {
                 let id = quarantine::insert(
                     c,
                     &raw,
@@ -272,6 +492,7 @@ impl Ingestor {
                 return Ok(Outcome::Quarantined { id, reason });
             }
         };
+        let msg = &*msg;
         // Seen before? And how many acknowledgments did the sender get
         // lately? One read; everything else is written at the end.
         let answer_to = msg.reply_address().map(|a| a.base().to_string());
@@ -289,13 +510,13 @@ impl Ingestor {
         raw::push(&mut w, &msg.dedupe_key, &item.source, raw, now);
         let raw_id = msg.dedupe_key.as_str();
         // Staff replies and commands (see `staff.rs`).
-        if let Some(staff) = self.sending_staff(&msg) {
+        if let Some(staff) = self.sending_staff(msg) {
             let outcome = self
                 .staff_mail(
                     c,
                     numbering,
                     &mut w,
-                    &msg,
+                    msg,
                     raw_id,
                     &staff,
                     item,
@@ -306,14 +527,14 @@ impl Ingestor {
             w.run(c, self.db.backend()).await?;
             return Ok(outcome);
         }
-        let found = self.find_ticket(c, &msg).await?;
+        let found = self.find_ticket(c, msg).await?;
         let outcome = match threading::decide(found, now, self.cfg.desk.reopen_window) {
             Decision::NewTicket => {
                 self.open_ticket(
                     c,
                     numbering,
                     &mut w,
-                    &msg,
+                    msg,
                     raw_id,
                     None,
                     item,
@@ -327,7 +548,7 @@ impl Ingestor {
                     c,
                     numbering,
                     &mut w,
-                    &msg,
+                    msg,
                     raw_id,
                     Some(previous),
                     item,
@@ -337,7 +558,7 @@ impl Ingestor {
                 .await?
             }
             Decision::Append { ticket, reopen } => {
-                self.add_comment(c, &mut w, &msg, raw_id, ticket, reopen, now)
+                self.add_comment(c, &mut w, msg, raw_id, ticket, reopen, now)
                     .await?
             }
         };
@@ -411,6 +632,25 @@ impl Ingestor {
         recent_acks: i64,
         now: i64,
     ) -> Result<Outcome> {
+        let id = numbering.next(c, self.db.backend()).await?;
+        self.open_ticket_as(id, w, msg, raw_id, previous, item, recent_acks, now)?;
+        Ok(Outcome::NewTicket(id))
+    }
+
+    /// [`Self::open_ticket`] with its number `id` given: the writes only.
+    /// True when they acknowledge the message.
+    #[allow(clippy::too_many_arguments)]
+    fn open_ticket_as(
+        &self,
+        id: TicketId,
+        w: &mut Script,
+        msg: &InboundMessage,
+        raw_id: &str,
+        previous: Option<TicketId>,
+        item: &Incoming,
+        recent_acks: i64,
+        now: i64,
+    ) -> Result<bool> {
         let from = msg.from.as_ref();
         let requester = from
             .map(|m| m.address.as_str().to_string())
@@ -420,7 +660,6 @@ impl Ingestor {
         let auto_kind = msg.auto.as_ref().map(|a| a.kind.as_str());
         let class = rules::classify(&self.cfg.rules, &self.cfg.catalogue, msg);
         let r = &class.result;
-        let id = numbering.next(c, self.db.backend()).await?;
         tickets::push_insert(
             w,
             id,
@@ -493,9 +732,10 @@ impl Ingestor {
                     "rules": class.matched.iter().map(|m| &m.rule).collect::<Vec<_>>(),
                 }),
             );
-            return Ok(Outcome::NewTicket(id));
+            return Ok(false);
         }
         let targets = sla_store::push_start_clocks(w, &self.cfg, id, r.priority, &r.category, now);
+        let mut acked = false;
         match self.no_answer_reason(msg) {
             Some(reason) => {
                 events::push(
@@ -511,11 +751,11 @@ impl Ingestor {
             None => {
                 let mut ctx = self.context(msg, id, &subject, &class, now);
                 ctx["sla"] = sla_store::ack_context(&self.cfg, targets.as_ref());
-                self.queue_ack(w, msg, recent_acks, id, &subject, &ctx, now)?;
+                acked = self.queue_ack(w, msg, recent_acks, id, &subject, &ctx, now)?;
                 self.queue_notices(w, msg, id, &subject, &class, &ctx, now)?;
             }
         }
-        Ok(Outcome::NewTicket(id))
+        Ok(acked)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -750,10 +990,10 @@ impl Ingestor {
         subject: &str,
         ctx: &serde_json::Value,
         now: i64,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let desk = &self.cfg.desk;
         let Some(to) = msg.reply_address().cloned() else {
-            return Ok(());
+            return Ok(false);
         };
         if recent >= desk.ack_limit as i64 {
             events::push(
@@ -768,7 +1008,7 @@ impl Ingestor {
                     desk.ack_window.as_secs(), desk.ack_limit
                 ) }),
             );
-            return Ok(());
+            return Ok(false);
         }
         let rendered = self.templates.render("ack", desk.language, ctx)?;
         let mut references: Vec<String> = msg.references.clone();
@@ -794,7 +1034,8 @@ impl Ingestor {
             ticket_id: Some(id),
             date: now,
         };
-        self.enqueue(w, &out, "ack", Visibility::Public, to.base(), now)
+        self.enqueue(w, &out, "ack", Visibility::Public, to.base(), now)?;
+        Ok(true)
     }
 
     /// Who is told of a new ticket, and with which mail.

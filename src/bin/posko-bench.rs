@@ -159,11 +159,13 @@ async fn bench_maildir(count: usize, db: &str, keep: bool) -> Result<()> {
     };
     let base_rss = reset_peak_rss();
 
+    perf_control("enable");
     let t = Instant::now();
     let app = App::build(cfg).await?;
     let built = t.elapsed();
     let stats = maildir::pass(&md, &app.ingestor, 50 << 20, now()).await?;
     let took = t.elapsed();
+    perf_control("disable");
     let peak = peak_rss_mb();
 
     let mut c = counts_of(&app.db).await?;
@@ -303,6 +305,17 @@ async fn bench_big(size_mb: usize, keep: bool) -> Result<()> {
 
 // ---------------------------------------------------------------------------
 // Setup and measurement.
+
+/// Profiles only the ingest: with `perf record -D -1 --control
+/// fifo:CTL` and `BENCH_PERF_CTL=CTL`, perf is switched on and off around it
+/// (generating the messages is not what is measured).
+fn perf_control(cmd: &str) {
+    if let Some(path) = std::env::var_os("BENCH_PERF_CTL")
+        && let Err(e) = std::fs::write(&path, format!("{cmd}\n"))
+    {
+        eprintln!("BENCH_PERF_CTL: {e}");
+    }
+}
 
 fn workdir(keep: bool) -> Result<TempDirGuard> {
     let path = std::env::temp_dir().join(format!("posko-bench-{}-{}", std::process::id(), now()));

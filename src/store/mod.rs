@@ -6,6 +6,7 @@
 //! the queries of one table as free functions taking a connection; the use
 //! case (e.g. [`crate::ingest`]) opens the transaction and owns it.
 
+pub mod checkpoint;
 pub mod events;
 pub mod mailbox_state;
 pub mod messages;
@@ -46,6 +47,8 @@ pub enum Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite only: the background WAL checkpoints.
+    checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 impl Db {
@@ -78,10 +81,15 @@ impl Db {
                             // synchronous=FULL makes each commit durable
                             // (the message is acknowledged to the mail
                             // server only after it).
+                            // Checkpoints run in the background
+                            // (`checkpoint`), the writer's own only past
+                            // a larger log than SQLite's default.
                             let pragmas = format!(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                                  PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
-                                 PRAGMA foreign_keys = ON;"
+                                 PRAGMA foreign_keys = ON; \
+                                 PRAGMA wal_autocheckpoint = {};",
+                                checkpoint::AUTOCHECKPOINT_PAGES
                             );
                             conn.execute(sqlx::AssertSqlSafe(pragmas)).await?;
                             Ok(())
@@ -99,7 +107,15 @@ impl Db {
             }
         }
         .with_context(|| format!("cannot open the database {}", redact(&url)))?;
-        Ok(Db { pool, backend })
+        let checkpointer = match backend {
+            Backend::Sqlite => Some(checkpoint::Checkpointer::start(pool.clone())),
+            Backend::Postgres => None,
+        };
+        Ok(Db {
+            pool,
+            backend,
+            checkpointer,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -132,11 +148,17 @@ impl Db {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
         };
+        if let Some(c) = &self.checkpointer {
+            c.poke();
+        }
         tx.context("cannot begin a database transaction")
     }
 
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(c) = &self.checkpointer {
+            c.stop();
+        }
     }
 }
 

@@ -196,3 +196,23 @@ pub async fn next_due(c: &mut Conn) -> Result<Option<i64>> {
             .await?,
     )
 }
+
+/// The highest row id so far (0 for none): a mark for [`acks_after`].
+pub async fn last_id(c: &mut Conn) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM outbox")
+            .fetch_one(&mut *c)
+            .await?,
+    )
+}
+
+/// The recipients of the acknowledgments queued after row `mark`, one entry
+/// per acknowledgment.
+pub async fn acks_after(c: &mut Conn, mark: i64) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT primary_rcpt FROM outbox WHERE id > $1 AND kind = 'ack' ORDER BY id",
+    )
+    .bind(mark)
+    .fetch_all(&mut *c)
+    .await?)
+}

@@ -1,8 +1,10 @@
 //! Queries of the `raw_messages` table: every inbound message, byte for byte.
 
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
 use anyhow::Result;
+use sqlx::AssertSqlSafe;
 
 use super::Conn;
 use super::script::{Arg, Script};
@@ -27,6 +29,52 @@ pub async fn preread(
     .await?;
     use sqlx::Row;
     Ok((row.try_get::<i64, _>("seen")? > 0, row.try_get("acks")?))
+}
+
+/// [`preread`] for many messages at once (a batch): which of `keys` were
+/// taken in already, and the acknowledgments each of `rcpts` got since
+/// `since` (recipients without any are left out of the map).
+pub async fn preread_many(
+    c: &mut Conn,
+    keys: &[&str],
+    rcpts: &[&str],
+    since: i64,
+) -> Result<(HashSet<String>, HashMap<String, i64>)> {
+    let mut seen = HashSet::new();
+    if !keys.is_empty() {
+        let sql = format!(
+            "SELECT dedupe_key FROM raw_messages WHERE dedupe_key IN ({})",
+            placeholders(1, keys.len())
+        );
+        let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
+        for k in keys {
+            q = q.bind(*k);
+        }
+        seen.extend(q.fetch_all(&mut *c).await?);
+    }
+    let mut acks = HashMap::new();
+    if !rcpts.is_empty() {
+        let sql = format!(
+            "SELECT primary_rcpt, COUNT(*) FROM outbox \
+             WHERE kind = 'ack' AND created_at >= $1 AND primary_rcpt IN ({}) \
+             GROUP BY primary_rcpt",
+            placeholders(2, rcpts.len())
+        );
+        let mut q = sqlx::query_as::<_, (String, i64)>(AssertSqlSafe(sql)).bind(since);
+        for r in rcpts {
+            q = q.bind(*r);
+        }
+        acks.extend(q.fetch_all(&mut *c).await?);
+    }
+    Ok((seen, acks))
+}
+
+/// `$first, $first+1, …`: `n` parameters.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Stores the raw message as part of `w`. If another instance stored the

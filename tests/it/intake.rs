@@ -353,3 +353,101 @@ async fn same_message_twice_is_one_ticket(backend: Backend) {
     assert_eq!(stack.inbox("siti").await.len(), 1, "one notice");
 }
 both!(same_message_twice_is_one_ticket);
+
+/// One intake batch (a Maildir pass takes up to 200 messages in one
+/// transaction) mixing mail that surely opens a ticket with mail that needs
+/// the database to be threaded: the result is the same as one by one.
+/// New tickets are written while the next message is prepared, so this
+/// checks that a reply finds a ticket opened earlier in the same batch, that
+/// a copy in the same batch is a duplicate, and that the acknowledgment cap
+/// counts acknowledgments queued by either kind of message.
+async fn one_batch_mixes_new_mail_and_replies(backend: Backend) {
+    let io = "[inbound]\nkind = \"maildir\"\npath = \"mail\"\n\n\
+              [outbound]\nkind = \"file\"\npath = \"outbox\"\n";
+    let posko = Posko::from_parts(backend, "ack_limit = 2", io).await;
+    let new = posko.path().join("mail/new");
+    std::fs::create_dir_all(posko.path().join("mail/cur")).unwrap();
+    std::fs::create_dir_all(posko.path().join("mail/tmp")).unwrap();
+    std::fs::create_dir_all(&new).unwrap();
+    let first = mail::plain(
+        "alice@corp.test",
+        "Printer rusak",
+        "b1@corp.test",
+        "",
+        "Tolong.",
+    );
+    let batch: Vec<Vec<u8>> = vec![
+        // 1: new (alice's first acknowledgment)
+        first.clone(),
+        // 2: bob answers message 1, whose ticket is not committed yet: a
+        //    comment on it
+        mail::plain(
+            "bob@corp.test",
+            "Re: Printer rusak",
+            "b2@corp.test",
+            "In-Reply-To: <b1@corp.test>\r\nReferences: <b1@corp.test>\r\n",
+            "Printer saya juga.",
+        ),
+        // 3: refers to a message nobody knows: threaded by the database, a
+        //    new ticket, alice's second acknowledgment
+        mail::plain(
+            "alice@corp.test",
+            "Scanner juga",
+            "b3@corp.test",
+            "In-Reply-To: <elsewhere@corp.test>\r\n",
+            "Dan scanner.",
+        ),
+        // 4: new, but alice is at the cap now
+        mail::plain("alice@corp.test", "Monitor", "b4@corp.test", "", "Mati."),
+        // 5: message 1 again
+        first,
+        // 6: someone else: acknowledged
+        mail::plain("carol@corp.test", "Wifi", "b6@corp.test", "", "Putus."),
+    ];
+    for (i, raw) in batch.iter().enumerate() {
+        std::fs::write(new.join(format!("{:04}.batch", i + 1)), raw).unwrap();
+    }
+    let out = posko.run_once();
+    assert!(
+        out.contains("4 new tickets") && out.contains("1 comments") && out.contains("1 duplicates"),
+        "{out}"
+    );
+    let tickets = posko.tickets();
+    let by_subject = |s: &str| {
+        let t = tickets
+            .iter()
+            .find(|t| t["subject"] == s)
+            .unwrap_or_else(|| panic!("no ticket {s:?}: {tickets:?}"));
+        posko.ticket(t["id"].as_i64().unwrap())
+    };
+    let printer = by_subject("Printer rusak");
+    let ins: Vec<&Value> = messages(&printer)
+        .iter()
+        .filter(|m| m["direction"] == "in")
+        .collect();
+    assert_eq!(ins.len(), 2, "the report and bob's reply: {printer}");
+    assert!(
+        ins[1]["body_text"]
+            .as_str()
+            .unwrap()
+            .contains("Printer saya juga")
+    );
+    for (subject, acked) in [
+        ("Printer rusak", true),
+        ("Scanner juga", true),
+        ("Monitor", false),
+        ("Wifi", true),
+    ] {
+        let t = by_subject(subject);
+        assert_eq!(
+            !events_of(&t, "ack_queued").is_empty(),
+            acked,
+            "{subject}: {t}"
+        );
+        let limited = events_of(&t, "ack_suppressed")
+            .iter()
+            .any(|e| e["reason"].as_str().unwrap_or("").starts_with("rate limit"));
+        assert_eq!(limited, !acked, "{subject}: {t}");
+    }
+}
+both!(one_batch_mixes_new_mail_and_replies);
