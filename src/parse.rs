@@ -4,7 +4,10 @@
 //! UTF-7 and friends decode) does the MIME work; this module decides what a
 //! helpdesk keeps: who sent it, what it answers, the readable text, the HTML,
 //! and the attachments' names, types, sizes and checksums. The raw bytes are
-//! kept by the caller, so a message can always be parsed again.
+//! kept by the caller, so a message can always be parsed again. Header text
+//! mail-parser cannot decode (raw 8-bit bytes in a legacy charset, encoded
+//! words under the wrong label) is decoded again by `repair`, with the
+//! charset `charset` guesses.
 
 use chrono::{DateTime, TimeZone, Utc};
 use mail_parser::{Address, HeaderValue, Message, MessageParser, MimeHeaders, PartType};
@@ -12,6 +15,9 @@ use sha2::{Digest, Sha256};
 
 use crate::autoreply::{self, AutoVerdict};
 use crate::domain::EmailAddress;
+
+mod charset;
+mod repair;
 
 /// A name and an address, as in `"Alice" <alice@corp.test>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,12 +117,15 @@ pub fn parse(raw: &[u8], domain: &str) -> Result<InboundMessage, ParseError> {
     if raw.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ParseError::Empty);
     }
-    let msg = MessageParser::default()
+    let mut msg = MessageParser::default()
         .parse(raw)
         .ok_or(ParseError::NotAMessage)?;
     if msg.headers().is_empty() {
         return Err(ParseError::NotAMessage);
     }
+    // Raw 8-bit or mislabelled header text, which mail-parser leaves as
+    // U+FFFD, decoded in the charset it is most likely in.
+    repair::repair(&mut msg);
 
     let from = first_mailbox(msg.from())
         .or_else(|| first_mailbox(msg.sender()))
