@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::config::{Config, Language};
 use crate::domain::TicketId;
 use crate::escalation::{calendar_of, human_duration};
-use crate::store::{Conn, events, messages, sla_clocks, tickets};
+use crate::store::{Conn, events, messages, sla_clocks, tickets, watchers};
 
 fn rfc3339(t: i64) -> String {
     Utc.timestamp_opt(t, 0)
@@ -86,6 +86,10 @@ pub struct TicketJson {
     /// ticket has no clocks; left out of lists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sla: Option<serde_json::Value>,
+    /// Addresses added with `#cc:`, who get the public replies; left out
+    /// of lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watchers: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub messages: Option<Vec<MessageJson>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -117,6 +121,7 @@ fn ticket_json(t: tickets::Ticket) -> TicketJson {
         resolved_at: t.resolved_at.map(rfc3339),
         closed_at: t.closed_at.map(rfc3339),
         sla: None,
+        watchers: None,
         messages: None,
         events: None,
     }
@@ -137,6 +142,7 @@ pub async fn show(c: &mut Conn, id: TicketId) -> Result<Option<TicketJson>> {
         return Ok(None);
     };
     let mut out = ticket_json(t);
+    out.watchers = Some(watchers::list(c, id).await?);
     let msgs = messages::list_for_ticket(c, id).await?;
     out.messages = Some(
         msgs.into_iter()
@@ -295,6 +301,9 @@ pub fn show_text(t: &TicketJson) -> Result<String> {
     }
     if let Some(prev) = t.linked_ticket {
         s.push_str(&format!("Follows up: #{prev}\n"));
+    }
+    if let Some(w) = t.watchers.as_ref().filter(|w| !w.is_empty()) {
+        s.push_str(&format!("Watchers: {}\n", w.join(", ")));
     }
     if let Some(serde_json::Value::Object(clocks)) = &t.sla {
         for (kind, c) in clocks {

@@ -520,6 +520,10 @@ async fn requester_cc_merge_help(backend: Backend) {
     let bob = stack.wait_for_mail("bob", 1, WAIT).await;
     assert!(text(&bob[0]).contains("ikut memantau"), "{}", text(&bob[0]));
     assert_eq!(events(&posko.ticket(first), "watcher_added").len(), 1);
+    assert_eq!(
+        posko.ticket(first)["watchers"],
+        serde_json::json!(["bob@corp.test"])
+    );
 
     // Merge the second into the first; Alice is told.
     let subject2 = format!("Re: [Helpdesk #{second}] Printer lantai 3 macet");
