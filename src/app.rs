@@ -53,7 +53,7 @@ impl App {
     /// sets up the transport.
     pub async fn build(cfg: Config) -> Result<App> {
         let cfg = Arc::new(cfg);
-        let db = Db::connect(&cfg.database_url).await?;
+        let db = Db::open(&cfg).await?;
         db.migrate().await?;
         let templates = Arc::new(Templates::load(cfg.desk.templates.as_deref())?);
         let ingestor = Ingestor::new(cfg.clone(), db.clone(), templates.clone());

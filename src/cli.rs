@@ -324,7 +324,7 @@ fn describe(o: &Outcome) -> String {
 }
 
 async fn cmd_migrate(cfg: Config) -> Result<ExitCode> {
-    let db = Db::connect(&cfg.database_url).await?;
+    let db = Db::open(&cfg).await?;
     db.migrate().await?;
     println!(
         "database {} is up to date",
@@ -376,7 +376,7 @@ async fn cmd_check(cfg: Config) -> ExitCode {
         Templates::load(cfg.desk.templates.as_deref()).map(|_| "all templates compile".into()),
     );
     let db = async {
-        let db = Db::connect(&cfg.database_url).await?;
+        let db = Db::open(&cfg).await?;
         db.migrate().await?;
         let mut c = db.pool().acquire().await?;
         let n = store::tickets::count(&mut c).await?;
@@ -437,7 +437,7 @@ async fn cmd_check(cfg: Config) -> ExitCode {
 }
 
 async fn cmd_tickets(cfg: Config, command: TicketsCommand) -> Result<ExitCode> {
-    let db = Db::connect(&cfg.database_url).await?;
+    let db = Db::open(&cfg).await?;
     db.migrate().await?;
     let mut c = db.pool().acquire().await?;
     match command {
@@ -490,7 +490,7 @@ async fn cmd_report(cfg: Config, from: &str, to: &str, format: &str) -> Result<E
     )
     .map_err(anyhow::Error::msg)?
     .max(end);
-    let db = Db::connect(&cfg.database_url).await?;
+    let db = Db::open(&cfg).await?;
     db.migrate().await?;
     let mut c = db.pool().acquire().await?;
     let rows = crate::report::compute(&mut c, start, end).await?;
@@ -508,7 +508,7 @@ async fn cmd_report(cfg: Config, from: &str, to: &str, format: &str) -> Result<E
 async fn cmd_quarantine(cfg: Config, command: QuarantineCommand) -> Result<ExitCode> {
     match command {
         QuarantineCommand::List { json, all } => {
-            let db = Db::connect(&cfg.database_url).await?;
+            let db = Db::open(&cfg).await?;
             db.migrate().await?;
             let mut c = db.pool().acquire().await?;
             let held = quarantine::list(&mut c, all).await?;
@@ -536,7 +536,7 @@ async fn cmd_quarantine(cfg: Config, command: QuarantineCommand) -> Result<ExitC
             }
         }
         QuarantineCommand::Show { id } => {
-            let db = Db::connect(&cfg.database_url).await?;
+            let db = Db::open(&cfg).await?;
             let mut c = db.pool().acquire().await?;
             let (raw, _) = quarantine::raw(&mut c, id)
                 .await?
@@ -587,7 +587,7 @@ async fn cmd_quarantine(cfg: Config, command: QuarantineCommand) -> Result<ExitC
 }
 
 async fn cmd_outbox(cfg: Config, command: OutboxCommand) -> Result<ExitCode> {
-    let db = Db::connect(&cfg.database_url).await?;
+    let db = Db::open(&cfg).await?;
     db.migrate().await?;
     let mut c = db.pool().acquire().await?;
     match command {

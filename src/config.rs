@@ -40,6 +40,10 @@ pub struct Config {
     pub source: PathBuf,
     pub desk: Desk,
     pub database_url: String,
+    /// SQLite: how long a write waits for another writer's lock before it
+    /// fails (and the mail is left for the next pass, or the MTA told to
+    /// try again).
+    pub database_busy_timeout: Duration,
     pub inbound: Inbound,
     pub outbound: Outbound,
     pub outbox: OutboxPolicy,
@@ -474,6 +478,7 @@ fn default_ack_window() -> String {
 #[serde(deny_unknown_fields)]
 struct RawDatabase {
     url: String,
+    busy_timeout: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -651,6 +656,10 @@ impl Validator<'_> {
                 format!("{url:?} is neither sqlite:… nor postgres://…"),
             ));
         }
+        let busy_timeout = match &raw.database.busy_timeout {
+            Some(v) => self.duration("database.busy_timeout", v)?,
+            None => Duration::from_secs(10),
+        };
         let inbound = self.inbound(raw.inbound)?;
         let (outbound, policy) = self.outbound(raw.outbound)?;
         let staff = self.staff(raw.staff)?;
@@ -681,6 +690,7 @@ impl Validator<'_> {
             source: path.to_path_buf(),
             desk,
             database_url: url,
+            database_busy_timeout: busy_timeout,
             inbound,
             outbound,
             staff,
@@ -1369,33 +1379,41 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
     if v.is_empty() {
         return Err("empty duration: write e.g. \"30s\", \"10m\", \"8h\" or \"14d\"".into());
     }
-    let mut total: u64 = 0;
-    let mut digits = String::new();
-    for c in v.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
+    let mut total_ms: u64 = 0;
+    let mut rest = v;
+    while !rest.is_empty() {
+        rest = rest.trim_start();
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let unit_len = rest[digits..]
+            .bytes()
+            .take_while(u8::is_ascii_alphabetic)
+            .count();
+        let (number, unit) = (&rest[..digits], &rest[digits..digits + unit_len]);
+        if unit.is_empty() {
+            return Err(match rest[digits..].chars().next() {
+                Some(c) => format!("{value:?}: unknown unit {c:?} (use ms, s, m, h, d)"),
+                None => format!("{value:?}: the number {number} has no unit (ms, s, m, h, d)"),
+            });
         }
-        let unit = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86400,
-            ' ' => continue,
-            _ => return Err(format!("{value:?}: unknown unit {c:?} (use s, m, h, d)")),
+        let ms_per: u64 = match unit {
+            "ms" => 1,
+            "s" => 1000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            _ => {
+                return Err(format!(
+                    "{value:?}: unknown unit {unit:?} (use ms, s, m, h, d)"
+                ));
+            }
         };
-        let n: u64 = digits
+        let n: u64 = number
             .parse()
-            .map_err(|_| format!("{value:?}: a number must come before {c:?}"))?;
-        total = total.saturating_add(n.saturating_mul(unit));
-        digits.clear();
+            .map_err(|_| format!("{value:?}: a number must come before {unit:?}"))?;
+        total_ms = total_ms.saturating_add(n.saturating_mul(ms_per));
+        rest = &rest[digits + unit_len..];
     }
-    if !digits.is_empty() {
-        return Err(format!(
-            "{value:?}: the number {digits} has no unit (s, m, h, d)"
-        ));
-    }
-    Ok(Duration::from_secs(total))
+    Ok(Duration::from_millis(total_ms))
 }
 
 /// Parses "25MB", "512KB", "1GiB" or a plain number of bytes.
@@ -1739,6 +1757,10 @@ low    = { high = 3, medium = 4, low = 4 }
         assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
         assert!(parse_duration("10").is_err());
         assert!(parse_duration("3w").is_err());
+        assert_eq!(parse_duration("400ms").unwrap(), Duration::from_millis(400));
+        assert_eq!(parse_duration("1m 30s").unwrap(), Duration::from_secs(90));
+        assert!(parse_duration("h").is_err());
+        assert!(parse_duration("5 minutes").is_err());
         assert_eq!(parse_size("25MB").unwrap(), 25 * 1024 * 1024);
         assert!(parse_size("lots").is_err());
     }

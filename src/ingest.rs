@@ -248,7 +248,10 @@ impl Ingestor {
         for item in items {
             if item.raw.len() > LARGE_MESSAGE {
                 out.extend(self.ingest_run(&std::mem::take(&mut run), now).await);
-                out.push(self.ingest_owned(item, now).await);
+                out.push(match unavailable(&out) {
+                    Some(u) => Err(u.into()),
+                    None => self.ingest_owned(item, now).await,
+                });
             } else {
                 run.push(item);
             }
@@ -258,6 +261,11 @@ impl Ingestor {
     }
 
     /// One transaction for `items`, or one each if that fails.
+    ///
+    /// When the database itself is the trouble (locked by another writer
+    /// past the busy timeout, unreachable), trying each message alone would
+    /// wait that long again for every one of them: the rest are left for
+    /// the next pass at once, as [`store::Unavailable`].
     async fn ingest_run(&self, items: &[Incoming], now: i64) -> Vec<Result<Outcome>> {
         if items.len() > 1 {
             match self.try_batch(items, now).await {
@@ -267,14 +275,26 @@ impl Ingestor {
                     }
                     return outcomes.into_iter().map(Ok).collect();
                 }
+                Err(e) if store::is_transient(&e) => {
+                    let reason = format!("{e:#}");
+                    warn!(error = %reason, messages = items.len(), "database unavailable; the batch is left for the next pass");
+                    return items
+                        .iter()
+                        .map(|_| Err(store::Unavailable(reason.clone()).into()))
+                        .collect();
+                }
                 Err(e) => {
                     warn!(error = %format!("{e:#}"), "batch failed; taking messages one by one")
                 }
             }
         }
-        let mut out = Vec::with_capacity(items.len());
+        let mut out: Vec<Result<Outcome>> = Vec::with_capacity(items.len());
         for item in items {
-            out.push(self.ingest(item, now).await);
+            let r = match unavailable(&out) {
+                Some(u) => Err(u.into()),
+                None => self.ingest(item, now).await,
+            };
+            out.push(r);
         }
         out
     }
@@ -1244,6 +1264,16 @@ impl Ingestor {
             &json!({ "to": rcpts, "message_id": out.message_id }),
         );
         Ok(())
+    }
+}
+
+/// [`store::Unavailable`] when the last of `results` failed for a reason
+/// that is the database's, not the message's: what the rest of a batch is
+/// then left with.
+fn unavailable(results: &[Result<Outcome>]) -> Option<store::Unavailable> {
+    match results.last() {
+        Some(Err(e)) if store::is_transient(e) => Some(store::Unavailable(format!("{e:#}"))),
+        _ => None,
     }
 }
 

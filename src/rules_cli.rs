@@ -124,7 +124,7 @@ fn parse_since(cfg: &Config, s: &str) -> Result<i64> {
 
 async fn replay(cfg: &Config, since: &str) -> Result<ExitCode> {
     let since_ts = parse_since(cfg, since)?;
-    let db = Db::connect(&cfg.database_url).await?;
+    let db = Db::open(cfg).await?;
     let mut c = db.pool().acquire().await?;
     let list = tickets::created_since(&mut c, since_ts).await?;
     let (mut changed, mut unchanged, mut skipped) = (0, 0, 0);

@@ -89,9 +89,9 @@ impl Ingestor {
     /// it at start, so a missing `auth.secret_env` variable stops posko
     /// with a clear error rather than at the first staff mail.
     pub async fn prepare(&self) -> Result<()> {
-        let mut tx = self.db.begin().await?;
-        self.secret(&mut tx).await?;
-        tx.commit().await.context("cannot commit")?;
+        // A read: posko starts even while another writer holds the lock.
+        let mut c = self.db.pool().acquire().await?;
+        self.secret(&mut c).await?;
         Ok(())
     }
 

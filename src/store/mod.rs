@@ -33,8 +33,9 @@ pub type Tx = Transaction<'static, sqlx::Any>;
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// How long SQLite waits for a lock held by another process before failing.
-const SQLITE_BUSY_TIMEOUT_MS: u64 = 10_000;
+/// How long SQLite waits for a lock held by another process before failing,
+/// unless `database.busy_timeout` says otherwise.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -55,6 +56,17 @@ impl Db {
     /// Connects to `url` (`sqlite://path` or `postgres://…`), creating the
     /// SQLite file and its directory when missing.
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        Db::connect_with(url, SQLITE_BUSY_TIMEOUT).await
+    }
+
+    /// The database `cfg` names, with its settings.
+    pub async fn open(cfg: &crate::config::Config) -> anyhow::Result<Db> {
+        Db::connect_with(&cfg.database_url, cfg.database_busy_timeout).await
+    }
+
+    /// [`Db::connect`] with SQLite's busy timeout given.
+    pub async fn connect_with(url: &str, busy_timeout: Duration) -> anyhow::Result<Db> {
+        let busy_ms = busy_timeout.as_millis();
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -73,8 +85,11 @@ impl Db {
                     // SQLite has one writer at a time anyway; a few readers
                     // are enough for the CLI and the workers.
                     .max_connections(4)
-                    .acquire_timeout(Duration::from_secs(30))
-                    .after_connect(|conn, _| {
+                    // A writer waiting out busy_timeout holds its
+                    // connection meanwhile; the others must not give up
+                    // before it does.
+                    .acquire_timeout(Duration::from_secs(30).max(busy_timeout * 2))
+                    .after_connect(move |conn, _| {
                         Box::pin(async move {
                             use sqlx::Executor;
                             // WAL lets readers run beside the writer;
@@ -86,7 +101,7 @@ impl Db {
                             // a larger log than SQLite's default.
                             let pragmas = format!(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                                 PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
+                                 PRAGMA busy_timeout = {busy_ms}; \
                                  PRAGMA foreign_keys = ON; \
                                  PRAGMA wal_autocheckpoint = {};",
                                 checkpoint::AUTOCHECKPOINT_PAGES
@@ -201,10 +216,19 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// The database could not be reached for a whole batch (locked, gone): the
+/// message was not tried, and is left for the next pass.
+#[derive(Debug, thiserror::Error)]
+#[error("not taken in now, the database is unavailable: {0}")]
+pub struct Unavailable(pub String);
+
 /// True when the error is worth retrying later: a locked or busy database,
 /// a lost connection, a pool timeout. The MTA pipe maps it to exit status 75.
 pub fn is_transient(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
+        if cause.downcast_ref::<Unavailable>().is_some() {
+            return true;
+        }
         if let Some(e) = cause.downcast_ref::<sqlx::Error>() {
             match e {
                 sqlx::Error::Io(_)

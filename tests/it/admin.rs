@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::both;
 use crate::harness::mail;
 use crate::harness::mailstack::MailStack;
-use crate::harness::posko::{Backend, Options, Posko};
+use crate::harness::posko::{Backend, Options, Posko, ok};
 
 /// Story 6: `posko check` names file, key and reason, or says all answers.
 async fn check_reports_what_is_wrong_or_that_all_answers(backend: Backend) {
@@ -316,3 +316,98 @@ async fn closed_tickets_reopen_or_link(backend: Backend) {
     tokio::time::sleep(Duration::from_millis(100)).await;
 }
 both!(closed_tickets_reopen_or_link);
+
+/// Another program holds SQLite's write lock (a backup, a second posko, an
+/// admin's `sqlite3` shell): no mail is lost, nothing waits for long. The
+/// MTA pipe answers 75 (try again later) after `database.busy_timeout`; a
+/// pass leaves the whole batch in the Maildir at once instead of waiting
+/// out the timeout for each message; once the lock is gone, everything is
+/// taken in, once.
+#[tokio::test]
+async fn a_locked_database_defers_mail_and_loses_none() {
+    let io = "[inbound]\nkind = \"maildir\"\npath = \"mail\"\n\n\
+              [outbound]\nkind = \"file\"\npath = \"outbox\"\n";
+    let posko = Posko::from_parts(Backend::Sqlite, "", io).await;
+    let text = std::fs::read_to_string(&posko.config).unwrap();
+    let url_line = format!("url = \"{}\"", posko.db_url);
+    assert!(text.contains(&url_line));
+    let text = text.replace(&url_line, &format!("{url_line}\nbusy_timeout = \"400ms\""));
+    std::fs::write(&posko.config, text).unwrap();
+    ok(posko.cmd(&["migrate"]), "migrate");
+    let md = posko::inbound::maildir::Maildir::open(&posko.path().join("mail")).unwrap();
+    for i in 0..20 {
+        md.deliver(&mail::plain(
+            "alice@corp.test",
+            &format!("Laptop {i} mati"),
+            &format!("lock{i}@corp.test"),
+            "",
+            "Tolong dicek.",
+        ))
+        .unwrap();
+    }
+    let piped = mail::plain(
+        "bob@corp.test",
+        "Mouse rusak",
+        "lockpipe@corp.test",
+        "",
+        "Ganti.",
+    );
+
+    // Hold the write lock from another process until its stdin closes.
+    let db_file = posko.db_url.trim_start_matches("sqlite://").to_string();
+    let mut holder = std::process::Command::new("/usr/bin/python3")
+        .args([
+            "-c",
+            "import sqlite3, sys\n\
+             c = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
+             c.execute('BEGIN EXCLUSIVE')\n\
+             print('locked', flush=True)\n\
+             sys.stdin.read()\n",
+            &db_file,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    {
+        use std::io::BufRead;
+        let mut line = String::new();
+        std::io::BufReader::new(holder.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "locked");
+    }
+
+    let out = posko.cmd_stdin(&["ingest"], &piped);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(75), "{err}");
+    assert!(err.contains("locked"), "says why: {err}");
+
+    let started = std::time::Instant::now();
+    let out = posko.cmd(&["run", "--once"]);
+    let took = started.elapsed();
+    assert_eq!(
+        out.status.code(),
+        Some(75),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // One busy timeout for the batch (and one for the SLA scan), not one
+    // per message: 20 × 400 ms would be 8 s.
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert_eq!(md.pending().unwrap().len(), 20, "all left in new/");
+
+    drop(holder.stdin.take());
+    holder.wait().unwrap();
+
+    let out = posko.run_once();
+    assert!(out.contains("20 new tickets"), "{out}");
+    assert!(md.pending().unwrap().is_empty());
+    let out = posko.cmd_stdin(&["ingest"], &piped);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(posko.tickets().len(), 21);
+}
