@@ -294,6 +294,21 @@ pub fn row_after(cfg: &Config, mut row: ClockRow, clock: Clock, now: i64) -> Clo
     row
 }
 
+/// Like [`row_after`], for a clock whose target changed (or that started
+/// in the past): the next check is the first thing that fell due since the
+/// clock started, when there is one, so the next scan reports (and mails)
+/// what the change made due; thresholds already reported under the same
+/// name are skipped by their marks. Otherwise it is the next one to come.
+pub fn row_retargeted(cfg: &Config, row: ClockRow, clock: Clock, now: i64) -> ClockRow {
+    let mut row = row_after(cfg, row, clock, now);
+    let cal = calendar_of(cfg, row.business_hours);
+    let overdue = due_between(&clock, cal, &cfg.escalation, clock.started_at - 1, now);
+    if let Some(first) = overdue.first() {
+        row.next_check_at = Some(first.at());
+    }
+    row
+}
+
 /// Records what fell due on a clock (`row` as it was read), once: claims
 /// the mark, writes the event and, with `templates`, queues the mail.
 /// Returns whether it was new.
@@ -393,7 +408,8 @@ pub async fn record(
     Ok(true)
 }
 
-fn rfc3339(t: i64) -> String {
+/// An instant as RFC 3339 in UTC, for event data.
+pub fn rfc3339(t: i64) -> String {
     chrono::Utc
         .timestamp_opt(t, 0)
         .single()

@@ -2,10 +2,11 @@
 //!
 //! Each ticket has two clocks, response and resolution. A [`Clock`] is a plain
 //! value that mirrors a row of `sla_clocks`; its transitions (start, pause,
-//! resume, stop, reopen) and its questions (when is it due, how much business
-//! time has elapsed, when must the scan look at it next, which warnings and
-//! breaches fell due since the last look) are pure functions of `now` and a
-//! [`Calendar`]. Instants and durations are `i64` Unix seconds throughout.
+//! resume, stop, reopen, retarget) and its questions (when is it due, how
+//! much business time has elapsed, when must the scan look at it next, which
+//! warnings and breaches fell due since the last look) are pure functions of
+//! `now` and a [`Calendar`]. Instants and durations are `i64` Unix seconds
+//! throughout.
 //!
 //! Elapsed time is business time: the calendar's open seconds since the clock
 //! started, minus the business seconds it spent paused (waiting on the
@@ -19,6 +20,13 @@
 //! previous look, then applies the transition, then stores the new
 //! [`Clock::next_check_at`]. A delivery guarantee across instances still needs
 //! a unique event per (ticket, clock, threshold) in the database.
+//!
+//! [`Clock::retarget`] is the one transition that can put thresholds before
+//! `now` that no look has covered (a shorter target brings them forward).
+//! Its caller therefore stores as the next check the first threshold since
+//! the start instead, so the next scan reports what the change made due, and
+//! the database's unique marks keep those the old target already reported
+//! from being reported twice.
 //!
 //! The policy ([`SlaPolicy`]) and the warning thresholds ([`Escalation`]) come
 //! from the configuration sections `[[sla]]`, `[clocks]` and `[escalation]`;
@@ -435,14 +443,47 @@ impl Clock {
         }
     }
 
+    /// Counts the clock against a new target, because the ticket's priority
+    /// or category changed: as if the new target had applied since the
+    /// ticket was recorded. The business time already counted stays
+    /// counted, a pause stays a pause, and from `now` on the clock counts in
+    /// `to`, the calendar of the new targets (`from` is the one it counted
+    /// in so far). A stopped clock keeps its verdict and is returned
+    /// unchanged.
+    ///
+    /// Elapsed time is calendar time since the start minus the pauses, so
+    /// keeping it while the calendar changes means setting aside whatever
+    /// `to` counts beyond it. Moving from 24×7 to business hours can leave
+    /// less business time since the start than was counted; the clock then
+    /// keeps all of that time (nothing set aside) rather than counting time
+    /// that the new calendar never had.
+    pub fn retarget(self, target_seconds: i64, now: i64, from: &Calendar, to: &Calendar) -> Clock {
+        if self.state.is_stopped() {
+            return self;
+        }
+        let elapsed = self.elapsed(now, from);
+        let counted = to.business_between(self.started_at, self.counted_until(now));
+        Clock {
+            target_seconds,
+            paused_seconds: (counted - elapsed).max(0),
+            ..self
+        }
+    }
+
     /// Business seconds counted against the target, as of `now`.
     pub fn elapsed(&self, now: i64, cal: &Calendar) -> i64 {
-        let end = match self.state {
+        let end = self.counted_until(now);
+        (cal.business_between(self.started_at, end) - self.paused_seconds).max(0)
+    }
+
+    /// The instant up to which the clock has counted, as of `now`: `now`
+    /// while running, the start of the pause or the stop otherwise.
+    fn counted_until(&self, now: i64) -> i64 {
+        match self.state {
             ClockState::Running => now,
             ClockState::Paused => self.paused_since.unwrap_or(now).min(now),
             ClockState::Met | ClockState::Breached => self.stopped_at.unwrap_or(now),
-        };
-        (cal.business_between(self.started_at, end) - self.paused_seconds).max(0)
+        }
     }
 
     /// Business seconds spent paused, including a pause still going on.
@@ -999,6 +1040,116 @@ mod tests {
         assert_eq!(reopened.elapsed(jkt("2026-07-08 08:00:00"), &cal), 4 * H);
         assert_eq!(reopened.due_at(&cal), Some(jkt("2026-07-08 12:00:00")));
         assert_eq!(reopened.reopen(jkt("2026-07-09 08:00:00"), &cal), reopened);
+    }
+
+    #[test]
+    fn retarget_keeps_the_elapsed_time_and_moves_the_due_time() {
+        let cal = office(&[]);
+        let policy = SlaPolicy::default();
+        let (p3, p1) = (
+            policy.targets(3, None).unwrap(),
+            policy.targets(1, None).unwrap(),
+        );
+        // A P3 ticket recorded on Monday at 09:00, raised to P1 at 09:05:
+        // the five minutes count, and P1's 8 hours run from 09:00.
+        let clock = Clock::start(p3.resolution, jkt("2026-07-06 09:00:00"));
+        let now = jkt("2026-07-06 09:05:00");
+        let raised = clock.retarget(p1.resolution, now, &cal, &cal);
+        assert_eq!(raised.target_seconds, 8 * H);
+        assert_eq!(raised.elapsed(now, &cal), 5 * MIN);
+        assert_eq!(raised.started_at, clock.started_at);
+        assert_eq!(raised.paused_seconds, 0);
+        assert_eq!(raised.due_at(&cal), Some(jkt("2026-07-07 09:00:00")));
+        // The warning moves from 75 % of 48 h to 75 % of 8 h: Monday 15:00.
+        assert_eq!(
+            raised.next_check_at(&cal, WARN, now),
+            Some(jkt("2026-07-06 15:00:00"))
+        );
+        // The same target again changes nothing.
+        assert_eq!(raised.retarget(8 * H, now, &cal, &cal), raised);
+        // Lowered back, the clock is the one it was.
+        assert_eq!(raised.retarget(p3.resolution, now, &cal, &cal), clock);
+    }
+
+    #[test]
+    fn retarget_keeps_pauses_done_and_going_on() {
+        let cal = office(&[]);
+        // Paused Monday 10:00–Tuesday 09:00 (7 business hours), paused
+        // again on Tuesday at 10:00, raised to 8 h on Tuesday at 15:00.
+        let clock = Clock::start(48 * H, jkt("2026-07-06 08:00:00"))
+            .pause(jkt("2026-07-06 10:00:00"))
+            .resume(jkt("2026-07-07 09:00:00"), &cal)
+            .pause(jkt("2026-07-07 10:00:00"));
+        let raised = clock.retarget(8 * H, jkt("2026-07-07 15:00:00"), &cal, &cal);
+        assert_eq!(raised.state, ClockState::Paused);
+        assert_eq!(raised.paused_since, clock.paused_since);
+        assert_eq!(raised.paused_seconds, 7 * H);
+        assert_eq!(raised.elapsed(jkt("2026-07-07 15:00:00"), &cal), 3 * H);
+        assert_eq!(raised.due_at(&cal), None);
+        // Resumed on Wednesday at 08:00: 5 h left, due 13:00.
+        let running = raised.resume(jkt("2026-07-08 08:00:00"), &cal);
+        assert_eq!(running.due_at(&cal), Some(jkt("2026-07-08 13:00:00")));
+    }
+
+    #[test]
+    fn retarget_leaves_a_stopped_clock_alone() {
+        let cal = office(&[]);
+        let start = jkt("2026-07-06 09:00:00");
+        let met = Clock::start(4 * H, start).stop(jkt("2026-07-06 10:00:00"), &cal);
+        let later = jkt("2026-07-06 11:00:00");
+        assert_eq!(met.retarget(10 * MIN, later, &cal, &cal), met);
+        let breached = Clock::start(10 * MIN, start).stop(later, &cal);
+        assert_eq!(breached.state, ClockState::Breached);
+        assert_eq!(breached.retarget(4 * H, later, &cal, &cal), breached);
+    }
+
+    #[test]
+    fn retarget_past_the_new_target_is_a_breach_already_due() {
+        let cal = office(&[]);
+        let start = jkt("2026-07-06 09:00:00");
+        let now = jkt("2026-07-06 09:30:00");
+        let raised = Clock::start(4 * H, start).retarget(10 * MIN, now, &cal, &cal);
+        assert_eq!(raised.state, ClockState::Running);
+        assert_eq!(raised.state_at(now, &cal), ClockState::Breached);
+        // Both thresholds of the new target lie before `now`: a look that
+        // covers the time since the start finds them, in order.
+        assert_eq!(
+            raised.crossings(&cal, WARN, start - 1, now),
+            vec![
+                Crossing::Warning {
+                    fraction: 0.75,
+                    at: jkt("2026-07-06 09:07:30")
+                },
+                Crossing::Breach {
+                    at: jkt("2026-07-06 09:10:01")
+                },
+            ]
+        );
+        assert_eq!(raised.next_check_at(&cal, WARN, now), None);
+        assert_eq!(raised.stop(now, &cal).state, ClockState::Breached);
+    }
+
+    #[test]
+    fn retarget_into_another_calendar_keeps_the_time_counted() {
+        let office = office(&[]);
+        let always = Calendar::always_open();
+        // Business hours to 24×7: Monday 09:00–16:00 counted 7 h; at 17:00
+        // the 8-hour 24×7 target has one wall-clock hour left.
+        let clock = Clock::start(48 * H, jkt("2026-07-06 09:00:00"));
+        let now = jkt("2026-07-06 17:00:00");
+        let raised = clock.retarget(8 * H, now, &office, &always);
+        assert_eq!(raised.elapsed(now, &always), 7 * H);
+        assert_eq!(raised.due_at(&always), Some(jkt("2026-07-06 18:00:00")));
+        // 24×7 to business hours: 5 h counted since Monday 15:00, but the
+        // office was open one of them; the clock keeps that hour and has
+        // 7 business hours left, to Tuesday 15:00.
+        let clock = Clock::start(4 * H, jkt("2026-07-06 15:00:00"));
+        let now = jkt("2026-07-06 20:00:00");
+        assert_eq!(clock.elapsed(now, &always), 5 * H);
+        let moved = clock.retarget(8 * H, now, &always, &office);
+        assert_eq!(moved.paused_seconds, 0);
+        assert_eq!(moved.elapsed(now, &office), H);
+        assert_eq!(moved.due_at(&office), Some(jkt("2026-07-07 15:00:00")));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! A ticket's SLA clocks through its life: started when it is recorded,
 //! stopped by the first staff reply (response) or by resolving (both),
 //! paused and resumed with the statuses of `[clocks] pause_on`, run again on
-//! reopen.
+//! reopen, re-targeted when staff change the priority or category.
 //!
 //! Each function is one small call inside the caller's transaction, so the
 //! use cases (intake, staff commands) stay in charge of it. Following the
@@ -20,16 +20,26 @@
 //! | out of it (the requester answers) | resumes | resumes |
 //! | resolved or closed | stops (met or breached) | stops (met or breached) |
 //! | reopened | stays stopped | runs again, without the closed time |
+//! | priority or category changed | new target, time so far kept | new target, time so far kept |
+//!
+//! A priority or category change ([`on_retarget`]) leaves stopped clocks
+//! alone, drops running ones when the new pair has no targets, and starts
+//! clocks for a ticket that had none.
 
 use anyhow::Result;
 use serde_json::json;
 
+use crate::calendar::Calendar;
 use crate::config::{Config, Language};
 use crate::domain::{Status, TicketId};
-use crate::escalation::{self, calendar_of, due_between, human_duration, row_after};
+use crate::escalation::{
+    self, Due, calendar_of, clock_name, due_between, human_duration, local_time, rfc3339,
+    row_after, row_retargeted,
+};
 use crate::sla::{Clock, ClockKind, Targets};
 use crate::store::script::Script;
 use crate::store::sla_clocks::{self, ClockRow};
+use crate::store::tickets::Ticket;
 use crate::store::{Conn, events, tickets};
 
 /// Starts the response and resolution clocks of a new ticket, if its
@@ -115,7 +125,7 @@ async fn transition(
     ticket: TicketId,
     now: i64,
     cfg: &Config,
-    change: impl Fn(ClockKind, Clock, &crate::calendar::Calendar) -> Clock,
+    change: impl Fn(ClockKind, Clock, &Calendar) -> Clock,
 ) -> Result<()> {
     let rows = sla_clocks::for_ticket(c, ticket).await?;
     let mut loaded = None;
@@ -125,17 +135,13 @@ async fn transition(
         if clock == row.clock {
             continue;
         }
-        if let Some(next) = row.next_check_at.filter(|&n| n <= now) {
-            let dues = due_between(&row.clock, cal, &cfg.escalation, next - 1, now);
-            if !dues.is_empty() {
-                if loaded.is_none() {
-                    loaded = tickets::get(c, ticket).await?;
-                }
-                if let Some(t) = &loaded {
-                    for due in dues {
-                        escalation::record(c, cfg, None, t, &row, due, now).await?;
-                    }
-                }
+        let dues = due_since_look(cfg, &row, now);
+        if !dues.is_empty() {
+            if loaded.is_none() {
+                loaded = tickets::get(c, ticket).await?;
+            }
+            if let Some(t) = &loaded {
+                record_dues(c, cfg, t, &row, dues, now).await?;
             }
         }
         let new = row_after(cfg, row, clock, now);
@@ -166,6 +172,216 @@ async fn transition(
         }
     }
     Ok(())
+}
+
+/// The first step of every look: what fell due on the stored clock since
+/// the previous look, which stored `next_check_at`.
+fn due_since_look(cfg: &Config, row: &ClockRow, now: i64) -> Vec<Due> {
+    let Some(next) = row.next_check_at.filter(|&n| n <= now) else {
+        return Vec::new();
+    };
+    let cal = calendar_of(cfg, row.business_hours);
+    due_between(&row.clock, cal, &cfg.escalation, next - 1, now)
+}
+
+/// Records `dues` as events, without mail: staff are on the ticket.
+async fn record_dues(
+    c: &mut Conn,
+    cfg: &Config,
+    ticket: &Ticket,
+    row: &ClockRow,
+    dues: Vec<Due>,
+    now: i64,
+) -> Result<()> {
+    for due in dues {
+        escalation::record(c, cfg, None, ticket, row, due, now).await?;
+    }
+    Ok(())
+}
+
+/// What a priority or category change did to one clock, for the staff
+/// member's confirmation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Retargeted {
+    pub kind: ClockKind,
+    /// The new target; `None` when the clock is no longer kept.
+    pub target_seconds: Option<i64>,
+    /// The new due instant; `None` while paused or when no longer kept.
+    pub due_at: Option<i64>,
+}
+
+/// The ticket's priority or category changed: its clocks follow the targets
+/// of the new pair, as if those had applied since the ticket was recorded.
+/// `ticket` is the ticket as it stands after the change (its priority,
+/// category and status). What happens:
+///
+/// - a running or paused clock gets the new target; its business time so
+///   far and its pauses are kept ([`Clock::retarget`]); what the new target
+///   already made due goes out at the next scan;
+/// - a stopped clock (met or breached) keeps its verdict;
+/// - with no targets for the new pair, running and paused clocks are no
+///   longer kept (the ticket is then like one recorded without targets);
+/// - a ticket without clocks that now has targets gets them, counted from
+///   when it was recorded: the response clock only if staff have not
+///   answered yet, none on a resolved or closed ticket.
+///
+/// Each clock changed is an `sla_retargeted` event with its old and new
+/// target and due time.
+pub async fn on_retarget(
+    c: &mut Conn,
+    ticket: &Ticket,
+    now: i64,
+    cfg: &Config,
+) -> Result<Vec<Retargeted>> {
+    let targets = targets_of(cfg, ticket);
+    let rows = sla_clocks::for_ticket(c, ticket.id).await?;
+    if rows.is_empty() {
+        return start_late(c, ticket, targets, now, cfg).await;
+    }
+    let mut out = Vec::new();
+    for row in rows.into_iter().filter(|r| !r.clock.state.is_stopped()) {
+        let new = targets.map(|t| retargeted_row(cfg, row, t, now));
+        if new.is_some_and(|n| n.clock == row.clock && n.business_hours == row.business_hours) {
+            continue;
+        }
+        let dues = due_since_look(cfg, &row, now);
+        record_dues(c, cfg, ticket, &row, dues, now).await?;
+        match &new {
+            Some(n) => sla_clocks::update(c, n).await?,
+            None => sla_clocks::delete(c, ticket.id, row.kind).await?,
+        }
+        let event = retarget_event(c, cfg, ticket, row.kind, Some(&row), new.as_ref(), now);
+        out.push(event.await?);
+    }
+    Ok(out)
+}
+
+/// The targets of the ticket's priority and category, if any.
+fn targets_of(cfg: &Config, ticket: &Ticket) -> Option<Targets> {
+    let priority = u8::try_from(ticket.priority?).ok()?;
+    cfg.sla.targets(priority, ticket.category.as_deref())
+}
+
+/// `row` counted against `targets` from `now` on, ready to store.
+fn retargeted_row(cfg: &Config, row: ClockRow, targets: Targets, now: i64) -> ClockRow {
+    let from = calendar_of(cfg, row.business_hours);
+    let to = targets.calendar(&cfg.calendar);
+    let clock = row.clock.retarget(targets.target(row.kind), now, from, to);
+    let row = ClockRow {
+        business_hours: targets.business_hours,
+        ..row
+    };
+    row_retargeted(cfg, row, clock, now)
+}
+
+/// Starts the clocks of a ticket that had none, counted from when it was
+/// recorded (see [`on_retarget`]).
+async fn start_late(
+    c: &mut Conn,
+    ticket: &Ticket,
+    targets: Option<Targets>,
+    now: i64,
+    cfg: &Config,
+) -> Result<Vec<Retargeted>> {
+    let done = matches!(ticket.status, Status::Resolved | Status::Closed);
+    let Some(t) = targets.filter(|_| !done) else {
+        return Ok(Vec::new());
+    };
+    let mut kinds = vec![ClockKind::Resolution];
+    if ticket.first_response_at.is_none() {
+        kinds.insert(0, ClockKind::Response);
+    }
+    let mut out = Vec::new();
+    for kind in kinds {
+        let mut clock = Clock::start(t.target(kind), ticket.created_at);
+        if cfg.sla.pauses(ticket.status) {
+            // When the pause began is not known: the time until now counts.
+            clock = clock.pause(now);
+        }
+        let row = ClockRow {
+            ticket_id: ticket.id,
+            kind,
+            clock,
+            business_hours: t.business_hours,
+            due_at: None,
+            next_check_at: None,
+        };
+        let row = row_retargeted(cfg, row, clock, now);
+        sla_clocks::insert(c, &row).await?;
+        out.push(retarget_event(c, cfg, ticket, kind, None, Some(&row), now).await?);
+    }
+    Ok(out)
+}
+
+/// Records `sla_retargeted` for a clock that was `old` and is now `new`
+/// (`None`: not kept), and says what to tell the staff member.
+async fn retarget_event(
+    c: &mut Conn,
+    cfg: &Config,
+    ticket: &Ticket,
+    kind: ClockKind,
+    old: Option<&ClockRow>,
+    new: Option<&ClockRow>,
+    now: i64,
+) -> Result<Retargeted> {
+    let side = |r: &ClockRow| {
+        json!({
+            "target_seconds": r.clock.target_seconds,
+            "due_at": r.due_at.map(rfc3339),
+            "business_hours": r.business_hours,
+            "state": r.clock.state.as_str(),
+        })
+    };
+    let elapsed = new
+        .or(old)
+        .map(|r| r.clock.elapsed(now, calendar_of(cfg, r.business_hours)));
+    events::insert(
+        c,
+        ticket.id,
+        "sla_retargeted",
+        "system",
+        now,
+        None,
+        &json!({
+            "clock": kind.as_str(),
+            "priority": ticket.priority,
+            "category": ticket.category,
+            "from": old.map(side),
+            "to": new.map(side),
+            "elapsed_seconds": elapsed,
+        }),
+    )
+    .await?;
+    Ok(Retargeted {
+        kind,
+        target_seconds: new.map(|r| r.clock.target_seconds),
+        due_at: new.and_then(|r| r.due_at),
+    })
+}
+
+/// The confirmation's lines about clocks a change re-targeted, in the
+/// desk's language: "SLA respons: 10 menit, jatuh tempo 23 Nov 2026 09:10 WIB".
+pub fn confirm_lines(cfg: &Config, changed: &[Retargeted]) -> Vec<String> {
+    let lang = cfg.desk.language;
+    changed
+        .iter()
+        .map(|r| {
+            let name = clock_name(r.kind, lang);
+            let (due, paused, dropped) = match lang {
+                Language::Id => ("jatuh tempo", "dijeda", "tidak lagi diukur"),
+                Language::En => ("due", "paused", "no longer measured"),
+            };
+            match (r.target_seconds, r.due_at) {
+                (Some(t), Some(at)) => format!(
+                    "SLA {name}: {}, {due} {}",
+                    human_duration(t, lang),
+                    local_time(cfg, at)
+                ),
+                (Some(t), None) => format!("SLA {name}: {} ({paused})", human_duration(t, lang)),
+                (None, _) => format!("SLA {name}: {dropped}"),
+            }
+        })
+        .collect()
 }
 
 /// What the acknowledgment says of the targets: `sla` in its template

@@ -655,6 +655,26 @@ impl Ingestor {
                 }),
             );
         }
+        // Urgency and impact: the matrix gives the priority, unless the same
+        // mail set the priority itself.
+        let urgency = plan.urgency.clone().or(ticket.urgency.clone());
+        let impact = plan.impact.clone().or(ticket.impact.clone());
+        let mut priority = plan.priority;
+        if priority.is_none()
+            && (plan.urgency.is_some() || plan.impact.is_some())
+            && let (Some(u), Some(i)) = (&urgency, &impact)
+        {
+            priority = cfg.catalogue.priority.priority(u, i).map(i64::from);
+        }
+        let retarget = retargeted_ticket(&ticket, priority, &plan);
+        // The clocks follow a new priority or category while they run: before
+        // a `#resolve` in this mail stops them (so it is judged against the
+        // new targets), or after a `#reopen` runs them again.
+        let clocks_stopped = matches!(ticket.status, Status::Resolved | Status::Closed);
+        let mut retargeted = Vec::new();
+        if let Some(t) = retarget.as_ref().filter(|_| !clocks_stopped) {
+            retargeted = sla_store::on_retarget(c, t, now, cfg).await?;
+        }
         let mut update = tickets::Update::default();
         let mut status = ticket.status;
         let private_text = plan.internal || plan.escalate.is_some() || text.new.trim().is_empty();
@@ -707,6 +727,10 @@ impl Ingestor {
             }
             events::push(w, id, kind, actor, now, mid, &data);
         }
+        if let Some(t) = retarget.filter(|_| clocks_stopped) {
+            let t = tickets::Ticket { status, ..t };
+            retargeted = sla_store::on_retarget(c, &t, now, cfg).await?;
+        }
         let mut assignee = ticket.assignee.clone();
         if let Some(s) = &plan.assign {
             update.assignee = Some(Some(s.handle.as_str()));
@@ -743,17 +767,6 @@ impl Ingestor {
                     "reason": text.new.trim(),
                 }),
             );
-        }
-        // Urgency and impact: the matrix gives the priority, unless the same
-        // mail set the priority itself.
-        let urgency = plan.urgency.clone().or(ticket.urgency.clone());
-        let impact = plan.impact.clone().or(ticket.impact.clone());
-        let mut priority = plan.priority;
-        if priority.is_none()
-            && (plan.urgency.is_some() || plan.impact.is_some())
-            && let (Some(u), Some(i)) = (&urgency, &impact)
-        {
-            priority = cfg.catalogue.priority.priority(u, i).map(i64::from);
         }
         update.urgency = plan.urgency.as_deref();
         update.impact = plan.impact.as_deref();
@@ -899,6 +912,7 @@ impl Ingestor {
                 "desk": { "name": cfg.desk.name, "address": cfg.desk.address.as_str() },
                 "ticket": { "id": id, "subject": ticket.subject },
                 "applied": applied,
+                "sla": sla_store::confirm_lines(cfg, &retargeted),
                 "status": { "code": status.as_str(), "name": status_name(status, lang) },
                 "assignee": assignee.as_deref().and_then(|h| cfg.staff_by_handle(h)).map(|s| json!({ "name": s.name })),
                 "group": group_key.as_deref().and_then(|g| cfg.catalogue.group(g)).map(|g| json!({ "name": g.name })),
@@ -1406,6 +1420,24 @@ fn status_name(s: Status, lang: Language) -> &'static str {
         (Status::Closed, Language::Id) => "ditutup",
         (Status::Closed, Language::En) => "closed",
     }
+}
+
+/// The ticket as a mail leaves its priority and category, when the mail
+/// changes either: what its SLA clocks are re-targeted to.
+fn retargeted_ticket(
+    ticket: &tickets::Ticket,
+    priority: Option<i64>,
+    plan: &Plan,
+) -> Option<tickets::Ticket> {
+    let category = plan.recategorise.as_ref().map(|(c, _)| c.clone());
+    if priority.is_none() && category.is_none() {
+        return None;
+    }
+    Some(tickets::Ticket {
+        priority: priority.or(ticket.priority),
+        category: category.or(ticket.category.clone()),
+        ..ticket.clone()
+    })
 }
 
 /// One line of the staff confirmation.

@@ -119,13 +119,14 @@ pub async fn due(c: &mut Conn, now: i64, limit: i64) -> Result<Vec<ClockRow>> {
     rows.iter().map(from_row).collect()
 }
 
-/// Writes a clock's new state after a transition.
+/// Writes a clock's new state after a transition (a retarget may change its
+/// calendar too).
 pub async fn update(c: &mut Conn, row: &ClockRow) -> Result<()> {
     let k = &row.clock;
     sqlx::query(
         "UPDATE sla_clocks SET target_seconds = $1, started_at = $2, due_at = $3, \
          paused_since = $4, paused_seconds = $5, state = $6, stopped_at = $7, \
-         next_check_at = $8 WHERE ticket_id = $9 AND kind = $10",
+         next_check_at = $8, business_hours = $9 WHERE ticket_id = $10 AND kind = $11",
     )
     .bind(k.target_seconds)
     .bind(k.started_at)
@@ -135,10 +136,23 @@ pub async fn update(c: &mut Conn, row: &ClockRow) -> Result<()> {
     .bind(k.state.as_str())
     .bind(k.stopped_at)
     .bind(row.next_check_at)
+    .bind(row.business_hours as i64)
     .bind(row.ticket_id)
     .bind(row.kind.as_str())
     .execute(&mut *c)
     .await?;
+    Ok(())
+}
+
+/// Stops keeping a clock (its ticket's new priority and category have no
+/// targets); its marks stay, so what was sent is not sent again should the
+/// clock come back.
+pub async fn delete(c: &mut Conn, ticket: TicketId, kind: ClockKind) -> Result<()> {
+    sqlx::query("DELETE FROM sla_clocks WHERE ticket_id = $1 AND kind = $2")
+        .bind(ticket)
+        .bind(kind.as_str())
+        .execute(&mut *c)
+        .await?;
     Ok(())
 }
 
@@ -148,7 +162,8 @@ pub async fn update(c: &mut Conn, row: &ClockRow) -> Result<()> {
 pub async fn set_next_check(c: &mut Conn, read: &ClockRow, next: Option<i64>) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE sla_clocks SET next_check_at = $1 WHERE ticket_id = $2 AND kind = $3 \
-         AND state = $4 AND paused_seconds = $5 AND next_check_at = $6",
+         AND state = $4 AND paused_seconds = $5 AND next_check_at = $6 \
+         AND target_seconds = $7",
     )
     .bind(next)
     .bind(read.ticket_id)
@@ -156,6 +171,7 @@ pub async fn set_next_check(c: &mut Conn, read: &ClockRow, next: Option<i64>) ->
     .bind(read.clock.state.as_str())
     .bind(read.clock.paused_seconds)
     .bind(read.next_check_at)
+    .bind(read.clock.target_seconds)
     .execute(&mut *c)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -512,3 +512,137 @@ async fn report_per_priority_and_category(backend: Backend) {
     assert_eq!(serde_json::from_str::<Vec<Value>>(&empty).unwrap().len(), 0);
 }
 both!(report_per_priority_and_category);
+
+/// Mail of `user` whose subject names ticket `id`, among SLA mail.
+async fn sla_mail_of(stack: &MailStack, user: &str, id: i64) -> Vec<String> {
+    let tag = format!("[Helpdesk #{id}]");
+    sla_mail(stack, user)
+        .await
+        .into_iter()
+        .filter(|s| s.contains(&tag))
+        .collect()
+}
+
+/// Printer tickets are priority 3: 4 hours to respond, 48 to resolve. Budi
+/// raises #1 to priority 1 five minutes in: its warning and breach come at
+/// P1's 7.5 and 10 minutes, counted from when it was recorded, not at P3's
+/// 3 and 4 hours, and his confirmation states the new due times. #2 is
+/// raised (through its impact) half an hour in, already past P1's response
+/// target: the scan of the same run sends what the change made due.
+async fn raising_the_priority_retargets_the_clocks(backend: Backend) {
+    let stack = MailStack::start().await;
+    let posko = desk(backend, &stack).await;
+    let alice = "Alice Wijaya <alice@corp.test>";
+    mail_from(
+        &stack,
+        alice,
+        "Printer macet",
+        "rt1@corp.test",
+        "Tidak bisa cetak.",
+    )
+    .await;
+    posko.run_once_at("2026-11-23T09:00:00+07:00");
+    let t = ticket_at(&posko, 1, "2026-11-23T09:00:00+07:00");
+    assert_eq!(t["priority"], 3, "{t}");
+    // 13:00 local.
+    assert_eq!(t["sla"]["response"]["due_at"], "2026-11-23T06:00:00+00:00");
+
+    budi_says(
+        &stack,
+        &posko,
+        "Re: [Helpdesk #1] Printer macet #priority:1 #internal",
+        "rt1-b1@corp.test",
+        "Printer ruang rapat direksi.",
+    )
+    .await;
+    mail_from(
+        &stack,
+        alice,
+        "Printer lantai 2 rusak",
+        "rt2@corp.test",
+        "Kertas macet.",
+    )
+    .await;
+    posko.run_once_at("2026-11-23T09:05:00+07:00");
+    let t = ticket_at(&posko, 1, "2026-11-23T09:05:00+07:00");
+    assert_eq!(t["priority"], 1, "{t}");
+    let (response, resolution) = (&t["sla"]["response"], &t["sla"]["resolution"]);
+    assert_eq!(response["target_seconds"], 600, "{response}");
+    assert_eq!(response["elapsed_seconds"], 300);
+    assert_eq!(response["state"], "running");
+    // Due 09:10 local; resolution 8 business hours from 09:00: Tuesday 09:00.
+    assert_eq!(response["due_at"], "2026-11-23T02:10:00+00:00");
+    assert_eq!(resolution["target_seconds"], 8 * 3600, "{resolution}");
+    assert_eq!(resolution["due_at"], "2026-11-24T02:00:00+00:00");
+    assert_eq!(events_of(&t, "sla_retargeted"), 2);
+    let confirm = stack.wait_for_mail("budi", 1, WAIT).await;
+    let text = mail::body_text(&confirm[0]);
+    assert!(
+        text.contains("SLA respons: 10 menit, jatuh tempo 23 Nov 2026 09:10 WIB"),
+        "{text}"
+    );
+    assert!(
+        text.contains("SLA penyelesaian: 8 jam, jatuh tempo 24 Nov 2026 09:00 WIB"),
+        "{text}"
+    );
+
+    assert!(
+        posko
+            .run_once_at("2026-11-23T09:07:29+07:00")
+            .contains("0 warnings")
+    );
+    assert!(
+        posko
+            .run_once_at("2026-11-23T09:07:30+07:00")
+            .contains("1 warnings")
+    );
+    let out = posko.run_once_at("2026-11-23T09:10:01+07:00");
+    assert!(out.contains("0 warnings, 1 breaches"), "{out}");
+    let t = ticket_at(&posko, 1, "2026-11-23T09:10:01+07:00");
+    assert_eq!(t["sla"]["response"]["state"], "breached");
+    // Nobody in the infrastructure group: the service desk hears of both.
+    let siti = expect_sla_mail(&stack, "siti", 2).await;
+    assert!(siti[1].contains("SLA terlampaui (respons)"), "{siti:?}");
+    // Steps 2 and 3 of #1 (09:15, 09:20), before #2's turn.
+    let out = posko.run_once_at("2026-11-23T09:20:00+07:00");
+    assert!(out.contains("2 escalations"), "{out}");
+
+    // #2, recorded at 09:05, becomes P1 at 09:35: its response warning
+    // (09:12:30), breach (09:15:01) and steps (09:20, 09:25) are all due.
+    let t = ticket_at(&posko, 2, "2026-11-23T09:30:00+07:00");
+    assert_eq!(t["priority"], 3, "{t}");
+    budi_says(
+        &stack,
+        &posko,
+        "Re: [Helpdesk #2] Printer lantai 2 rusak #impact:high #internal",
+        "rt2-b1@corp.test",
+        "Satu-satunya printer di lantai 2.",
+    )
+    .await;
+    let out = posko.run_once_at("2026-11-23T09:35:00+07:00");
+    assert!(
+        out.contains("1 warnings, 1 breaches, 2 escalations"),
+        "{out}"
+    );
+    let t = ticket_at(&posko, 2, "2026-11-23T09:35:00+07:00");
+    assert_eq!(t["priority"], 1, "{t}");
+    assert_eq!(t["sla"]["response"]["state"], "breached");
+    assert_eq!(t["sla"]["response"]["elapsed_seconds"], 30 * 60);
+    assert_eq!(events_of(&t, "sla_breach"), 1);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while sla_mail_of(&stack, "director", 2).await.is_empty()
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let ratna = sla_mail_of(&stack, "director", 2).await;
+    assert_eq!(ratna.len(), 1, "{ratna:?}");
+    assert!(ratna[0].contains("Eskalasi tingkat 3"), "{ratna:?}");
+    // A later scan sends nothing again.
+    let out = posko.run_once_at("2026-11-23T09:40:00+07:00");
+    assert!(
+        out.contains("0 warnings, 0 breaches, 0 escalations"),
+        "{out}"
+    );
+}
+both!(raising_the_priority_retargets_the_clocks);
