@@ -1072,34 +1072,24 @@ impl Ingestor {
         now: i64,
     ) -> Result<()> {
         let reason = verdict.reason().unwrap_or_default();
-        events::push(
-            w,
-            ticket.id,
-            "command_refused",
-            &staff.handle,
-            now,
-            mid,
-            &json!({
-                "commands": parsed.commands.iter().map(|l| l.raw.clone()).collect::<Vec<_>>(),
-                "reason": reason,
-                "auth": verdict.json(),
-                "from": msg.from.as_ref().map(|m| m.display()),
-                "reply_to": msg.reply_to.as_ref().map(|m| m.display()),
-                "source_message": msg.message_id,
-            }),
-        );
+        let details = json!({
+            "commands": parsed.commands.iter().map(|l| l.raw.clone()).collect::<Vec<_>>(),
+            "reason": reason,
+            "auth": verdict.json(),
+            "from": msg.from.as_ref().map(|m| m.display()),
+            "reply_to": msg.reply_to.as_ref().map(|m| m.display()),
+            "source_message": msg.message_id,
+        });
         let ctx = self.error_context(msg, ticket, true, &reason, &[], kept_internal);
-        let rendered = self
-            .templates
-            .render("command_error", self.cfg.desk.language, &ctx)?;
-        self.queue_to_staff(
+        self.not_applied(
             w,
-            "command_refused",
-            ticket.id,
-            &ticket.subject,
-            staff,
             msg,
-            &rendered,
+            staff,
+            ticket,
+            "command_refused",
+            &details,
+            &ctx,
+            mid,
             now,
         )
     }
@@ -1119,27 +1109,49 @@ impl Ingestor {
         kept_internal: bool,
         now: i64,
     ) -> Result<()> {
-        events::push(
-            w,
-            ticket.id,
-            "command_invalid",
-            &staff.handle,
-            now,
-            mid,
-            &json!({
-                "commands": parsed.commands.iter().map(|l| l.raw.clone()).collect::<Vec<_>>(),
-                "errors": errors,
-                "auth": verdict.json(),
-                "source_message": msg.message_id,
-            }),
-        );
         let ctx = self.error_context(msg, ticket, false, "", &errors, kept_internal);
+        let details = json!({
+            "commands": parsed.commands.iter().map(|l| l.raw.clone()).collect::<Vec<_>>(),
+            "errors": errors,
+            "auth": verdict.json(),
+            "source_message": msg.message_id,
+        });
+        self.not_applied(
+            w,
+            msg,
+            staff,
+            ticket,
+            "command_invalid",
+            &details,
+            &ctx,
+            mid,
+            now,
+        )
+    }
+
+    /// What [`Self::refuse`] and [`Self::reject`] share: the `kind` event
+    /// with `details` on the ticket, and the `command_error` mail (rendered
+    /// from `ctx`) back to the staff member.
+    #[allow(clippy::too_many_arguments)]
+    fn not_applied(
+        &self,
+        w: &mut Script,
+        msg: &InboundMessage,
+        staff: &Staff,
+        ticket: &tickets::Ticket,
+        kind: &str,
+        details: &serde_json::Value,
+        ctx: &serde_json::Value,
+        mid: &MsgRef,
+        now: i64,
+    ) -> Result<()> {
+        events::push(w, ticket.id, kind, &staff.handle, now, mid, details);
         let rendered = self
             .templates
-            .render("command_error", self.cfg.desk.language, &ctx)?;
+            .render("command_error", self.cfg.desk.language, ctx)?;
         self.queue_to_staff(
             w,
-            "command_invalid",
+            kind,
             ticket.id,
             &ticket.subject,
             staff,
