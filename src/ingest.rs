@@ -789,7 +789,13 @@ impl Ingestor {
         reopen: bool,
         now: i64,
     ) -> Result<Outcome> {
-        let trimmed = reply_trim::trim(&msg.body_text);
+        // `sent` (the ticket's outgoing mail) is wired after the restructure.
+        let trimmed = reply_trim::read(&reply_trim::Reply {
+            text: &msg.body_text,
+            html: msg.body_html.as_deref(),
+            subject: &msg.subject,
+            sent: &[],
+        });
         let (body, quoted) = if trimmed.reply.is_empty() {
             (msg.body_text.trim().to_string(), None)
         } else {
