@@ -123,18 +123,29 @@ fn drop_leading_quoted_mail(kinds: &[Kind], keep: &mut [bool]) -> Flow {
 /// Whether the quote under `header` is answered between its lines: quote,
 /// then the sender's text, then quote again.
 fn interleaved(kinds: &[Kind], keep: &[bool], header: usize) -> bool {
+    matches!(answer_under(kinds, keep, header), Some((lines, true)) if lines > 0)
+}
+
+/// What stands under a quote header when a quote comes first: how many
+/// lines of the sender's text follow that quote, and whether more quote
+/// follows them. `None` when no quote is right under the header.
+fn answer_under(kinds: &[Kind], keep: &[bool], header: usize) -> Option<(usize, bool)> {
     let mut rest = kept_from(keep, header + 1)
         .map(|i| kinds[i])
         .filter(|&k| k != Kind::Empty)
         .peekable();
     if !rest.peek().is_some_and(|k| k.is_quote()) {
-        return false;
+        return None;
     }
-    let mut after_quote = rest.skip_while(|k| k.is_quote());
-    if after_quote.next() != Some(Kind::Text) {
-        return false;
+    let mut text_lines = 0;
+    for kind in rest.skip_while(|k| k.is_quote()) {
+        match kind {
+            Kind::Text => text_lines += 1,
+            k if k.is_quote() => return Some((text_lines, true)),
+            _ => break,
+        }
     }
-    after_quote.any(|k| k.is_quote())
+    Some((text_lines, false))
 }
 
 /// Drops the quote block that starts at line `from` (blank lines before it
@@ -188,22 +199,10 @@ fn cut_at_embedded_mail(lines: &[Line], kinds: &[Kind], keep: &mut [bool]) -> bo
 /// sender's text follows the quote and is itself followed by more quote, or
 /// is too long to be a footer.
 fn answers_inline(kinds: &[Kind], keep: &[bool], header: usize) -> bool {
-    let mut rest = kept_from(keep, header + 1)
-        .map(|i| kinds[i])
-        .filter(|&k| k != Kind::Empty)
-        .peekable();
-    if !rest.peek().is_some_and(|k| k.is_quote()) {
-        return false;
+    match answer_under(kinds, keep, header) {
+        Some((lines, more_quote)) => more_quote && lines > 0 || lines >= MIN_INLINE_ANSWER_LINES,
+        None => false,
     }
-    let mut text_lines = 0;
-    for kind in rest.skip_while(|k| k.is_quote()) {
-        match kind {
-            Kind::Text => text_lines += 1,
-            k if k.is_quote() => return text_lines > 0,
-            _ => break,
-        }
-    }
-    text_lines >= MIN_INLINE_ANSWER_LINES
 }
 
 /// Whether, under the embedded mail opened at `from`, lines of the sender

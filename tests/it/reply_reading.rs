@@ -27,7 +27,7 @@ fn inbound_by_id<'a>(t: &'a Value, message_id: &str) -> &'a Value {
 fn gmail_html_only(id: i64, ack_id: &str) -> Vec<u8> {
     format!(
         "From: Alice Wijaya <alice@corp.test>\r\nTo: IT Helpdesk <helpdesk@corp.test>\r\n\
-         Subject: Re: [Helpdesk #{id}] Internet lambat di gedung B\r\n\
+         Subject: Re: [Helpdesk #{id}] Internet lambat\r\n\
          Message-ID: <html-only@mail.gmail.com>\r\nIn-Reply-To: {ack_id}\r\nReferences: {ack_id}\r\n\
          Date: Mon, 23 Nov 2026 09:10:00 +0700\r\nMIME-Version: 1.0\r\n\
          Content-Type: text/html; charset=\"UTF-8\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n\
@@ -39,52 +39,38 @@ fn gmail_html_only(id: i64, ack_id: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+async fn from_alice(stack: &MailStack, raw: &[u8]) {
+    stack
+        .deliver("alice@corp.test", &["helpdesk@corp.test"], raw)
+        .await;
+}
+
 async fn html_and_forwarded_replies(backend: Backend) {
     let stack = MailStack::start().await;
     let posko = Posko::new(backend, &stack).await;
-    stack
-        .deliver(
-            "alice@corp.test",
-            &["helpdesk@corp.test"],
-            &mail::plain(
-                "Alice Wijaya <alice@corp.test>",
-                "Internet lambat di gedung B",
-                "first@mail.corp.test",
-                "",
-                "Internet lambat.",
-            ),
-        )
-        .await;
+    let alice = "Alice Wijaya <alice@corp.test>";
+    let report = mail::plain(
+        alice,
+        "Internet lambat",
+        "first@mail.corp.test",
+        "",
+        "Lambat.",
+    );
+    from_alice(&stack, &report).await;
     posko.run_once();
     let ack = stack.wait_for_mail("alice", 1, WAIT).await.remove(0);
     let ack_id = header(&ack, "Message-ID").unwrap();
     let id = posko.tickets()[0]["id"].as_i64().unwrap();
 
-    stack
-        .deliver(
-            "alice@corp.test",
-            &["helpdesk@corp.test"],
-            &gmail_html_only(id, &ack_id),
-        )
-        .await;
+    from_alice(&stack, &gmail_html_only(id, &ack_id)).await;
     // A forward into the ticket: what was forwarded is the point.
     let forwarded = "Tim IT, ini dari vendor.\r\n\r\n---------- Pesan yang diteruskan ---------\r\n\
                      Dari: Vendor <support@vendor.test>\r\nTanggal: Sen, 23 Nov 2026 pukul 08.30\r\n\
                      Subjek: Gangguan jaringan\r\nKepada: <alice@corp.test>\r\n\r\n\
                      Ada gangguan fiber di area gedung B sampai jam 12.";
-    stack
-        .deliver(
-            "alice@corp.test",
-            &["helpdesk@corp.test"],
-            &mail::plain(
-                "Alice Wijaya <alice@corp.test>",
-                &format!("Fwd: [Helpdesk #{id}] Gangguan jaringan"),
-                "fwd@mail.corp.test",
-                "",
-                forwarded,
-            ),
-        )
-        .await;
+    let subject = format!("Fwd: [Helpdesk #{id}] Gangguan jaringan");
+    let forward = mail::plain(alice, &subject, "fwd@mail.corp.test", "", forwarded);
+    from_alice(&stack, &forward).await;
     let out = posko.run_once();
     assert!(out.contains("2 comments"), "{out}");
 
