@@ -17,13 +17,27 @@
 //! it); its `gmail_attr` line and its blockquote are.
 //!
 //! One linear pass over the tags, no DOM: malformed HTML costs nothing, and
-//! HTML beyond [`MAX_HTML_BYTES`] is not looked at.
+//! HTML beyond [`MAX_HTML_BYTES`] is not looked at. The part before the cut
+//! is made text by html2text, whose cost grows with the square of the
+//! nesting depth (100,000 nested `<div>` take minutes): a cut above
+//! [`MAX_DEPTH`] levels is not offered, and the text rules read the mail.
 
 /// Larger HTML is left to the text rules.
 const MAX_HTML_BYTES: usize = 2 * 1024 * 1024;
 
-/// A tag longer than this (attributes included) is read as text.
-const MAX_TAG_BYTES: usize = 16 * 1024;
+/// A tag longer than this (attributes included) is read as text. Every
+/// byte is looked at a bounded number of times: a `<` that starts no tag
+/// within this reach makes the scan skip the bytes it read.
+const MAX_TAG_BYTES: usize = 64 * 1024;
+
+/// Real mail nests a few dozen elements deep; Outlook about 15.
+const MAX_DEPTH: usize = 256;
+
+/// Elements that never have content or an end tag.
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr",
+];
 
 /// What a start tag is to us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,8 +57,10 @@ pub(super) fn quote_start(html: &str) -> Option<usize> {
     let mut pos = 0;
     // End of the last text of the sender (outside every mark).
     let mut last_text = 0;
-    // Starts of the marks met outside any other mark.
-    let mut marks: Vec<usize> = Vec::new();
+    // Starts of the marks met outside any other mark, with the deepest
+    // nesting seen before each.
+    let mut marks: Vec<(usize, usize)> = Vec::new();
+    let (mut depth, mut deepest) = (0usize, 0usize);
     // Inside an enclosing mark: its tag name and nesting depth.
     let mut inside: Option<(&str, usize)> = None;
     while pos < b.len() {
@@ -57,18 +73,32 @@ pub(super) fn quote_start(html: &str) -> Option<usize> {
         if inside.is_none() && visible(&html[pos..lt]) {
             last_text = lt;
         }
-        let Some(tag) = Tag::read(html, lt) else {
-            // A lone `<` is text.
-            if inside.is_none() {
-                last_text = lt + 1;
+        let tag = match Tag::read(html, lt) {
+            Ok(tag) => tag,
+            Err(read) => {
+                // A `<` that starts no tag is text, and so is what was read.
+                pos = html.ceil_char_boundary(lt + 1 + read);
+                if inside.is_none() {
+                    last_text = pos;
+                }
+                continue;
             }
-            pos = lt + 1;
-            continue;
         };
         pos = tag.end;
         if tag.opening && is_raw_text(tag.name) {
             pos = skip_element(html, pos, tag.name);
             continue;
+        }
+        if !tag.name.is_empty()
+            && !tag.self_closing
+            && !VOID.iter().any(|v| tag.name.eq_ignore_ascii_case(v))
+        {
+            if tag.opening {
+                depth += 1;
+                deepest = deepest.max(depth);
+            } else {
+                depth = depth.saturating_sub(1);
+            }
         }
         match &mut inside {
             Some((name, depth)) if tag.name.eq_ignore_ascii_case(name) && !tag.self_closing => {
@@ -84,11 +114,11 @@ pub(super) fn quote_start(html: &str) -> Option<usize> {
             Some(_) => {}
             None if tag.opening => match mark(&tag) {
                 Some(Mark::Separator) => {
-                    marks.push(lt);
+                    marks.push((lt, deepest));
                     break;
                 }
                 Some(Mark::Enclosing) => {
-                    marks.push(lt);
+                    marks.push((lt, deepest));
                     if !tag.self_closing {
                         inside = Some((tag.name, 1));
                     }
@@ -98,7 +128,11 @@ pub(super) fn quote_start(html: &str) -> Option<usize> {
             None => {}
         }
     }
-    marks.into_iter().find(|&m| m >= last_text)
+    marks
+        .into_iter()
+        .find(|&(m, _)| m >= last_text)
+        .filter(|&(_, deep)| deep <= MAX_DEPTH)
+        .map(|(m, _)| m)
 }
 
 /// One tag as read from the source.
@@ -113,16 +147,17 @@ struct Tag<'a> {
 
 impl<'a> Tag<'a> {
     /// The tag at `lt` (a `<`), skipping comments and declarations (returned
-    /// as a nameless closing tag), or `None` when the `<` starts no tag.
-    fn read(html: &'a str, lt: usize) -> Option<Tag<'a>> {
+    /// as a nameless closing tag), or how many bytes after the `<` were
+    /// read to find that it starts no tag.
+    fn read(html: &'a str, lt: usize) -> Result<Tag<'a>, usize> {
         let rest = &html[lt + 1..];
         if let Some(comment) = rest.strip_prefix("!--") {
             let end = comment.find("-->").map_or(html.len(), |i| lt + 4 + i + 3);
-            return Some(Tag::nothing(end));
+            return Ok(Tag::nothing(end));
         }
         if rest.starts_with(['!', '?']) {
             let end = rest.find('>').map_or(html.len(), |i| lt + 1 + i + 1);
-            return Some(Tag::nothing(end));
+            return Ok(Tag::nothing(end));
         }
         let (opening, body) = match rest.strip_prefix('/') {
             Some(b) => (false, b),
@@ -133,14 +168,14 @@ impl<'a> Tag<'a> {
             .take_while(|c| c.is_ascii_alphanumeric() || *c == b':' || *c == b'-')
             .count();
         if name_len == 0 || !body.as_bytes()[0].is_ascii_alphabetic() {
-            return None;
+            return Err(0);
         }
         let name = &body[..name_len];
         let after = &body[name_len..];
-        let close = tag_end(after)?;
+        let close = tag_end(after).ok_or(name_len + after.len().min(MAX_TAG_BYTES))?;
         let attrs = &after[..close];
         let end = html.len() - after.len() + close + 1;
-        Some(Tag {
+        Ok(Tag {
             name,
             attrs,
             opening,
