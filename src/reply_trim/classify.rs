@@ -270,8 +270,10 @@ fn settle(lines: &[Line], drafts: &[Draft], structural: bool) -> Vec<Kind> {
 /// rule under a line of text is a heading's underline or a table's border.
 fn rule_opens_signature(lines: &[Line], drafts: &[Draft], i: usize, structural: bool) -> bool {
     let empty = Draft::Final(Kind::Empty);
+    // Enough lines to tell: a signature is short.
     let below: Vec<usize> = (i + 1..drafts.len())
         .filter(|&j| drafts[j] != empty)
+        .take(MAX_RULED_SIGNATURE_LINES + 2)
         .collect();
     let Some(&first) = below.first() else {
         return structural;

@@ -32,11 +32,12 @@ pub(super) struct Decision {
 /// The lines to keep.
 pub(super) fn decide(lines: &[Line], kinds: &[Kind]) -> Decision {
     let mut keep = vec![true; kinds.len()];
+    let ours = Ours::new(kinds);
     cut_at_signature(kinds, &mut keep);
-    if drop_leading_quoted_mail(kinds, &mut keep) == Flow::Held {
+    if drop_leading_quoted_mail(kinds, &ours, &mut keep) == Flow::Held {
         return Decision { keep, held: true };
     }
-    let held = cut_at_embedded_mail(lines, kinds, &mut keep);
+    let held = cut_at_embedded_mail(lines, kinds, &ours, &mut keep);
     drop_trailing_quote(kinds, &mut keep);
     shorten_context(lines, kinds, &mut keep);
     keep_referenced_footnotes(lines, kinds, &mut keep);
@@ -82,7 +83,7 @@ fn cut_at_signature(kinds: &[Kind], keep: &mut [bool]) {
 /// earlier mail: drop the header and the quote right under it. Unquoted text
 /// under a forward header is the forwarded mail, which is what the sender
 /// wants us to read, so it stays.
-fn drop_leading_quoted_mail(kinds: &[Kind], keep: &mut [bool]) -> Flow {
+fn drop_leading_quoted_mail(kinds: &[Kind], ours: &Ours, keep: &mut [bool]) -> Flow {
     let mut cursor = 0;
     loop {
         let next = kept_from(keep, cursor).find(|&i| kinds[i] != Kind::Empty);
@@ -98,7 +99,7 @@ fn drop_leading_quoted_mail(kinds: &[Kind], keep: &mut [bool]) -> Flow {
             }
             Kind::QuoteHeader => keep[first] = false,
             // Answers typed into our quoted mail: all of it stays.
-            Kind::Marker | Kind::Field if answers_between_our_lines(kinds, first) => {
+            Kind::Marker | Kind::Field if ours.answers_between(first) => {
                 return Flow::Held;
             }
             Kind::Marker | Kind::Field => {
@@ -166,7 +167,7 @@ fn drop_quote_block(kinds: &[Kind], keep: &mut [bool], from: usize) {
 /// answered inline (only the header goes); a sender who says the answers
 /// are below ("jawaban saya di bawah", "see inline"); our own mail quoted
 /// with the sender's lines between its lines.
-fn cut_at_embedded_mail(lines: &[Line], kinds: &[Kind], keep: &mut [bool]) -> bool {
+fn cut_at_embedded_mail(lines: &[Line], kinds: &[Kind], ours: &Ours, keep: &mut [bool]) -> bool {
     // Dropping inline headers never changes where the content starts.
     let Some(content) = first_content(kinds, keep) else {
         return false;
@@ -182,7 +183,7 @@ fn cut_at_embedded_mail(lines: &[Line], kinds: &[Kind], keep: &mut [bool]) -> bo
         let announced = (content..i)
             .filter(|&j| keep[j] && kinds[j] == Kind::Text)
             .any(|j| headers::announces_inline_answers(&lines[j].text));
-        if announced || answers_between_our_lines(kinds, i) {
+        if announced || ours.answers_between(i) {
             return true;
         }
         let start = (0..i)
@@ -205,17 +206,42 @@ fn answers_inline(kinds: &[Kind], keep: &[bool], header: usize) -> bool {
     }
 }
 
-/// Whether, under the embedded mail opened at `from`, lines of the sender
-/// stand between recognised lines of our own mail: answers typed into the
-/// quote, as Outlook users do ("see my answers in red").
-fn answers_between_our_lines(kinds: &[Kind], from: usize) -> bool {
-    let rest = &kinds[from..];
-    let ours = rest.iter().filter(|k| **k == Kind::Known).count();
-    let Some(last_ours) = rest.iter().rposition(|k| *k == Kind::Known) else {
-        return false;
-    };
-    let first_ours = rest.iter().position(|k| *k == Kind::Known).unwrap_or(0);
-    ours >= MIN_KNOWN_AROUND_ANSWERS && rest[first_ours..last_ours].contains(&Kind::Text)
+/// Where our own mail's lines are, to answer [`Ours::answers_between`]
+/// in constant time however many embedded mails a reply holds.
+struct Ours {
+    /// Indices of [`Kind::Known`] lines, in order.
+    at: Vec<usize>,
+    /// `texts[i]`: how many [`Kind::Text`] lines come before line `i`.
+    texts: Vec<usize>,
+}
+
+impl Ours {
+    fn new(kinds: &[Kind]) -> Ours {
+        let at = (0..kinds.len())
+            .filter(|&i| kinds[i] == Kind::Known)
+            .collect();
+        let mut texts = Vec::with_capacity(kinds.len() + 1);
+        let mut n = 0;
+        for k in kinds {
+            texts.push(n);
+            n += usize::from(*k == Kind::Text);
+        }
+        texts.push(n);
+        Ours { at, texts }
+    }
+
+    /// Whether, under the embedded mail opened at `from`, lines of the
+    /// sender stand between recognised lines of our own mail: answers typed
+    /// into the quote, as Outlook users do ("see my answers in red").
+    fn answers_between(&self, from: usize) -> bool {
+        let after = &self.at[self.at.partition_point(|&i| i < from)..];
+        match (after.first(), after.last()) {
+            (Some(&first), Some(&last)) => {
+                after.len() >= MIN_KNOWN_AROUND_ANSWERS && self.texts[last] > self.texts[first]
+            }
+            _ => false,
+        }
+    }
 }
 
 /// A quote at the very end, below the sender's text, is the earlier mail (the

@@ -417,6 +417,18 @@ fn a_huge_reply_is_read_in_bounded_time_and_loses_nothing() {
 }
 
 #[test]
+fn many_rules_and_header_blocks_cost_bounded_time() {
+    let rules = "Teks.\n\n".to_string() + &"-----\n\n".repeat(40_000);
+    let block = "Dari: Posko IT <helpdesk@corp.test>\nDikirim: Senin, 23 November 2026 10.15\n\
+                 Kepada: Budi\n\nTerima kasih, laporan Anda sudah kami terima dan dicatat.\n\n";
+    let blocks = block.repeat(2_000);
+    let started = std::time::Instant::now();
+    let _ = reader(&rules, None, "Re: x", &[]);
+    let _ = reader(&blocks, None, "Re: x", &[block]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
 fn hostile_html_and_history_cost_bounded_time() {
     let html = format!(
         "{}<div class=\"gmail_attr\">x</div>{}",
