@@ -402,6 +402,11 @@ pub(super) fn footnote_refs(line: &str) -> impl Iterator<Item = &str> {
         .map(|m| m.as_str())
 }
 
+/// `line` without html2text's footnote pointers ("[text][3]" → "[text]").
+pub(super) fn without_footnote_refs(line: &str) -> std::borrow::Cow<'_, str> {
+    FOOTNOTE_REF.replace_all(line, "]")
+}
+
 static INLINE_ANSWER_NOTE: LazyLock<Regex> = LazyLock::new(|| {
     let forms: Vec<String> = phrases::INLINE_ANSWER_NOTES
         .iter()

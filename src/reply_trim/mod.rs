@@ -183,16 +183,23 @@ fn prefer_text_layout(text: &str, from_text: Trimmed, from_html: HtmlReading<'_>
     }
 }
 
-/// The words of `text`, leaving out html2text's link footnotes.
+/// The words of `text`, leaving out html2text's link footnotes and the
+/// numbers that point at them.
 fn words_without_footnotes(text: &str) -> Vec<String> {
     text.lines()
         .filter(|l| headers::footnote(l.trim()).is_none())
-        .flat_map(known::words)
+        .flat_map(|l| known::words(&headers::without_footnote_refs(l)).collect::<Vec<_>>())
         .collect()
 }
 
-/// The whole lines of `text` that hold `words` in a row, as the reply, the
-/// other lines set aside; `None` when the words are not there in that order.
+/// When the text part words a link or an image differently from the HTML
+/// ("Formulir<https://…>" against "[Formulir][1]"), the reply is found by
+/// its first and last few words.
+const EDGE_WORDS: usize = 6;
+
+/// The whole lines of `text` that hold `words` (in a row, or at least their
+/// first and last [`EDGE_WORDS`] within a span not much longer), as the
+/// reply, the other lines set aside; `None` when they are not there.
 fn lines_holding(text: &str, words: &[String]) -> Option<Trimmed> {
     let normalized = normalize(text);
     let all: Vec<&str> = normalized.lines().collect();
@@ -204,8 +211,18 @@ fn lines_holding(text: &str, words: &[String]) -> Option<Trimmed> {
             line_of.push(i);
         }
     }
-    let start = find_run(&flat, words)?;
-    let (first, last) = (line_of[start], line_of[start + words.len() - 1]);
+    let (start, end) = match find_run(&flat, words) {
+        Some(start) => (start, start + words.len() - 1),
+        None => {
+            let edge = EDGE_WORDS.min(words.len());
+            let start = find_run(&flat, &words[..edge])?;
+            let tail = find_run(&flat[start..], &words[words.len() - edge..])?;
+            let end = start + tail + edge - 1;
+            // Far apart, the last words were found in the quote.
+            (end - start < words.len() * 3 / 2 + 20).then_some((start, end))?
+        }
+    };
+    let (first, last) = (line_of[start], line_of[end]);
     let reply = all[first..=last].join("\n").trim().to_string();
     let elided: Vec<&str> = all[..first]
         .iter()

@@ -372,6 +372,22 @@ fn the_html_quote_container_decides_when_the_text_does_not_know() {
 }
 
 #[test]
+fn the_text_parts_layout_is_kept_where_it_words_links_differently() {
+    let text = "Formulir sudah saya unggah: Formulir akses HRD<https://intranet.test/f/4412>\n\
+                Mohon dicek hari ini.\n\nSalam,\nMaya\n\nDe : Posko IT <helpdesk@corp.test>\n\
+                Envoyé : lundi 23 novembre 2026 10:15\nÀ : Maya\nObjet : Akses\n\nHalo Maya";
+    let html = "<p>Formulir sudah saya unggah: <a href=\"https://intranet.test/f/4412\">Formulir akses HRD</a></p>\
+                <p>Mohon dicek hari ini.</p><p>Salam,<br>Maya</p><div id=\"divRplyFwdMsg\">De : Posko IT</div>\
+                <p>Halo Maya</p>";
+    let t = reader(text, Some(html), "RE: Akses", &[]);
+    assert_eq!(
+        t.reply,
+        "Formulir sudah saya unggah: Formulir akses HRD<https://intranet.test/f/4412>\n\
+         Mohon dicek hari ini.\n\nSalam,\nMaya"
+    );
+}
+
+#[test]
 fn a_forward_is_kept_whole() {
     let text = "Tim IT, mohon dicek.\n\n---------- Pesan yang diteruskan ---------\nDari: Vendor <v@x.test>\n\
                 Tanggal: Sen, 23 Nov 2026 pukul 10.15\nSubjek: Jadwal\nKepada: <budi@corp.test>\n\nTeknisi datang Kamis.";
