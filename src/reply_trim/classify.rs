@@ -126,7 +126,7 @@ fn classify_line(t: &str) -> Draft {
         Some(Strength::Weak) => return Draft::WeakSig,
         None => {}
     }
-    if headers::field(t).is_some() {
+    if headers::is_field(t) {
         return Draft::Final(Kind::Field);
     }
     if headers::footnote(t).is_some() {

@@ -11,6 +11,7 @@
 //! once from the tables, all from the `regex` crate, so matching is linear
 //! in the line whatever the input.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
@@ -23,6 +24,10 @@ pub(super) const MAX_HEADER_CHARS: usize = 300;
 
 /// A header with neither a date nor an address ("Budi wrote:") is short.
 const MAX_WEAK_HEADER_CHARS: usize = 80;
+
+/// The longest marker phrase standing alone without dashes ("Original
+/// Message", as BlackBerry writes it).
+const MAX_BARE_MARKER_CHARS: usize = 40;
 
 /// Mobile signatures are short; a long line starting "Sent from" is a sentence.
 const MAX_SIGNATURE_CHARS: usize = 100;
@@ -153,27 +158,29 @@ pub(super) fn has_address(line: &str) -> bool {
 /// `line` as a header would be matched: without surrounding dashes, stars
 /// and whitespace, and with the spaces a re-joined wrap left inside `<…>`
 /// removed.
-fn bare(line: &str) -> String {
-    let t = line
-        .trim()
-        .trim_matches(|c| c == '-' || c == '*')
-        .trim()
-        .to_string();
+fn bare(line: &str) -> Cow<'_, str> {
+    let t = line.trim().trim_matches(|c| c == '-' || c == '*').trim();
     if t.contains("< ") || t.contains(" >") {
-        t.replace("< ", "<").replace(" >", ">")
+        Cow::Owned(t.replace("< ", "<").replace(" >", ">"))
     } else {
-        t
+        Cow::Borrowed(t)
     }
 }
 
 /// Whether (unquoted) `line` is a quote header, and how sure that is.
 pub(super) fn quote_header(line: &str) -> Option<Strength> {
     let t = bare(line);
+    // Most lines are text: without a colon at the end, only the opened
+    // forms ("On … wrote", "2016-03-03 17:21 GMT+01:00 …") can match.
+    let opened = t.starts_with(|c: char| c.is_ascii_digit() || "OoAaPp在於于".contains(c));
+    if !opened && !t.ends_with([':', '：']) {
+        return None;
+    }
     let chars = t.chars().count();
     if chars == 0 || chars > MAX_HEADER_CHARS {
         return None;
     }
-    if OPENED_HEADER.is_match(&t) {
+    if opened && OPENED_HEADER.is_match(&t) {
         return Some(Strength::Strong);
     }
     if !t.ends_with([':', '：']) {
@@ -231,10 +238,13 @@ static INTRO_PHRASES: LazyLock<HashSet<&'static str>> =
 /// "Begin forwarded message:", BlackBerry's bare "Original Message",
 /// Lotus' "----- Forwarded by Budi/CORP on … -----".
 pub(super) fn is_marker(line: &str) -> bool {
-    if line.chars().count() > MAX_HEADER_CHARS {
+    let framed = line.starts_with(['-', '_', '=', '*']);
+    // A marker is framed, ends with a colon, or is a short phrase alone.
+    let colon = line.ends_with([':', '：']);
+    let n = line.chars().count();
+    if n > MAX_HEADER_CHARS || !(framed || colon || n <= MAX_BARE_MARKER_CHARS) {
         return false;
     }
-    let framed = line.starts_with(['-', '_', '=', '*']);
     let core = line
         .trim_matches(|c: char| c.is_whitespace() || "-_=*".contains(c))
         .to_lowercase();
@@ -264,6 +274,11 @@ static FROM_NAMES: LazyLock<HashSet<&'static str>> =
     LazyLock::new(|| phrases::FROM_FIELDS.iter().copied().collect());
 static DATE_NAMES: LazyLock<HashSet<&'static str>> =
     LazyLock::new(|| phrases::DATE_FIELDS.iter().copied().collect());
+
+/// Whether `line` reads as an Outlook header line ("Dari: …").
+pub(super) fn is_field(line: &str) -> bool {
+    FIELD.is_match(line)
+}
 
 /// The role and value of an Outlook header line, or `None`.
 pub(super) fn field(line: &str) -> Option<(FieldRole, &str)> {
@@ -386,6 +401,9 @@ static FOOTNOTE: LazyLock<Regex> = LazyLock::new(|| regex(r"^\[(\d{1,4})\]:\s*\S
 
 /// The number of a link footnote line, or `None`.
 pub(super) fn footnote(trimmed: &str) -> Option<&str> {
+    if !trimmed.starts_with('[') {
+        return None;
+    }
     FOOTNOTE
         .captures(trimmed)
         .and_then(|c| c.get(1))
