@@ -25,6 +25,7 @@
 //! directly; the I/O shells (inbound, store, outbox) are thin and tested
 //! against real servers.
 
+pub mod ack_policy;
 pub mod app;
 pub mod autoreply;
 pub mod calendar;
@@ -33,6 +34,7 @@ pub mod cli;
 pub mod commands;
 pub mod compose;
 pub mod config;
+pub mod display_name;
 pub mod domain;
 pub mod escalation;
 pub mod inbound;
@@ -40,6 +42,7 @@ pub mod ingest;
 pub mod notify;
 pub mod outbox;
 pub mod parse;
+pub mod participants;
 pub mod reply_trim;
 pub mod report;
 pub mod rules;

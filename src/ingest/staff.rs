@@ -34,6 +34,7 @@ use chrono::TimeZone;
 use serde_json::{Value, json};
 
 use super::{Incoming, Ingestor, MAX_REFERENCES, Outcome};
+use crate::ack_policy::AckCount;
 use crate::catalogue::Group;
 use crate::commands::{self, Assignee, Command, Located, Parsed};
 use crate::compose::{self, Outgoing};
@@ -46,7 +47,7 @@ use crate::sla_store;
 use crate::staff_auth::{self, Check, Verdict};
 use crate::store::events::MsgRef;
 use crate::store::script::Script;
-use crate::store::{Conn, events, messages, outbox, tickets, watchers};
+use crate::store::{Conn, events, messages, outbox, raw, tickets, watchers};
 
 /// What a valid set of commands will do, worked out before anything is
 /// written.
@@ -142,7 +143,7 @@ impl Ingestor {
         raw_id: &str,
         staff: &Staff,
         item: &Incoming,
-        recent_acks: i64,
+        recent_acks: AckCount,
         now: i64,
     ) -> Result<Outcome> {
         let found = self.find_ticket(c, msg).await?;
@@ -271,7 +272,7 @@ impl Ingestor {
         staff: &Staff,
         parsed: Parsed,
         item: &Incoming,
-        recent_acks: i64,
+        recent_acks: AckCount,
         now: i64,
     ) -> Result<Outcome> {
         let secret = self.secret(c).await?;
@@ -324,9 +325,16 @@ impl Ingestor {
                 return Ok(outcome);
             }
         };
-        // The requester's own acknowledgment count is not known here; an
-        // operator opening a ticket for someone means them to hear of it.
-        let acks = if on_behalf.is_some() { 0 } else { recent_acks };
+        // The acknowledgment to the requester a staff member named counts
+        // against that address's limit and the desk's, like any other:
+        // `#requester:` must not be a way around them.
+        let acks = match &on_behalf {
+            Some(a) => {
+                let since = now - self.cfg.desk.ack_window.as_secs() as i64;
+                raw::ack_count(c, a.base(), since).await?
+            }
+            None => recent_acks,
+        };
         let outcome = self
             .open_ticket(c, numbering, w, &m, raw_id, None, item, acks, now)
             .await?;
@@ -1305,7 +1313,14 @@ impl Ingestor {
                 json!({ "at": at(e.at), "actor": e.actor, "kind": e.kind, "detail": detail })
             })
             .collect();
+        let requester = self.templates.sender(
+            desk.language,
+            &self.known,
+            t.requester_name.as_deref(),
+            &t.requester,
+        )?;
         let ctx = json!({
+            "requester": requester,
             "ticket": {
                 "id": id, "subject": t.subject, "requester": t.requester, "status": t.status.as_str(),
                 "priority": t.priority, "category": t.category, "created_at": at(t.created_at),

@@ -8,38 +8,71 @@ use sqlx::AssertSqlSafe;
 
 use super::Conn;
 use super::script::{Arg, Script};
+use crate::ack_policy::AckCount;
 
 /// What ingest needs to know before writing anything, in one round trip:
-/// whether a message with this key was taken in already, and how many
-/// acknowledgments went to `rcpt` since `since` (for the rate limit).
+/// whether a message with this key was taken in already, and the
+/// acknowledgments sent since `since` to `rcpt` and by the whole desk (for
+/// the limits of [`crate::ack_policy`]).
 pub async fn preread(
     c: &mut Conn,
     dedupe_key: &str,
     rcpt: Option<&str>,
     since: i64,
-) -> Result<(bool, i64)> {
-    let row = sqlx::query(
+) -> Result<(bool, AckCount)> {
+    let row = sqlx::query(AssertSqlSafe(format!(
         "SELECT (SELECT COUNT(*) FROM raw_messages WHERE dedupe_key = $1) AS seen, \
-         (SELECT COUNT(*) FROM outbox WHERE primary_rcpt = $2 AND kind = 'ack' AND created_at >= $3) AS acks",
-    )
+         (SELECT COUNT(*) FROM outbox WHERE primary_rcpt = $2 AND kind = 'ack' AND created_at >= $3) AS acks, \
+         {} AS total",
+        acks_total(3)
+    )))
     .bind(dedupe_key)
     .bind(rcpt)
     .bind(since)
     .fetch_one(&mut *c)
     .await?;
     use sqlx::Row;
-    Ok((row.try_get::<i64, _>("seen")? > 0, row.try_get("acks")?))
+    Ok((
+        row.try_get::<i64, _>("seen")? > 0,
+        AckCount {
+            sender: row.try_get("acks")?,
+            total: row.try_get("total")?,
+        },
+    ))
+}
+
+/// The acknowledgments sent since `since` to `rcpt` and by the whole desk.
+pub async fn ack_count(c: &mut Conn, rcpt: &str, since: i64) -> Result<AckCount> {
+    let (sender, total) = sqlx::query_as::<_, (i64, i64)>(AssertSqlSafe(format!(
+        "SELECT (SELECT COUNT(*) FROM outbox WHERE primary_rcpt = $1 AND kind = 'ack' AND created_at >= $2), {}",
+        acks_total(2)
+    )))
+    .bind(rcpt)
+    .bind(since)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(AckCount { sender, total })
+}
+
+/// The desk's acknowledgments since parameter `$since`, as a scalar
+/// subquery. Counted from their `ack_queued` events, which the `(kind, at)`
+/// index finds directly (the outbox has no index by kind and time): one
+/// event is written with every acknowledgment queued, in the same
+/// transaction.
+fn acks_total(since: usize) -> String {
+    format!("(SELECT COUNT(*) FROM events WHERE kind = 'ack_queued' AND at >= ${since})")
 }
 
 /// [`preread`] for many messages at once (a batch): which of `keys` were
-/// taken in already, and the acknowledgments each of `rcpts` got since
-/// `since` (recipients without any are left out of the map).
+/// taken in already, the acknowledgments each of `rcpts` got since `since`
+/// (recipients without any are left out of the map), and the desk's
+/// acknowledgments since then.
 pub async fn preread_many(
     c: &mut Conn,
     keys: &[&str],
     rcpts: &[&str],
     since: i64,
-) -> Result<(HashSet<String>, HashMap<String, i64>)> {
+) -> Result<(HashSet<String>, HashMap<String, i64>, i64)> {
     let mut seen = HashSet::new();
     if !keys.is_empty() {
         let sql = format!(
@@ -52,6 +85,10 @@ pub async fn preread_many(
         }
         seen.extend(q.fetch_all(&mut *c).await?);
     }
+    let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT {}", acks_total(1))))
+        .bind(since)
+        .fetch_one(&mut *c)
+        .await?;
     let mut acks = HashMap::new();
     if !rcpts.is_empty() {
         let sql = format!(
@@ -66,11 +103,27 @@ pub async fn preread_many(
         }
         acks.extend(q.fetch_all(&mut *c).await?);
     }
-    Ok((seen, acks))
+    Ok((seen, acks, total))
+}
+
+/// Makes the acknowledgment counts of this transaction exact across
+/// instances: on PostgreSQL, a transaction-scoped advisory lock that every
+/// intake transaction takes first, so no two count the same window at
+/// once and both send past a limit. SQLite needs nothing: intake
+/// transactions begin IMMEDIATE, one writer at a time.
+pub async fn lock_ack_counts(c: &mut Conn, backend: super::Backend) -> Result<()> {
+    if backend == super::Backend::Postgres {
+        // The function returns `void`, which the Any driver cannot decode:
+        // select a constant beside it. The key is "posko" in ASCII.
+        sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock(482921687919)) AS l")
+            .execute(&mut *c)
+            .await?;
+    }
+    Ok(())
 }
 
 /// `$first, $first+1, …`: `n` parameters.
-fn placeholders(first: usize, n: usize) -> String {
+pub(super) fn placeholders(first: usize, n: usize) -> String {
     (first..first + n)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()

@@ -11,5 +11,6 @@ mod delivery;
 mod harness;
 mod intake;
 mod mailstack_smoke;
+mod outsider;
 mod sla;
 mod staff;

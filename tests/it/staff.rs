@@ -13,7 +13,7 @@ use crate::harness::posko::{Backend, Options, Posko};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-async fn desk(backend: Backend, stack: &MailStack) -> Posko {
+pub(crate) async fn desk(backend: Backend, stack: &MailStack) -> Posko {
     Posko::with(
         backend,
         stack,
@@ -26,7 +26,12 @@ async fn desk(backend: Backend, stack: &MailStack) -> Posko {
 }
 
 /// Alice reports slow internet; returns the ticket id (network group).
-async fn alice_reports(stack: &MailStack, posko: &Posko, subject: &str, id: &str) -> i64 {
+pub(crate) async fn alice_reports(
+    stack: &MailStack,
+    posko: &Posko,
+    subject: &str,
+    id: &str,
+) -> i64 {
     let raw = mail::plain(
         "Alice Wijaya <alice@corp.test>",
         subject,
@@ -62,7 +67,7 @@ async fn token(posko: &Posko, handle: &str) -> String {
 
 /// A staff member's mail to the desk: to `to` (their tokened address, or
 /// the plain desk address for a forgery), subject and body as given.
-async fn staff_mail(
+pub(crate) async fn staff_mail(
     stack: &MailStack,
     from: &str,
     to: &str,
@@ -84,7 +89,7 @@ async fn staff_mail(
     stack.deliver(envelope, &[to], raw.as_bytes()).await;
 }
 
-fn events<'a>(t: &'a Value, kind: &str) -> Vec<&'a Value> {
+pub(crate) fn events<'a>(t: &'a Value, kind: &str) -> Vec<&'a Value> {
     t["events"]
         .as_array()
         .unwrap()
@@ -93,7 +98,7 @@ fn events<'a>(t: &'a Value, kind: &str) -> Vec<&'a Value> {
         .collect()
 }
 
-fn text(raw: &[u8]) -> String {
+pub(crate) fn text(raw: &[u8]) -> String {
     mail::body_text(raw)
 }
 

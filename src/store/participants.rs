@@ -1,0 +1,77 @@
+//! What [`crate::participants`] decides from: the requesters, watchers and
+//! public recipients of a ticket and of the tickets merged into it.
+
+use anyhow::Result;
+use sqlx::AssertSqlSafe;
+
+use super::Conn;
+use super::raw::placeholders;
+use crate::domain::TicketId;
+use crate::participants::Facts;
+
+/// How deep merges are followed (tickets merged into tickets merged into
+/// this one …): as far as threading follows them the other way.
+const MAX_MERGE_DEPTH: usize = 8;
+
+/// The facts about ticket `id`'s people.
+pub async fn facts(c: &mut Conn, id: TicketId) -> Result<Facts> {
+    let mut ids = vec![id];
+    let mut frontier = vec![id];
+    for _ in 0..MAX_MERGE_DEPTH {
+        let sql = format!(
+            "SELECT id FROM tickets WHERE merged_into IN ({})",
+            placeholders(1, frontier.len())
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
+        for t in &frontier {
+            q = q.bind(*t);
+        }
+        frontier = q
+            .fetch_all(&mut *c)
+            .await?
+            .into_iter()
+            .filter(|t| !ids.contains(t))
+            .collect();
+        if frontier.is_empty() {
+            break;
+        }
+        ids.extend(&frontier);
+    }
+    let list = placeholders(1, ids.len());
+    let strings = |sql: String| {
+        let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
+        for t in &ids {
+            q = q.bind(*t);
+        }
+        q
+    };
+    let requesters = strings(format!(
+        "SELECT requester FROM tickets WHERE id IN ({list})"
+    ))
+    .fetch_all(&mut *c)
+    .await?;
+    let watchers = strings(format!(
+        "SELECT address FROM watchers WHERE ticket_id IN ({list})"
+    ))
+    .fetch_all(&mut *c)
+    .await?;
+    let mut q = sqlx::query_as::<_, (String, String)>(AssertSqlSafe(format!(
+        "SELECT to_addrs, cc_addrs FROM messages WHERE ticket_id IN ({list}) \
+         AND direction = 'in' AND visibility = 'public' AND auto_kind IS NULL"
+    )));
+    for t in &ids {
+        q = q.bind(*t);
+    }
+    let mut recipients = Vec::new();
+    for (to, cc) in q.fetch_all(&mut *c).await? {
+        for stored in [to, cc] {
+            let list: Vec<String> = serde_json::from_str(&stored).unwrap_or_default();
+            recipients.extend(list);
+        }
+    }
+    Ok(Facts {
+        requesters,
+        watchers,
+        recipients,
+    })
+}
