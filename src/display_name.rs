@@ -34,30 +34,50 @@ pub enum Flag {
     Hidden,
 }
 
-/// The names and addresses a sender's name must not borrow.
+/// The names and addresses a sender's name must not borrow, with the
+/// names' words split once (they are compared with every new ticket's).
 #[derive(Debug, Clone, Default)]
 pub struct Known {
-    pub desk_name: String,
+    desk_words: Vec<String>,
     /// The desk's address and aliases.
-    pub desk_addresses: Vec<EmailAddress>,
-    /// (name, address) of each staff member.
-    pub staff: Vec<(String, EmailAddress)>,
+    desk_addresses: Vec<EmailAddress>,
+    /// Each staff member's name, address and the name's words.
+    staff: Vec<(String, EmailAddress, Vec<String>)>,
 }
 
 impl Known {
-    pub fn from_config(cfg: &Config) -> Known {
+    /// The desk's name and addresses (address and aliases), and the staff
+    /// directory as (name, address).
+    pub fn new(
+        desk_name: &str,
+        desk_addresses: Vec<EmailAddress>,
+        staff: Vec<(String, EmailAddress)>,
+    ) -> Known {
         Known {
-            desk_name: cfg.desk.name.clone(),
-            desk_addresses: std::iter::once(&cfg.desk.address)
+            desk_words: words(desk_name),
+            desk_addresses,
+            staff: staff
+                .into_iter()
+                .map(|(name, address)| {
+                    let w = words(&name);
+                    (name, address, w)
+                })
+                .collect(),
+        }
+    }
+
+    pub fn from_config(cfg: &Config) -> Known {
+        Known::new(
+            &cfg.desk.name,
+            std::iter::once(&cfg.desk.address)
                 .chain(&cfg.desk.aliases)
                 .cloned()
                 .collect(),
-            staff: cfg
-                .staff
+            cfg.staff
                 .iter()
                 .map(|s| (s.name.clone(), s.email.clone()))
                 .collect(),
-        }
+        )
     }
 
     fn is_desk_address(&self, a: &EmailAddress) -> bool {
@@ -94,15 +114,15 @@ pub fn check(name: Option<&str>, address: Option<&EmailAddress>, known: &Known) 
         }
     }
     let words = words(name);
-    if !from_desk && contains_name(&words, &known.desk_name) {
+    if !from_desk && contains_name(&words, &known.desk_words) {
         desk = true;
     }
     if desk {
         flags.push(Flag::Desk);
     }
-    for (staff_name, staff_address) in &known.staff {
+    for (staff_name, staff_address, staff_words) in &known.staff {
         let theirs = address.is_some_and(|a| a.base() == staff_address.base());
-        if !theirs && contains_name(&words, staff_name) {
+        if !theirs && contains_name(&words, staff_words) {
             flags.push(Flag::Staff(staff_name.clone()));
         }
     }
@@ -193,20 +213,19 @@ fn words(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// Whether the words of a display name contain `name`: its words in a row
-/// ("Re: IT Helpdesk Team" contains "IT Helpdesk"), or written together
+/// Whether the words of a display name contain the words of `name`: in a
+/// row ("Re: IT Helpdesk Team" contains "IT Helpdesk"), or written together
 /// ("ITHelpdesk") when that is long enough not to turn up by chance. A
 /// one-word name must be the whole display name: a staff member called
 /// "Budi" does not make every "Budi Hartono" suspect.
-fn contains_name(display: &[String], name: &str) -> bool {
-    let name = words(name);
+fn contains_name(display: &[String], name: &[String]) -> bool {
     if name.is_empty() || display.is_empty() {
         return false;
     }
     if name.len() == 1 {
-        return display == name.as_slice();
+        return display == name;
     }
-    if display.windows(name.len()).any(|w| w == name.as_slice()) {
+    if display.windows(name.len()).any(|w| w == name) {
         return true;
     }
     let joined = name.concat();
@@ -238,23 +257,15 @@ mod tests {
     use super::*;
 
     fn known() -> Known {
-        Known {
-            desk_name: "IT Helpdesk".into(),
-            desk_addresses: vec![
-                EmailAddress::parse("helpdesk@corp.test").unwrap(),
-                EmailAddress::parse("security@corp.test").unwrap(),
+        let a = |s: &str| EmailAddress::parse(s).unwrap();
+        Known::new(
+            "IT Helpdesk",
+            vec![a("helpdesk@corp.test"), a("security@corp.test")],
+            vec![
+                ("Budi Santoso".into(), a("budi@corp.test")),
+                ("Siti".into(), a("siti@corp.test")),
             ],
-            staff: vec![
-                (
-                    "Budi Santoso".into(),
-                    EmailAddress::parse("budi@corp.test").unwrap(),
-                ),
-                (
-                    "Siti".into(),
-                    EmailAddress::parse("siti@corp.test").unwrap(),
-                ),
-            ],
-        }
+        )
     }
 
     fn flags(name: &str, address: &str) -> Vec<Flag> {

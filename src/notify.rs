@@ -463,11 +463,11 @@ mod tests {
     #[test]
     fn a_lying_name_is_shown_with_its_address_and_flagged() {
         let t = Templates::load(None).unwrap();
-        let known = display_name::Known {
-            desk_name: "IT Helpdesk".into(),
-            desk_addresses: vec![EmailAddress::parse("helpdesk@corp.test").unwrap()],
-            staff: vec![],
-        };
+        let known = display_name::Known::new(
+            "IT Helpdesk",
+            vec![EmailAddress::parse("helpdesk@corp.test").unwrap()],
+            vec![],
+        );
         let name = Some("IT Helpdesk <helpdesk@corp.test>");
         let s = t
             .sender(Language::Id, &known, name, "mallory@outside.test")

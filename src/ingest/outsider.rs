@@ -49,7 +49,11 @@ impl Ingestor {
             return Ok(None);
         };
         let desk = self.cfg.desk.is_own_address(&from.address);
-        let staff = self.cfg.staff_by_email(&from.address).is_some();
+        // Staff's own mail takes the staff path; what comes here from a
+        // staff address is automatic (an out-of-office), and
+        // `Auto-Submitted` is a header anyone can write: it proves nothing,
+        // so such mail is judged like anyone's.
+        let staff = msg.auto.is_none() && self.cfg.staff_by_email(&from.address).is_some();
         if desk || staff {
             return Ok(participants::role(
                 &from.address,
