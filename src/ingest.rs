@@ -4,7 +4,9 @@
 //! Order of work for each message:
 //! 1. too large or unparseable → quarantine (kept raw, never dropped);
 //! 2. already seen (same dedupe key) → nothing, so re-delivery is harmless;
-//! 3. thread it (subject tag, then Message-ID references) and decide;
+//! 3. thread it (subject tag, then Message-ID references) and decide; a
+//!    reply from someone who takes no part in the ticket changes nothing
+//!    but a note ([`crate::participants`], `outsider.rs`);
 //! 4. classify a new ticket ([`crate::rules`]): type, category, priority,
 //!    group, major incident, who else to tell, or ignore it as spam;
 //! 5. write ticket / message / attachments / events;
@@ -12,7 +14,8 @@
 //!    and the ticket's group) and, for information security and major
 //!    incidents, the alert to management, in the outbox; nothing when a
 //!    machine sent the mail or a rule ignores it, and no acknowledgment
-//!    when the sender hit the rate limit.
+//!    past the limits of [`crate::ack_policy`] (per sender, desk-wide,
+//!    `requester_domains`).
 //!
 //! Nothing is sent here: the outbox worker sends after the commit. The
 //! caller tells the mail source the message is done only after the commit,
