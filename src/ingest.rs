@@ -589,29 +589,7 @@ impl Ingestor {
                 )
                 .await?
             }
-            Decision::NewLinked { previous } => {
-                self.open_ticket(
-                    c,
-                    numbering,
-                    &mut w,
-                    msg,
-                    raw_id,
-                    Some(previous),
-                    item,
-                    recent_acks,
-                    now,
-                )
-                .await?
-            }
-            Decision::Append { ticket, reopen } => {
-                self.add_comment(c, &mut w, msg, raw_id, ticket, reopen, now)
-                    .await?
-            }
-            Decision::Note { ticket } => {
-                self.outsider_note(c, &mut w, msg, raw_id, ticket, now)
-                    .await?
-            }
-            Decision::NewFromOutsider { previous } => {
+            Decision::NewLinked { previous } | Decision::NewFromOutsider { previous } => {
                 let outcome = self
                     .open_ticket(
                         c,
@@ -625,10 +603,20 @@ impl Ingestor {
                         now,
                     )
                     .await?;
-                if let Outcome::NewTicket(id) = outcome {
-                    self.outsider_diverted(&mut w, msg, previous, id, now);
+                if let (Decision::NewFromOutsider { .. }, Outcome::NewTicket(id)) =
+                    (decision, &outcome)
+                {
+                    self.outsider_diverted(&mut w, msg, previous, *id, now);
                 }
                 outcome
+            }
+            Decision::Append { ticket, reopen } => {
+                self.add_comment(c, &mut w, msg, raw_id, ticket, reopen, now)
+                    .await?
+            }
+            Decision::Note { ticket } => {
+                self.outsider_note(c, &mut w, msg, raw_id, ticket, now)
+                    .await?
             }
         };
         w.run(c, self.db.backend()).await?;

@@ -18,18 +18,23 @@ pub async fn facts(c: &mut Conn, id: TicketId) -> Result<Facts> {
     let mut ids = vec![id];
     let mut frontier = vec![id];
     for _ in 0..MAX_MERGE_DEPTH {
+        // Each merge leaves a `merged_from` event on the ticket merged
+        // into, naming the other: found by the events' ticket index, where
+        // `tickets.merged_into` has none.
         let sql = format!(
-            "SELECT id FROM tickets WHERE merged_into IN ({})",
+            "SELECT data FROM events WHERE kind = 'merged_from' AND ticket_id IN ({})",
             placeholders(1, frontier.len())
         );
-        let mut q = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
+        let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
         for t in &frontier {
             q = q.bind(*t);
         }
         frontier = q
             .fetch_all(&mut *c)
             .await?
-            .into_iter()
+            .iter()
+            .filter_map(|data| serde_json::from_str::<serde_json::Value>(data).ok())
+            .filter_map(|data| data["ticket"].as_i64())
             .filter(|t| !ids.contains(t))
             .collect();
         if frontier.is_empty() {

@@ -32,6 +32,21 @@ fn ticket_later(posko: &Posko, id: i64) -> Value {
     serde_json::from_str(&out).expect("tickets show JSON")
 }
 
+/// A posko with `desk_extra` lines in `[desk]` (and the shipped catalogue).
+async fn with_desk(
+    backend: Backend,
+    stack: &MailStack,
+    desk_extra: &str,
+    catalogue: bool,
+) -> Posko {
+    let o = Options {
+        desk_extra: desk_extra.into(),
+        catalogue,
+        ..Options::default()
+    };
+    Posko::with(backend, stack, o).await
+}
+
 /// Whether posko sent anything to `addr`: the SMTP sink logs each message
 /// it delivered (`rcpts=['…']`) and each recipient Dovecot refused (the
 /// strangers of these tests have no mailbox).
@@ -292,16 +307,7 @@ both!(outsider_reply_changes_nothing);
 /// stays as it was.
 async fn outsider_reply_opens_a_linked_ticket_when_configured(backend: Backend) {
     let stack = MailStack::start().await;
-    let posko = Posko::with(
-        backend,
-        &stack,
-        Options {
-            catalogue: true,
-            desk_extra: "non_participant = \"new_ticket\"".into(),
-            ..Options::default()
-        },
-    )
-    .await;
+    let posko = with_desk(backend, &stack, "non_participant = \"new_ticket\"", true).await;
     let (id, _, _) = resolved_ticket(&stack, &posko).await;
     let before = ticket_later(&posko, id);
     staff_mail(
@@ -353,45 +359,28 @@ both!(outsider_reply_opens_a_linked_ticket_when_configured);
 /// next pass counts what the first sent.
 async fn forged_senders_get_at_most_the_desk_wide_cap(backend: Backend) {
     let stack = MailStack::start().await;
-    let posko = Posko::with(
-        backend,
-        &stack,
-        Options {
-            desk_extra: "ack_limit_total = 10".into(),
-            ..Options::default()
-        },
-    )
-    .await;
-    let forge = |i: usize| {
-        mail::plain(
-            &format!("Victim {i} <victim{i}@target{i}.test>"),
-            "Your account is locked: http://evil.test/login",
-            &format!("forged{i}@evil.test"),
-            "",
-            "Click the link.",
-        )
+    let posko = with_desk(backend, &stack, "ack_limit_total = 10", false).await;
+    // Forged senders i in `range`, delivered, then one pass.
+    let (stack, posko) = (&stack, &posko);
+    let pass = |range: std::ops::Range<usize>| async move {
+        for i in range {
+            let forged = mail::plain(
+                &format!("Victim {i} <victim{i}@target{i}.test>"),
+                "Your account is locked: http://evil.test/login",
+                &format!("forged{i}@evil.test"),
+                "",
+                "Click the link.",
+            );
+            let envelope = format!("victim{i}@target{i}.test");
+            stack
+                .deliver(&envelope, &["helpdesk@corp.test"], &forged)
+                .await;
+        }
+        posko.run_once()
     };
-    for i in 0..50 {
-        stack
-            .deliver(
-                &format!("victim{i}@target{i}.test"),
-                &["helpdesk@corp.test"],
-                &forge(i),
-            )
-            .await;
-    }
-    let out = posko.run_once();
+    let out = pass(0..50).await;
     assert!(out.contains("50 new tickets"), "{out}");
-    for i in 50..55 {
-        stack
-            .deliver(
-                &format!("victim{i}@target{i}.test"),
-                &["helpdesk@corp.test"],
-                &forge(i),
-            )
-            .await;
-    }
-    let out = posko.run_once();
+    let out = pass(50..55).await;
     assert!(out.contains("5 new tickets"), "{out}");
     let tickets = posko.tickets();
     assert_eq!(tickets.len(), 55, "every mail is a ticket");
@@ -432,13 +421,11 @@ both!(forged_senders_get_at_most_the_desk_wide_cap);
 /// ticket and no acknowledgment; a sender from the desk's domain gets both.
 async fn requester_domains_limit_acknowledgments(backend: Backend) {
     let stack = MailStack::start().await;
-    let posko = Posko::with(
+    let posko = with_desk(
         backend,
         &stack,
-        Options {
-            desk_extra: "requester_domains = [\"corp.test\"]".into(),
-            ..Options::default()
-        },
+        "requester_domains = [\"corp.test\"]",
+        false,
     )
     .await;
     staff_mail(
@@ -494,15 +481,7 @@ both!(requester_domains_limit_acknowledgments);
 /// at its limit gets no acknowledgment for a ticket staff open for it.
 async fn requester_command_counts_against_its_target(backend: Backend) {
     let stack = MailStack::start().await;
-    let posko = Posko::with(
-        backend,
-        &stack,
-        Options {
-            desk_extra: "ack_limit = 2".into(),
-            ..Options::default()
-        },
-    )
-    .await;
+    let posko = with_desk(backend, &stack, "ack_limit = 2", false).await;
     for i in 0..2 {
         staff_mail(
             &stack,
@@ -558,3 +537,71 @@ async fn requester_command_counts_against_its_target(backend: Backend) {
     assert_eq!(stack.inbox("alice").await.len(), 2, "not past the limit");
 }
 both!(requester_command_counts_against_its_target);
+
+/// The requester of a ticket merged into another still takes part in it:
+/// Bob's reply to his merged ticket is a public reply on the surviving one.
+async fn requester_of_a_merged_ticket_takes_part(backend: Backend) {
+    let stack = MailStack::start().await;
+    let posko = desk(backend, &stack).await;
+    let first = alice_reports(
+        &stack,
+        &posko,
+        "Internet lambat di gedung B",
+        "a1@corp.test",
+    )
+    .await;
+    staff_mail(
+        &stack,
+        "Bob <bob@corp.test>",
+        "helpdesk@corp.test",
+        "Internet putus di gedung B",
+        "bob1@corp.test",
+        "",
+        "Sama, di lantai 3.",
+    )
+    .await;
+    posko.run_once();
+    let second = posko
+        .tickets()
+        .into_iter()
+        .find(|t| t["requester"] == "bob@corp.test")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let budi = stack.wait_for_mail("budi", 2, WAIT).await;
+    let notice = budi
+        .iter()
+        .find(|m| mail::subject(m).starts_with(&format!("[Helpdesk #{second}]")))
+        .expect("the notice of Bob's ticket");
+    staff_mail(
+        &stack,
+        "Budi Santoso <budi@corp.test>",
+        &reply_address(notice),
+        &format!("Re: [Helpdesk #{second}] Internet putus di gedung B #merge:{first}"),
+        "b1@corp.test",
+        "",
+        "",
+    )
+    .await;
+    posko.run_once();
+    assert_eq!(posko.ticket(second)["merged_into"], first);
+    staff_mail(
+        &stack,
+        "Bob <bob@corp.test>",
+        "helpdesk@corp.test",
+        &format!("Re: [Helpdesk #{second}] Internet putus di gedung B"),
+        "bob2@corp.test",
+        "",
+        "Sekarang lantai 2 juga.",
+    )
+    .await;
+    posko.run_once();
+    let t = posko.ticket(first);
+    assert_eq!(
+        message(&t, "bob2@corp.test")["visibility"],
+        "public",
+        "{t:#}"
+    );
+    assert!(events(&t, "non_participant").is_empty(), "{t:#}");
+}
+both!(requester_of_a_merged_ticket_takes_part);
