@@ -676,6 +676,9 @@ impl Ingestor {
         }
     }
 
+    /// Opens a ticket for `msg`; `recent_acks` is how many acknowledgments
+    /// its answer address got lately (the desk's total is read here: only
+    /// mail that opens a ticket needs it).
     #[allow(clippy::too_many_arguments)]
     async fn open_ticket(
         &self,
@@ -686,11 +689,16 @@ impl Ingestor {
         raw_id: &str,
         previous: Option<TicketId>,
         item: &Incoming,
-        recent_acks: AckCount,
+        recent_acks: i64,
         now: i64,
     ) -> Result<Outcome> {
         let id = numbering.next(c, self.db.backend()).await?;
-        self.open_ticket_as(id, w, msg, raw_id, previous, item, recent_acks, now)?;
+        let since = now - self.cfg.desk.ack_window.as_secs() as i64;
+        let acks = AckCount {
+            sender: recent_acks,
+            total: raw::acks_total(c, since).await?,
+        };
+        self.open_ticket_as(id, w, msg, raw_id, previous, item, acks, now)?;
         Ok(Outcome::NewTicket(id))
     }
 

@@ -62,6 +62,15 @@ impl Ingestor {
                 desk,
             ));
         }
+        // Most replies are the requester's: one read tells.
+        let ticket = tickets::get(c, id).await?.context("ticket vanished")?;
+        let facts = participants::Facts {
+            requesters: vec![ticket.requester],
+            ..Default::default()
+        };
+        if let Some(role) = participants::role(&from.address, &facts, false, false) {
+            return Ok(Some(role));
+        }
         let facts = crate::store::participants::facts(c, id).await?;
         Ok(participants::role(&from.address, &facts, false, false))
     }

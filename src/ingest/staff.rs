@@ -34,7 +34,6 @@ use chrono::TimeZone;
 use serde_json::{Value, json};
 
 use super::{Incoming, Ingestor, MAX_REFERENCES, Outcome};
-use crate::ack_policy::AckCount;
 use crate::catalogue::Group;
 use crate::commands::{self, Assignee, Command, Located, Parsed};
 use crate::compose::{self, Outgoing};
@@ -143,7 +142,7 @@ impl Ingestor {
         raw_id: &str,
         staff: &Staff,
         item: &Incoming,
-        recent_acks: AckCount,
+        recent_acks: i64,
         now: i64,
     ) -> Result<Outcome> {
         let found = self.find_ticket(c, msg).await?;
@@ -272,7 +271,7 @@ impl Ingestor {
         staff: &Staff,
         parsed: Parsed,
         item: &Incoming,
-        recent_acks: AckCount,
+        recent_acks: i64,
         now: i64,
     ) -> Result<Outcome> {
         let secret = self.secret(c).await?;
@@ -331,7 +330,7 @@ impl Ingestor {
         let acks = match &on_behalf {
             Some(a) => {
                 let since = now - self.cfg.desk.ack_window.as_secs() as i64;
-                raw::ack_count(c, a.base(), since).await?
+                raw::acks_to(c, a.base(), since).await?
             }
             None => recent_acks,
         };

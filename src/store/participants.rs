@@ -42,36 +42,30 @@ pub async fn facts(c: &mut Conn, id: TicketId) -> Result<Facts> {
         }
         ids.extend(&frontier);
     }
+    // One round trip for the rest: (what, address, second address list).
     let list = placeholders(1, ids.len());
-    let strings = |sql: String| {
-        let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
-        for t in &ids {
-            q = q.bind(*t);
-        }
-        q
-    };
-    let requesters = strings(format!(
-        "SELECT requester FROM tickets WHERE id IN ({list})"
-    ))
-    .fetch_all(&mut *c)
-    .await?;
-    let watchers = strings(format!(
-        "SELECT address FROM watchers WHERE ticket_id IN ({list})"
-    ))
-    .fetch_all(&mut *c)
-    .await?;
-    let mut q = sqlx::query_as::<_, (String, String)>(AssertSqlSafe(format!(
-        "SELECT to_addrs, cc_addrs FROM messages WHERE ticket_id IN ({list}) \
+    let sql = format!(
+        "SELECT 'requester', requester, '[]' FROM tickets WHERE id IN ({list}) \
+         UNION ALL SELECT 'watcher', address, '[]' FROM watchers WHERE ticket_id IN ({list}) \
+         UNION ALL SELECT 'recipients', to_addrs, cc_addrs FROM messages WHERE ticket_id IN ({list}) \
          AND direction = 'in' AND visibility = 'public' AND auto_kind IS NULL"
-    )));
+    );
+    let mut q = sqlx::query_as::<_, (String, String, String)>(AssertSqlSafe(sql));
     for t in &ids {
         q = q.bind(*t);
     }
-    let mut recipients = Vec::new();
-    for (to, cc) in q.fetch_all(&mut *c).await? {
-        for stored in [to, cc] {
-            let list: Vec<String> = serde_json::from_str(&stored).unwrap_or_default();
-            recipients.extend(list);
+    let (mut requesters, mut watchers, mut recipients) = (Vec::new(), Vec::new(), Vec::new());
+    for (what, first, second) in q.fetch_all(&mut *c).await? {
+        match what.as_str() {
+            "requester" => requesters.push(first),
+            "watcher" => watchers.push(first),
+            _ => {
+                // To and Cc, each a JSON list of `Name <addr>`.
+                for stored in [first, second] {
+                    let list: Vec<String> = serde_json::from_str(&stored).unwrap_or_default();
+                    recipients.extend(list);
+                }
+            }
         }
     }
     Ok(Facts {

@@ -8,60 +8,52 @@ use sqlx::AssertSqlSafe;
 
 use super::Conn;
 use super::script::{Arg, Script};
-use crate::ack_policy::AckCount;
 
 /// What ingest needs to know before writing anything, in one round trip:
-/// whether a message with this key was taken in already, and the
-/// acknowledgments sent since `since` to `rcpt` and by the whole desk (for
-/// the limits of [`crate::ack_policy`]).
+/// whether a message with this key was taken in already, and how many
+/// acknowledgments went to `rcpt` since `since` (for the rate limit).
 pub async fn preread(
     c: &mut Conn,
     dedupe_key: &str,
     rcpt: Option<&str>,
     since: i64,
-) -> Result<(bool, AckCount)> {
-    let row = sqlx::query(AssertSqlSafe(format!(
+) -> Result<(bool, i64)> {
+    let row = sqlx::query(
         "SELECT (SELECT COUNT(*) FROM raw_messages WHERE dedupe_key = $1) AS seen, \
-         (SELECT COUNT(*) FROM outbox WHERE primary_rcpt = $2 AND kind = 'ack' AND created_at >= $3) AS acks, \
-         {} AS total",
-        acks_total(3)
-    )))
+         (SELECT COUNT(*) FROM outbox WHERE primary_rcpt = $2 AND kind = 'ack' AND created_at >= $3) AS acks",
+    )
     .bind(dedupe_key)
     .bind(rcpt)
     .bind(since)
     .fetch_one(&mut *c)
     .await?;
     use sqlx::Row;
-    Ok((
-        row.try_get::<i64, _>("seen")? > 0,
-        AckCount {
-            sender: row.try_get("acks")?,
-            total: row.try_get("total")?,
-        },
-    ))
+    Ok((row.try_get::<i64, _>("seen")? > 0, row.try_get("acks")?))
 }
 
-/// The acknowledgments sent since `since` to `rcpt` and by the whole desk.
-pub async fn ack_count(c: &mut Conn, rcpt: &str, since: i64) -> Result<AckCount> {
-    let (sender, total) = sqlx::query_as::<_, (i64, i64)>(AssertSqlSafe(format!(
-        "SELECT (SELECT COUNT(*) FROM outbox WHERE primary_rcpt = $1 AND kind = 'ack' AND created_at >= $2), {}",
-        acks_total(2)
-    )))
+/// How many acknowledgments went to `rcpt` since `since`.
+pub async fn acks_to(c: &mut Conn, rcpt: &str, since: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE primary_rcpt = $1 AND kind = 'ack' AND created_at >= $2",
+    )
     .bind(rcpt)
     .bind(since)
     .fetch_one(&mut *c)
-    .await?;
-    Ok(AckCount { sender, total })
+    .await?)
 }
 
-/// The desk's acknowledgments since parameter `$since`, as a scalar
-/// subquery. Counted from their `ack_queued` events, which the `(kind, at)`
-/// index finds directly (the outbox has no index by kind and time): one
-/// event is written with every acknowledgment queued, in the same
-/// transaction.
-fn acks_total(since: usize) -> String {
-    format!("(SELECT COUNT(*) FROM events WHERE kind = 'ack_queued' AND at >= ${since})")
+/// How many acknowledgments the whole desk sent since `since`: counted from
+/// their `ack_queued` events, which the `(kind, at)` index finds directly
+/// (the outbox has no index by kind and time). One such event is written
+/// with every acknowledgment queued, in the same transaction.
+pub async fn acks_total(c: &mut Conn, since: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(ACKS_TOTAL)
+        .bind(since)
+        .fetch_one(&mut *c)
+        .await?)
 }
+
+const ACKS_TOTAL: &str = "SELECT COUNT(*) FROM events WHERE kind = 'ack_queued' AND at >= $1";
 
 /// [`preread`] for many messages at once (a batch): which of `keys` were
 /// taken in already, the acknowledgments each of `rcpts` got since `since`
@@ -85,10 +77,7 @@ pub async fn preread_many(
         }
         seen.extend(q.fetch_all(&mut *c).await?);
     }
-    let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT {}", acks_total(1))))
-        .bind(since)
-        .fetch_one(&mut *c)
-        .await?;
+    let total = acks_total(c, since).await?;
     let mut acks = HashMap::new();
     if !rcpts.is_empty() {
         let sql = format!(
