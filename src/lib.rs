@@ -26,6 +26,7 @@
 //! against real servers.
 
 pub mod app;
+pub mod auth_cli;
 pub mod autoreply;
 pub mod calendar;
 pub mod catalogue;
@@ -47,6 +48,7 @@ pub mod rules_cli;
 pub mod sla;
 pub mod sla_store;
 pub mod staff_auth;
+pub mod staff_token;
 pub mod store;
 pub mod telemetry;
 pub mod threading;

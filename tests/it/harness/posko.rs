@@ -338,6 +338,28 @@ role = "manager"
         self.dir.path()
     }
 
+    /// The reply address the desk gives staff member `handle` about
+    /// `ticket` (`None`: their personal address, for new tickets), as if
+    /// issued at `at`: made with the key that signs now, read from posko's
+    /// database (keys kept there, the default).
+    pub async fn staff_address(&self, handle: &str, ticket: Option<i64>, at: i64) -> String {
+        let keys =
+            posko::staff_token::KeyRing::new(self.staff_keys().await).expect("a signing key");
+        let token = posko::staff_token::issue(&keys, handle, ticket, at);
+        format!("helpdesk+{token}@corp.test")
+    }
+
+    /// The keys of the staff tokens in posko's database.
+    pub async fn staff_keys(&self) -> Vec<posko::staff_token::Key> {
+        sqlx::any::install_default_drivers();
+        let mut c = <sqlx::AnyConnection as sqlx::Connection>::connect(&self.db_url)
+            .await
+            .expect("connect to posko's database");
+        posko::store::staff_keys::load(&mut c)
+            .await
+            .expect("read staff_keys")
+    }
+
     /// Runs one SQL statement on posko's database, for setting up states
     /// that later work will reach by mail (closing a ticket, say).
     pub async fn sql(&self, statement: &str) {
@@ -381,6 +403,14 @@ pub fn shipped_catalogue() -> String {
         .find("# --- catalogue: end ---")
         .expect("end marker in config/posko.toml");
     text[start..end].to_string()
+}
+
+/// The wall clock, in seconds since 1970 (what `run --once` acts at).
+pub fn wall_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
 }
 
 /// The stdout of a command that must have succeeded; else a panic with all output.
