@@ -73,9 +73,12 @@ use crate::store::{Conn, events, messages, outbox, staff_keys, tickets, watchers
 /// within this time (the old one keeps verifying meanwhile).
 const KEY_REFRESH: Duration = Duration::from_secs(60);
 
+/// Keys read at an instant.
+type Loaded = (Instant, Arc<KeyRing>);
+
 /// The keys of the staff tokens and when they were read.
 #[derive(Clone, Default)]
-pub(super) struct KeyCache(Arc<RwLock<Option<(Instant, Arc<KeyRing>)>>>);
+pub(super) struct KeyCache(Arc<RwLock<Option<Loaded>>>);
 
 impl KeyCache {
     fn get(&self, max_age: Option<Duration>) -> Option<Arc<KeyRing>> {
@@ -358,20 +361,18 @@ impl Ingestor {
         let id = ticket.id;
         let text = staff_text(&parsed);
         let verdict = self.verify_on_ticket(c, staff, item, msg, id, now).await?;
-        // Their handle only once the mail proved it is theirs.
-        let author = if verdict.passed() {
-            staff.handle.clone()
-        } else {
-            self.author_of(msg)
-        };
-        let kind = if parsed
+        // Their handle and a staff kind only once the mail proved it is
+        // theirs; else it is the sender address's reply (kept internal).
+        let (author, kind) = if !verdict.passed() {
+            (self.author_of(msg), "reply")
+        } else if parsed
             .commands
             .iter()
             .any(|l| l.command == Command::Internal)
         {
-            "note"
+            (staff.handle.clone(), "note")
         } else {
-            "staff_reply"
+            (staff.handle.clone(), "staff_reply")
         };
         let mid = self.record_inbound(
             w,
@@ -1236,6 +1237,9 @@ impl Ingestor {
         });
         let mut ctx = self.error_context(msg, ticket, true, &reason, &[], kept_internal);
         ctx["token"] = self.token_context(verdict);
+        // A new mail (kept as a ticket of its own, not a note): commands
+        // there need the personal address.
+        ctx["token"]["new_ticket"] = json!(!kept_internal);
         // Not the handle: nothing shows the mail is the staff member's.
         self.not_applied(
             w,

@@ -150,6 +150,7 @@ async fn vendor_cced_once_cannot_act_on_another_ticket(backend: Backend) {
     let forged = message(&t, "forged-b@outside.test");
     assert_eq!(forged["visibility"], "internal");
     assert_eq!(forged["author"], "budi@corp.test");
+    assert_eq!(forged["kind"], "reply", "not a staff reply");
     // Bob only ever got his acknowledgment; nothing went to the spy.
     posko.run_once();
     assert_eq!(stack.inbox("bob").await.len(), 1);
@@ -498,3 +499,107 @@ async fn a_forged_automatic_staff_mail_is_not_budis_comment(backend: Backend) {
     assert_eq!(stack.inbox("alice").await.len(), 1, "only the ack");
 }
 both!(a_forged_automatic_staff_mail_is_not_budis_comment);
+
+/// A new mail with commands (`#requester:`) needs the personal address
+/// `#help` gives: to a ticket's reply address it opens only an ordinary
+/// ticket of Budi's and is refused, saying so; to the personal address it
+/// opens the ticket on Alice's behalf.
+async fn a_new_ticket_with_commands_needs_the_personal_address(backend: Backend) {
+    let stack = MailStack::start().await;
+    let posko = desk(backend, &stack).await;
+    let a = alice_reports(
+        &stack,
+        &posko,
+        "Internet lambat di gedung B",
+        "a1@corp.test",
+    )
+    .await;
+    let to_a = reply_to(&mail_about(&stack, "budi", a, "notice").await);
+    staff_mail(
+        &stack,
+        BUDI,
+        &to_a,
+        "Printer lantai 3 macet #requester:alice@corp.test",
+        "new1@x",
+        "",
+        "Telepon dari Alice.",
+    )
+    .await;
+    staff_mail(
+        &stack,
+        BUDI,
+        "helpdesk@corp.test",
+        "#help",
+        "help@x",
+        "",
+        "",
+    )
+    .await;
+    posko.run_once();
+    let opened = posko
+        .tickets()
+        .into_iter()
+        .find(|t| t["subject"] == "Printer lantai 3 macet #requester:alice@corp.test")
+        .expect("an ordinary ticket of Budi's");
+    let id = opened["id"].as_i64().unwrap();
+    let t = posko.ticket(id);
+    assert_eq!(t["requester"], "budi@corp.test");
+    assert!(events(&t, "opened_on_behalf").is_empty());
+    let refused = events(&t, "command_refused");
+    assert_eq!(
+        refused[0]["auth"]["token"]["problem"], "other_ticket",
+        "{t:#}"
+    );
+    let told = text(&mail_about(&stack, "budi", id, "command_refused").await);
+    assert!(told.contains("alamat pribadi"), "{told}");
+    // The help mail's personal address.
+    let budi = stack.wait_for_mail("budi", 3, WAIT).await;
+    let help = budi
+        .iter()
+        .find(|m| mail::subject(m).starts_with("Daftar perintah"))
+        .map(|m| text(m))
+        .expect("help mail");
+    let personal = help
+        .split_whitespace()
+        .find(|w| w.starts_with("helpdesk+"))
+        .expect("personal address")
+        .to_string();
+    staff_mail(
+        &stack,
+        BUDI,
+        &personal,
+        "Printer lantai 3 macet #requester:alice@corp.test",
+        "new2@x",
+        "",
+        "Telepon dari Alice.",
+    )
+    .await;
+    posko.run_once();
+    let t = posko
+        .tickets()
+        .into_iter()
+        .find(|t| t["subject"] == "Printer lantai 3 macet")
+        .expect("the ticket on Alice's behalf");
+    let t = posko.ticket(t["id"].as_i64().unwrap());
+    assert_eq!(t["requester"], "alice@corp.test");
+    assert_eq!(events(&t, "opened_on_behalf").len(), 1);
+    // The personal address does nothing on an existing ticket.
+    staff_mail(
+        &stack,
+        BUDI,
+        &personal,
+        &format!("Re: [Helpdesk #{a}] Internet lambat #assign:me"),
+        "new3@x",
+        "",
+        "",
+    )
+    .await;
+    posko.run_once();
+    let t = posko.ticket(a);
+    assert!(t["assignee"].is_null(), "{t:#}");
+    assert_eq!(
+        events(&t, "command_refused")[0]["auth"]["token"]["problem"],
+        "other_ticket"
+    );
+}
+both!(a_new_ticket_with_commands_needs_the_personal_address);
