@@ -245,7 +245,6 @@ impl Ingestor {
 
     /// Whether `msg` proves it is `staff`'s, for `ticket` (none: a mail
     /// opening a new ticket): see [`crate::staff_auth`].
-    #[allow(clippy::too_many_arguments)]
     fn verify(
         &self,
         keys: &KeyRing,
@@ -269,7 +268,6 @@ impl Ingestor {
     /// [`Self::verify`] for a mail on ticket `id`, which may be where the
     /// ticket its token names was merged into (the staff member replied to
     /// a notice about the merged ticket).
-    #[allow(clippy::too_many_arguments)]
     async fn verify_on_ticket(
         &self,
         c: &mut Conn,

@@ -46,6 +46,37 @@ fn reply_to(raw: &[u8]) -> String {
     mail::address(&mail::header(raw, "Reply-To").expect("Reply-To"))
 }
 
+/// A desk where Alice reported slow internet (ticket A, network group):
+/// the stack, posko, A, and the reply address of Budi's notice about A.
+async fn alice_and_budis_address(backend: Backend) -> (MailStack, Posko, i64, String) {
+    let stack = MailStack::start().await;
+    let posko = desk(backend, &stack).await;
+    alice_and_budis_address_on(stack, posko).await
+}
+
+/// [`alice_and_budis_address`] on a desk already made.
+async fn alice_and_budis_address_on(
+    stack: MailStack,
+    posko: Posko,
+) -> (MailStack, Posko, i64, String) {
+    let a = alice_reports(
+        &stack,
+        &posko,
+        "Internet lambat di gedung B",
+        "a1@corp.test",
+    )
+    .await;
+    let to_a = reply_to(&mail_about(&stack, "budi", a, "notice").await);
+    (stack, posko, a, to_a)
+}
+
+/// Why the `n`th refusal on `t` found no proof: `auth.token` of its event.
+fn refused_token(t: &Value, n: usize) -> &Value {
+    &events(t, "command_refused")
+        .get(n)
+        .unwrap_or_else(|| panic!("no refusal #{n} in {t:#}"))["auth"]["token"]
+}
+
 /// Bob reports a broken wifi (network group, so Budi is told); the id.
 async fn bob_reports(stack: &MailStack, posko: &Posko) -> i64 {
     let raw = mail::plain(
@@ -59,11 +90,7 @@ async fn bob_reports(stack: &MailStack, posko: &Posko) -> i64 {
         .deliver("bob@corp.test", &["helpdesk@corp.test"], &raw)
         .await;
     posko.run_once();
-    posko
-        .tickets()
-        .into_iter()
-        .find(|t| t["subject"] == "Wifi lantai 3 putus")
-        .expect("Bob's ticket")["id"]
+    posko.ticket_titled("Wifi lantai 3 putus")["id"]
         .as_i64()
         .unwrap()
 }
@@ -90,15 +117,7 @@ fn days_from_now(days: i64) -> String {
 /// the refusal is recorded under the vendor's forged address and Budi is
 /// told that the address belongs to ticket A.
 async fn vendor_cced_once_cannot_act_on_another_ticket(backend: Backend) {
-    let stack = MailStack::start().await;
-    let posko = desk(backend, &stack).await;
-    let a = alice_reports(
-        &stack,
-        &posko,
-        "Internet lambat di gedung B",
-        "a1@corp.test",
-    )
-    .await;
+    let (stack, posko, a, _) = alice_and_budis_address(backend).await;
     let b = bob_reports(&stack, &posko).await;
     let notice = mail_about(&stack, "budi", a, "notice").await;
     let to_a = reply_to(&notice);
@@ -142,7 +161,7 @@ async fn vendor_cced_once_cannot_act_on_another_ticket(backend: Backend) {
     assert_eq!(refused.len(), 1, "{t:#}");
     assert_eq!(refused[0]["actor"], "budi@corp.test");
     assert_eq!(refused[0]["claimed_staff"], "budi");
-    assert_eq!(refused[0]["auth"]["token"]["problem"], "other_ticket");
+    assert_eq!(refused_token(&t, 0)["problem"], "other_ticket");
     assert_eq!(
         refused[0]["commands"],
         serde_json::json!(["#cc:spy@outside.test", "#resolve"])
@@ -166,16 +185,7 @@ both!(vendor_cced_once_cannot_act_on_another_ticket);
 /// went to the plain desk address) proves nothing: by default only To and
 /// Cc are read.
 async fn token_in_a_header_the_sender_wrote_does_not_count(backend: Backend) {
-    let stack = MailStack::start().await;
-    let posko = desk(backend, &stack).await;
-    let a = alice_reports(
-        &stack,
-        &posko,
-        "Internet lambat di gedung B",
-        "a1@corp.test",
-    )
-    .await;
-    let to_a = reply_to(&mail_about(&stack, "budi", a, "notice").await);
+    let (stack, posko, a, to_a) = alice_and_budis_address(backend).await;
     staff_mail(
         &stack,
         BUDI,
@@ -190,9 +200,8 @@ async fn token_in_a_header_the_sender_wrote_does_not_count(backend: Backend) {
     let t = posko.ticket(a);
     assert_eq!(t["status"], "new", "{t:#}");
     assert!(t["assignee"].is_null());
-    let refused = events(&t, "command_refused");
-    assert_eq!(refused.len(), 1, "{t:#}");
-    assert_eq!(refused[0]["auth"]["token"]["problem"], "missing");
+    assert_eq!(events(&t, "command_refused").len(), 1, "{t:#}");
+    assert_eq!(refused_token(&t, 0)["problem"], "missing");
 }
 both!(token_in_a_header_the_sender_wrote_does_not_count);
 
@@ -212,14 +221,7 @@ async fn recipient_header_reads_only_the_servers_delivered_to(backend: Backend) 
         },
     )
     .await;
-    let a = alice_reports(
-        &stack,
-        &posko,
-        "Internet lambat di gedung B",
-        "a1@corp.test",
-    )
-    .await;
-    let to_a = reply_to(&mail_about(&stack, "budi", a, "notice").await);
+    let (stack, posko, a, to_a) = alice_and_budis_address_on(stack, posko).await;
     let subject = format!("Re: [Helpdesk #{a}] Internet lambat di gedung B");
     // Planted: to the plain address, the token in To and a Delivered-To.
     let raw = format!(
@@ -232,9 +234,8 @@ async fn recipient_header_reads_only_the_servers_delivered_to(backend: Backend) 
     posko.run_once();
     let t = posko.ticket(a);
     assert_ne!(t["priority"], 1, "{t:#}");
-    let refused = events(&t, "command_refused");
-    assert_eq!(refused.len(), 1, "{t:#}");
-    let detail = refused[0]["auth"]["token"]["detail"].as_str().unwrap();
+    assert_eq!(events(&t, "command_refused").len(), 1, "{t:#}");
+    let detail = refused_token(&t, 0)["detail"].as_str().unwrap();
     assert!(detail.contains("topmost Delivered-To"), "{detail}");
     // Genuine: delivered to the tokened address (Bcc, say), To rewritten.
     let raw = format!(
@@ -263,16 +264,7 @@ both!(recipient_header_reads_only_the_servers_delivered_to);
 /// address, and a reply delivered to the tokened address passes whatever
 /// its headers say.
 async fn the_pipes_envelope_recipient_outranks_the_headers(backend: Backend) {
-    let stack = MailStack::start().await;
-    let posko = desk(backend, &stack).await;
-    let a = alice_reports(
-        &stack,
-        &posko,
-        "Internet lambat di gedung B",
-        "a1@corp.test",
-    )
-    .await;
-    let to_a = reply_to(&mail_about(&stack, "budi", a, "notice").await);
+    let (_stack, posko, a, to_a) = alice_and_budis_address(backend).await;
     let subject = format!("Re: [Helpdesk #{a}] Internet lambat di gedung B");
     let mail_to = |to: &str, extra: &str, id: &str| {
         format!(
@@ -287,14 +279,8 @@ async fn the_pipes_envelope_recipient_outranks_the_headers(backend: Backend) {
     assert!(out.status.success(), "{out:?}");
     let t = posko.ticket(a);
     assert_ne!(t["priority"], 1, "{t:#}");
-    let refused = events(&t, "command_refused");
-    assert!(
-        refused[0]["auth"]["token"]["detail"]
-            .as_str()
-            .unwrap()
-            .contains("envelope recipient"),
-        "{t:#}"
-    );
+    let detail = refused_token(&t, 0)["detail"].as_str().unwrap();
+    assert!(detail.contains("envelope recipient"), "{detail}");
     let out = posko.cmd_stdin(
         &["ingest", "--recipient", &to_a],
         mail_to("helpdesk@corp.test", "#assign:me", "pipe2@x").as_bytes(),
@@ -310,16 +296,7 @@ both!(the_pipes_envelope_recipient_outranks_the_headers);
 /// the same address is refused, and Budi is told it expired and to reply
 /// to the refusal, whose fresh address then works.
 async fn an_expired_reply_address_is_refused_with_a_fresh_one(backend: Backend) {
-    let stack = MailStack::start().await;
-    let posko = desk(backend, &stack).await;
-    let a = alice_reports(
-        &stack,
-        &posko,
-        "Internet lambat di gedung B",
-        "a1@corp.test",
-    )
-    .await;
-    let to_a = reply_to(&mail_about(&stack, "budi", a, "notice").await);
+    let (stack, posko, a, to_a) = alice_and_budis_address(backend).await;
     let subject = format!("Re: [Helpdesk #{a}] Internet lambat di gedung B");
     staff_mail(
         &stack,
@@ -348,9 +325,8 @@ async fn an_expired_reply_address_is_refused_with_a_fresh_one(backend: Backend) 
     posko.run_once_at(&later);
     let t = posko.ticket(a);
     assert_ne!(t["status"], "resolved", "{t:#}");
-    let refused = events(&t, "command_refused");
-    assert_eq!(refused.len(), 1, "{t:#}");
-    assert_eq!(refused[0]["auth"]["token"]["problem"], "expired");
+    assert_eq!(events(&t, "command_refused").len(), 1, "{t:#}");
+    assert_eq!(refused_token(&t, 0)["problem"], "expired");
     let answer = mail_about(&stack, "budi", a, "command_refused").await;
     let told = text(&answer);
     assert!(told.contains("kedaluwarsa"), "{told}");
@@ -385,16 +361,7 @@ both!(an_expired_reply_address_is_refused_with_a_fresh_one);
 /// after it carry the new key's id; a rotation a lifetime later drops the
 /// first key; `--revoke-old` drops every older key at once.
 async fn a_rotated_key_keeps_recent_notices_working(backend: Backend) {
-    let stack = MailStack::start().await;
-    let posko = desk(backend, &stack).await;
-    let a = alice_reports(
-        &stack,
-        &posko,
-        "Internet lambat di gedung B",
-        "a1@corp.test",
-    )
-    .await;
-    let to_a = reply_to(&mail_about(&stack, "budi", a, "notice").await);
+    let (stack, posko, a, to_a) = alice_and_budis_address(backend).await;
     let out = posko.cmd(&["auth", "rotate-key"]);
     let said = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(out.status.success(), "{out:?}");
@@ -450,10 +417,7 @@ async fn a_rotated_key_keeps_recent_notices_working(backend: Backend) {
     posko.run_once_at(&later);
     let t = posko.ticket(b);
     assert_eq!(t["assignee"], "budi", "{t:#}");
-    assert_eq!(
-        events(&t, "command_refused")[0]["auth"]["token"]["problem"],
-        "unknown_key"
-    );
+    assert_eq!(refused_token(&t, 0)["problem"], "unknown_key");
 }
 both!(a_rotated_key_keeps_recent_notices_working);
 
@@ -461,15 +425,7 @@ both!(a_rotated_key_keeps_recent_notices_working);
 /// Alice's ticket as an internal note under the forged address, marked
 /// `sender_unverified`; never Budi's public words, never relayed.
 async fn a_forged_automatic_staff_mail_is_not_budis_comment(backend: Backend) {
-    let stack = MailStack::start().await;
-    let posko = desk(backend, &stack).await;
-    let a = alice_reports(
-        &stack,
-        &posko,
-        "Internet lambat di gedung B",
-        "a1@corp.test",
-    )
-    .await;
+    let (stack, posko, a, _) = alice_and_budis_address(backend).await;
     staff_mail(
         &stack,
         BUDI,
@@ -505,16 +461,7 @@ both!(a_forged_automatic_staff_mail_is_not_budis_comment);
 /// ticket of Budi's and is refused, saying so; to the personal address it
 /// opens the ticket on Alice's behalf.
 async fn a_new_ticket_with_commands_needs_the_personal_address(backend: Backend) {
-    let stack = MailStack::start().await;
-    let posko = desk(backend, &stack).await;
-    let a = alice_reports(
-        &stack,
-        &posko,
-        "Internet lambat di gedung B",
-        "a1@corp.test",
-    )
-    .await;
-    let to_a = reply_to(&mail_about(&stack, "budi", a, "notice").await);
+    let (stack, posko, a, to_a) = alice_and_budis_address(backend).await;
     staff_mail(
         &stack,
         BUDI,
@@ -536,20 +483,12 @@ async fn a_new_ticket_with_commands_needs_the_personal_address(backend: Backend)
     )
     .await;
     posko.run_once();
-    let opened = posko
-        .tickets()
-        .into_iter()
-        .find(|t| t["subject"] == "Printer lantai 3 macet #requester:alice@corp.test")
-        .expect("an ordinary ticket of Budi's");
-    let id = opened["id"].as_i64().unwrap();
-    let t = posko.ticket(id);
+    // An ordinary ticket of Budi's, nothing on Alice's behalf.
+    let t = posko.ticket_titled("Printer lantai 3 macet #requester:alice@corp.test");
+    let id = t["id"].as_i64().unwrap();
     assert_eq!(t["requester"], "budi@corp.test");
     assert!(events(&t, "opened_on_behalf").is_empty());
-    let refused = events(&t, "command_refused");
-    assert_eq!(
-        refused[0]["auth"]["token"]["problem"], "other_ticket",
-        "{t:#}"
-    );
+    assert_eq!(refused_token(&t, 0)["problem"], "other_ticket");
     let told = text(&mail_about(&stack, "budi", id, "command_refused").await);
     assert!(told.contains("alamat pribadi"), "{told}");
     // The help mail's personal address.
@@ -575,12 +514,7 @@ async fn a_new_ticket_with_commands_needs_the_personal_address(backend: Backend)
     )
     .await;
     posko.run_once();
-    let t = posko
-        .tickets()
-        .into_iter()
-        .find(|t| t["subject"] == "Printer lantai 3 macet")
-        .expect("the ticket on Alice's behalf");
-    let t = posko.ticket(t["id"].as_i64().unwrap());
+    let t = posko.ticket_titled("Printer lantai 3 macet");
     assert_eq!(t["requester"], "alice@corp.test");
     assert_eq!(events(&t, "opened_on_behalf").len(), 1);
     // The personal address does nothing on an existing ticket.
@@ -597,9 +531,6 @@ async fn a_new_ticket_with_commands_needs_the_personal_address(backend: Backend)
     posko.run_once();
     let t = posko.ticket(a);
     assert!(t["assignee"].is_null(), "{t:#}");
-    assert_eq!(
-        events(&t, "command_refused")[0]["auth"]["token"]["problem"],
-        "other_ticket"
-    );
+    assert_eq!(refused_token(&t, 0)["problem"], "other_ticket");
 }
 both!(a_new_ticket_with_commands_needs_the_personal_address);

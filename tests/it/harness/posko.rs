@@ -309,6 +309,18 @@ role = "manager"
         serde_json::from_str(&out).expect("tickets show JSON")
     }
 
+    /// The ticket whose subject is `subject`, with messages and events.
+    pub fn ticket_titled(&self, subject: &str) -> Value {
+        let id = self
+            .tickets()
+            .into_iter()
+            .find(|t| t["subject"] == subject)
+            .unwrap_or_else(|| panic!("no ticket {subject:?}"))["id"]
+            .as_i64()
+            .expect("ticket id");
+        self.ticket(id)
+    }
+
     /// Polls `tickets list` until `n` tickets exist (for daemon tests).
     pub async fn wait_for_tickets(&self, n: usize, timeout: Duration) -> Vec<Value> {
         let deadline = tokio::time::Instant::now() + timeout;
