@@ -49,11 +49,10 @@ impl Ingestor {
             return Ok(None);
         };
         let desk = self.cfg.desk.is_own_address(&from.address);
-        // Staff's own mail takes the staff path; what comes here from a
-        // staff address is automatic (an out-of-office), and
-        // `Auto-Submitted` is a header anyone can write: it proves nothing,
-        // so such mail is judged like anyone's.
-        let staff = msg.auto.is_none() && self.cfg.staff_by_email(&from.address).is_some();
+        // A From in the staff directory is only a claim: a person's mail
+        // with it takes the staff path (which checks it), a robot's is kept
+        // internal there (`staff_robot_note`).
+        let staff = self.claimed_staff(msg).is_some();
         if desk || staff {
             return Ok(participants::role(
                 &from.address,
@@ -87,6 +86,7 @@ impl Ingestor {
         now: i64,
     ) -> Result<Outcome> {
         let (body, quoted) = reply_parts(msg);
+        let author = self.author_of(msg);
         let mid = self.record_inbound(
             w,
             msg,
@@ -95,6 +95,7 @@ impl Ingestor {
             "non_participant",
             &body,
             quoted.as_deref(),
+            &author,
             now,
         )?;
         messages::push_set_internal(w, &msg.message_id);
@@ -146,7 +147,7 @@ impl Ingestor {
             w,
             id,
             "non_participant",
-            &self.author_of(msg),
+            &author,
             now,
             &mid,
             &json!({

@@ -14,3 +14,4 @@ mod mailstack_smoke;
 mod outsider;
 mod sla;
 mod staff;
+mod staff_tokens;
