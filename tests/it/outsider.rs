@@ -17,6 +17,7 @@ use crate::harness::mail;
 use crate::harness::mailstack::MailStack;
 use crate::harness::posko::{Backend, Options, Posko};
 use crate::staff::{alice_reports, desk, events, staff_mail, text};
+use crate::staff_tokens::{message, reply_to};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -53,22 +54,6 @@ async fn with_desk(
 fn sent_to(stack: &MailStack, addr: &str) -> bool {
     let log = stack.smtp_log();
     log.contains(&format!("'{addr}'")) || log.contains(&format!("refused {addr}"))
-}
-
-/// The address in a mail's Reply-To (`"IT Helpdesk" <helpdesk+…@corp.test>`).
-fn reply_address(raw: &[u8]) -> String {
-    let header = mail::header(raw, "Reply-To").expect("Reply-To");
-    let inner = header.rsplit_once('<').map(|(_, a)| a).unwrap_or(&header);
-    inner.trim_end_matches('>').to_string()
-}
-
-fn message<'a>(t: &'a Value, message_id: &str) -> &'a Value {
-    t["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["message_id"] == message_id)
-        .unwrap_or_else(|| panic!("no message {message_id}: {t:#}"))
 }
 
 /// Finding 5: the notice Budi gets shows the address behind a lying name,
@@ -161,7 +146,7 @@ both!(lying_display_name_shows_the_real_address);
 async fn resolved_ticket(stack: &MailStack, posko: &Posko) -> (i64, String, String) {
     let id = alice_reports(stack, posko, "Internet lambat di gedung B", "a1@corp.test").await;
     let notice = stack.wait_for_mail("budi", 1, WAIT).await.remove(0);
-    let to = reply_address(&notice);
+    let to = reply_to(&notice);
     let subject = format!("Re: [Helpdesk #{id}] Internet lambat di gedung B");
     staff_mail(
         stack,
@@ -505,7 +490,7 @@ async fn requester_command_counts_against_its_target(backend: Backend) {
         .iter()
         .find(|m| text(m).contains("#requester"))
         .expect("the help mail");
-    let personal = reply_address(help);
+    let personal = reply_to(help);
     staff_mail(
         &stack,
         siti,
@@ -576,7 +561,7 @@ async fn requester_of_a_merged_ticket_takes_part(backend: Backend) {
     staff_mail(
         &stack,
         "Budi Santoso <budi@corp.test>",
-        &reply_address(notice),
+        &reply_to(notice),
         &format!("Re: [Helpdesk #{second}] Internet putus di gedung B #merge:{first}"),
         "b1@corp.test",
         "",
