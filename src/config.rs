@@ -68,9 +68,16 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub struct Auth {
     pub mode: AuthMode,
-    /// The environment variable holding the key of the staff tokens. When
-    /// `None`, the key the database made at its first migration is used.
+    /// The environment variable holding the keys of the staff tokens (the
+    /// current one first, older ones after commas). When `None`, the keys
+    /// are kept in the database (`posko auth rotate-key`).
     pub secret_env: Option<String>,
+    /// How long the reply address in a mail to staff proves a reply.
+    pub token_lifetime: Duration,
+    /// The header the desk's mail server adds with the envelope recipient
+    /// (`Delivered-To`); only its topmost occurrence is read. `None`: To
+    /// and Cc (see [`crate::staff_auth`]).
+    pub recipient_header: Option<String>,
     /// The authserv-id of the desk's own mail server in
     /// `Authentication-Results` (required for `dkim` and `both`).
     pub authserv_id: Option<String>,
@@ -103,11 +110,29 @@ impl AuthMode {
     }
 }
 
+/// `auth.token_lifetime`: a reply to a notice two months old still works.
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(60 * 86_400);
+
+/// Headers a sender writes: never where a delivery says it went.
+const SENDER_HEADERS: [&str; 9] = [
+    "to",
+    "cc",
+    "bcc",
+    "from",
+    "sender",
+    "reply-to",
+    "subject",
+    "resent-to",
+    "resent-cc",
+];
+
 impl Default for Auth {
     fn default() -> Auth {
         Auth {
             mode: AuthMode::Token,
             secret_env: None,
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            recipient_header: None,
             authserv_id: None,
             close_requires: Role::Manager,
             move_requires: Role::Manager,
@@ -129,8 +154,38 @@ pub struct Desk {
     /// At most this many acknowledgments to one sender within `ack_window`.
     pub ack_limit: u32,
     pub ack_window: Duration,
+    /// At most this many acknowledgments from the whole desk within
+    /// `ack_window`: forged senders cannot turn the desk into a mailer.
+    pub ack_limit_total: u32,
+    /// When not empty, only senders at these domains (or their subdomains)
+    /// are acknowledged; mail from elsewhere still becomes a ticket.
+    pub requester_domains: Vec<String>,
+    /// What becomes of a reply to a ticket from someone who does not take
+    /// part in it.
+    pub non_participant: NonParticipant,
     /// A directory whose templates override the built-in ones.
     pub templates: Option<PathBuf>,
+}
+
+/// `desk.non_participant`: what becomes of a mail threaded to a ticket
+/// (by its subject tag or references) from someone who is not its
+/// requester, a watcher, staff, or a recipient of its public conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonParticipant {
+    /// An internal note on the ticket; its assignee (or group, or the
+    /// service desk) is told; nothing else changes.
+    Note,
+    /// A new ticket of the sender's, linked to the one they wrote about.
+    NewTicket,
+}
+
+impl NonParticipant {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NonParticipant::Note => "note",
+            NonParticipant::NewTicket => "new_ticket",
+        }
+    }
 }
 
 impl Desk {
@@ -340,6 +395,8 @@ struct RawConfig {
 struct RawAuth {
     mode: Option<String>,
     secret_env: Option<String>,
+    token_lifetime: Option<String>,
+    recipient_header: Option<String>,
     authserv_id: Option<String>,
     close_requires: Option<String>,
     move_requires: Option<String>,
@@ -452,6 +509,12 @@ struct RawDesk {
     ack_limit: u32,
     #[serde(default = "default_ack_window")]
     ack_window: String,
+    /// Default: 100, or ack_limit when that is higher.
+    ack_limit_total: Option<u32>,
+    #[serde(default)]
+    requester_domains: Vec<String>,
+    #[serde(default = "default_non_participant")]
+    non_participant: String,
     templates: Option<PathBuf>,
 }
 
@@ -472,6 +535,12 @@ fn default_ack_limit() -> u32 {
 }
 fn default_ack_window() -> String {
     "10m".into()
+}
+/// The desk-wide acknowledgment cap when the file sets none (see
+/// [`Desk::ack_limit_total`]).
+const DEFAULT_ACK_LIMIT_TOTAL: u32 = 100;
+fn default_non_participant() -> String {
+    "note".into()
 }
 
 #[derive(Debug, Deserialize)]
@@ -740,9 +809,34 @@ impl Validator<'_> {
         {
             return Err(self.err("auth.secret_env", format!("{e:?} is not a variable name")));
         }
+        let token_lifetime = match &a.token_lifetime {
+            Some(v) => self.duration("auth.token_lifetime", v)?,
+            None => DEFAULT_TOKEN_LIFETIME,
+        };
+        if token_lifetime < Duration::from_secs(60) {
+            return Err(self.err(
+                "auth.token_lifetime",
+                "must be at least a minute (tokens count in minutes); the default is \"60d\"",
+            ));
+        }
+        let recipient_header = a.recipient_header.map(|h| h.trim().to_string());
+        if let Some(h) = &recipient_header {
+            let valid = !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            if !valid || SENDER_HEADERS.contains(&h.to_ascii_lowercase().as_str()) {
+                return Err(self.err(
+                    "auth.recipient_header",
+                    format!(
+                        "{h:?} is not a header your mail server adds on delivery: name one such as \
+                         \"Delivered-To\" or \"X-Original-To\", or leave it out to read To and Cc"
+                    ),
+                ));
+            }
+        }
         Ok(Auth {
             mode,
             secret_env: a.secret_env,
+            token_lifetime,
+            recipient_header,
             authserv_id,
             close_requires: self.role("auth.close_requires", a.close_requires.as_deref())?,
             move_requires: self.role("auth.move_requires", a.move_requires.as_deref())?,
@@ -845,6 +939,18 @@ impl Validator<'_> {
             .iter()
             .map(|a| self.address("desk.aliases", a))
             .collect::<Result<Vec<_>, _>>()?;
+        // Staff get `local+<token>@domain`: RFC 5321 allows 64 characters
+        // before the @.
+        let room = 64 - 1 - crate::staff_token::MAX_LEN;
+        if address.local().len() > room || address.local().contains('+') {
+            return Err(self.err(
+                "desk.address",
+                format!(
+                    "{address}: the part before the @ must be at most {room} characters and \
+                     without '+', to leave room for the staff tokens (helpdesk+<token>@…)"
+                ),
+            ));
+        }
         if d.tag.trim().is_empty() || d.tag.contains(['[', ']', '#']) {
             return Err(self.err(
                 "desk.tag",
@@ -870,6 +976,50 @@ impl Validator<'_> {
                 ),
             )
         })?;
+        let ack_limit_total = d
+            .ack_limit_total
+            .unwrap_or(DEFAULT_ACK_LIMIT_TOTAL.max(d.ack_limit));
+        if ack_limit_total < d.ack_limit {
+            return Err(self.err(
+                "desk.ack_limit_total",
+                format!(
+                    "{ack_limit_total} is below desk.ack_limit ({}): the desk-wide cap must \
+                     allow at least one sender's acknowledgments",
+                    d.ack_limit
+                ),
+            ));
+        }
+        let requester_domains = d
+            .requester_domains
+            .iter()
+            .map(|x| {
+                let domain = x.trim().to_ascii_lowercase();
+                let valid = !domain.is_empty()
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && domain
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+                if valid {
+                    Ok(domain)
+                } else {
+                    Err(self.err(
+                        "desk.requester_domains",
+                        format!("{x:?} is not a mail domain such as \"corp.test\""),
+                    ))
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let non_participant = match d.non_participant.as_str() {
+            "note" => NonParticipant::Note,
+            "new_ticket" => NonParticipant::NewTicket,
+            other => {
+                return Err(self.err(
+                    "desk.non_participant",
+                    format!("{other:?} is not \"note\" or \"new_ticket\""),
+                ));
+            }
+        };
         Ok(Desk {
             name: d.name,
             address,
@@ -880,6 +1030,9 @@ impl Validator<'_> {
             reopen_window: self.duration("desk.reopen_window", &d.reopen_window)?,
             ack_limit: d.ack_limit,
             ack_window: self.duration("desk.ack_window", &d.ack_window)?,
+            ack_limit_total,
+            requester_domains,
+            non_participant,
             templates: d.templates,
         })
     }
@@ -1464,6 +1617,45 @@ path = "var/outbox"
         assert_eq!(c.desk.reopen_window, Duration::from_secs(14 * 86400));
     }
 
+    /// A per-sender limit above the default cap raises the cap with it.
+    fn with_ack_limit_1000() -> u32 {
+        let text = MINIMAL.replace("[database]", "ack_limit = 1000\n[database]");
+        parse(&text, Path::new("x.toml"))
+            .unwrap()
+            .desk
+            .ack_limit_total
+    }
+
+    #[test]
+    fn acknowledgment_caps_and_non_participants() {
+        let c = parse(MINIMAL, Path::new("x.toml")).unwrap();
+        assert_eq!(c.desk.ack_limit_total, 100);
+        assert!(c.desk.requester_domains.is_empty());
+        assert_eq!(c.desk.non_participant, NonParticipant::Note);
+        assert_eq!(with_ack_limit_1000(), 1000);
+        let with = |lines: &str| {
+            parse(
+                &MINIMAL.replace("[database]", &format!("{lines}\n[database]")),
+                Path::new("x.toml"),
+            )
+        };
+        let c = with(
+            "ack_limit_total = 20\nrequester_domains = [\"Corp.test\", \"mitra.co.id\"]\n\
+             non_participant = \"new_ticket\"",
+        )
+        .unwrap();
+        assert_eq!(c.desk.ack_limit_total, 20);
+        assert_eq!(c.desk.requester_domains, ["corp.test", "mitra.co.id"]);
+        assert_eq!(c.desk.non_participant, NonParticipant::NewTicket);
+        let e = with("ack_limit = 5\nack_limit_total = 4").unwrap_err();
+        assert_eq!(e.key, "desk.ack_limit_total");
+        assert!(e.reason.contains("below desk.ack_limit"), "{e}");
+        let e = with("requester_domains = [\"@corp.test\"]").unwrap_err();
+        assert_eq!(e.key, "desk.requester_domains");
+        let e = with("non_participant = \"ignore\"").unwrap_err();
+        assert_eq!(e.key, "desk.non_participant");
+    }
+
     #[test]
     fn auth_defaults_to_tokens_and_dkim_needs_an_authserv_id() {
         let c = parse(MINIMAL, Path::new("x.toml")).unwrap();
@@ -1486,6 +1678,8 @@ path = "var/outbox"
         .unwrap();
         assert_eq!(c.auth.mode, AuthMode::Both);
         assert_eq!(c.auth.close_requires, Role::Agent);
+        assert_eq!(c.auth.token_lifetime, DEFAULT_TOKEN_LIFETIME);
+        assert_eq!(c.auth.recipient_header, None);
         assert_eq!(c.auth.move_requires, Role::Manager);
         let e = parse(
             &format!("{MINIMAL}[auth]\nmode = \"pgp\"\n"),
@@ -1493,6 +1687,29 @@ path = "var/outbox"
         )
         .unwrap_err();
         assert_eq!(e.key, "auth.mode");
+    }
+
+    #[test]
+    fn token_lifetime_recipient_header_and_desk_address_are_checked() {
+        let with = |auth: &str| parse(&format!("{MINIMAL}[auth]\n{auth}\n"), Path::new("x.toml"));
+        let c = with("token_lifetime = \"30d\"\nrecipient_header = \"Delivered-To\"").unwrap();
+        assert_eq!(c.auth.token_lifetime, Duration::from_secs(30 * 86400));
+        assert_eq!(c.auth.recipient_header.as_deref(), Some("Delivered-To"));
+        assert_eq!(
+            with("token_lifetime = \"10s\"").unwrap_err().key,
+            "auth.token_lifetime"
+        );
+        for sender_written in ["To", "cc", "Reply-To", "", "X Bad"] {
+            let e = with(&format!("recipient_header = {sender_written:?}")).unwrap_err();
+            assert_eq!(e.key, "auth.recipient_header", "{sender_written}");
+        }
+        let long = MINIMAL.replace(
+            "helpdesk@corp.test",
+            "it-servicedesk-kantor-pusat-jakarta@corp.test",
+        );
+        let e = parse(&long, Path::new("x.toml")).unwrap_err();
+        assert_eq!(e.key, "desk.address");
+        assert!(e.reason.contains("at most 25"), "{e}");
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! Order of work for each message:
 //! 1. too large or unparseable → quarantine (kept raw, never dropped);
 //! 2. already seen (same dedupe key) → nothing, so re-delivery is harmless;
-//! 3. thread it (subject tag, then Message-ID references) and decide;
+//! 3. thread it (subject tag, then Message-ID references) and decide; a
+//!    reply from someone who takes no part in the ticket changes nothing
+//!    but a note ([`crate::participants`], `outsider.rs`);
 //! 4. classify a new ticket ([`crate::rules`]): type, category, priority,
 //!    group, major incident, who else to tell, or ignore it as spam;
 //! 5. write ticket / message / attachments / events;
@@ -12,7 +14,8 @@
 //!    and the ticket's group) and, for information security and major
 //!    incidents, the alert to management, in the outbox; nothing when a
 //!    machine sent the mail or a rule ignores it, and no acknowledgment
-//!    when the sender hit the rate limit.
+//!    past the limits of [`crate::ack_policy`] (per sender, desk-wide,
+//!    `requester_domains`).
 //!
 //! Nothing is sent here: the outbox worker sends after the commit. The
 //! caller tells the mail source the message is done only after the commit,
@@ -29,9 +32,11 @@ use chrono::TimeZone;
 use serde_json::json;
 use tracing::{info, warn};
 
+use crate::ack_policy::{self, AckCount};
 use crate::catalogue::TicketType;
 use crate::compose::{self, Outgoing};
 use crate::config::{Config, Language};
+use crate::display_name;
 use crate::domain::{Direction, EmailAddress, Status, TicketId, Visibility};
 use crate::notify::{Templates, human_size};
 use crate::parse::{self, InboundMessage};
@@ -43,6 +48,7 @@ use crate::store::script::Script;
 use crate::store::{self, Conn, Db, events, messages, outbox, quarantine, raw, tickets};
 use crate::threading::{self, Decision, Found};
 
+mod outsider;
 mod staff;
 
 /// How much of an oversized message is kept in quarantine: its headers.
@@ -69,6 +75,10 @@ pub struct Incoming {
     /// The message's real size: larger than `raw` when only the start of an
     /// oversized message was read.
     pub size: u64,
+    /// The envelope recipients (`RCPT TO`), when the source knows them
+    /// (`posko ingest --recipient`): where a staff token is read first
+    /// ([`crate::staff_auth::recipients`]).
+    pub recipients: Vec<String>,
 }
 
 impl Incoming {
@@ -77,6 +87,7 @@ impl Incoming {
             size: raw.len() as u64,
             raw,
             source: source.into(),
+            recipients: Vec::new(),
         }
     }
 }
@@ -114,6 +125,8 @@ struct Known {
     /// Acknowledgments per recipient within `desk.ack_window` (only the
     /// batch's senders are sure to be there).
     acks: HashMap<String, i64>,
+    /// The desk's acknowledgments within the window.
+    total: i64,
 }
 
 impl Known {
@@ -132,8 +145,8 @@ impl Known {
             .collect();
         rcpts.sort_unstable();
         rcpts.dedup();
-        let (seen, acks) = raw::preread_many(c, &keys, &rcpts, since).await?;
-        Ok(Known { seen, acks })
+        let (seen, acks, total) = raw::preread_many(c, &keys, &rcpts, since).await?;
+        Ok(Known { seen, acks, total })
     }
 }
 
@@ -143,17 +156,21 @@ pub struct Ingestor {
     cfg: Arc<Config>,
     db: Db,
     templates: Arc<Templates>,
-    /// The key of the staff tokens, loaded once (see [`Ingestor::prepare`]).
-    secret: Arc<tokio::sync::OnceCell<Vec<u8>>>,
+    /// The keys of the staff tokens, read at start and again now and then
+    /// (see [`Ingestor::prepare`]).
+    keys: staff::KeyCache,
+    /// The names a sender's display name must not borrow.
+    known: Arc<display_name::Known>,
 }
 
 impl Ingestor {
     pub fn new(cfg: Arc<Config>, db: Db, templates: Arc<Templates>) -> Ingestor {
         Ingestor {
+            known: Arc::new(display_name::Known::from_config(&cfg)),
             cfg,
             db,
             templates,
-            secret: Arc::default(),
+            keys: staff::KeyCache::default(),
         }
     }
 
@@ -195,6 +212,7 @@ impl Ingestor {
     async fn ingest_once(&self, item: &Incoming, now: i64) -> Result<Outcome> {
         let examined = self.examine(item, &item.raw);
         let mut tx = self.db.begin().await?;
+        raw::lock_ack_counts(&mut tx, self.db.backend()).await?;
         let mut numbering = tickets::Numbering::default();
         let outcome = self
             .process(
@@ -217,6 +235,7 @@ impl Ingestor {
         let raw = std::mem::take(&mut item.raw);
         let examined = self.examine(&item, &raw);
         let mut tx = self.db.begin().await?;
+        raw::lock_ack_counts(&mut tx, self.db.backend()).await?;
         let mut numbering = tickets::Numbering::default();
         let outcome = self
             .process(
@@ -328,7 +347,8 @@ impl Ingestor {
             })
             .collect();
         let mut tx = self.db.begin().await?;
-        self.secret(&mut tx).await?;
+        raw::lock_ack_counts(&mut tx, backend).await?;
+        self.keys(&mut tx).await?;
         let mut numbering = tickets::Numbering::default();
         let mut known: Option<Known> = None;
         let mut pending = Script::new();
@@ -364,6 +384,7 @@ impl Ingestor {
                         }
                         for rcpt in outbox::acks_after(&mut tx, mark).await? {
                             *k.acks.entry(rcpt).or_default() += 1;
+                            k.total += 1;
                         }
                     }
                     continue;
@@ -383,10 +404,13 @@ impl Ingestor {
                 continue;
             }
             let answer_to = msg.reply_address().map(|a| a.base().to_string());
-            let recent_acks = answer_to
-                .as_ref()
-                .and_then(|a| k.acks.get(a).copied())
-                .unwrap_or(0);
+            let recent_acks = AckCount {
+                sender: answer_to
+                    .as_ref()
+                    .and_then(|a| k.acks.get(a).copied())
+                    .unwrap_or(0),
+                total: k.total,
+            };
             let id = numbering.next(&mut tx, backend).await?;
             // Hand the previous message's writes to the database, and build
             // this one's meanwhile.
@@ -403,6 +427,7 @@ impl Ingestor {
             k.seen.insert(msg.dedupe_key.clone());
             if let (true, Some(a)) = (acked, answer_to) {
                 *k.acks.entry(a).or_default() += 1;
+                k.total += 1;
             }
             outcomes.push(Outcome::NewTicket(id));
         }
@@ -431,10 +456,10 @@ impl Ingestor {
     }
 
     /// Whether the message surely opens a new ticket, with no read to tell:
-    /// no staff sender (commands), no subject tag, no Message-ID it refers
-    /// to (threading).
+    /// no staff sender (commands, authentication), no subject tag, no
+    /// Message-ID it refers to (threading).
     fn is_simple(&self, msg: &InboundMessage) -> bool {
-        self.sending_staff(msg).is_none()
+        self.claimed_staff(msg).is_none()
             && threading::tag_number(&msg.subject, &self.cfg.desk.tag).is_none()
             && msg.referenced_ids().next().is_none()
     }
@@ -447,7 +472,7 @@ impl Ingestor {
         item: &Incoming,
         msg: &InboundMessage,
         id: TicketId,
-        recent_acks: i64,
+        recent_acks: AckCount,
         now: i64,
     ) -> Result<(Script, bool)> {
         let mut w = Script::new();
@@ -522,15 +547,17 @@ impl Ingestor {
         if seen {
             return Ok(Outcome::Duplicate);
         }
-        // Staff notices carry a token made with this key (loaded once).
-        self.secret(c).await?;
+        // Staff notices carry a token made with these keys.
+        self.keys(c).await?;
         // The writes this message causes go out together at the end: one
         // round trip to SQLite instead of a dozen.
         let mut w = Script::new();
         raw::push(&mut w, &msg.dedupe_key, &item.source, raw, now);
         let raw_id = msg.dedupe_key.as_str();
-        // Staff replies and commands (see `staff.rs`).
-        if let Some(staff) = self.sending_staff(msg) {
+        // Staff replies and commands: a person's mail claiming a staff From
+        // (see `staff.rs`).
+        let staff = self.claimed_staff(msg);
+        if let Some(staff) = staff.as_ref().filter(|_| msg.auto.is_none()) {
             let outcome = self
                 .staff_mail(
                     c,
@@ -538,7 +565,7 @@ impl Ingestor {
                     &mut w,
                     msg,
                     raw_id,
-                    &staff,
+                    staff,
                     item,
                     recent_acks,
                     now,
@@ -548,7 +575,17 @@ impl Ingestor {
             return Ok(outcome);
         }
         let found = self.find_ticket(c, msg).await?;
-        let outcome = match threading::decide(found, now, self.cfg.desk.reopen_window) {
+        let mut decision = threading::decide(found, now, self.cfg.desk.reopen_window);
+        // Only participants move a ticket. A robot's mail claiming a staff
+        // From changes nothing and is kept internal below.
+        if let Decision::Append { ticket, .. } = decision
+            && staff.is_none()
+            && self.participant(c, msg, ticket).await?.is_none()
+        {
+            let mode = self.cfg.desk.non_participant;
+            decision = threading::for_non_participant(decision, mode, msg.auto.is_some());
+        }
+        let outcome = match decision {
             Decision::NewTicket => {
                 self.open_ticket(
                     c,
@@ -563,22 +600,40 @@ impl Ingestor {
                 )
                 .await?
             }
-            Decision::NewLinked { previous } => {
-                self.open_ticket(
-                    c,
-                    numbering,
-                    &mut w,
-                    msg,
-                    raw_id,
-                    Some(previous),
-                    item,
-                    recent_acks,
-                    now,
-                )
-                .await?
+            Decision::NewLinked { previous } | Decision::NewFromOutsider { previous } => {
+                let outcome = self
+                    .open_ticket(
+                        c,
+                        numbering,
+                        &mut w,
+                        msg,
+                        raw_id,
+                        Some(previous),
+                        item,
+                        recent_acks,
+                        now,
+                    )
+                    .await?;
+                if let (Decision::NewFromOutsider { .. }, Outcome::NewTicket(id)) =
+                    (decision, &outcome)
+                {
+                    self.outsider_diverted(&mut w, msg, previous, *id, now);
+                }
+                outcome
             }
             Decision::Append { ticket, reopen } => {
-                self.add_comment(c, &mut w, msg, raw_id, ticket, reopen, now)
+                let outcome = self
+                    .add_comment(c, &mut w, msg, raw_id, ticket, reopen, now)
+                    .await?;
+                // A robot's mail from a staff address is not their word.
+                if let Some(staff) = &staff {
+                    self.staff_robot_note(c, &mut w, msg, item, staff, ticket, now)
+                        .await?;
+                }
+                outcome
+            }
+            Decision::Note { ticket } => {
+                self.outsider_note(c, &mut w, msg, raw_id, ticket, now)
                     .await?
             }
         };
@@ -639,6 +694,9 @@ impl Ingestor {
         }
     }
 
+    /// Opens a ticket for `msg`; `recent_acks` is how many acknowledgments
+    /// its answer address got lately (the desk's total is read here: only
+    /// mail that opens a ticket needs it).
     #[allow(clippy::too_many_arguments)]
     async fn open_ticket(
         &self,
@@ -653,7 +711,12 @@ impl Ingestor {
         now: i64,
     ) -> Result<Outcome> {
         let id = numbering.next(c, self.db.backend()).await?;
-        self.open_ticket_as(id, w, msg, raw_id, previous, item, recent_acks, now)?;
+        let since = now - self.cfg.desk.ack_window.as_secs() as i64;
+        let acks = AckCount {
+            sender: recent_acks,
+            total: raw::acks_total(c, since).await?,
+        };
+        self.open_ticket_as(id, w, msg, raw_id, previous, item, acks, now)?;
         Ok(Outcome::NewTicket(id))
     }
 
@@ -668,7 +731,7 @@ impl Ingestor {
         raw_id: &str,
         previous: Option<TicketId>,
         item: &Incoming,
-        recent_acks: i64,
+        recent_acks: AckCount,
         now: i64,
     ) -> Result<bool> {
         let from = msg.from.as_ref();
@@ -703,12 +766,23 @@ impl Ingestor {
                 now,
             },
         );
-        let mid = self.record_inbound(w, msg, raw_id, id, "request", &msg.body_text, None, now)?;
+        let author = self.author_of(msg);
+        let mid = self.record_inbound(
+            w,
+            msg,
+            raw_id,
+            id,
+            "request",
+            &msg.body_text,
+            None,
+            &author,
+            now,
+        )?;
         events::push(
             w,
             id,
             "created",
-            &self.author_of(msg),
+            &author,
             now,
             &mid,
             &json!({
@@ -769,7 +843,7 @@ impl Ingestor {
                 );
             }
             None => {
-                let mut ctx = self.context(msg, id, &subject, &class, now);
+                let mut ctx = self.context(msg, id, &subject, &class, now)?;
                 ctx["sla"] = sla_store::ack_context(&self.cfg, targets.as_ref());
                 acked = self.queue_ack(w, msg, recent_acks, id, &subject, &ctx, now)?;
                 self.queue_notices(w, msg, id, &subject, &class, &ctx, now)?;
@@ -789,22 +863,9 @@ impl Ingestor {
         reopen: bool,
         now: i64,
     ) -> Result<Outcome> {
-        // `sent` (the ticket's outgoing mail) is wired after the restructure.
-        let trimmed = reply_trim::read(&reply_trim::Reply {
-            text: &msg.body_text,
-            html: msg.body_html.as_deref(),
-            subject: &msg.subject,
-            sent: &[],
-        });
-        let (body, quoted) = if trimmed.reply.is_empty() {
-            (msg.body_text.trim().to_string(), None)
-        } else {
-            (
-                trimmed.reply,
-                Some(trimmed.elided).filter(|q| !q.is_empty()),
-            )
-        };
+        let (body, quoted) = reply_parts(msg);
         let kind = if msg.auto.is_some() { "auto" } else { "reply" };
+        let author = self.author_of(msg);
         let mid = self.record_inbound(
             w,
             msg,
@@ -813,9 +874,9 @@ impl Ingestor {
             kind,
             &body,
             quoted.as_deref(),
+            &author,
             now,
         )?;
-        let author = self.author_of(msg);
         events::push(
             w,
             ticket_id,
@@ -867,13 +928,12 @@ impl Ingestor {
         Ok(Outcome::Comment(ticket_id))
     }
 
-    /// The staff handle of the sender, or the sender's address.
+    /// The sender's address, as its author. Never a staff handle: a From
+    /// proves nothing, and only a staff mail that proved itself is recorded
+    /// under the handle (`staff.rs`).
     fn author_of(&self, msg: &InboundMessage) -> String {
         match &msg.from {
-            Some(m) => match self.cfg.staff_by_email(&m.address) {
-                Some(s) => s.handle.clone(),
-                None => m.address.as_str().to_string(),
-            },
+            Some(m) => m.address.as_str().to_string(),
             None => msg.sender_text.clone().unwrap_or_else(|| "unknown".into()),
         }
     }
@@ -888,12 +948,12 @@ impl Ingestor {
         kind: &str,
         body: &str,
         quoted: Option<&str>,
+        author: &str,
         now: i64,
     ) -> Result<MsgRef> {
         let to: Vec<String> = msg.to.iter().map(|m| m.display()).collect();
         let cc: Vec<String> = msg.cc.iter().map(|m| m.display()).collect();
         let refs = msg.references.join(" ");
-        let author = self.author_of(msg);
         messages::push(
             w,
             &messages::NewMessage {
@@ -919,7 +979,7 @@ impl Ingestor {
                 body_text: body,
                 body_html: msg.body_html.as_deref(),
                 quoted_text: quoted,
-                author: &author,
+                author,
                 auto_kind: msg.auto.as_ref().map(|a| a.kind.as_str()),
                 created_at: now,
             },
@@ -938,7 +998,7 @@ impl Ingestor {
         subject: &str,
         class: &rules::Outcome,
         now: i64,
-    ) -> serde_json::Value {
+    ) -> Result<serde_json::Value> {
         let desk = &self.cfg.desk;
         let created = desk
             .timezone
@@ -951,15 +1011,26 @@ impl Ingestor {
             .as_ref()
             .map(|m| m.name.clone().unwrap_or_else(|| m.address.to_string()))
             .unwrap_or_default();
-        json!({
+        // What staff see of the sender: the name beside the real address,
+        // flagged when it pretends to be someone else.
+        let mut requester = self.templates.sender(
+            desk.language,
+            &self.known,
+            msg.from.as_ref().and_then(|m| m.name.as_deref()),
+            msg.from
+                .as_ref()
+                .map(|m| m.address.as_str())
+                .or(msg.sender_text.as_deref())
+                .unwrap_or(""),
+        )?;
+        requester["display"] = json!(requester_display);
+        requester["full"] = json!(msg.from.as_ref().map(|m| m.display()));
+        requester["address"] = json!(msg.from.as_ref().map(|m| m.address.as_str()));
+        Ok(json!({
             "classification": self.classification_context(class),
             "desk": { "name": desk.name, "address": desk.address.as_str() },
             "ticket": { "id": id, "subject": subject, "created_at": created },
-            "requester": {
-                "display": requester_display,
-                "full": msg.from.as_ref().map(|m| m.display()),
-                "address": msg.from.as_ref().map(|m| m.address.as_str()),
-            },
+            "requester": requester,
             "reference": format!("[{} #{id}]", desk.tag),
             "message": { "body_text": msg.body_text.trim(), "subject": msg.subject },
             "attachments": msg.attachments.iter().map(|a| json!({
@@ -968,7 +1039,7 @@ impl Ingestor {
                 "size": a.size,
                 "size_human": human_size(a.size),
             })).collect::<Vec<_>>(),
-        })
+        }))
     }
 
     /// The classification as templates see it, in the desk's language.
@@ -1011,7 +1082,7 @@ impl Ingestor {
         &self,
         w: &mut Script,
         msg: &InboundMessage,
-        recent: i64,
+        recent: AckCount,
         id: TicketId,
         subject: &str,
         ctx: &serde_json::Value,
@@ -1021,7 +1092,7 @@ impl Ingestor {
         let Some(to) = msg.reply_address().cloned() else {
             return Ok(false);
         };
-        if recent >= desk.ack_limit as i64 {
+        if let Some(reason) = ack_policy::refusal(desk, &to, recent) {
             events::push(
                 w,
                 id,
@@ -1029,10 +1100,7 @@ impl Ingestor {
                 "system",
                 now,
                 &MsgRef::None,
-                &json!({ "reason": format!(
-                    "rate limit: {recent} acknowledgments to {to} within {}s (desk.ack_limit = {})",
-                    desk.ack_window.as_secs(), desk.ack_limit
-                ) }),
+                &json!({ "reason": reason }),
             );
             return Ok(false);
         }
@@ -1170,7 +1238,7 @@ impl Ingestor {
             from_name: desk.name.clone(),
             from: desk.address.clone(),
             // Staff get their tokened address: a reply proves itself.
-            reply_to: self.reply_to_for(&to),
+            reply_to: self.reply_to_for(&to, Some(id), now),
             to: vec![(name, to.clone())],
             subject: threading::tagged_subject(&desk.tag, id, subject),
             text: rendered.text.clone(),
@@ -1180,6 +1248,7 @@ impl Ingestor {
                 match kind {
                     "staff_new" => "notice",
                     "escalation" => "escalation",
+                    "non_participant" => "outsider",
                     _ => "alert",
                 },
                 desk.domain(),
@@ -1270,6 +1339,26 @@ impl Ingestor {
             &json!({ "to": rcpts, "message_id": out.message_id }),
         );
         Ok(())
+    }
+}
+
+/// The new text of a reply, and what was set aside as quoted (none when
+/// nothing is left without it).
+fn reply_parts(msg: &InboundMessage) -> (String, Option<String>) {
+    // `sent` (the ticket's outgoing mail) is wired after the restructure.
+    let trimmed = reply_trim::read(&reply_trim::Reply {
+        text: &msg.body_text,
+        html: msg.body_html.as_deref(),
+        subject: &msg.subject,
+        sent: &[],
+    });
+    if trimmed.reply.is_empty() {
+        (msg.body_text.trim().to_string(), None)
+    } else {
+        (
+            trimmed.reply,
+            Some(trimmed.elided).filter(|q| !q.is_empty()),
+        )
     }
 }
 

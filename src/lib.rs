@@ -15,7 +15,8 @@
 //! decides type, category, priority, routing and who else is alerted.
 //!
 //! [`commands`] reads the `#assign:me #resolve` commands staff put in their
-//! replies. Service levels rest on two more pure cores: [`calendar`]
+//! replies; [`staff_auth`] decides whether a mail claiming a staff From is
+//! really theirs, with the ticket-bound, expiring tokens of [`staff_token`]. Service levels rest on two more pure cores: [`calendar`]
 //! (business hours, holidays, time zones: how much open time lies between two
 //! instants) and [`sla`] (targets per priority and category, and the clocks'
 //! transitions, due instants, warnings and breaches).
@@ -25,7 +26,9 @@
 //! directly; the I/O shells (inbound, store, outbox) are thin and tested
 //! against real servers.
 
+pub mod ack_policy;
 pub mod app;
+pub mod auth_cli;
 pub mod autoreply;
 pub mod calendar;
 pub mod catalogue;
@@ -33,6 +36,7 @@ pub mod cli;
 pub mod commands;
 pub mod compose;
 pub mod config;
+pub mod display_name;
 pub mod domain;
 pub mod escalation;
 pub mod inbound;
@@ -40,6 +44,7 @@ pub mod ingest;
 pub mod notify;
 pub mod outbox;
 pub mod parse;
+pub mod participants;
 pub mod reply_trim;
 pub mod report;
 pub mod rules;
@@ -47,6 +52,7 @@ pub mod rules_cli;
 pub mod sla;
 pub mod sla_store;
 pub mod staff_auth;
+pub mod staff_token;
 pub mod store;
 pub mod telemetry;
 pub mod threading;

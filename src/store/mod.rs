@@ -11,10 +11,12 @@ pub mod events;
 pub mod mailbox_state;
 pub mod messages;
 pub mod outbox;
+pub mod participants;
 pub mod quarantine;
 pub mod raw;
 pub mod script;
 pub mod sla_clocks;
+pub mod staff_keys;
 pub mod tickets;
 pub mod watchers;
 

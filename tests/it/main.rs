@@ -11,6 +11,8 @@ mod delivery;
 mod harness;
 mod intake;
 mod mailstack_smoke;
+mod outsider;
 mod reply_reading;
 mod sla;
 mod staff;
+mod staff_tokens;
