@@ -1,0 +1,182 @@
+//! The pure path of one message, with nothing read or written: parse,
+//! auto-reply detection, threading against an in-memory view of the
+//! tickets, classification, the templates and the composed mail.
+//!
+//! It runs the very functions [`Ingestor::process`] runs for a new ticket
+//! ([`Ingestor::open_ticket_as`] queues its writes, the acknowledgment and
+//! the notices into a [`Script`]), and looks at what would be written
+//! instead of writing it. The fuzzing harness (`fuzz/`) drives it with
+//! hostile bytes; what needs the database (a staff mail's commands on a
+//! ticket, a reply's status change) stops at the decision.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use super::{Examined, Incoming, Ingestor};
+use crate::commands::{self, Parsed};
+use crate::config::Config;
+use crate::domain::TicketId;
+use crate::notify::Templates;
+use crate::parse::InboundMessage;
+use crate::reply_trim;
+use crate::store::Db;
+use crate::store::script::{Arg, Script};
+use crate::threading::{self, Decision, Found};
+
+/// The tickets a dry run threads against: what the database would answer.
+#[derive(Debug, Clone, Default)]
+pub struct TicketView {
+    pub tickets: HashMap<TicketId, Found>,
+    /// Message-IDs (ours and inbound ones) and the ticket each belongs to.
+    pub message_ids: HashMap<String, TicketId>,
+    /// The number a new ticket gets.
+    pub next_id: TicketId,
+}
+
+impl TicketView {
+    /// The ticket `msg` points at, as [`Ingestor::find_ticket`] finds it:
+    /// the subject tag, else the first referenced Message-ID we know, then
+    /// merges followed (at most 8 hops).
+    pub fn find(&self, msg: &InboundMessage, tag: &str) -> Option<Found> {
+        let mut id =
+            threading::tag_number(&msg.subject, tag).filter(|n| self.tickets.contains_key(n));
+        if id.is_none() {
+            id = msg
+                .referenced_ids()
+                .find_map(|m| self.message_ids.get(m).copied());
+        }
+        let mut ticket = *self.tickets.get(&id?)?;
+        for _ in 0..8 {
+            match ticket.merged_into.and_then(|n| self.tickets.get(&n)) {
+                Some(next) => ticket = *next,
+                None => break,
+            }
+        }
+        Some(ticket)
+    }
+}
+
+/// Where the message would go.
+#[derive(Debug)]
+pub enum DryOutcome {
+    /// Too large or unparseable: quarantine, with the reason.
+    Quarantined(String),
+    Opened {
+        id: TicketId,
+        linked_to: Option<TicketId>,
+    },
+    Appended {
+        ticket: TicketId,
+        reopen: bool,
+    },
+    /// Staff mail with commands or on a ticket: the commands as read.
+    Staff {
+        ticket: Option<TicketId>,
+        commands: Box<Parsed>,
+    },
+}
+
+/// What one message would cause.
+#[derive(Debug)]
+pub struct DryRun {
+    pub outcome: DryOutcome,
+    pub message: Option<Box<InboundMessage>>,
+    /// Statements that would be written.
+    pub writes: usize,
+    /// The raw mail queued in the outbox, in order.
+    pub outgoing: Vec<Vec<u8>>,
+}
+
+impl Ingestor {
+    /// An ingestor that never touches a database, for [`Ingestor::dry_run`];
+    /// `secret` stands in for the key of the staff tokens.
+    pub fn offline(cfg: Arc<Config>, templates: Arc<Templates>, secret: &[u8]) -> Ingestor {
+        let mut i = Ingestor::new(cfg, Db::unconnected(), templates);
+        i.secret = Arc::new(tokio::sync::OnceCell::from(secret.to_vec()));
+        i
+    }
+
+    /// Takes `raw` through the pure path as if it arrived at `now`, with
+    /// `view` as the database's tickets and no earlier acknowledgments.
+    pub fn dry_run(&self, raw: &[u8], view: &TicketView, now: i64) -> Result<DryRun> {
+        let item = Incoming::new(raw.to_vec(), "dry-run");
+        let msg = match self.examine(&item, raw) {
+            Examined::Parsed(m) => m,
+            Examined::Refused { reason, .. } => {
+                return Ok(DryRun {
+                    outcome: DryOutcome::Quarantined(reason),
+                    message: None,
+                    writes: 0,
+                    outgoing: Vec::new(),
+                });
+            }
+        };
+        let mut w = Script::new();
+        let raw_id = msg.dedupe_key.as_str();
+        let found = view.find(&msg, &self.cfg.desk.tag);
+        let staff_commands = self
+            .sending_staff(&msg)
+            .map(|_| commands::parse(&msg.subject, &msg.body_text))
+            .filter(|parsed| found.is_some() || !parsed.is_empty());
+        let outcome = match (
+            staff_commands,
+            threading::decide(found, now, self.cfg.desk.reopen_window),
+        ) {
+            (Some(parsed), _) => DryOutcome::Staff {
+                ticket: found.map(|f| f.id),
+                commands: Box::new(parsed),
+            },
+            (None, Decision::NewTicket) => {
+                self.dry_open(&mut w, &item, &msg, view.next_id, None, now)?
+            }
+            (None, Decision::NewLinked { previous }) => {
+                self.dry_open(&mut w, &item, &msg, view.next_id, Some(previous), now)?
+            }
+            (None, Decision::Append { ticket, reopen }) => {
+                let trimmed = reply_trim::trim(&msg.body_text);
+                let quoted = Some(trimmed.elided.as_str()).filter(|q| !q.is_empty());
+                self.record_inbound(
+                    &mut w,
+                    &msg,
+                    raw_id,
+                    ticket,
+                    "reply",
+                    &trimmed.reply,
+                    quoted,
+                    now,
+                )?;
+                DryOutcome::Appended { ticket, reopen }
+            }
+        };
+        let outgoing = w
+            .statements()
+            .filter(|(sql, _)| sql.starts_with("INSERT INTO outbox"))
+            .flat_map(|(_, args)| args.iter())
+            .filter_map(|a| match a {
+                Arg::Bytes(b) => Some(b.clone()),
+                _ => None,
+            })
+            .collect();
+        Ok(DryRun {
+            outcome,
+            writes: w.statements().count(),
+            message: Some(msg),
+            outgoing,
+        })
+    }
+
+    fn dry_open(
+        &self,
+        w: &mut Script,
+        item: &Incoming,
+        msg: &InboundMessage,
+        id: TicketId,
+        linked_to: Option<TicketId>,
+        now: i64,
+    ) -> Result<DryOutcome> {
+        self.open_ticket_as(id, w, msg, &msg.dedupe_key, linked_to, item, 0, now)?;
+        Ok(DryOutcome::Opened { id, linked_to })
+    }
+}
