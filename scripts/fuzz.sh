@@ -135,7 +135,14 @@ for t in "${targets[@]}"; do
     if [ -n "$found" ]; then
         status=1
         echo "$t: found (minimise with: cd fuzz && cargo fuzz tmin --sanitizer none $t <file>):"
-        echo "$found" | sed 's/^/  /'
+        while IFS= read -r f; do
+            echo "  $f"
+            # A crash's panic, to tell new faults from known ones at a glance.
+            if [[ "$(basename "$f")" == crash-* ]]; then
+                "$fuzz/target/x86_64-unknown-linux-gnu/release/$t" "$f" 2>&1 |
+                    grep -A1 -m1 'panicked at' | sed 's/^/    /' | cut -c1-300 || true
+            fi
+        done <<<"$found"
     fi
 done
 

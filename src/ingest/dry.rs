@@ -180,3 +180,151 @@ impl Ingestor {
         Ok(DryOutcome::Opened { id, linked_to })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Status;
+
+    fn ingestor() -> Ingestor {
+        let cfg = crate::config::parse(
+            include_str!("../../config/posko.toml"),
+            std::path::Path::new("config/posko.toml"),
+        )
+        .unwrap();
+        Ingestor::offline(
+            Arc::new(cfg),
+            Arc::new(Templates::load(None).unwrap()),
+            b"test",
+        )
+    }
+
+    fn view(now: i64) -> TicketView {
+        let t = |id, status, closed_at| Found {
+            id,
+            status,
+            closed_at,
+            merged_into: None,
+        };
+        let mut v = TicketView {
+            next_id: 9,
+            ..TicketView::default()
+        };
+        v.tickets.insert(1, t(1, Status::InProgress, None));
+        v.tickets
+            .insert(2, t(2, Status::Closed, Some(now - 30 * 86_400)));
+        v.tickets.insert(
+            3,
+            Found {
+                merged_into: Some(1),
+                ..t(3, Status::New, None)
+            },
+        );
+        v.message_ids.insert("ack-2@corp.test".into(), 2);
+        v
+    }
+
+    fn mail(headers: &str) -> Vec<u8> {
+        format!("{headers}To: helpdesk@corp.test\r\n\r\nInternet mati sejak pagi.\r\n").into_bytes()
+    }
+
+    #[test]
+    fn the_dry_run_decides_and_composes_without_a_database() {
+        let now = 1_795_395_300;
+        let (i, v) = (ingestor(), view(now));
+        // A new request: ticket 9, its acknowledgment and the notices.
+        let r = i
+            .dry_run(
+                &mail("From: alice@corp.test\r\nSubject: Internet mati\r\n"),
+                &v,
+                now,
+            )
+            .unwrap();
+        assert!(
+            matches!(
+                r.outcome,
+                DryOutcome::Opened {
+                    id: 9,
+                    linked_to: None
+                }
+            ),
+            "{r:?}"
+        );
+        assert!(r.outgoing.len() >= 2, "{}", r.outgoing.len());
+        let ack = String::from_utf8_lossy(&r.outgoing[0]);
+        assert!(
+            ack.contains("Subject: [Helpdesk #9] Internet mati"),
+            "{ack}"
+        );
+        assert!(ack.contains("To: alice@corp.test"), "{ack}");
+        // A reply to a merged ticket lands on the one it was merged into.
+        let r = i
+            .dry_run(
+                &mail("From: alice@corp.test\r\nSubject: Re: [Helpdesk #3] x\r\n"),
+                &v,
+                now,
+            )
+            .unwrap();
+        assert!(
+            matches!(
+                r.outcome,
+                DryOutcome::Appended {
+                    ticket: 1,
+                    reopen: false
+                }
+            ),
+            "{r:?}"
+        );
+        assert!(r.outgoing.is_empty());
+        // A reply by reference to a ticket closed long ago opens a linked one.
+        let r = i
+            .dry_run(
+                &mail(
+                    "From: alice@corp.test\r\nSubject: lagi\r\nIn-Reply-To: <ack-2@corp.test>\r\n",
+                ),
+                &v,
+                now,
+            )
+            .unwrap();
+        assert!(
+            matches!(
+                r.outcome,
+                DryOutcome::Opened {
+                    linked_to: Some(2),
+                    ..
+                }
+            ),
+            "{r:?}"
+        );
+        // A robot's mail opens a ticket and is answered by nobody.
+        let r = i
+            .dry_run(
+                &mail("From: alice@corp.test\r\nSubject: Out of office\r\nAuto-Submitted: auto-replied\r\n"),
+                &v,
+                now,
+            )
+            .unwrap();
+        assert!(matches!(r.outcome, DryOutcome::Opened { .. }), "{r:?}");
+        assert!(r.outgoing.is_empty());
+        // Staff commands stop at the decision; garbage goes to quarantine.
+        let r = i
+            .dry_run(
+                &mail("From: siti@corp.test\r\nSubject: [Helpdesk #1] #resolve\r\n"),
+                &v,
+                now,
+            )
+            .unwrap();
+        assert!(
+            matches!(
+                r.outcome,
+                DryOutcome::Staff {
+                    ticket: Some(1),
+                    ..
+                }
+            ),
+            "{r:?}"
+        );
+        let r = i.dry_run(b"  \r\n", &v, now).unwrap();
+        assert!(matches!(r.outcome, DryOutcome::Quarantined(_)), "{r:?}");
+    }
+}
