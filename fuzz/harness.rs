@@ -188,6 +188,8 @@ pub fn message(data: &[u8]) {
             msg.auto
         );
     }
+    // Mail that could not be built is recorded as failed (`run.failed`),
+    // which is allowed; what was queued must be sound.
     for mail in &run.outgoing {
         check_composed(data, mail);
     }

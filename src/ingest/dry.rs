@@ -87,6 +87,8 @@ pub struct DryRun {
     pub writes: usize,
     /// The raw mail queued in the outbox, in order.
     pub outgoing: Vec<Vec<u8>>,
+    /// Outbox rows recorded as failed (mail that could not be built).
+    pub failed: usize,
 }
 
 impl Ingestor {
@@ -110,6 +112,7 @@ impl Ingestor {
                     message: None,
                     writes: 0,
                     outgoing: Vec::new(),
+                    failed: 0,
                 });
             }
         };
@@ -150,9 +153,12 @@ impl Ingestor {
                 DryOutcome::Appended { ticket, reopen }
             }
         };
-        let outgoing = w
+        let (queued, failed): (Vec<_>, Vec<_>) = w
             .statements()
             .filter(|(sql, _)| sql.starts_with("INSERT INTO outbox"))
+            .partition(|(sql, _)| sql.contains("'queued'"));
+        let outgoing = queued
+            .into_iter()
             .flat_map(|(_, args)| args.iter())
             .filter_map(|a| match a {
                 Arg::Bytes(b) => Some(b.clone()),
@@ -164,6 +170,7 @@ impl Ingestor {
             writes: w.statements().count(),
             message: Some(msg),
             outgoing,
+            failed: failed.len(),
         })
     }
 
@@ -251,6 +258,7 @@ mod tests {
             "{r:?}"
         );
         assert!(r.outgoing.len() >= 2, "{}", r.outgoing.len());
+        assert_eq!(r.failed, 0);
         let ack = String::from_utf8_lossy(&r.outgoing[0]);
         assert!(
             ack.contains("Subject: [Helpdesk #9] Internet mati"),
