@@ -65,6 +65,11 @@ pub enum Command {
     Ingest {
         /// Message files; standard input when none.
         files: Vec<PathBuf>,
+        /// The envelope recipient (RCPT TO) the MTA delivered to, e.g.
+        /// Postfix's ${original_recipient}; repeat for several. Staff
+        /// tokens are then read from it alone, not from the headers.
+        #[arg(long, value_name = "ADDRESS")]
+        recipient: Vec<String>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -102,6 +107,33 @@ pub enum Command {
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
+    },
+    /// The keys of the staff tokens (the reply addresses in mail to staff).
+    Auth {
+        #[command(subcommand)]
+        command: AuthCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// A new key signs from now on; the current one still verifies the
+    /// tokens it signed until they expire (auth.token_lifetime), then it is
+    /// dropped. Keys kept in the database only (else: see auth.secret_env).
+    RotateKey {
+        /// Drop every older key at once (after a leak): replies to earlier
+        /// mail then need a fresh notice.
+        #[arg(long)]
+        revoke_old: bool,
+        /// Act as if it were this instant (RFC 3339).
+        #[arg(long, value_parser = parse_instant)]
+        now: Option<i64>,
+    },
+    /// The keys: which signs, and until when the older ones verify.
+    Keys {
+        /// As of this instant (RFC 3339).
+        #[arg(long, value_parser = parse_instant)]
+        now: Option<i64>,
     },
 }
 
@@ -200,7 +232,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     crate::telemetry::init(&cfg, cli.log_format.as_deref());
     let result = match cli.command {
         Command::Run { once, now } => cmd_run(cfg, once, now).await,
-        Command::Ingest { files } => return cmd_ingest(cfg, files).await,
+        Command::Ingest { files, recipient } => return cmd_ingest(cfg, files, recipient).await,
         Command::Migrate => cmd_migrate(cfg).await,
         Command::Check => return cmd_check(cfg).await,
         Command::Tickets { command } => cmd_tickets(cfg, command).await,
@@ -208,6 +240,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Outbox { command } => cmd_outbox(cfg, command).await,
         Command::Rules { command } => crate::rules_cli::run(cfg, command).await,
         Command::Report { from, to, format } => cmd_report(cfg, &from, &to, &format).await,
+        Command::Auth { command } => crate::auth_cli::run(cfg, command).await,
     };
     match result {
         Ok(code) => code,
@@ -269,8 +302,16 @@ async fn wait_for_signal() {
 
 /// The MTA pipe. Every message is either stored (as a ticket, a comment or
 /// in quarantine) or the exit status says "try again later": 0 means the
-/// MTA may forget it.
-async fn cmd_ingest(cfg: Config, files: Vec<PathBuf>) -> ExitCode {
+/// MTA may forget it. `recipients` are the envelope recipients the MTA
+/// gave, for every message.
+async fn cmd_ingest(cfg: Config, files: Vec<PathBuf>, recipients: Vec<String>) -> ExitCode {
+    if let Some(bad) = recipients
+        .iter()
+        .find(|r| crate::domain::EmailAddress::parse(r).is_none())
+    {
+        eprintln!("posko: --recipient {bad:?} is not an e-mail address");
+        return ExitCode::from(exit::USAGE);
+    }
     let mut items = Vec::new();
     if files.is_empty() {
         let mut raw = Vec::new();
@@ -300,6 +341,9 @@ async fn cmd_ingest(cfg: Config, files: Vec<PathBuf>) -> ExitCode {
     };
     let now = Clock::Wall.now();
     let mut code = exit::OK;
+    for item in &mut items {
+        item.recipients = recipients.clone();
+    }
     for item in &items {
         match app.ingestor.ingest(item, now).await {
             Ok(o) => println!("{}: {}", item.source, describe(&o)),

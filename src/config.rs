@@ -68,9 +68,16 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub struct Auth {
     pub mode: AuthMode,
-    /// The environment variable holding the key of the staff tokens. When
-    /// `None`, the key the database made at its first migration is used.
+    /// The environment variable holding the keys of the staff tokens (the
+    /// current one first, older ones after commas). When `None`, the keys
+    /// are kept in the database (`posko auth rotate-key`).
     pub secret_env: Option<String>,
+    /// How long the reply address in a mail to staff proves a reply.
+    pub token_lifetime: Duration,
+    /// The header the desk's mail server adds with the envelope recipient
+    /// (`Delivered-To`); only its topmost occurrence is read. `None`: To
+    /// and Cc (see [`crate::staff_auth`]).
+    pub recipient_header: Option<String>,
     /// The authserv-id of the desk's own mail server in
     /// `Authentication-Results` (required for `dkim` and `both`).
     pub authserv_id: Option<String>,
@@ -103,11 +110,29 @@ impl AuthMode {
     }
 }
 
+/// `auth.token_lifetime`: a reply to a notice two months old still works.
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(60 * 86_400);
+
+/// Headers a sender writes: never where a delivery says it went.
+const SENDER_HEADERS: [&str; 9] = [
+    "to",
+    "cc",
+    "bcc",
+    "from",
+    "sender",
+    "reply-to",
+    "subject",
+    "resent-to",
+    "resent-cc",
+];
+
 impl Default for Auth {
     fn default() -> Auth {
         Auth {
             mode: AuthMode::Token,
             secret_env: None,
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            recipient_header: None,
             authserv_id: None,
             close_requires: Role::Manager,
             move_requires: Role::Manager,
@@ -340,6 +365,8 @@ struct RawConfig {
 struct RawAuth {
     mode: Option<String>,
     secret_env: Option<String>,
+    token_lifetime: Option<String>,
+    recipient_header: Option<String>,
     authserv_id: Option<String>,
     close_requires: Option<String>,
     move_requires: Option<String>,
@@ -740,9 +767,34 @@ impl Validator<'_> {
         {
             return Err(self.err("auth.secret_env", format!("{e:?} is not a variable name")));
         }
+        let token_lifetime = match &a.token_lifetime {
+            Some(v) => self.duration("auth.token_lifetime", v)?,
+            None => DEFAULT_TOKEN_LIFETIME,
+        };
+        if token_lifetime < Duration::from_secs(60) {
+            return Err(self.err(
+                "auth.token_lifetime",
+                "must be at least a minute (tokens count in minutes); the default is \"60d\"",
+            ));
+        }
+        let recipient_header = a.recipient_header.map(|h| h.trim().to_string());
+        if let Some(h) = &recipient_header {
+            let valid = !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            if !valid || SENDER_HEADERS.contains(&h.to_ascii_lowercase().as_str()) {
+                return Err(self.err(
+                    "auth.recipient_header",
+                    format!(
+                        "{h:?} is not a header your mail server adds on delivery: name one such as \
+                         \"Delivered-To\" or \"X-Original-To\", or leave it out to read To and Cc"
+                    ),
+                ));
+            }
+        }
         Ok(Auth {
             mode,
             secret_env: a.secret_env,
+            token_lifetime,
+            recipient_header,
             authserv_id,
             close_requires: self.role("auth.close_requires", a.close_requires.as_deref())?,
             move_requires: self.role("auth.move_requires", a.move_requires.as_deref())?,
@@ -845,6 +897,18 @@ impl Validator<'_> {
             .iter()
             .map(|a| self.address("desk.aliases", a))
             .collect::<Result<Vec<_>, _>>()?;
+        // Staff get `local+<token>@domain`: RFC 5321 allows 64 characters
+        // before the @.
+        let room = 64 - 1 - crate::staff_token::MAX_LEN;
+        if address.local().len() > room || address.local().contains('+') {
+            return Err(self.err(
+                "desk.address",
+                format!(
+                    "{address}: the part before the @ must be at most {room} characters and \
+                     without '+', to leave room for the staff tokens (helpdesk+<token>@…)"
+                ),
+            ));
+        }
         if d.tag.trim().is_empty() || d.tag.contains(['[', ']', '#']) {
             return Err(self.err(
                 "desk.tag",
@@ -1486,6 +1550,8 @@ path = "var/outbox"
         .unwrap();
         assert_eq!(c.auth.mode, AuthMode::Both);
         assert_eq!(c.auth.close_requires, Role::Agent);
+        assert_eq!(c.auth.token_lifetime, DEFAULT_TOKEN_LIFETIME);
+        assert_eq!(c.auth.recipient_header, None);
         assert_eq!(c.auth.move_requires, Role::Manager);
         let e = parse(
             &format!("{MINIMAL}[auth]\nmode = \"pgp\"\n"),
@@ -1493,6 +1559,29 @@ path = "var/outbox"
         )
         .unwrap_err();
         assert_eq!(e.key, "auth.mode");
+    }
+
+    #[test]
+    fn token_lifetime_recipient_header_and_desk_address_are_checked() {
+        let with = |auth: &str| parse(&format!("{MINIMAL}[auth]\n{auth}\n"), Path::new("x.toml"));
+        let c = with("token_lifetime = \"30d\"\nrecipient_header = \"Delivered-To\"").unwrap();
+        assert_eq!(c.auth.token_lifetime, Duration::from_secs(30 * 86400));
+        assert_eq!(c.auth.recipient_header.as_deref(), Some("Delivered-To"));
+        assert_eq!(
+            with("token_lifetime = \"10s\"").unwrap_err().key,
+            "auth.token_lifetime"
+        );
+        for sender_written in ["To", "cc", "Reply-To", "", "X Bad"] {
+            let e = with(&format!("recipient_header = {sender_written:?}")).unwrap_err();
+            assert_eq!(e.key, "auth.recipient_header", "{sender_written}");
+        }
+        let long = MINIMAL.replace(
+            "helpdesk@corp.test",
+            "it-servicedesk-kantor-pusat-jakarta@corp.test",
+        );
+        let e = parse(&long, Path::new("x.toml")).unwrap_err();
+        assert_eq!(e.key, "desk.address");
+        assert!(e.reason.contains("at most 25"), "{e}");
     }
 
     #[test]

@@ -72,6 +72,10 @@ pub struct Incoming {
     /// The message's real size: larger than `raw` when only the start of an
     /// oversized message was read.
     pub size: u64,
+    /// The envelope recipients (`RCPT TO`), when the source knows them
+    /// (`posko ingest --recipient`): where a staff token is read first
+    /// ([`crate::staff_auth::recipients`]).
+    pub recipients: Vec<String>,
 }
 
 impl Incoming {
@@ -80,6 +84,7 @@ impl Incoming {
             size: raw.len() as u64,
             raw,
             source: source.into(),
+            recipients: Vec::new(),
         }
     }
 }
@@ -146,8 +151,9 @@ pub struct Ingestor {
     cfg: Arc<Config>,
     db: Db,
     templates: Arc<Templates>,
-    /// The key of the staff tokens, loaded once (see [`Ingestor::prepare`]).
-    secret: Arc<tokio::sync::OnceCell<Vec<u8>>>,
+    /// The keys of the staff tokens, read at start and again now and then
+    /// (see [`Ingestor::prepare`]).
+    keys: staff::KeyCache,
 }
 
 impl Ingestor {
@@ -156,7 +162,7 @@ impl Ingestor {
             cfg,
             db,
             templates,
-            secret: Arc::default(),
+            keys: staff::KeyCache::default(),
         }
     }
 
@@ -331,7 +337,7 @@ impl Ingestor {
             })
             .collect();
         let mut tx = self.db.begin().await?;
-        self.secret(&mut tx).await?;
+        self.keys(&mut tx).await?;
         let mut numbering = tickets::Numbering::default();
         let mut known: Option<Known> = None;
         let mut pending = Script::new();
@@ -434,10 +440,10 @@ impl Ingestor {
     }
 
     /// Whether the message surely opens a new ticket, with no read to tell:
-    /// no staff sender (commands), no subject tag, no Message-ID it refers
-    /// to (threading).
+    /// no staff sender (commands, authentication), no subject tag, no
+    /// Message-ID it refers to (threading).
     fn is_simple(&self, msg: &InboundMessage) -> bool {
-        self.sending_staff(msg).is_none()
+        self.claimed_staff(msg).is_none()
             && threading::tag_number(&msg.subject, &self.cfg.desk.tag).is_none()
             && msg.referenced_ids().next().is_none()
     }
@@ -525,15 +531,17 @@ impl Ingestor {
         if seen {
             return Ok(Outcome::Duplicate);
         }
-        // Staff notices carry a token made with this key (loaded once).
-        self.secret(c).await?;
+        // Staff notices carry a token made with these keys.
+        self.keys(c).await?;
         // The writes this message causes go out together at the end: one
         // round trip to SQLite instead of a dozen.
         let mut w = Script::new();
         raw::push(&mut w, &msg.dedupe_key, &item.source, raw, now);
         let raw_id = msg.dedupe_key.as_str();
-        // Staff replies and commands (see `staff.rs`).
-        if let Some(staff) = self.sending_staff(msg) {
+        // Staff replies and commands: a person's mail claiming a staff From
+        // (see `staff.rs`).
+        let staff = self.claimed_staff(msg);
+        if let Some(staff) = staff.as_ref().filter(|_| msg.auto.is_none()) {
             let outcome = self
                 .staff_mail(
                     c,
@@ -541,7 +549,7 @@ impl Ingestor {
                     &mut w,
                     msg,
                     raw_id,
-                    &staff,
+                    staff,
                     item,
                     recent_acks,
                     now,
@@ -581,8 +589,15 @@ impl Ingestor {
                 .await?
             }
             Decision::Append { ticket, reopen } => {
-                self.add_comment(c, &mut w, msg, raw_id, ticket, reopen, now)
-                    .await?
+                let outcome = self
+                    .add_comment(c, &mut w, msg, raw_id, ticket, reopen, now)
+                    .await?;
+                // A robot's mail from a staff address is not their word.
+                if let Some(staff) = &staff {
+                    self.staff_robot_note(c, &mut w, msg, item, staff, ticket, now)
+                        .await?;
+                }
+                outcome
             }
         };
         w.run(c, self.db.backend()).await?;
@@ -706,12 +721,23 @@ impl Ingestor {
                 now,
             },
         );
-        let mid = self.record_inbound(w, msg, raw_id, id, "request", &msg.body_text, None, now)?;
+        let author = self.author_of(msg);
+        let mid = self.record_inbound(
+            w,
+            msg,
+            raw_id,
+            id,
+            "request",
+            &msg.body_text,
+            None,
+            &author,
+            now,
+        )?;
         events::push(
             w,
             id,
             "created",
-            &self.author_of(msg),
+            &author,
             now,
             &mid,
             &json!({
@@ -802,6 +828,7 @@ impl Ingestor {
             )
         };
         let kind = if msg.auto.is_some() { "auto" } else { "reply" };
+        let author = self.author_of(msg);
         let mid = self.record_inbound(
             w,
             msg,
@@ -810,9 +837,9 @@ impl Ingestor {
             kind,
             &body,
             quoted.as_deref(),
+            &author,
             now,
         )?;
-        let author = self.author_of(msg);
         events::push(
             w,
             ticket_id,
@@ -864,13 +891,12 @@ impl Ingestor {
         Ok(Outcome::Comment(ticket_id))
     }
 
-    /// The staff handle of the sender, or the sender's address.
+    /// The sender's address, as its author. Never a staff handle: a From
+    /// proves nothing, and only a staff mail that proved itself is recorded
+    /// under the handle (`staff.rs`).
     fn author_of(&self, msg: &InboundMessage) -> String {
         match &msg.from {
-            Some(m) => match self.cfg.staff_by_email(&m.address) {
-                Some(s) => s.handle.clone(),
-                None => m.address.as_str().to_string(),
-            },
+            Some(m) => m.address.as_str().to_string(),
             None => msg.sender_text.clone().unwrap_or_else(|| "unknown".into()),
         }
     }
@@ -885,12 +911,12 @@ impl Ingestor {
         kind: &str,
         body: &str,
         quoted: Option<&str>,
+        author: &str,
         now: i64,
     ) -> Result<MsgRef> {
         let to: Vec<String> = msg.to.iter().map(|m| m.display()).collect();
         let cc: Vec<String> = msg.cc.iter().map(|m| m.display()).collect();
         let refs = msg.references.join(" ");
-        let author = self.author_of(msg);
         messages::push(
             w,
             &messages::NewMessage {
@@ -916,7 +942,7 @@ impl Ingestor {
                 body_text: body,
                 body_html: msg.body_html.as_deref(),
                 quoted_text: quoted,
-                author: &author,
+                author,
                 auto_kind: msg.auto.as_ref().map(|a| a.kind.as_str()),
                 created_at: now,
             },
@@ -1167,7 +1193,7 @@ impl Ingestor {
             from_name: desk.name.clone(),
             from: desk.address.clone(),
             // Staff get their tokened address: a reply proves itself.
-            reply_to: self.reply_to_for(&to),
+            reply_to: self.reply_to_for(&to, Some(id), now),
             to: vec![(name, to.clone())],
             subject: threading::tagged_subject(&desk.tag, id, subject),
             text: rendered.text.clone(),

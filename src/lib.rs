@@ -15,7 +15,8 @@
 //! decides type, category, priority, routing and who else is alerted.
 //!
 //! [`commands`] reads the `#assign:me #resolve` commands staff put in their
-//! replies. Service levels rest on two more pure cores: [`calendar`]
+//! replies; [`staff_auth`] decides whether a mail claiming a staff From is
+//! really theirs, with the ticket-bound, expiring tokens of [`staff_token`]. Service levels rest on two more pure cores: [`calendar`]
 //! (business hours, holidays, time zones: how much open time lies between two
 //! instants) and [`sla`] (targets per priority and category, and the clocks'
 //! transitions, due instants, warnings and breaches).
@@ -26,6 +27,7 @@
 //! against real servers.
 
 pub mod app;
+pub mod auth_cli;
 pub mod autoreply;
 pub mod calendar;
 pub mod catalogue;
@@ -47,6 +49,7 @@ pub mod rules_cli;
 pub mod sla;
 pub mod sla_store;
 pub mod staff_auth;
+pub mod staff_token;
 pub mod store;
 pub mod telemetry;
 pub mod threading;

@@ -1,17 +1,23 @@
 //! Staff mail: replies relayed to requesters, and `#commands` applied.
 //!
-//! A mail from an address in the staff directory (not a robot's) comes here
-//! instead of becoming a plain comment:
+//! A mail whose From is an address in the staff directory comes here
+//! instead of becoming a plain comment. A From proves nothing, so such a
+//! mail counts as the staff member's only once it proves itself
+//! ([`crate::staff_auth`]: the token of the address it was sent to, bound to
+//! the staff member and the ticket, or DKIM); until then it is recorded
+//! under the sender's plain address, never the handle:
 //!
 //! 1. the commands are read from the subject and the leading body lines
 //!    ([`crate::commands`]), and the new text is what is left without them,
 //!    its quoted part and signature cut off ([`crate::reply_trim`]);
-//! 2. the mail must prove it is the staff member's ([`crate::staff_auth`]):
+//! 2. the mail must prove it is the staff member's, for *this* ticket:
 //!    without that proof nothing is applied *and nothing is relayed* (a
 //!    forged "Budi via IT Helpdesk" mail to a requester is as harmful as a
-//!    forged `#close`); the text is kept as an internal note, the attempt
-//!    is recorded (`command_refused`) and the staff member is told at the
-//!    directory address, never the forged sender's Reply-To;
+//!    forged `#close`); the text is kept as an internal note under the
+//!    sender's address, the attempt is recorded (`command_refused`, with
+//!    the evidence) and the staff member is told at the directory address,
+//!    never the forged sender's Reply-To, with a fresh reply address for
+//!    the ticket (what to do when theirs expired or was another ticket's);
 //! 3. every command is checked against the ticket and the configuration
 //!    (handles, groups, categories, levels, role limits) before any is
 //!    applied: one invalid command and none applies (`command_invalid`),
@@ -24,10 +30,23 @@
 //!    status notice with the text in it; the receiving group gets the
 //!    escalation form; the staff member gets a short confirmation.
 //!
+//! What needs no ticket token: `#help` without a ticket (its answer goes to
+//! the directory address, whoever asked); a staff member's own mail with
+//! no commands (it opens a ticket of theirs, as a requester, or is their
+//! reply on their own ticket). A new mail with commands (`#requester:`)
+//! needs the staff member's personal address (the token without a ticket,
+//! which `#help` gives); a ticket's token does nothing there. A robot's
+//! mail from a staff address (an out-of-office) never acts and is never
+//! the staff member's words: on someone else's ticket it is kept as an
+//! internal note, marked `sender_unverified` when it proved nothing.
+//!
 //! The text of `#internal` and of `#escalate` (the reason) stays with staff.
 //! The first mail the requester gets from staff is the ticket's first
 //! response (`first_response_at`, event `first_response`), and a public
 //! reply to a `new` ticket puts it in progress.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use chrono::TimeZone;
@@ -44,9 +63,36 @@ use crate::reply_trim;
 use crate::rules;
 use crate::sla_store;
 use crate::staff_auth::{self, Check, Verdict};
+use crate::staff_token::{self, KeyRing, Problem};
 use crate::store::events::MsgRef;
 use crate::store::script::Script;
-use crate::store::{Conn, events, messages, outbox, tickets, watchers};
+use crate::store::{Conn, events, messages, outbox, staff_keys, tickets, watchers};
+
+/// How long the keys read from the database are used before they are read
+/// again: a key made by `posko auth rotate-key` signs in a running daemon
+/// within this time (the old one keeps verifying meanwhile).
+const KEY_REFRESH: Duration = Duration::from_secs(60);
+
+/// Keys read at an instant.
+type Loaded = (Instant, Arc<KeyRing>);
+
+/// The keys of the staff tokens and when they were read.
+#[derive(Clone, Default)]
+pub(super) struct KeyCache(Arc<RwLock<Option<Loaded>>>);
+
+impl KeyCache {
+    fn get(&self, max_age: Option<Duration>) -> Option<Arc<KeyRing>> {
+        let guard = self.0.read().unwrap_or_else(|e| e.into_inner());
+        guard
+            .as_ref()
+            .filter(|(at, _)| max_age.is_none_or(|m| at.elapsed() < m))
+            .map(|(_, k)| k.clone())
+    }
+
+    fn set(&self, keys: Arc<KeyRing>) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), keys));
+    }
+}
 
 /// What a valid set of commands will do, worked out before anything is
 /// written.
@@ -74,59 +120,64 @@ struct Text {
 }
 
 impl Ingestor {
-    /// The staff member who sent `msg`, when it is to be handled as staff
-    /// mail (robots' mail from staff addresses, such as an out-of-office,
-    /// stays a plain comment).
-    pub(super) fn sending_staff(&self, msg: &InboundMessage) -> Option<Staff> {
-        if msg.auto.is_some() {
-            return None;
-        }
+    /// The staff member whose address `msg`'s From is: a claim, which
+    /// [`Self::verify`] checks before anything counts as theirs.
+    pub(super) fn claimed_staff(&self, msg: &InboundMessage) -> Option<Staff> {
         let from = msg.from.as_ref()?;
         self.cfg.staff_by_email(&from.address).cloned()
     }
 
-    /// Loads the key of the staff tokens; [`crate::app::App::build`] calls
-    /// it at start, so a missing `auth.secret_env` variable stops posko
-    /// with a clear error rather than at the first staff mail.
+    /// Loads the keys of the staff tokens; [`crate::app::App::build`] calls
+    /// it at start, so a missing or weak `auth.secret_env` stops posko with
+    /// a clear error rather than at the first staff mail.
     pub async fn prepare(&self) -> Result<()> {
         // A read: posko starts even while another writer holds the lock.
         let mut c = self.db.pool().acquire().await?;
-        self.secret(&mut c).await?;
+        self.keys(&mut c).await?;
         Ok(())
     }
 
-    /// The key of the staff tokens: `auth.secret_env`'s variable, else the
-    /// one the database made at its first migration.
-    pub(super) async fn secret(&self, c: &mut Conn) -> Result<Vec<u8>> {
-        let cfg = &self.cfg;
-        let s = self
-            .secret
-            .get_or_try_init(|| async {
-                match &cfg.auth.secret_env {
-                    Some(var) => match std::env::var(var) {
-                        Ok(v) if !v.trim().is_empty() => Ok(v.into_bytes()),
-                        _ => anyhow::bail!(
-                            "auth.secret_env names the environment variable {var}, which is not set: \
-                             set it to a long random string (e.g. `openssl rand -hex 32`), or remove \
-                             secret_env to use the key kept in the database"
-                        ),
-                    },
-                    None => Ok(watchers::secret(c, "staff_token").await?.into_bytes()),
-                }
-            })
-            .await?;
-        Ok(s.clone())
+    /// The keys of the staff tokens: `auth.secret_env`'s variable (read
+    /// once), else the database's `staff_keys` (read again after
+    /// [`KEY_REFRESH`], to follow a rotation).
+    pub(super) async fn keys(&self, c: &mut Conn) -> Result<Arc<KeyRing>> {
+        let max_age = self.cfg.auth.secret_env.is_none().then_some(KEY_REFRESH);
+        if let Some(k) = self.keys.get(max_age) {
+            return Ok(k);
+        }
+        let ring = match &self.cfg.auth.secret_env {
+            Some(var) => match std::env::var(var) {
+                Ok(v) if !v.trim().is_empty() => KeyRing::from_env(&v)
+                    .map_err(|e| anyhow::anyhow!("auth.secret_env ({var}): {e}"))?,
+                _ => anyhow::bail!(
+                    "auth.secret_env names the environment variable {var}, which is not set: \
+                     set it to a long random string (e.g. `openssl rand -hex 32`), or remove \
+                     secret_env to use the keys kept in the database"
+                ),
+            },
+            None => KeyRing::new(staff_keys::load(c).await?).map_err(anyhow::Error::msg)?,
+        };
+        let ring = Arc::new(ring);
+        self.keys.set(ring.clone());
+        Ok(ring)
     }
 
-    /// The Reply-To of mail to `to`: the staff member's tokened desk
-    /// address for staff, the desk's address for everyone else. The key is
-    /// loaded before any message is processed ([`Ingestor::secret`]).
-    pub(super) fn reply_to_for(&self, to: &EmailAddress) -> EmailAddress {
+    /// The Reply-To of mail to `to` about `ticket` (none: the personal
+    /// address), sent at `now`: for staff, the desk address with their
+    /// token; for everyone else, the desk's address. The keys are loaded
+    /// before any message is processed ([`Ingestor::keys`]).
+    pub(super) fn reply_to_for(
+        &self,
+        to: &EmailAddress,
+        ticket: Option<TicketId>,
+        now: i64,
+    ) -> EmailAddress {
         let desk = &self.cfg.desk;
-        match (self.cfg.staff_by_email(to), self.secret.get()) {
-            (Some(s), Some(secret)) => {
-                staff_auth::tokened_address(&desk.address, &staff_auth::token(secret, &s.handle))
-            }
+        match (self.cfg.staff_by_email(to), self.keys.get(None)) {
+            (Some(s), Some(keys)) => staff_auth::tokened_address(
+                &desk.address,
+                &staff_token::issue(&keys, &s.handle, ticket, now),
+            ),
             _ => desk.address.clone(),
         }
     }
@@ -186,14 +237,109 @@ impl Ingestor {
                     );
                     return self.add_comment(c, w, msg, raw_id, f.id, reopen, now).await;
                 }
-                self.staff_on_ticket(c, w, msg, raw_id, staff, ticket, parsed, now)
+                self.staff_on_ticket(c, w, msg, raw_id, staff, ticket, parsed, item, now)
                     .await
             }
         }
     }
 
-    fn verify(&self, secret: &[u8], staff: &Staff, msg: &InboundMessage) -> Verdict {
-        staff_auth::verify(&self.cfg.auth, &self.cfg.desk, secret, staff, &msg.headers)
+    /// Whether `msg` proves it is `staff`'s, for `ticket` (none: a mail
+    /// opening a new ticket): see [`crate::staff_auth`].
+    fn verify(
+        &self,
+        keys: &KeyRing,
+        staff: &Staff,
+        item: &Incoming,
+        msg: &InboundMessage,
+        ticket: Option<TicketId>,
+        now: i64,
+    ) -> Verdict {
+        let recipients = staff_auth::recipients(&self.cfg.auth, &item.recipients, msg);
+        let claim = staff_auth::Claim {
+            staff,
+            ticket,
+            recipients: &recipients,
+            headers: &msg.headers,
+            now,
+        };
+        staff_auth::verify(&self.cfg.auth, &self.cfg.desk, keys, &claim)
+    }
+
+    /// [`Self::verify`] for a mail on ticket `id`, which may be where the
+    /// ticket its token names was merged into (the staff member replied to
+    /// a notice about the merged ticket).
+    async fn verify_on_ticket(
+        &self,
+        c: &mut Conn,
+        staff: &Staff,
+        item: &Incoming,
+        msg: &InboundMessage,
+        id: TicketId,
+        now: i64,
+    ) -> Result<Verdict> {
+        let keys = self.keys(c).await?;
+        let verdict = self.verify(&keys, staff, item, msg, Some(id), now);
+        let Some(Problem::OtherTicket {
+            token_ticket: Some(mut t),
+        }) = verdict.token_problem
+        else {
+            return Ok(verdict);
+        };
+        for _ in 0..8 {
+            match tickets::get(c, t).await?.and_then(|x| x.merged_into) {
+                Some(next) if next == id => {
+                    return Ok(self.verify(&keys, staff, item, msg, Some(t), now));
+                }
+                Some(next) => t = next,
+                None => break,
+            }
+        }
+        Ok(verdict)
+    }
+
+    /// A robot's mail from a staff address (an out-of-office, a bounce),
+    /// just added to ticket `id` as a comment (which changes nothing, as for
+    /// any robot). On a ticket that is not the staff member's own it is
+    /// never their words: an internal note, and, when it proves nothing,
+    /// marked `sender_unverified` with the evidence.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn staff_robot_note(
+        &self,
+        c: &mut Conn,
+        w: &mut Script,
+        msg: &InboundMessage,
+        item: &Incoming,
+        staff: &Staff,
+        id: TicketId,
+        now: i64,
+    ) -> Result<()> {
+        let ticket = tickets::get(c, id).await?.context("ticket vanished")?;
+        let own =
+            EmailAddress::parse(&ticket.requester).is_some_and(|r| r.base() == staff.email.base());
+        if own {
+            return Ok(());
+        }
+        messages::push_set_internal(w, &msg.message_id);
+        let verdict = self.verify_on_ticket(c, staff, item, msg, id, now).await?;
+        if !verdict.passed() {
+            events::push(
+                w,
+                id,
+                "sender_unverified",
+                &self.author_of(msg),
+                now,
+                &MsgRef::Latest(msg.message_id.clone()),
+                &json!({
+                    "claimed_staff": staff.handle,
+                    "reason": verdict.reason(),
+                    "auth": verdict.json(),
+                    "auto": msg.auto.as_ref().map(|a| a.kind.as_str()),
+                    "kept_internal": true,
+                    "source_message": msg.message_id,
+                }),
+            );
+        }
+        Ok(())
     }
 
     /// A staff mail on an existing ticket.
@@ -207,20 +353,24 @@ impl Ingestor {
         staff: &Staff,
         ticket: tickets::Ticket,
         parsed: Parsed,
+        item: &Incoming,
         now: i64,
     ) -> Result<Outcome> {
         let id = ticket.id;
         let text = staff_text(&parsed);
-        let secret = self.secret(c).await?;
-        let verdict = self.verify(&secret, staff, msg);
-        let kind = if parsed
+        let verdict = self.verify_on_ticket(c, staff, item, msg, id, now).await?;
+        // Their handle and a staff kind only once the mail proved it is
+        // theirs; else it is the sender address's reply (kept internal).
+        let (author, kind) = if !verdict.passed() {
+            (self.author_of(msg), "reply")
+        } else if parsed
             .commands
             .iter()
             .any(|l| l.command == Command::Internal)
         {
-            "note"
+            (staff.handle.clone(), "note")
         } else {
-            "staff_reply"
+            (staff.handle.clone(), "staff_reply")
         };
         let mid = self.record_inbound(
             w,
@@ -230,6 +380,7 @@ impl Ingestor {
             kind,
             &text.new,
             text.quoted.as_deref(),
+            &author,
             now,
         )?;
         tickets::push_touch(w, id, now);
@@ -274,8 +425,9 @@ impl Ingestor {
         recent_acks: i64,
         now: i64,
     ) -> Result<Outcome> {
-        let secret = self.secret(c).await?;
-        let verdict = self.verify(&secret, staff, msg);
+        // A new ticket: only the personal address (no ticket) proves it.
+        let keys = self.keys(c).await?;
+        let verdict = self.verify(&keys, staff, item, msg, None, now);
         let on_behalf = parsed.commands.iter().find_map(|l| match &l.command {
             Command::Requester(a) => Some(a.clone()),
             _ => None,
@@ -998,7 +1150,7 @@ impl Ingestor {
                 continue;
             }
             done.push(addr.base().to_string());
-            let reply_to = self.reply_to_for(&addr);
+            let reply_to = self.reply_to_for(&addr, Some(ticket.id), now);
             let out = Outgoing {
                 from_name: format!("{} via {}", staff.name, desk.name),
                 from: desk.address.clone(),
@@ -1042,7 +1194,7 @@ impl Ingestor {
         let out = Outgoing {
             from_name: desk.name.clone(),
             from: desk.address.clone(),
-            reply_to: self.reply_to_for(&staff.email),
+            reply_to: self.reply_to_for(&staff.email, Some(id), now),
             to: vec![(Some(staff.name.clone()), staff.email.clone())],
             subject: crate::threading::tagged_subject(&desk.tag, id, subject),
             text: rendered.text.clone(),
@@ -1075,18 +1227,25 @@ impl Ingestor {
         let details = json!({
             "commands": parsed.commands.iter().map(|l| l.raw.clone()).collect::<Vec<_>>(),
             "reason": reason,
+            "claimed_staff": staff.handle,
             "auth": verdict.json(),
             "from": msg.from.as_ref().map(|m| m.display()),
             "reply_to": msg.reply_to.as_ref().map(|m| m.display()),
             "source_message": msg.message_id,
         });
-        let ctx = self.error_context(msg, ticket, true, &reason, &[], kept_internal);
+        let mut ctx = self.error_context(msg, ticket, true, &reason, &[], kept_internal);
+        ctx["token"] = self.token_context(verdict);
+        // A new mail (kept as a ticket of its own, not a note): commands
+        // there need the personal address.
+        ctx["token"]["new_ticket"] = json!(!kept_internal);
+        // Not the handle: nothing shows the mail is the staff member's.
         self.not_applied(
             w,
             msg,
             staff,
             ticket,
             "command_refused",
+            &self.author_of(msg),
             &details,
             &ctx,
             mid,
@@ -1122,6 +1281,7 @@ impl Ingestor {
             staff,
             ticket,
             "command_invalid",
+            &staff.handle,
             &details,
             &ctx,
             mid,
@@ -1130,8 +1290,8 @@ impl Ingestor {
     }
 
     /// What [`Self::refuse`] and [`Self::reject`] share: the `kind` event
-    /// with `details` on the ticket, and the `command_error` mail (rendered
-    /// from `ctx`) back to the staff member.
+    /// by `actor` with `details` on the ticket, and the `command_error` mail
+    /// (rendered from `ctx`) back to the staff member.
     #[allow(clippy::too_many_arguments)]
     fn not_applied(
         &self,
@@ -1140,12 +1300,13 @@ impl Ingestor {
         staff: &Staff,
         ticket: &tickets::Ticket,
         kind: &str,
+        actor: &str,
         details: &serde_json::Value,
         ctx: &serde_json::Value,
         mid: &MsgRef,
         now: i64,
     ) -> Result<()> {
-        events::push(w, ticket.id, kind, &staff.handle, now, mid, details);
+        events::push(w, ticket.id, kind, actor, now, mid, details);
         let rendered = self
             .templates
             .render("command_error", self.cfg.desk.language, ctx)?;
@@ -1159,6 +1320,37 @@ impl Ingestor {
             &rendered,
             now,
         )
+    }
+
+    /// What the staff member is told about a token that did not prove
+    /// their mail (the `token` of the `command_error` template).
+    fn token_context(&self, verdict: &Verdict) -> Value {
+        match &verdict.token_problem {
+            Some(Problem::Expired { expired_at, .. }) => json!({
+                "expired": true,
+                "expired_at": self.local_time(*expired_at),
+                "lifetime_days": self.cfg.auth.token_lifetime.as_secs() / 86_400,
+            }),
+            Some(Problem::OtherTicket {
+                token_ticket: Some(t),
+            }) => json!({ "other_ticket": t }),
+            Some(Problem::OtherTicket { token_ticket: None }) => json!({ "personal": true }),
+            Some(Problem::UnknownKey) => json!({ "old_key": true }),
+            Some(Problem::Missing) => json!({ "missing": true }),
+            Some(Problem::Malformed | Problem::NotTheirs) => json!({ "invalid": true }),
+            None => json!({}),
+        }
+    }
+
+    /// An instant as staff read it: the desk's time zone.
+    fn local_time(&self, t: i64) -> String {
+        self.cfg
+            .desk
+            .timezone
+            .timestamp_opt(t, 0)
+            .single()
+            .map(|t| t.format("%d %b %Y %H:%M %Z").to_string())
+            .unwrap_or_default()
     }
 
     fn error_context(
@@ -1192,11 +1384,14 @@ impl Ingestor {
         now: i64,
     ) -> Result<()> {
         let desk = &self.cfg.desk;
-        let personal = self.reply_to_for(&staff.email);
+        // The address for new tickets with commands: no ticket in it.
+        let personal = self.reply_to_for(&staff.email, None, now);
+        let lifetime = self.cfg.auth.token_lifetime.as_secs() as i64;
         let ctx = json!({
             "desk": { "name": desk.name, "address": desk.address.as_str() },
             "commands": commands::help_text(desk.language),
             "personal_address": personal.as_str(),
+            "personal_until": self.local_time(now.saturating_add(lifetime)),
         });
         let rendered = self.templates.render("help", desk.language, &ctx)?;
         if let Some(id) = ticket {
@@ -1258,13 +1453,7 @@ impl Ingestor {
         let desk = &cfg.desk;
         let t = tickets::get(c, id).await?.context("ticket vanished")?;
         let history = messages::list_for_ticket(c, id).await?;
-        let at = |s: i64| {
-            desk.timezone
-                .timestamp_opt(s, 0)
-                .single()
-                .map(|t| t.format("%d %b %Y %H:%M %Z").to_string())
-                .unwrap_or_default()
-        };
+        let at = |s: i64| self.local_time(s);
         let tried: Vec<Value> = history
             .iter()
             .filter(|m| {

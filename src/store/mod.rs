@@ -15,6 +15,7 @@ pub mod quarantine;
 pub mod raw;
 pub mod script;
 pub mod sla_clocks;
+pub mod staff_keys;
 pub mod tickets;
 pub mod watchers;
 

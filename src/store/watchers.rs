@@ -1,7 +1,6 @@
-//! Queries of the `watchers` table (people added with `#cc:`) and of
-//! `desk_secrets` (the key of the staff tokens).
+//! Queries of the `watchers` table (people added with `#cc:`).
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::Conn;
 use crate::domain::TicketId;
@@ -35,13 +34,4 @@ pub async fn list(c: &mut Conn, ticket_id: TicketId) -> Result<Vec<String>> {
     .bind(ticket_id)
     .fetch_all(&mut *c)
     .await?)
-}
-
-/// A secret the migrations made (e.g. `staff_token`).
-pub async fn secret(c: &mut Conn, name: &str) -> Result<String> {
-    sqlx::query_scalar("SELECT value FROM desk_secrets WHERE name = $1")
-        .bind(name)
-        .fetch_optional(&mut *c)
-        .await?
-        .with_context(|| format!("the database holds no secret {name:?} (migrations not run?)"))
 }

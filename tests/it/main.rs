@@ -13,3 +13,4 @@ mod intake;
 mod mailstack_smoke;
 mod sla;
 mod staff;
+mod staff_tokens;

@@ -190,24 +190,13 @@ async fn p1_warning_breach_and_escalation_chain(backend: Backend) {
 }
 both!(p1_warning_breach_and_escalation_chain);
 
-/// The staff token of `handle`, for the address staff mail goes to.
-async fn staff_address(posko: &Posko, handle: &str) -> String {
-    sqlx::any::install_default_drivers();
-    let mut c = <sqlx::AnyConnection as sqlx::Connection>::connect(&posko.db_url)
-        .await
-        .unwrap();
-    let secret: String =
-        sqlx::query_scalar("SELECT value FROM desk_secrets WHERE name = 'staff_token'")
-            .fetch_one(&mut c)
-            .await
-            .unwrap();
-    let token = posko::staff_auth::token(secret.as_bytes(), handle);
-    format!("helpdesk+{token}@corp.test")
-}
-
 /// Budi's mail to his token address (proof that it is his).
 async fn budi_says(stack: &MailStack, posko: &Posko, subject: &str, id: &str, body: &str) {
-    let to = staff_address(posko, "budi").await;
+    // His reply address for the ticket the subject names.
+    let ticket = posko::threading::tag_number(subject, "Helpdesk").expect("a tagged subject");
+    let to = posko
+        .staff_address("budi", Some(ticket), crate::harness::posko::wall_now())
+        .await;
     let raw = format!(
         "From: Budi Santoso <budi@corp.test>\r\nTo: IT Helpdesk <{to}>\r\nSubject: {subject}\r\n\
          Message-ID: <{id}>\r\nDate: Mon, 23 Nov 2026 09:00:00 +0700\r\n\

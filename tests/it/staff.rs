@@ -9,11 +9,11 @@ use serde_json::Value;
 use crate::both;
 use crate::harness::mail;
 use crate::harness::mailstack::MailStack;
-use crate::harness::posko::{Backend, Options, Posko};
+use crate::harness::posko::{Backend, Options, Posko, wall_now};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-async fn desk(backend: Backend, stack: &MailStack) -> Posko {
+pub(crate) async fn desk(backend: Backend, stack: &MailStack) -> Posko {
     Posko::with(
         backend,
         stack,
@@ -26,7 +26,12 @@ async fn desk(backend: Backend, stack: &MailStack) -> Posko {
 }
 
 /// Alice reports slow internet; returns the ticket id (network group).
-async fn alice_reports(stack: &MailStack, posko: &Posko, subject: &str, id: &str) -> i64 {
+pub(crate) async fn alice_reports(
+    stack: &MailStack,
+    posko: &Posko,
+    subject: &str,
+    id: &str,
+) -> i64 {
     let raw = mail::plain(
         "Alice Wijaya <alice@corp.test>",
         subject,
@@ -46,23 +51,22 @@ async fn alice_reports(stack: &MailStack, posko: &Posko, subject: &str, id: &str
     t["id"].as_i64().unwrap()
 }
 
-/// The token key posko made in its database, and `handle`'s token.
-async fn token(posko: &Posko, handle: &str) -> String {
-    sqlx::any::install_default_drivers();
-    let mut c = <sqlx::AnyConnection as sqlx::Connection>::connect(&posko.db_url)
-        .await
-        .unwrap();
-    let secret: String =
-        sqlx::query_scalar("SELECT value FROM desk_secrets WHERE name = 'staff_token'")
-            .fetch_one(&mut c)
-            .await
-            .unwrap();
-    posko::staff_auth::token(secret.as_bytes(), handle)
+/// `handle`'s reply address for `ticket`, as the desk would give it now.
+async fn address(posko: &Posko, handle: &str, ticket: i64) -> String {
+    posko.staff_address(handle, Some(ticket), wall_now()).await
+}
+
+/// Whether `addr` (`helpdesk+<token>@…`) proves a mail from `handle` about
+/// `ticket` (`None`: a new ticket) now, with the default lifetime.
+async fn proves(posko: &Posko, addr: &str, handle: &str, ticket: Option<i64>) -> bool {
+    let keys = posko::staff_token::KeyRing::new(posko.staff_keys().await).unwrap();
+    let token = addr.split(['+', '@']).nth(1).unwrap_or_default();
+    posko::staff_token::check(&keys, 60 * 86_400, handle, ticket, token, wall_now()).is_ok()
 }
 
 /// A staff member's mail to the desk: to `to` (their tokened address, or
 /// the plain desk address for a forgery), subject and body as given.
-async fn staff_mail(
+pub(crate) async fn staff_mail(
     stack: &MailStack,
     from: &str,
     to: &str,
@@ -84,7 +88,7 @@ async fn staff_mail(
     stack.deliver(envelope, &[to], raw.as_bytes()).await;
 }
 
-fn events<'a>(t: &'a Value, kind: &str) -> Vec<&'a Value> {
+pub(crate) fn events<'a>(t: &'a Value, kind: &str) -> Vec<&'a Value> {
     t["events"]
         .as_array()
         .unwrap()
@@ -93,7 +97,7 @@ fn events<'a>(t: &'a Value, kind: &str) -> Vec<&'a Value> {
         .collect()
 }
 
-fn text(raw: &[u8]) -> String {
+pub(crate) fn text(raw: &[u8]) -> String {
     mail::body_text(raw)
 }
 
@@ -111,15 +115,11 @@ async fn budi_answers_and_takes_the_ticket(backend: Backend) {
     )
     .await;
     let notice = stack.wait_for_mail("budi", 1, WAIT).await.remove(0);
-    let reply_to = mail::header(&notice, "Reply-To").unwrap();
-    let tok = token(&posko, "budi").await;
-    assert!(
-        reply_to.contains(&format!("helpdesk+{tok}@corp.test")),
-        "{reply_to}"
-    );
+    // Budi answers to the notice's Reply-To, as his mail client does.
+    let to = mail::address(&mail::header(&notice, "Reply-To").unwrap());
+    assert!(to.starts_with("helpdesk+1"), "{to}");
     let notice_id = mail::header(&notice, "Message-ID").unwrap();
     let subject = mail::subject(&notice);
-    let to = format!("helpdesk+{tok}@corp.test");
     staff_mail(
         &stack,
         "Budi Santoso <budi@corp.test>",
@@ -198,7 +198,10 @@ async fn budi_answers_and_takes_the_ticket(backend: Backend) {
     let confirm = text(&budi[1]);
     assert!(confirm.contains("#assign:me"), "{confirm}");
     assert!(confirm.contains("#priority:1"), "{confirm}");
-    assert!(mail::header(&budi[1], "Reply-To").unwrap().contains(&to));
+    // The confirmation carries Budi's address for the same ticket.
+    let again = mail::address(&mail::header(&budi[1], "Reply-To").unwrap());
+    assert!(proves(&posko, &again, "budi", Some(id)).await, "{again}");
+    assert!(!proves(&posko, &again, "siti", Some(id)).await);
 }
 both!(budi_answers_and_takes_the_ticket);
 
@@ -215,7 +218,7 @@ async fn internal_pending_resolve_close_reopen(backend: Backend) {
         "a1@corp.test",
     )
     .await;
-    let to = format!("helpdesk+{}@corp.test", token(&posko, "budi").await);
+    let to = address(&posko, "budi", id).await;
     let subject = format!("Re: [Helpdesk #{id}] Internet lambat di gedung B");
     let budi = "Budi Santoso <budi@corp.test>";
     staff_mail(
@@ -365,7 +368,9 @@ async fn forged_commands_are_refused(backend: Backend) {
     assert!(events(&t, "command").is_empty());
     let refused = events(&t, "command_refused");
     assert_eq!(refused.len(), 1, "{t:#}");
-    assert_eq!(refused[0]["actor"], "budi");
+    // Recorded under the address it came from, never Budi's handle.
+    assert_eq!(refused[0]["actor"], "budi@corp.test");
+    assert_eq!(refused[0]["claimed_staff"], "budi");
     assert_eq!(refused[0]["auth"]["token"]["result"], "fail");
     assert_eq!(refused[0]["source_message"], "forged@evil.test");
     assert_eq!(
@@ -379,6 +384,7 @@ async fn forged_commands_are_refused(backend: Backend) {
         .find(|m| m["message_id"] == "forged@evil.test")
         .unwrap();
     assert_eq!(forged["visibility"], "internal");
+    assert_eq!(forged["author"], "budi@corp.test");
     // Budi: the notice, then the refusal (to him, not to the Reply-To).
     let budi = stack.wait_for_mail("budi", 2, WAIT).await;
     assert!(
@@ -405,7 +411,7 @@ async fn invalid_or_forbidden_commands_apply_nothing(backend: Backend) {
         "a1@corp.test",
     )
     .await;
-    let to = format!("helpdesk+{}@corp.test", token(&posko, "budi").await);
+    let to = address(&posko, "budi", id).await;
     let subject = format!("Re: [Helpdesk #{id}] Internet lambat di gedung B");
     let budi = "Budi Santoso <budi@corp.test>";
     staff_mail(
@@ -447,7 +453,7 @@ async fn invalid_or_forbidden_commands_apply_nothing(backend: Backend) {
         "{}",
         text(&budi_mail[2])
     );
-    let hendra = format!("helpdesk+{}@corp.test", token(&posko, "hendra").await);
+    let hendra = address(&posko, "hendra", id).await;
     staff_mail(
         &stack,
         "Hendra Gunawan <manager@corp.test>",
@@ -475,12 +481,13 @@ async fn requester_cc_merge_help(backend: Backend) {
         "a1@corp.test",
     )
     .await;
-    let to = format!("helpdesk+{}@corp.test", token(&posko, "siti").await);
+    // A new ticket with commands: Siti's personal address (no ticket).
+    let personal = posko.staff_address("siti", None, wall_now()).await;
     let siti = "Siti Rahma <siti@corp.test>";
     staff_mail(
         &stack,
         siti,
-        &to,
+        &personal,
         "Printer lantai 3 macet #requester:alice@corp.test",
         "s1@x",
         "",
@@ -509,7 +516,7 @@ async fn requester_cc_merge_help(backend: Backend) {
     staff_mail(
         &stack,
         siti,
-        &to,
+        &address(&posko, "siti", first).await,
         &format!("{subject} #cc:bob@corp.test"),
         "s2@x",
         "",
@@ -530,7 +537,7 @@ async fn requester_cc_merge_help(backend: Backend) {
     staff_mail(
         &stack,
         siti,
-        &to,
+        &address(&posko, "siti", second).await,
         &format!("{subject2} #merge:{first}"),
         "s3@x",
         "",
@@ -555,7 +562,13 @@ async fn requester_cc_merge_help(backend: Backend) {
         .map(|m| text(m))
         .find(|b| b.contains("#escalate"))
         .expect("help mail");
-    assert!(help.contains(&to), "{help}");
+    // It gives Siti a personal address of hers, good for new tickets only.
+    let given = help
+        .split_whitespace()
+        .find(|w| w.starts_with("helpdesk+"))
+        .expect("personal address in the help mail");
+    assert!(proves(&posko, given, "siti", None).await, "{help}");
+    assert!(!proves(&posko, given, "siti", Some(first)).await);
 }
 both!(requester_cc_merge_help);
 
@@ -578,7 +591,7 @@ async fn escalation_carries_the_form(backend: Backend) {
     posko.run_once();
     let id = posko.tickets()[0]["id"].as_i64().unwrap();
     assert_eq!(posko.ticket(id)["group"], "servicedesk");
-    let to = format!("helpdesk+{}@corp.test", token(&posko, "siti").await);
+    let to = address(&posko, "siti", id).await;
     let siti = "Siti Rahma <siti@corp.test>";
     let subject = format!("Re: [Helpdesk #{id}] Tolong cek komputer saya");
     staff_mail(
@@ -634,7 +647,7 @@ async fn escalation_carries_the_form(backend: Backend) {
 
     // Budi (L2) escalates to the next level: the vendor (L3), which has no
     // members, so the managers get the form.
-    let budi_to = format!("helpdesk+{}@corp.test", token(&posko, "budi").await);
+    let budi_to = address(&posko, "budi", id).await;
     staff_mail(
         &stack,
         "Budi Santoso <budi@corp.test>",

@@ -86,6 +86,14 @@ pub fn header(raw: &[u8], name: &str) -> Option<String> {
     value
 }
 
+/// The bare address of a header value: inside `<…>` when there is one.
+pub fn address(value: &str) -> String {
+    match value.rsplit_once('<') {
+        Some((_, rest)) => rest.trim_end().trim_end_matches('>').to_string(),
+        None => value.trim().to_string(),
+    }
+}
+
 /// The decoded subject of raw mail.
 pub fn subject(raw: &[u8]) -> String {
     posko::parse::parse(raw, "corp.test")

@@ -309,6 +309,18 @@ role = "manager"
         serde_json::from_str(&out).expect("tickets show JSON")
     }
 
+    /// The ticket whose subject is `subject`, with messages and events.
+    pub fn ticket_titled(&self, subject: &str) -> Value {
+        let id = self
+            .tickets()
+            .into_iter()
+            .find(|t| t["subject"] == subject)
+            .unwrap_or_else(|| panic!("no ticket {subject:?}"))["id"]
+            .as_i64()
+            .expect("ticket id");
+        self.ticket(id)
+    }
+
     /// Polls `tickets list` until `n` tickets exist (for daemon tests).
     pub async fn wait_for_tickets(&self, n: usize, timeout: Duration) -> Vec<Value> {
         let deadline = tokio::time::Instant::now() + timeout;
@@ -336,6 +348,28 @@ role = "manager"
 
     pub fn path(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// The reply address the desk gives staff member `handle` about
+    /// `ticket` (`None`: their personal address, for new tickets), as if
+    /// issued at `at`: made with the key that signs now, read from posko's
+    /// database (keys kept there, the default).
+    pub async fn staff_address(&self, handle: &str, ticket: Option<i64>, at: i64) -> String {
+        let keys =
+            posko::staff_token::KeyRing::new(self.staff_keys().await).expect("a signing key");
+        let token = posko::staff_token::issue(&keys, handle, ticket, at);
+        format!("helpdesk+{token}@corp.test")
+    }
+
+    /// The keys of the staff tokens in posko's database.
+    pub async fn staff_keys(&self) -> Vec<posko::staff_token::Key> {
+        sqlx::any::install_default_drivers();
+        let mut c = <sqlx::AnyConnection as sqlx::Connection>::connect(&self.db_url)
+            .await
+            .expect("connect to posko's database");
+        posko::store::staff_keys::load(&mut c)
+            .await
+            .expect("read staff_keys")
     }
 
     /// Runs one SQL statement on posko's database, for setting up states
@@ -381,6 +415,14 @@ pub fn shipped_catalogue() -> String {
         .find("# --- catalogue: end ---")
         .expect("end marker in config/posko.toml");
     text[start..end].to_string()
+}
+
+/// The wall clock, in seconds since 1970 (what `run --once` acts at).
+pub fn wall_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
 }
 
 /// The stdout of a command that must have succeeded; else a panic with all output.
