@@ -112,7 +112,9 @@ fn desk() -> &'static Desk {
             .replace("\"config/", &format!("\"{}/config/", repo.display()));
         let cfg = posko::config::parse(&text, &path).expect("config/posko.toml is valid");
         let templates = Templates::load(None).expect("built-in templates");
-        let ingestor = Ingestor::offline(Arc::new(cfg), Arc::new(templates), b"fuzz");
+        let ingestor =
+            Ingestor::offline(Arc::new(cfg), Arc::new(templates), "the fuzzers' token key")
+                .expect("a valid token key");
         let view = view();
         Desk {
             unsanitised: unsanitised(&ingestor, &view),

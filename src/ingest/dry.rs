@@ -21,6 +21,7 @@ use crate::domain::TicketId;
 use crate::notify::Templates;
 use crate::parse::InboundMessage;
 use crate::reply_trim;
+use crate::staff_token::KeyRing;
 use crate::store::Db;
 use crate::store::script::{Arg, Script};
 use crate::threading::{self, Decision, Found};
@@ -93,11 +94,14 @@ pub struct DryRun {
 
 impl Ingestor {
     /// An ingestor that never touches a database, for [`Ingestor::dry_run`];
-    /// `secret` stands in for the key of the staff tokens.
-    pub fn offline(cfg: Arc<Config>, templates: Arc<Templates>, secret: &[u8]) -> Ingestor {
-        let mut i = Ingestor::new(cfg, Db::unconnected(), templates);
-        i.secret = Arc::new(tokio::sync::OnceCell::from(secret.to_vec()));
-        i
+    /// `key` (at least 16 characters) stands in for the key of the staff
+    /// tokens.
+    pub fn offline(cfg: Arc<Config>, templates: Arc<Templates>, key: &str) -> Result<Ingestor> {
+        let i = Ingestor::new(cfg, Db::unconnected(), templates);
+        i.keys.set(Arc::new(
+            KeyRing::from_env(key).map_err(anyhow::Error::msg)?,
+        ));
+        Ok(i)
     }
 
     /// Takes `raw` through the pure path as if it arrived at `now`, with
@@ -120,7 +124,7 @@ impl Ingestor {
         let raw_id = msg.dedupe_key.as_str();
         let found = view.find(&msg, &self.cfg.desk.tag);
         let staff_commands = self
-            .sending_staff(&msg)
+            .claimed_staff(&msg)
             .map(|_| commands::parse(&msg.subject, &msg.body_text))
             .filter(|parsed| found.is_some() || !parsed.is_empty());
         let outcome = match (
@@ -148,6 +152,7 @@ impl Ingestor {
                     "reply",
                     &trimmed.reply,
                     quoted,
+                    &self.author_of(&msg),
                     now,
                 )?;
                 DryOutcome::Appended { ticket, reopen }
@@ -202,8 +207,9 @@ mod tests {
         Ingestor::offline(
             Arc::new(cfg),
             Arc::new(Templates::load(None).unwrap()),
-            b"test",
+            "a key for the dry-run tests",
         )
+        .unwrap()
     }
 
     fn view(now: i64) -> TicketView {
