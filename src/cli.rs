@@ -494,7 +494,8 @@ async fn cmd_tickets(cfg: Config, command: TicketsCommand) -> Result<ExitCode> {
             }
         }
         TicketsCommand::Show { id, json, now } => {
-            let Some(mut t) = view::show(&mut c, id).await? else {
+            let known = crate::display_name::Known::from_config(&cfg);
+            let Some(mut t) = view::show(&mut c, id, &known).await? else {
                 eprintln!("posko: no ticket #{id}");
                 return Ok(ExitCode::from(exit::DATAERR));
             };
@@ -503,7 +504,8 @@ async fn cmd_tickets(cfg: Config, command: TicketsCommand) -> Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&t)?);
             } else {
-                print!("{}", view::show_text(&t)?);
+                let templates = Templates::load(cfg.desk.templates.as_deref())?;
+                print!("{}", view::show_text(&t, &templates)?);
             }
         }
     }

@@ -154,8 +154,38 @@ pub struct Desk {
     /// At most this many acknowledgments to one sender within `ack_window`.
     pub ack_limit: u32,
     pub ack_window: Duration,
+    /// At most this many acknowledgments from the whole desk within
+    /// `ack_window`: forged senders cannot turn the desk into a mailer.
+    pub ack_limit_total: u32,
+    /// When not empty, only senders at these domains (or their subdomains)
+    /// are acknowledged; mail from elsewhere still becomes a ticket.
+    pub requester_domains: Vec<String>,
+    /// What becomes of a reply to a ticket from someone who does not take
+    /// part in it.
+    pub non_participant: NonParticipant,
     /// A directory whose templates override the built-in ones.
     pub templates: Option<PathBuf>,
+}
+
+/// `desk.non_participant`: what becomes of a mail threaded to a ticket
+/// (by its subject tag or references) from someone who is not its
+/// requester, a watcher, staff, or a recipient of its public conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonParticipant {
+    /// An internal note on the ticket; its assignee (or group, or the
+    /// service desk) is told; nothing else changes.
+    Note,
+    /// A new ticket of the sender's, linked to the one they wrote about.
+    NewTicket,
+}
+
+impl NonParticipant {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NonParticipant::Note => "note",
+            NonParticipant::NewTicket => "new_ticket",
+        }
+    }
 }
 
 impl Desk {
@@ -479,6 +509,12 @@ struct RawDesk {
     ack_limit: u32,
     #[serde(default = "default_ack_window")]
     ack_window: String,
+    /// Default: 100, or ack_limit when that is higher.
+    ack_limit_total: Option<u32>,
+    #[serde(default)]
+    requester_domains: Vec<String>,
+    #[serde(default = "default_non_participant")]
+    non_participant: String,
     templates: Option<PathBuf>,
 }
 
@@ -499,6 +535,12 @@ fn default_ack_limit() -> u32 {
 }
 fn default_ack_window() -> String {
     "10m".into()
+}
+/// The desk-wide acknowledgment cap when the file sets none (see
+/// [`Desk::ack_limit_total`]).
+const DEFAULT_ACK_LIMIT_TOTAL: u32 = 100;
+fn default_non_participant() -> String {
+    "note".into()
 }
 
 #[derive(Debug, Deserialize)]
@@ -934,6 +976,50 @@ impl Validator<'_> {
                 ),
             )
         })?;
+        let ack_limit_total = d
+            .ack_limit_total
+            .unwrap_or(DEFAULT_ACK_LIMIT_TOTAL.max(d.ack_limit));
+        if ack_limit_total < d.ack_limit {
+            return Err(self.err(
+                "desk.ack_limit_total",
+                format!(
+                    "{ack_limit_total} is below desk.ack_limit ({}): the desk-wide cap must \
+                     allow at least one sender's acknowledgments",
+                    d.ack_limit
+                ),
+            ));
+        }
+        let requester_domains = d
+            .requester_domains
+            .iter()
+            .map(|x| {
+                let domain = x.trim().to_ascii_lowercase();
+                let valid = !domain.is_empty()
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && domain
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+                if valid {
+                    Ok(domain)
+                } else {
+                    Err(self.err(
+                        "desk.requester_domains",
+                        format!("{x:?} is not a mail domain such as \"corp.test\""),
+                    ))
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let non_participant = match d.non_participant.as_str() {
+            "note" => NonParticipant::Note,
+            "new_ticket" => NonParticipant::NewTicket,
+            other => {
+                return Err(self.err(
+                    "desk.non_participant",
+                    format!("{other:?} is not \"note\" or \"new_ticket\""),
+                ));
+            }
+        };
         Ok(Desk {
             name: d.name,
             address,
@@ -944,6 +1030,9 @@ impl Validator<'_> {
             reopen_window: self.duration("desk.reopen_window", &d.reopen_window)?,
             ack_limit: d.ack_limit,
             ack_window: self.duration("desk.ack_window", &d.ack_window)?,
+            ack_limit_total,
+            requester_domains,
+            non_participant,
             templates: d.templates,
         })
     }
@@ -1526,6 +1615,45 @@ path = "var/outbox"
         assert_eq!(c.desk.tag, "Helpdesk");
         assert_eq!(c.desk.language, Language::Id);
         assert_eq!(c.desk.reopen_window, Duration::from_secs(14 * 86400));
+    }
+
+    /// A per-sender limit above the default cap raises the cap with it.
+    fn with_ack_limit_1000() -> u32 {
+        let text = MINIMAL.replace("[database]", "ack_limit = 1000\n[database]");
+        parse(&text, Path::new("x.toml"))
+            .unwrap()
+            .desk
+            .ack_limit_total
+    }
+
+    #[test]
+    fn acknowledgment_caps_and_non_participants() {
+        let c = parse(MINIMAL, Path::new("x.toml")).unwrap();
+        assert_eq!(c.desk.ack_limit_total, 100);
+        assert!(c.desk.requester_domains.is_empty());
+        assert_eq!(c.desk.non_participant, NonParticipant::Note);
+        assert_eq!(with_ack_limit_1000(), 1000);
+        let with = |lines: &str| {
+            parse(
+                &MINIMAL.replace("[database]", &format!("{lines}\n[database]")),
+                Path::new("x.toml"),
+            )
+        };
+        let c = with(
+            "ack_limit_total = 20\nrequester_domains = [\"Corp.test\", \"mitra.co.id\"]\n\
+             non_participant = \"new_ticket\"",
+        )
+        .unwrap();
+        assert_eq!(c.desk.ack_limit_total, 20);
+        assert_eq!(c.desk.requester_domains, ["corp.test", "mitra.co.id"]);
+        assert_eq!(c.desk.non_participant, NonParticipant::NewTicket);
+        let e = with("ack_limit = 5\nack_limit_total = 4").unwrap_err();
+        assert_eq!(e.key, "desk.ack_limit_total");
+        assert!(e.reason.contains("below desk.ack_limit"), "{e}");
+        let e = with("requester_domains = [\"@corp.test\"]").unwrap_err();
+        assert_eq!(e.key, "desk.requester_domains");
+        let e = with("non_participant = \"ignore\"").unwrap_err();
+        assert_eq!(e.key, "desk.non_participant");
     }
 
     #[test]

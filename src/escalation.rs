@@ -37,6 +37,7 @@ use tracing::{info, warn};
 use crate::calendar::{ALWAYS_OPEN, Calendar};
 use crate::compose::{self, Outgoing};
 use crate::config::{Config, Language, Staff};
+use crate::display_name;
 use crate::domain::{Direction, EmailAddress, Visibility};
 use crate::notify::Templates;
 use crate::sla::{Clock, ClockKind, ClockState, Crossing};
@@ -309,6 +310,25 @@ pub fn row_retargeted(cfg: &Config, row: ClockRow, clock: Clock, now: i64) -> Cl
     row
 }
 
+/// Who hears first of something on a ticket (an SLA warning, mail from a
+/// non-participant): its assignee, or else its group, or else the service
+/// desk.
+pub fn first_responders(cfg: &Config, ticket: &Ticket) -> Vec<(Option<String>, EmailAddress)> {
+    let assignee = Recipient::Assignee.resolve(cfg, ticket);
+    let mut to = if assignee.is_empty() {
+        Recipient::Group.resolve(cfg, ticket)
+    } else {
+        assignee
+    };
+    if to.is_empty() {
+        to = cfg
+            .service_desk()
+            .map(|s| (Some(s.name.clone()), s.email.clone()))
+            .collect();
+    }
+    to
+}
+
 /// Records what fell due on a clock (`row` as it was read), once: claims
 /// the mark, writes the event and, with `templates`, queues the mail.
 /// Returns whether it was new.
@@ -327,21 +347,7 @@ pub async fn record(
     let cal = calendar_of(cfg, row.business_hours);
     let clock = row.clock;
     let (event, recipients, step) = match due {
-        Due::Warning { .. } => {
-            let assignee = Recipient::Assignee.resolve(cfg, ticket);
-            let mut to = if assignee.is_empty() {
-                Recipient::Group.resolve(cfg, ticket)
-            } else {
-                assignee
-            };
-            if to.is_empty() {
-                to = cfg
-                    .service_desk()
-                    .map(|s| (Some(s.name.clone()), s.email.clone()))
-                    .collect();
-            }
-            ("sla_warning", to, None)
-        }
+        Due::Warning { .. } => ("sla_warning", first_responders(cfg, ticket), None),
         Due::Breach { .. } => {
             let mut to = Recipient::Group.resolve(cfg, ticket);
             if let Some(first) = cfg.escalation.chain.first() {
@@ -507,7 +513,14 @@ async fn queue_notice(
         .map(|p| cat.priority.describe(p as u8, lang))
         .unwrap_or_default();
     let clock_label = clock_name(row.kind, lang);
+    let requester = templates.sender(
+        lang,
+        &display_name::Known::from_config(cfg),
+        ticket.requester_name.as_deref(),
+        &ticket.requester,
+    )?;
     let ctx = json!({
+        "requester": requester,
         "desk": { "name": desk.name, "address": desk.address.as_str() },
         "ticket": {
             "id": ticket.id,

@@ -4,7 +4,9 @@
 //! Order of work for each message:
 //! 1. too large or unparseable → quarantine (kept raw, never dropped);
 //! 2. already seen (same dedupe key) → nothing, so re-delivery is harmless;
-//! 3. thread it (subject tag, then Message-ID references) and decide;
+//! 3. thread it (subject tag, then Message-ID references) and decide; a
+//!    reply from someone who takes no part in the ticket changes nothing
+//!    but a note ([`crate::participants`], `outsider.rs`);
 //! 4. classify a new ticket ([`crate::rules`]): type, category, priority,
 //!    group, major incident, who else to tell, or ignore it as spam;
 //! 5. write ticket / message / attachments / events;
@@ -12,7 +14,8 @@
 //!    and the ticket's group) and, for information security and major
 //!    incidents, the alert to management, in the outbox; nothing when a
 //!    machine sent the mail or a rule ignores it, and no acknowledgment
-//!    when the sender hit the rate limit.
+//!    past the limits of [`crate::ack_policy`] (per sender, desk-wide,
+//!    `requester_domains`).
 //!
 //! Nothing is sent here: the outbox worker sends after the commit. The
 //! caller tells the mail source the message is done only after the commit,
@@ -29,9 +32,11 @@ use chrono::TimeZone;
 use serde_json::json;
 use tracing::{info, warn};
 
+use crate::ack_policy::{self, AckCount};
 use crate::catalogue::TicketType;
 use crate::compose::{self, Outgoing};
 use crate::config::{Config, Language};
+use crate::display_name;
 use crate::domain::{Direction, EmailAddress, Status, TicketId, Visibility};
 use crate::notify::{Templates, human_size};
 use crate::parse::{self, InboundMessage};
@@ -44,6 +49,7 @@ use crate::store::{self, Conn, Db, events, messages, outbox, quarantine, raw, ti
 use crate::threading::{self, Decision, Found};
 
 mod dry;
+mod outsider;
 mod staff;
 
 pub use dry::{DryOutcome, DryRun, TicketView};
@@ -122,6 +128,8 @@ struct Known {
     /// Acknowledgments per recipient within `desk.ack_window` (only the
     /// batch's senders are sure to be there).
     acks: HashMap<String, i64>,
+    /// The desk's acknowledgments within the window.
+    total: i64,
 }
 
 impl Known {
@@ -140,8 +148,8 @@ impl Known {
             .collect();
         rcpts.sort_unstable();
         rcpts.dedup();
-        let (seen, acks) = raw::preread_many(c, &keys, &rcpts, since).await?;
-        Ok(Known { seen, acks })
+        let (seen, acks, total) = raw::preread_many(c, &keys, &rcpts, since).await?;
+        Ok(Known { seen, acks, total })
     }
 }
 
@@ -154,11 +162,14 @@ pub struct Ingestor {
     /// The keys of the staff tokens, read at start and again now and then
     /// (see [`Ingestor::prepare`]).
     keys: staff::KeyCache,
+    /// The names a sender's display name must not borrow.
+    known: Arc<display_name::Known>,
 }
 
 impl Ingestor {
     pub fn new(cfg: Arc<Config>, db: Db, templates: Arc<Templates>) -> Ingestor {
         Ingestor {
+            known: Arc::new(display_name::Known::from_config(&cfg)),
             cfg,
             db,
             templates,
@@ -204,6 +215,7 @@ impl Ingestor {
     async fn ingest_once(&self, item: &Incoming, now: i64) -> Result<Outcome> {
         let examined = self.examine(item, &item.raw);
         let mut tx = self.db.begin().await?;
+        raw::lock_ack_counts(&mut tx, self.db.backend()).await?;
         let mut numbering = tickets::Numbering::default();
         let outcome = self
             .process(
@@ -226,6 +238,7 @@ impl Ingestor {
         let raw = std::mem::take(&mut item.raw);
         let examined = self.examine(&item, &raw);
         let mut tx = self.db.begin().await?;
+        raw::lock_ack_counts(&mut tx, self.db.backend()).await?;
         let mut numbering = tickets::Numbering::default();
         let outcome = self
             .process(
@@ -337,6 +350,7 @@ impl Ingestor {
             })
             .collect();
         let mut tx = self.db.begin().await?;
+        raw::lock_ack_counts(&mut tx, backend).await?;
         self.keys(&mut tx).await?;
         let mut numbering = tickets::Numbering::default();
         let mut known: Option<Known> = None;
@@ -373,6 +387,7 @@ impl Ingestor {
                         }
                         for rcpt in outbox::acks_after(&mut tx, mark).await? {
                             *k.acks.entry(rcpt).or_default() += 1;
+                            k.total += 1;
                         }
                     }
                     continue;
@@ -392,10 +407,13 @@ impl Ingestor {
                 continue;
             }
             let answer_to = msg.reply_address().map(|a| a.base().to_string());
-            let recent_acks = answer_to
-                .as_ref()
-                .and_then(|a| k.acks.get(a).copied())
-                .unwrap_or(0);
+            let recent_acks = AckCount {
+                sender: answer_to
+                    .as_ref()
+                    .and_then(|a| k.acks.get(a).copied())
+                    .unwrap_or(0),
+                total: k.total,
+            };
             let id = numbering.next(&mut tx, backend).await?;
             // Hand the previous message's writes to the database, and build
             // this one's meanwhile.
@@ -412,6 +430,7 @@ impl Ingestor {
             k.seen.insert(msg.dedupe_key.clone());
             if let (true, Some(a)) = (acked, answer_to) {
                 *k.acks.entry(a).or_default() += 1;
+                k.total += 1;
             }
             outcomes.push(Outcome::NewTicket(id));
         }
@@ -456,7 +475,7 @@ impl Ingestor {
         item: &Incoming,
         msg: &InboundMessage,
         id: TicketId,
-        recent_acks: i64,
+        recent_acks: AckCount,
         now: i64,
     ) -> Result<(Script, bool)> {
         let mut w = Script::new();
@@ -559,7 +578,17 @@ impl Ingestor {
             return Ok(outcome);
         }
         let found = self.find_ticket(c, msg).await?;
-        let outcome = match threading::decide(found, now, self.cfg.desk.reopen_window) {
+        let mut decision = threading::decide(found, now, self.cfg.desk.reopen_window);
+        // Only participants move a ticket. A robot's mail claiming a staff
+        // From changes nothing and is kept internal below.
+        if let Decision::Append { ticket, .. } = decision
+            && staff.is_none()
+            && self.participant(c, msg, ticket).await?.is_none()
+        {
+            let mode = self.cfg.desk.non_participant;
+            decision = threading::for_non_participant(decision, mode, msg.auto.is_some());
+        }
+        let outcome = match decision {
             Decision::NewTicket => {
                 self.open_ticket(
                     c,
@@ -574,19 +603,26 @@ impl Ingestor {
                 )
                 .await?
             }
-            Decision::NewLinked { previous } => {
-                self.open_ticket(
-                    c,
-                    numbering,
-                    &mut w,
-                    msg,
-                    raw_id,
-                    Some(previous),
-                    item,
-                    recent_acks,
-                    now,
-                )
-                .await?
+            Decision::NewLinked { previous } | Decision::NewFromOutsider { previous } => {
+                let outcome = self
+                    .open_ticket(
+                        c,
+                        numbering,
+                        &mut w,
+                        msg,
+                        raw_id,
+                        Some(previous),
+                        item,
+                        recent_acks,
+                        now,
+                    )
+                    .await?;
+                if let (Decision::NewFromOutsider { .. }, Outcome::NewTicket(id)) =
+                    (decision, &outcome)
+                {
+                    self.outsider_diverted(&mut w, msg, previous, *id, now);
+                }
+                outcome
             }
             Decision::Append { ticket, reopen } => {
                 let outcome = self
@@ -598,6 +634,10 @@ impl Ingestor {
                         .await?;
                 }
                 outcome
+            }
+            Decision::Note { ticket } => {
+                self.outsider_note(c, &mut w, msg, raw_id, ticket, now)
+                    .await?
             }
         };
         w.run(c, self.db.backend()).await?;
@@ -657,6 +697,9 @@ impl Ingestor {
         }
     }
 
+    /// Opens a ticket for `msg`; `recent_acks` is how many acknowledgments
+    /// its answer address got lately (the desk's total is read here: only
+    /// mail that opens a ticket needs it).
     #[allow(clippy::too_many_arguments)]
     async fn open_ticket(
         &self,
@@ -671,7 +714,12 @@ impl Ingestor {
         now: i64,
     ) -> Result<Outcome> {
         let id = numbering.next(c, self.db.backend()).await?;
-        self.open_ticket_as(id, w, msg, raw_id, previous, item, recent_acks, now)?;
+        let since = now - self.cfg.desk.ack_window.as_secs() as i64;
+        let acks = AckCount {
+            sender: recent_acks,
+            total: raw::acks_total(c, since).await?,
+        };
+        self.open_ticket_as(id, w, msg, raw_id, previous, item, acks, now)?;
         Ok(Outcome::NewTicket(id))
     }
 
@@ -686,7 +734,7 @@ impl Ingestor {
         raw_id: &str,
         previous: Option<TicketId>,
         item: &Incoming,
-        recent_acks: i64,
+        recent_acks: AckCount,
         now: i64,
     ) -> Result<bool> {
         let from = msg.from.as_ref();
@@ -798,7 +846,7 @@ impl Ingestor {
                 );
             }
             None => {
-                let mut ctx = self.context(msg, id, &subject, &class, now);
+                let mut ctx = self.context(msg, id, &subject, &class, now)?;
                 ctx["sla"] = sla_store::ack_context(&self.cfg, targets.as_ref());
                 acked = self.queue_ack(w, msg, recent_acks, id, &subject, &ctx, now)?;
                 self.queue_notices(w, msg, id, &subject, &class, &ctx, now)?;
@@ -818,15 +866,7 @@ impl Ingestor {
         reopen: bool,
         now: i64,
     ) -> Result<Outcome> {
-        let trimmed = reply_trim::trim(&msg.body_text);
-        let (body, quoted) = if trimmed.reply.is_empty() {
-            (msg.body_text.trim().to_string(), None)
-        } else {
-            (
-                trimmed.reply,
-                Some(trimmed.elided).filter(|q| !q.is_empty()),
-            )
-        };
+        let (body, quoted) = reply_parts(msg);
         let kind = if msg.auto.is_some() { "auto" } else { "reply" };
         let author = self.author_of(msg);
         let mid = self.record_inbound(
@@ -961,7 +1001,7 @@ impl Ingestor {
         subject: &str,
         class: &rules::Outcome,
         now: i64,
-    ) -> serde_json::Value {
+    ) -> Result<serde_json::Value> {
         let desk = &self.cfg.desk;
         let created = desk
             .timezone
@@ -974,15 +1014,26 @@ impl Ingestor {
             .as_ref()
             .map(|m| m.name.clone().unwrap_or_else(|| m.address.to_string()))
             .unwrap_or_default();
-        json!({
+        // What staff see of the sender: the name beside the real address,
+        // flagged when it pretends to be someone else.
+        let mut requester = self.templates.sender(
+            desk.language,
+            &self.known,
+            msg.from.as_ref().and_then(|m| m.name.as_deref()),
+            msg.from
+                .as_ref()
+                .map(|m| m.address.as_str())
+                .or(msg.sender_text.as_deref())
+                .unwrap_or(""),
+        )?;
+        requester["display"] = json!(requester_display);
+        requester["full"] = json!(msg.from.as_ref().map(|m| m.display()));
+        requester["address"] = json!(msg.from.as_ref().map(|m| m.address.as_str()));
+        Ok(json!({
             "classification": self.classification_context(class),
             "desk": { "name": desk.name, "address": desk.address.as_str() },
             "ticket": { "id": id, "subject": subject, "created_at": created },
-            "requester": {
-                "display": requester_display,
-                "full": msg.from.as_ref().map(|m| m.display()),
-                "address": msg.from.as_ref().map(|m| m.address.as_str()),
-            },
+            "requester": requester,
             "reference": format!("[{} #{id}]", desk.tag),
             "message": { "body_text": msg.body_text.trim(), "subject": msg.subject },
             "attachments": msg.attachments.iter().map(|a| json!({
@@ -991,7 +1042,7 @@ impl Ingestor {
                 "size": a.size,
                 "size_human": human_size(a.size),
             })).collect::<Vec<_>>(),
-        })
+        }))
     }
 
     /// The classification as templates see it, in the desk's language.
@@ -1034,7 +1085,7 @@ impl Ingestor {
         &self,
         w: &mut Script,
         msg: &InboundMessage,
-        recent: i64,
+        recent: AckCount,
         id: TicketId,
         subject: &str,
         ctx: &serde_json::Value,
@@ -1044,7 +1095,7 @@ impl Ingestor {
         let Some(to) = msg.reply_address().cloned() else {
             return Ok(false);
         };
-        if recent >= desk.ack_limit as i64 {
+        if let Some(reason) = ack_policy::refusal(desk, &to, recent) {
             events::push(
                 w,
                 id,
@@ -1052,10 +1103,7 @@ impl Ingestor {
                 "system",
                 now,
                 &MsgRef::None,
-                &json!({ "reason": format!(
-                    "rate limit: {recent} acknowledgments to {to} within {}s (desk.ack_limit = {})",
-                    desk.ack_window.as_secs(), desk.ack_limit
-                ) }),
+                &json!({ "reason": reason }),
             );
             return Ok(false);
         }
@@ -1203,6 +1251,7 @@ impl Ingestor {
                 match kind {
                     "staff_new" => "notice",
                     "escalation" => "escalation",
+                    "non_participant" => "outsider",
                     _ => "alert",
                 },
                 desk.domain(),
@@ -1293,6 +1342,20 @@ impl Ingestor {
             &json!({ "to": rcpts, "message_id": out.message_id }),
         );
         Ok(())
+    }
+}
+
+/// The new text of a reply, and what was set aside as quoted (none when
+/// nothing is left without it).
+fn reply_parts(msg: &InboundMessage) -> (String, Option<String>) {
+    let trimmed = reply_trim::trim(&msg.body_text);
+    if trimmed.reply.is_empty() {
+        (msg.body_text.trim().to_string(), None)
+    } else {
+        (
+            trimmed.reply,
+            Some(trimmed.elided).filter(|q| !q.is_empty()),
+        )
     }
 }
 

@@ -26,6 +26,7 @@
 //! directly; the I/O shells (inbound, store, outbox) are thin and tested
 //! against real servers.
 
+pub mod ack_policy;
 pub mod app;
 pub mod auth_cli;
 pub mod autoreply;
@@ -35,6 +36,7 @@ pub mod cli;
 pub mod commands;
 pub mod compose;
 pub mod config;
+pub mod display_name;
 pub mod domain;
 pub mod escalation;
 pub mod inbound;
@@ -42,6 +44,7 @@ pub mod ingest;
 pub mod notify;
 pub mod outbox;
 pub mod parse;
+pub mod participants;
 pub mod reply_trim;
 pub mod report;
 pub mod rules;

@@ -13,6 +13,8 @@ use handlebars::Handlebars;
 use serde::Serialize;
 
 use crate::config::Language;
+use crate::display_name;
+use crate::domain::EmailAddress;
 
 /// The templates posko knows, by name.
 pub const NAMES: &[&str] = &[
@@ -32,6 +34,7 @@ pub const NAMES: &[&str] = &[
     "command_error",
     "escalation",
     "help",
+    "non_participant",
 ];
 
 /// Templates of staff work that come as text only: their HTML part is the
@@ -48,7 +51,12 @@ const TEXT_ONLY: &[&str] = &[
     "command_error",
     "escalation",
     "help",
+    "non_participant",
 ];
+
+/// Pieces of text other templates include (rendered by [`Templates::fragment`]):
+/// `sender_warning`, the line that flags a misleading display name.
+const FRAGMENTS: &[&str] = &["sender_warning"];
 
 /// (path under `templates/`, contents) of every built-in template.
 const BUILTIN: &[(&str, &str)] = &[
@@ -228,6 +236,22 @@ const BUILTIN: &[(&str, &str)] = &[
         "en/help.txt.hbs",
         include_str!("../templates/en/help.txt.hbs"),
     ),
+    (
+        "id/non_participant.txt.hbs",
+        include_str!("../templates/id/non_participant.txt.hbs"),
+    ),
+    (
+        "en/non_participant.txt.hbs",
+        include_str!("../templates/en/non_participant.txt.hbs"),
+    ),
+    (
+        "id/sender_warning.txt.hbs",
+        include_str!("../templates/id/sender_warning.txt.hbs"),
+    ),
+    (
+        "en/sender_warning.txt.hbs",
+        include_str!("../templates/en/sender_warning.txt.hbs"),
+    ),
 ];
 
 /// The compiled templates.
@@ -287,6 +311,48 @@ impl Templates {
         Ok(Templates { text, html })
     }
 
+    /// Renders the text fragment `name` (one of [`FRAGMENTS`]) in `lang`,
+    /// trimmed: a piece other templates include, not a mail.
+    pub fn fragment(&self, name: &str, lang: Language, ctx: &impl Serialize) -> Result<String> {
+        debug_assert!(FRAGMENTS.contains(&name), "{name} is not a fragment");
+        let path = format!("{}/{name}.txt", lang.code());
+        let text = self
+            .text
+            .render(&path, ctx)
+            .with_context(|| format!("cannot render template {path}"))?;
+        Ok(text.trim().to_string())
+    }
+
+    /// A mail's sender as staff-facing templates show it: `shown` (the
+    /// name beside the real address, on one line), `address`, `flags` (why
+    /// the name may mislead, [`display_name::check`]) and `warning` (the
+    /// `sender_warning` line saying so; empty when the name is fine).
+    pub fn sender(
+        &self,
+        lang: Language,
+        known: &display_name::Known,
+        name: Option<&str>,
+        address: &str,
+    ) -> Result<serde_json::Value> {
+        let parsed = EmailAddress::parse(address);
+        let flags = display_name::check(name, parsed.as_ref(), known);
+        let warning = if flags.is_empty() {
+            String::new()
+        } else {
+            self.fragment(
+                "sender_warning",
+                lang,
+                &serde_json::json!({ "flags": flags, "address": address }),
+            )?
+        };
+        Ok(serde_json::json!({
+            "shown": display_name::shown(name, address),
+            "address": address,
+            "flags": flags,
+            "warning": warning,
+        }))
+    }
+
     /// Renders template `name` in `lang` with `ctx`.
     pub fn render(&self, name: &str, lang: Language, ctx: &impl Serialize) -> Result<Rendered> {
         let base = format!("{}/{name}", lang.code());
@@ -342,7 +408,8 @@ mod tests {
             "clock": {"kind": "response", "name": "respons", "target": "10 menit", "business_hours": true,
                 "due_at": "23 Nov 2026 08:10 WIB", "elapsed": "7 menit 30 detik", "percent": 75},
             "escalation": {"step": 2, "further": true},
-            "requester": {"display": "Alice Wijaya", "address": "alice@corp.test"},
+            "requester": {"display": "Alice Wijaya", "address": "alice@corp.test",
+                "shown": "Alice Wijaya <alice@corp.test>", "warning": ""},
             "reference": "[Helpdesk #17]",
             "message": {"body_text": "Tolong & cepat"},
             "attachments": [{"filename": "layar.png", "content_type": "image/png", "size_human": "120 KB"}],
@@ -391,6 +458,74 @@ mod tests {
         );
         let r = t.render("security_alert", Language::Id, &ctx()).unwrap();
         assert!(r.text.contains("Direktur TI"), "{}", r.text);
+    }
+
+    #[test]
+    fn a_lying_name_is_shown_with_its_address_and_flagged() {
+        let t = Templates::load(None).unwrap();
+        let known = display_name::Known::new(
+            "IT Helpdesk",
+            vec![EmailAddress::parse("helpdesk@corp.test").unwrap()],
+            vec![],
+        );
+        let name = Some("IT Helpdesk <helpdesk@corp.test>");
+        let s = t
+            .sender(Language::Id, &known, name, "mallory@outside.test")
+            .unwrap();
+        assert_eq!(
+            s["shown"],
+            "\"IT Helpdesk <helpdesk@corp.test>\" <mallory@outside.test>"
+        );
+        assert_eq!(
+            s["warning"],
+            "PERHATIAN: nama pengirim memuat alamat lain (helpdesk@corp.test), nama atau alamat \
+             desk ini. Alamat pengirim yang sebenarnya: mallory@outside.test"
+        );
+        let s = t
+            .sender(Language::En, &known, name, "mallory@outside.test")
+            .unwrap();
+        assert_eq!(
+            s["warning"],
+            "WARNING: the sender's name contains another address (helpdesk@corp.test), this \
+             desk's name or address. The sender's real address: mallory@outside.test"
+        );
+        let fine = t
+            .sender(Language::Id, &known, Some("Alice"), "alice@corp.test")
+            .unwrap();
+        assert_eq!(fine["warning"], "");
+        assert_eq!(fine["shown"], "Alice <alice@corp.test>");
+
+        // The staff-facing templates carry both.
+        let mut c = ctx();
+        c["requester"] = s.clone();
+        c["requester"]["display"] = "IT Helpdesk <helpdesk@corp.test>".into();
+        for name in [
+            "staff_new",
+            "security_alert",
+            "major_incident",
+            "sla_warning",
+            "sla_breach",
+        ] {
+            let r = t.render(name, Language::En, &c).unwrap();
+            assert!(
+                r.text.contains("<mallory@outside.test>"),
+                "{name}: {}",
+                r.text
+            );
+            assert!(r.text.contains("WARNING: the sender"), "{name}: {}", r.text);
+            assert!(r.html.contains("&lt;mallory@outside.test&gt;"), "{name}");
+            assert!(r.html.contains("WARNING: the sender"), "{name}");
+        }
+        for lang in [Language::Id, Language::En] {
+            let mut n = ctx();
+            n["sender"] = s.clone();
+            n["text"] = "still broken".into();
+            n["truncated"] = true.into();
+            let r = t.render("non_participant", lang, &n).unwrap();
+            assert!(r.text.contains("#cc:mallory@outside.test"), "{}", r.text);
+            assert!(r.text.contains("WARNING: the sender"), "{}", r.text);
+            assert!(r.text.contains("still broken"), "{}", r.text);
+        }
     }
 
     #[test]

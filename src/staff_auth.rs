@@ -434,6 +434,9 @@ mod tests {
             timezone: chrono_tz::Asia::Jakarta,
             reopen_window: std::time::Duration::from_secs(1),
             ack_limit: 5,
+            ack_limit_total: 100,
+            requester_domains: Vec::new(),
+            non_participant: crate::config::NonParticipant::Note,
             ack_window: std::time::Duration::from_secs(1),
             templates: None,
         }

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use regex::Regex;
 
+use crate::config::NonParticipant;
 use crate::domain::{Status, TicketId};
 
 /// Reply and forward prefixes of the clients our users have, in the
@@ -116,6 +117,13 @@ pub enum Decision {
     Append { ticket: TicketId, reopen: bool },
     /// The ticket was closed too long ago: open a new one linked to it.
     NewLinked { previous: TicketId },
+    /// The sender does not take part in the ticket (see
+    /// [`crate::participants`]): an internal note on it, and nothing else
+    /// changes (no reopening, no status, no clocks, nothing relayed).
+    Note { ticket: TicketId },
+    /// The same sender, with `desk.non_participant = "new_ticket"`: a new
+    /// ticket of theirs, linked to the one they wrote about.
+    NewFromOutsider { previous: TicketId },
 }
 
 /// Decides, given the ticket the evidence points at (if any).
@@ -144,6 +152,21 @@ pub fn decide(found: Option<Found>, now: i64, reopen_window: Duration) -> Decisi
                 Decision::NewLinked { previous: t.id }
             }
         }
+    }
+}
+
+/// What `d` becomes when its sender does not take part in the ticket:
+/// a message that would have joined it is a [`Decision::Note`], or opens
+/// a linked ticket when the desk says so. A robot's mail (a bounce, an
+/// out-of-office) is always a note: a ticket per bounce helps nobody. A
+/// ticket closed too long ago is left alone either way.
+pub fn for_non_participant(d: Decision, mode: NonParticipant, auto: bool) -> Decision {
+    match d {
+        Decision::Append { ticket, .. } if mode == NonParticipant::NewTicket && !auto => {
+            Decision::NewFromOutsider { previous: ticket }
+        }
+        Decision::Append { ticket, .. } => Decision::Note { ticket },
+        other => other,
     }
 }
 
@@ -235,6 +258,33 @@ mod tests {
                 ticket: 1,
                 reopen: true
             }
+        );
+    }
+
+    #[test]
+    fn non_participants_change_nothing() {
+        let reopen = Decision::Append {
+            ticket: 2,
+            reopen: true,
+        };
+        assert_eq!(
+            for_non_participant(reopen, NonParticipant::Note, false),
+            Decision::Note { ticket: 2 }
+        );
+        assert_eq!(
+            for_non_participant(reopen, NonParticipant::NewTicket, false),
+            Decision::NewFromOutsider { previous: 2 }
+        );
+        assert_eq!(
+            for_non_participant(reopen, NonParticipant::NewTicket, true),
+            Decision::Note { ticket: 2 },
+            "a robot's mail opens no ticket"
+        );
+        let old = Decision::NewLinked { previous: 2 };
+        assert_eq!(for_non_participant(old, NonParticipant::Note, false), old);
+        assert_eq!(
+            for_non_participant(Decision::NewTicket, NonParticipant::Note, false),
+            Decision::NewTicket
         );
     }
 }

@@ -8,8 +8,10 @@ use chrono::{TimeZone, Utc};
 use serde::Serialize;
 
 use crate::config::{Config, Language};
-use crate::domain::TicketId;
+use crate::display_name::{self, Flag, Known};
+use crate::domain::{EmailAddress, TicketId};
 use crate::escalation::{calendar_of, human_duration};
+use crate::notify::Templates;
 use crate::store::{Conn, events, messages, sla_clocks, tickets, watchers};
 
 fn rfc3339(t: i64) -> String {
@@ -44,6 +46,12 @@ pub struct MessageJson {
     pub auto: Option<String>,
     pub created_at: String,
     pub attachments: Vec<AttachmentJson>,
+    /// Why the sender's display name may mislead (for the text view).
+    #[serde(skip)]
+    pub flags: Vec<Flag>,
+    /// The sender's address (for the text view's warning).
+    #[serde(skip)]
+    pub from_addr: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -94,6 +102,9 @@ pub struct TicketJson {
     pub messages: Option<Vec<MessageJson>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<EventJson>>,
+    /// Why the requester's display name may mislead (for the text view).
+    #[serde(skip)]
+    pub requester_flags: Vec<Flag>,
 }
 
 fn ticket_json(t: tickets::Ticket) -> TicketJson {
@@ -124,6 +135,7 @@ fn ticket_json(t: tickets::Ticket) -> TicketJson {
         watchers: None,
         messages: None,
         events: None,
+        requester_flags: Vec::new(),
     }
 }
 
@@ -136,12 +148,19 @@ pub async fn list(c: &mut Conn, all: bool, limit: i64) -> Result<Vec<TicketJson>
         .collect())
 }
 
-/// One ticket with its messages and events.
-pub async fn show(c: &mut Conn, id: TicketId) -> Result<Option<TicketJson>> {
+/// One ticket with its messages and events; display names are checked
+/// against `known` ([`display_name::check`]).
+pub async fn show(c: &mut Conn, id: TicketId, known: &Known) -> Result<Option<TicketJson>> {
     let Some(t) = tickets::get(c, id).await? else {
         return Ok(None);
     };
+    let requester_flags = display_name::check(
+        t.requester_name.as_deref(),
+        EmailAddress::parse(&t.requester).as_ref(),
+        known,
+    );
     let mut out = ticket_json(t);
+    out.requester_flags = requester_flags;
     out.watchers = Some(watchers::list(c, id).await?);
     let msgs = messages::list_for_ticket(c, id).await?;
     out.messages = Some(
@@ -150,10 +169,13 @@ pub async fn show(c: &mut Conn, id: TicketId) -> Result<Option<TicketJson>> {
                 id: m.id,
                 direction: m.direction,
                 kind: m.kind,
-                from: match m.from_name {
-                    Some(n) => format!("{n} <{}>", m.from_addr),
-                    None => m.from_addr,
-                },
+                from: display_name::shown(m.from_name.as_deref(), &m.from_addr),
+                flags: display_name::check(
+                    m.from_name.as_deref(),
+                    EmailAddress::parse(&m.from_addr).as_ref(),
+                    known,
+                ),
+                from_addr: m.from_addr,
                 to: m.to_addrs,
                 cc: m.cc_addrs,
                 subject: m.subject,
@@ -274,17 +296,27 @@ pub fn list_text(tickets: &[TicketJson]) -> String {
     s
 }
 
-/// A ticket with its conversation, for people.
-pub fn show_text(t: &TicketJson) -> Result<String> {
+/// A ticket with its conversation, for people (in English; `templates`
+/// word the warnings about misleading display names).
+pub fn show_text(t: &TicketJson, templates: &Templates) -> Result<String> {
+    let warning = |flags: &[Flag], address: &str| -> Result<String> {
+        if flags.is_empty() {
+            return Ok(String::new());
+        }
+        let line = templates.fragment(
+            "sender_warning",
+            Language::En,
+            &serde_json::json!({ "flags": flags, "address": address }),
+        )?;
+        Ok(format!("{line}\n"))
+    };
     let mut s = format!(
-        "Ticket #{}: {}\nStatus: {}    Requester: {}\nCreated: {}    Updated: {}\n",
+        "Ticket #{}: {}\nStatus: {}    Requester: {}\n{}Created: {}    Updated: {}\n",
         t.id,
         t.subject,
         t.status,
-        match &t.requester_name {
-            Some(n) => format!("{n} <{}>", t.requester),
-            None => t.requester.clone(),
-        },
+        display_name::shown(t.requester_name.as_deref(), &t.requester),
+        warning(&t.requester_flags, &t.requester)?,
         t.created_at,
         t.updated_at
     );
@@ -325,7 +357,7 @@ pub fn show_text(t: &TicketJson) -> Result<String> {
     }
     for m in t.messages.as_ref().context("messages not loaded")? {
         s.push_str(&format!(
-            "\n--- {} {} [{}{}] {} ---\nFrom: {}\nTo: {}\nSubject: {}\n",
+            "\n--- {} {} [{}{}] {} ---\nFrom: {}\n{}To: {}\nSubject: {}\n",
             if m.direction == "in" { "<<" } else { ">>" },
             m.created_at,
             m.kind,
@@ -336,6 +368,7 @@ pub fn show_text(t: &TicketJson) -> Result<String> {
             },
             m.message_id,
             m.from,
+            warning(&m.flags, &m.from_addr)?,
             m.to.join(", "),
             m.subject
         ));

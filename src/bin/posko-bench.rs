@@ -787,12 +787,18 @@ struct Sent {
     subject: String,
     date: String,
     from: String,
+    /// The sender's name and address, for their replies.
+    name: String,
+    addr: String,
 }
 
 /// Deterministic mail: ~50 senders, subjects in Indonesian and English,
 /// a 1–3 KB text body, every 10th message with a small base64 attachment,
 /// and about one in ten a reply (by subject tag or by In-Reply-To) to an
-/// earlier message, so threading is exercised.
+/// earlier message, so threading is exercised: nine in ten of those from
+/// the earlier message's sender (a requester answering), the rest from
+/// another sender (a colleague who was not in the conversation, whose mail
+/// is a non-participant's note).
 struct Generator {
     rng: StdRng,
     nonce: u64,
@@ -879,7 +885,11 @@ impl Generator {
                 "\nPada {}, {} menulis:\n> Halo tim IT,\n> \n> (pesan sebelumnya)\n",
                 p.date, p.from
             );
-            let (name, addr) = self.sender();
+            let (name, addr) = if self.rng.random_bool(0.9) {
+                (p.name.clone(), p.addr.clone())
+            } else {
+                self.sender()
+            };
             self.replies += 1;
             (name, addr, subject, threading, quote)
         } else {
@@ -899,6 +909,8 @@ impl Generator {
                 subject: subject.clone(),
                 date: date.clone(),
                 from: format!("{name} <{addr}>"),
+                name: name.clone(),
+                addr: addr.clone(),
             });
             (name, addr, subject, String::new(), String::new())
         };

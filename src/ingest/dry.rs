@@ -138,7 +138,10 @@ impl Ingestor {
             (None, Decision::NewTicket) => {
                 self.dry_open(&mut w, &item, &msg, view.next_id, None, now)?
             }
-            (None, Decision::NewLinked { previous }) => {
+            // The participant check that turns a reply into a note or an
+            // outsider's new ticket reads the database; `decide` alone
+            // never returns those, but they read as their neighbours.
+            (None, Decision::NewLinked { previous } | Decision::NewFromOutsider { previous }) => {
                 self.dry_open(&mut w, &item, &msg, view.next_id, Some(previous), now)?
             }
             (None, Decision::Append { ticket, reopen }) => {
@@ -157,6 +160,10 @@ impl Ingestor {
                 )?;
                 DryOutcome::Appended { ticket, reopen }
             }
+            (None, Decision::Note { ticket }) => DryOutcome::Appended {
+                ticket,
+                reopen: false,
+            },
         };
         let (queued, failed): (Vec<_>, Vec<_>) = w
             .statements()
@@ -188,7 +195,8 @@ impl Ingestor {
         linked_to: Option<TicketId>,
         now: i64,
     ) -> Result<DryOutcome> {
-        self.open_ticket_as(id, w, msg, &msg.dedupe_key, linked_to, item, 0, now)?;
+        let no_acks = crate::ack_policy::AckCount::default();
+        self.open_ticket_as(id, w, msg, &msg.dedupe_key, linked_to, item, no_acks, now)?;
         Ok(DryOutcome::Opened { id, linked_to })
     }
 }

@@ -66,7 +66,7 @@ use crate::staff_auth::{self, Check, Verdict};
 use crate::staff_token::{self, KeyRing, Problem};
 use crate::store::events::MsgRef;
 use crate::store::script::Script;
-use crate::store::{Conn, events, messages, outbox, staff_keys, tickets, watchers};
+use crate::store::{Conn, events, messages, outbox, raw, staff_keys, tickets, watchers};
 
 /// How long the keys read from the database are used before they are read
 /// again: a key made by `posko auth rotate-key` signs in a running daemon
@@ -476,9 +476,16 @@ impl Ingestor {
                 return Ok(outcome);
             }
         };
-        // The requester's own acknowledgment count is not known here; an
-        // operator opening a ticket for someone means them to hear of it.
-        let acks = if on_behalf.is_some() { 0 } else { recent_acks };
+        // The acknowledgment to the requester a staff member named counts
+        // against that address's limit and the desk's, like any other:
+        // `#requester:` must not be a way around them.
+        let acks = match &on_behalf {
+            Some(a) => {
+                let since = now - self.cfg.desk.ack_window.as_secs() as i64;
+                raw::acks_to(c, a.base(), since).await?
+            }
+            None => recent_acks,
+        };
         let outcome = self
             .open_ticket(c, numbering, w, &m, raw_id, None, item, acks, now)
             .await?;
@@ -1494,7 +1501,14 @@ impl Ingestor {
                 json!({ "at": at(e.at), "actor": e.actor, "kind": e.kind, "detail": detail })
             })
             .collect();
+        let requester = self.templates.sender(
+            desk.language,
+            &self.known,
+            t.requester_name.as_deref(),
+            &t.requester,
+        )?;
         let ctx = json!({
+            "requester": requester,
             "ticket": {
                 "id": id, "subject": t.subject, "requester": t.requester, "status": t.status.as_str(),
                 "priority": t.priority, "category": t.category, "created_at": at(t.created_at),

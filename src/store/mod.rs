@@ -11,6 +11,7 @@ pub mod events;
 pub mod mailbox_state;
 pub mod messages;
 pub mod outbox;
+pub mod participants;
 pub mod quarantine;
 pub mod raw;
 pub mod script;

@@ -31,15 +31,40 @@ pub async fn preread(
     Ok((row.try_get::<i64, _>("seen")? > 0, row.try_get("acks")?))
 }
 
+/// How many acknowledgments went to `rcpt` since `since`.
+pub async fn acks_to(c: &mut Conn, rcpt: &str, since: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE primary_rcpt = $1 AND kind = 'ack' AND created_at >= $2",
+    )
+    .bind(rcpt)
+    .bind(since)
+    .fetch_one(&mut *c)
+    .await?)
+}
+
+/// How many acknowledgments the whole desk sent since `since`: counted from
+/// their `ack_queued` events, which the `(kind, at)` index finds directly
+/// (the outbox has no index by kind and time). One such event is written
+/// with every acknowledgment queued, in the same transaction.
+pub async fn acks_total(c: &mut Conn, since: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(ACKS_TOTAL)
+        .bind(since)
+        .fetch_one(&mut *c)
+        .await?)
+}
+
+const ACKS_TOTAL: &str = "SELECT COUNT(*) FROM events WHERE kind = 'ack_queued' AND at >= $1";
+
 /// [`preread`] for many messages at once (a batch): which of `keys` were
-/// taken in already, and the acknowledgments each of `rcpts` got since
-/// `since` (recipients without any are left out of the map).
+/// taken in already, the acknowledgments each of `rcpts` got since `since`
+/// (recipients without any are left out of the map), and the desk's
+/// acknowledgments since then.
 pub async fn preread_many(
     c: &mut Conn,
     keys: &[&str],
     rcpts: &[&str],
     since: i64,
-) -> Result<(HashSet<String>, HashMap<String, i64>)> {
+) -> Result<(HashSet<String>, HashMap<String, i64>, i64)> {
     let mut seen = HashSet::new();
     if !keys.is_empty() {
         let sql = format!(
@@ -52,6 +77,7 @@ pub async fn preread_many(
         }
         seen.extend(q.fetch_all(&mut *c).await?);
     }
+    let total = acks_total(c, since).await?;
     let mut acks = HashMap::new();
     if !rcpts.is_empty() {
         let sql = format!(
@@ -66,11 +92,27 @@ pub async fn preread_many(
         }
         acks.extend(q.fetch_all(&mut *c).await?);
     }
-    Ok((seen, acks))
+    Ok((seen, acks, total))
+}
+
+/// Makes the acknowledgment counts of this transaction exact across
+/// instances: on PostgreSQL, a transaction-scoped advisory lock that every
+/// intake transaction takes first, so no two count the same window at
+/// once and both send past a limit. SQLite needs nothing: intake
+/// transactions begin IMMEDIATE, one writer at a time.
+pub async fn lock_ack_counts(c: &mut Conn, backend: super::Backend) -> Result<()> {
+    if backend == super::Backend::Postgres {
+        // The function returns `void`, which the Any driver cannot decode:
+        // select a constant beside it. The key is "posko" in ASCII.
+        sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock(482921687919)) AS l")
+            .execute(&mut *c)
+            .await?;
+    }
+    Ok(())
 }
 
 /// `$first, $first+1, …`: `n` parameters.
-fn placeholders(first: usize, n: usize) -> String {
+pub(super) fn placeholders(first: usize, n: usize) -> String {
     (first..first + n)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()

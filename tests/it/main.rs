@@ -11,6 +11,7 @@ mod delivery;
 mod harness;
 mod intake;
 mod mailstack_smoke;
+mod outsider;
 mod sla;
 mod staff;
 mod staff_tokens;

@@ -42,7 +42,7 @@ async fn mail_about(stack: &MailStack, user: &str, ticket: i64, kind: &str) -> V
 }
 
 /// The Reply-To of a mail the desk sent.
-fn reply_to(raw: &[u8]) -> String {
+pub(crate) fn reply_to(raw: &[u8]) -> String {
     mail::address(&mail::header(raw, "Reply-To").expect("Reply-To"))
 }
 
@@ -95,7 +95,7 @@ async fn bob_reports(stack: &MailStack, posko: &Posko) -> i64 {
         .unwrap()
 }
 
-fn message<'a>(t: &'a Value, message_id: &str) -> &'a Value {
+pub(crate) fn message<'a>(t: &'a Value, message_id: &str) -> &'a Value {
     t["messages"]
         .as_array()
         .unwrap()
