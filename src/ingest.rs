@@ -48,8 +48,11 @@ use crate::store::script::Script;
 use crate::store::{self, Conn, Db, events, messages, outbox, quarantine, raw, tickets};
 use crate::threading::{self, Decision, Found};
 
+mod dry;
 mod outsider;
 mod staff;
+
+pub use dry::{DryOutcome, DryRun, TicketView};
 
 /// How much of an oversized message is kept in quarantine: its headers.
 const OVERSIZE_KEEP: usize = 64 * 1024;

@@ -89,7 +89,7 @@ impl KeyCache {
             .map(|(_, k)| k.clone())
     }
 
-    fn set(&self, keys: Arc<KeyRing>) {
+    pub(super) fn set(&self, keys: Arc<KeyRing>) {
         *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), keys));
     }
 }

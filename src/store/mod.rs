@@ -177,6 +177,26 @@ impl Db {
             c.stop();
         }
     }
+
+    /// A handle that never connects, for work that must not touch a
+    /// database ([`crate::ingest::Ingestor::offline`]): the pool is lazy and
+    /// has no maintenance task, so making it needs no runtime and no I/O,
+    /// and a query on it (a bug there) fails instead of writing anywhere.
+    pub fn unconnected() -> Db {
+        sqlx::any::install_default_drivers();
+        let opts = AnyConnectOptions::from_str("sqlite://posko-unconnected.db?mode=ro")
+            .expect("a constant sqlite url");
+        let pool = AnyPoolOptions::new()
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .acquire_timeout(Duration::from_millis(1))
+            .connect_lazy_with(opts);
+        Db {
+            pool,
+            backend: Backend::Sqlite,
+            checkpointer: None,
+        }
+    }
 }
 
 /// Makes SQLite create the file (and its directory) when missing.

@@ -113,6 +113,14 @@ impl Script {
         self.statements.is_empty()
     }
 
+    /// The statements queued so far, for a dry run that looks at what
+    /// would be written ([`crate::ingest::Ingestor::dry_run`]).
+    pub fn statements(&self) -> impl Iterator<Item = (&'static str, &[Arg])> {
+        self.statements
+            .iter()
+            .map(|(sql, args)| (*sql, args.as_slice()))
+    }
+
     /// Runs what is queued so far and leaves the script empty, for a use
     /// case that must read what it just wrote.
     pub async fn flush(&mut self, c: &mut Conn, backend: Backend) -> Result<()> {
