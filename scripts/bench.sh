@@ -7,6 +7,7 @@
 # loopback port (needs root and the Debian package dovecot-imapd, see
 # scripts/setup.sh), then runs:
 #   maildir 5000, maildir 20000, imap 5000, big 25 MB, rules (200 rules),
+#   replies (the reply reader on the golden replies and a 1 MB reply),
 #   sla-scan (one SLA scan with 1,000,000 tickets in SQLite)
 # and stops Dovecot. Not part of the test suite: it prints figures, it does
 # not pass or fail on them. MAILDIR_COUNTS, IMAP_COUNT and BIG_MB override
@@ -107,4 +108,5 @@ BENCH_IMAP_PASSWORD=$PASSWORD "$BENCH" imap --count "$IMAP_COUNT" \
 echo "== big $BIG_MB MB"
 "$BENCH" big --size-mb "$BIG_MB"
 "$BENCH" rules --count 20000 --rules 200
+"$BENCH" replies
 "$BENCH" sla-scan --tickets "${SLA_TICKETS:-1000000}"

@@ -1348,7 +1348,13 @@ impl Ingestor {
 /// The new text of a reply, and what was set aside as quoted (none when
 /// nothing is left without it).
 fn reply_parts(msg: &InboundMessage) -> (String, Option<String>) {
-    let trimmed = reply_trim::trim(&msg.body_text);
+    // `sent` (the ticket's outgoing mail) is wired after the restructure.
+    let trimmed = reply_trim::read(&reply_trim::Reply {
+        text: &msg.body_text,
+        html: msg.body_html.as_deref(),
+        subject: &msg.subject,
+        sent: &[],
+    });
     if trimmed.reply.is_empty() {
         (msg.body_text.trim().to_string(), None)
     } else {

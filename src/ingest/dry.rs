@@ -20,7 +20,6 @@ use crate::config::Config;
 use crate::domain::TicketId;
 use crate::notify::Templates;
 use crate::parse::InboundMessage;
-use crate::reply_trim;
 use crate::staff_token::KeyRing;
 use crate::store::Db;
 use crate::store::script::{Arg, Script};
@@ -145,16 +144,16 @@ impl Ingestor {
                 self.dry_open(&mut w, &item, &msg, view.next_id, Some(previous), now)?
             }
             (None, Decision::Append { ticket, reopen }) => {
-                let trimmed = reply_trim::trim(&msg.body_text);
-                let quoted = Some(trimmed.elided.as_str()).filter(|q| !q.is_empty());
+                // Read as the ingest reads it.
+                let (body, quoted) = super::reply_parts(&msg);
                 self.record_inbound(
                     &mut w,
                     &msg,
                     raw_id,
                     ticket,
                     "reply",
-                    &trimmed.reply,
-                    quoted,
+                    &body,
+                    quoted.as_deref(),
                     &self.author_of(&msg),
                     now,
                 )?;

@@ -12,6 +12,7 @@ mod harness;
 mod intake;
 mod mailstack_smoke;
 mod outsider;
+mod reply_reading;
 mod sla;
 mod staff;
 mod staff_tokens;
