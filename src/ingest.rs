@@ -220,6 +220,8 @@ impl Ingestor {
         now: i64,
     ) -> Result<Outcome> {
         let truncated = headers_only || item.size > raw.len() as u64;
+        // PostgreSQL refuses NUL in text, and the reason may quote the mail.
+        let reason = reason.replace('\0', "");
         let mut tx = self.db.begin().await?;
         let id = quarantine::insert(
             &mut tx,
@@ -280,21 +282,28 @@ impl Ingestor {
     /// message is retried in a transaction of its own, so one bad message
     /// costs only itself. The result has one entry per item, in order.
     ///
-    /// Messages larger than [`LARGE_MESSAGE`] are taken alone, in order
-    /// between the batches of the smaller ones around them, and their bytes
+    /// A batch holds at most [`crate::inbound::BATCH_BYTES`] of mail. Messages larger than
+    /// [`LARGE_MESSAGE`] are taken alone, in order between the batches of
+    /// the smaller ones around them, and their bytes
     /// are consumed ([`ingest_owned`](Self::ingest_owned)): the items are
     /// taken by value so that a large message is held once, not twice.
     pub async fn ingest_batch(&self, items: Vec<Incoming>, now: i64) -> Vec<Result<Outcome>> {
         let mut out = Vec::with_capacity(items.len());
         let mut run: Vec<Incoming> = Vec::new();
+        let mut run_bytes = 0;
         for item in items {
-            if item.raw.len() > LARGE_MESSAGE {
+            let large = item.raw.len() > LARGE_MESSAGE;
+            if large || run_bytes + item.raw.len() as u64 > crate::inbound::BATCH_BYTES {
                 out.extend(self.ingest_run(&std::mem::take(&mut run), now).await);
+                run_bytes = 0;
+            }
+            if large {
                 out.push(match unavailable(&out) {
                     Some(u) => Err(u.into()),
                     None => self.ingest_owned(item, now).await,
                 });
             } else {
+                run_bytes += item.raw.len() as u64;
                 run.push(item);
             }
         }

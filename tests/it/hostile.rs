@@ -631,3 +631,80 @@ async fn a_message_over_its_memory_budget_is_quarantined(backend: Backend) {
     assert!(dir_names(&posko, "mail/new").is_empty());
 }
 both!(a_message_over_its_memory_budget_is_quarantined);
+
+/// An SLA notice that cannot be built (the fault-injection hook of debug
+/// builds) is recorded as failed on its ticket; the scan goes on, the
+/// other ticket's warning is written, and the failed one is not retried at
+/// every scan.
+async fn an_sla_notice_that_cannot_be_built_does_not_stop_the_scan(backend: Backend) {
+    let holidays = concat!(env!("CARGO_MANIFEST_DIR"), "/config/holidays-id.toml");
+    let extra = format!(
+        "{}\n[calendar]\nholidays_file = \"{holidays}\"\n\n[escalation]\nwarn_at = [0.75]\n",
+        crate::harness::posko::shipped_catalogue()
+    );
+    let mut posko = Posko::from_parts_with(backend, "", MAILDIR_IO, &extra).await;
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(posko.path().join("mail").join(sub)).unwrap();
+    }
+    posko
+        .env
+        .push(("POSKO_FAULT_COMPOSE_FAIL_ON".into(), "GAGAL-RAKIT".into()));
+    let p1 = "Internet mati di lantai 3, semua user tidak bisa kerja";
+    drop_mail(
+        &posko,
+        "0001.broken",
+        &mail::plain(
+            "alice@corp.test",
+            &format!("GAGAL-RAKIT {p1}"),
+            "sla-bad@corp.test",
+            "",
+            "Sejak pagi.",
+        ),
+    );
+    drop_mail(
+        &posko,
+        "0002.fine",
+        &mail::plain("bob@corp.test", p1, "sla-ok@corp.test", "", "Sejak pagi."),
+    );
+    let out = posko.run_once_at("2026-11-23T07:55:00+07:00");
+    assert!(
+        out.contains("2 new tickets") && out.contains("0 quarantined"),
+        "{out}"
+    );
+    let out = posko.run_once_at("2026-11-23T08:07:30+07:00");
+    assert!(out.contains("2 warnings"), "{out}");
+    let bad = posko
+        .tickets()
+        .into_iter()
+        .find(|t| t["subject"].as_str().unwrap().starts_with("GAGAL-RAKIT"))
+        .unwrap();
+    let bad_id = bad["id"].as_i64().unwrap();
+    let t = posko.ticket(bad_id);
+    let failed: Vec<&Value> = events(&t, "delivery_failed");
+    assert!(failed.iter().any(|e| e["mail"] == "sla_warning"), "{t}");
+    assert_eq!(events(&t, "sla_warning").len(), 1);
+    let unsent = posko.outbox_unsent();
+    assert!(
+        unsent
+            .iter()
+            .all(|r| r["status"] == "failed" && r["ticket_id"] == bad_id),
+        "{unsent:?}"
+    );
+    assert!(unsent.iter().any(|r| r["kind"] == "sla_warning"));
+    let warnings: Vec<String> = sent(&posko)
+        .into_iter()
+        .map(|(n, _)| n)
+        .filter(|n| n.ends_with("-sla_warning.eml"))
+        .collect();
+    assert_eq!(
+        warnings.len(),
+        1,
+        "the other ticket's warning: {warnings:?}"
+    );
+    assert!(
+        posko
+            .run_once_at("2026-11-23T08:08:00+07:00")
+            .contains("0 warnings")
+    );
+}
+both!(an_sla_notice_that_cannot_be_built_does_not_stop_the_scan);

@@ -2,8 +2,8 @@
 //! one or more posko binaries side by side.
 //!
 //! Each case is one message in a fresh Maildir, taken in by `BIN run
-//! --once` (intake, the notices composed and written as files), as an
-//! admin would run it: plain text of 80-character lines, an HTML-only body,
+//! --once` (intake with the shipped rules, the acknowledgment and notices
+//! composed and written as files), as an admin would run it: plain text of 80-character lines, an HTML-only body,
 //! a body of one single line, each at the sizes asked for, and 100,000
 //! nested `<div>`s. The binaries run one after the other on each case, so a
 //! drift of the machine's speed touches them alike. The figures are the
@@ -253,10 +253,20 @@ fn tempdir() -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// The configuration: shipped defaults, a service desk of two (each gets
-/// the new-ticket notice), the acknowledgment to the sender.
+/// The classification part of the shipped configuration (groups,
+/// catalogue, priority matrix, rules).
+fn shipped_catalogue() -> &'static str {
+    let text = include_str!("../../../config/posko.toml");
+    let start = text.find("# --- catalogue: begin ---").unwrap_or(0);
+    let end = text.find("# --- catalogue: end ---").unwrap_or(text.len());
+    &text[start..end]
+}
+
+/// The configuration: shipped defaults and rules, a service desk of two
+/// (each gets the new-ticket notice), the acknowledgment to the sender.
 fn config_text(dir: &Path) -> String {
     let d = dir.display();
+    let catalogue = shipped_catalogue();
     format!(
         r#"[desk]
 name = "IT Helpdesk"
@@ -287,6 +297,8 @@ name = "Agus Setiawan"
 email = "agus@corp.test"
 handle = "agus"
 level = 1
+
+{catalogue}
 "#
     )
 }
