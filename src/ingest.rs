@@ -191,41 +191,38 @@ impl Ingestor {
     /// taking the daemon down. A transient failure (a locked or unreachable
     /// database) is returned, so the source keeps the message.
     pub async fn ingest(&self, item: &Incoming, now: i64) -> Result<Outcome> {
-        let outcome =
-            match isolate::guarded(self.ingest_once(item, Cow::Borrowed(&item.raw), now)).await {
-                Ok(Ok(o)) => o,
-                Ok(Err(e)) if store::is_transient(&e) => return Err(e),
-                Ok(Err(e)) => {
-                    let reason = format!("could not be stored: {e:#}");
-                    self.quarantine(item, &item.raw, false, reason, now).await?
-                }
-                Err(panic) => {
-                    let reason = format!("processing failed (panic): {panic}");
-                    self.quarantine(item, &item.raw, false, reason, now).await?
-                }
-            };
+        let result = isolate::guarded(self.ingest_once(item, Cow::Borrowed(&item.raw), now)).await;
+        let outcome = self.settle(item, result, &item.raw, false, now).await?;
         log_outcome(item, &outcome);
         Ok(outcome)
     }
 
-    /// Keeps `raw` (all of the message, or only its headers when
-    /// `headers_only`) in quarantine with `reason`, in a transaction of its
-    /// own.
-    async fn quarantine(
+    /// What becomes of a message whose work ended in `result` (a panic is
+    /// `Err(text)`): its outcome; a transient error, returned so the source
+    /// keeps the message; or, when the message itself made the work fail,
+    /// quarantine of `keep` (the whole message, or only its headers when
+    /// `headers_only`) with the reason, in a transaction of its own.
+    async fn settle(
         &self,
         item: &Incoming,
-        raw: &[u8],
+        result: Result<Result<Outcome>, String>,
+        keep: &[u8],
         headers_only: bool,
-        reason: String,
         now: i64,
     ) -> Result<Outcome> {
-        let truncated = headers_only || item.size > raw.len() as u64;
+        let reason = match result {
+            Ok(Ok(outcome)) => return Ok(outcome),
+            Ok(Err(e)) if store::is_transient(&e) => return Err(e),
+            Ok(Err(e)) => format!("could not be stored: {e:#}"),
+            Err(panic) => format!("processing failed (panic): {panic}"),
+        };
+        let truncated = headers_only || item.size > keep.len() as u64;
         // PostgreSQL refuses NUL in text, and the reason may quote the mail.
         let reason = reason.replace('\0', "");
         let mut tx = self.db.begin().await?;
         let id = quarantine::insert(
             &mut tx,
-            raw,
+            keep,
             item.size as i64,
             truncated,
             &item.source,
@@ -261,18 +258,8 @@ impl Ingestor {
     pub async fn ingest_owned(&self, mut item: Incoming, now: i64) -> Result<Outcome> {
         let raw = std::mem::take(&mut item.raw);
         let head = header_block(&raw, OVERSIZE_KEEP).to_vec();
-        let outcome = match isolate::guarded(self.ingest_once(&item, Cow::Owned(raw), now)).await {
-            Ok(Ok(o)) => o,
-            Ok(Err(e)) if store::is_transient(&e) => return Err(e),
-            Ok(Err(e)) => {
-                let reason = format!("could not be stored: {e:#}");
-                self.quarantine(&item, &head, true, reason, now).await?
-            }
-            Err(panic) => {
-                let reason = format!("processing failed (panic): {panic}");
-                self.quarantine(&item, &head, true, reason, now).await?
-            }
-        };
+        let result = isolate::guarded(self.ingest_once(&item, Cow::Owned(raw), now)).await;
+        let outcome = self.settle(&item, result, &head, true, now).await?;
         log_outcome(&item, &outcome);
         Ok(outcome)
     }
@@ -282,9 +269,9 @@ impl Ingestor {
     /// message is retried in a transaction of its own, so one bad message
     /// costs only itself. The result has one entry per item, in order.
     ///
-    /// A batch holds at most [`crate::inbound::BATCH_BYTES`] of mail. Messages larger than
-    /// [`LARGE_MESSAGE`] are taken alone, in order between the batches of
-    /// the smaller ones around them, and their bytes
+    /// A batch holds at most [`crate::inbound::BATCH_BYTES`] of mail.
+    /// Messages larger than [`LARGE_MESSAGE`] are taken alone, in order
+    /// between the batches of the smaller ones around them, and their bytes
     /// are consumed ([`ingest_owned`](Self::ingest_owned)): the items are
     /// taken by value so that a large message is held once, not twice.
     pub async fn ingest_batch(&self, items: Vec<Incoming>, now: i64) -> Vec<Result<Outcome>> {

@@ -309,6 +309,15 @@ fn char_ref(s: &str) -> (String, usize) {
     }
 }
 
+/// One level deeper at a start tag, one up at an end tag.
+fn nest(depth: &mut usize, start: bool) {
+    *depth = if start {
+        *depth + 1
+    } else {
+        depth.saturating_sub(1)
+    };
+}
+
 /// What the streaming converter has written, and where it stands.
 struct Writer {
     out: String,
@@ -442,19 +451,11 @@ impl Writer {
             }
             "blockquote" => {
                 self.line_break(2);
-                if start {
-                    self.quote += 1;
-                } else {
-                    self.quote = self.quote.saturating_sub(1);
-                }
+                nest(&mut self.quote, start);
             }
             "pre" => {
                 self.line_break(2);
-                if start {
-                    self.pre += 1;
-                } else {
-                    self.pre = self.pre.saturating_sub(1);
-                }
+                nest(&mut self.pre, start);
             }
             "li" => {
                 self.line_break(1);
