@@ -1652,6 +1652,35 @@ path = "var/outbox"
 "#;
 
     #[test]
+    fn message_budget_defaults_and_checks() {
+        let c = parse(MINIMAL, Path::new("x.toml")).unwrap();
+        assert_eq!(c.message_budget.time, Duration::from_secs(30));
+        assert_eq!(c.message_budget.memory, 512 << 20);
+        let with = |extra: &str| {
+            let text = MINIMAL.replace(
+                "path = \"var/mail\"\n",
+                &format!("path = \"var/mail\"\n{extra}\n"),
+            );
+            parse(&text, Path::new("x.toml"))
+        };
+        let c = with("max_processing_time = \"2s\"\nmax_message_memory = \"1GB\"").unwrap();
+        assert_eq!(c.message_budget.time, Duration::from_secs(2));
+        assert_eq!(c.message_budget.memory, 1 << 30);
+        let e = with("max_processing_time = \"10ms\"").unwrap_err();
+        assert_eq!(e.key, "inbound.max_processing_time");
+        let e = with("max_message_memory = \"100MB\"").unwrap_err();
+        assert_eq!(e.key, "inbound.max_message_memory");
+        assert!(
+            e.reason.contains("3 × inbound.max_message_size (50 MB)"),
+            "{}",
+            e.reason
+        );
+        assert!(with("max_message_size = \"10MB\"\nmax_message_memory = \"30MB\"").is_ok());
+        let e = with("max_message_memory = \"lots\"").unwrap_err();
+        assert_eq!(e.key, "inbound.max_message_memory");
+    }
+
+    #[test]
     fn minimal_config_gets_defaults() {
         let c = parse(MINIMAL, Path::new("x.toml")).unwrap();
         assert_eq!(c.desk.tag, "Helpdesk");

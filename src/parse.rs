@@ -549,6 +549,36 @@ Halo, internet lambat sekali.\r\n";
     }
 
     #[test]
+    fn a_message_past_its_budget_stops_and_says_which() {
+        use crate::budget::Budget;
+        use std::time::Duration;
+        let spent = Meter::start(Budget {
+            time: Duration::ZERO,
+            memory: u64::MAX,
+        });
+        std::thread::sleep(Duration::from_millis(2));
+        match parse_metered(SIMPLE, "corp.test", &spent) {
+            Err(ParseError::TooExpensive(r)) => {
+                assert!(
+                    r.starts_with("too expensive: decoding the message took"),
+                    "{r}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        let tiny = Meter::start(Budget {
+            time: Duration::from_secs(60),
+            memory: 100,
+        });
+        match parse_metered(SIMPLE, "corp.test", &tiny) {
+            Err(ParseError::TooExpensive(r)) => {
+                assert!(r.contains("inbound.max_message_memory"), "{r}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn nul_characters_are_dropped() {
         let raw = b"From: a@corp.test\r\nSubject: a\0b\r\n\r\nte\0xt\r\n";
         let m = parse(raw, "corp.test").unwrap();
