@@ -391,10 +391,7 @@ pub fn excerpt(text: &str, max: usize) -> (&str, serde_json::Value) {
     if text.len() <= max {
         return (text, serde_json::Value::Null);
     }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
+    let mut end = text.floor_char_boundary(max);
     // Whole lines when the last line break is not too far back.
     if let Some(nl) = text[..end].rfind('\n')
         && nl >= max / 2

@@ -166,14 +166,7 @@ pub const BODY_SCAN: usize = 256 * 1024;
 
 /// The first [`BODY_SCAN`] bytes of `body`, cut on a character.
 fn body_start(body: &str) -> &str {
-    if body.len() <= BODY_SCAN {
-        return body;
-    }
-    let mut end = BODY_SCAN;
-    while !body.is_char_boundary(end) {
-        end -= 1;
-    }
-    &body[..end]
+    &body[..body.floor_char_boundary(BODY_SCAN)]
 }
 
 /// The parts of a message rules look at, gathered once per message.
