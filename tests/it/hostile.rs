@@ -19,6 +19,7 @@ use crate::both;
 use crate::harness::mail;
 use crate::harness::mailstack::MailStack;
 use crate::harness::posko::{Backend, Posko};
+use crate::staff::events;
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -101,15 +102,6 @@ fn assert_clean_headers(raw: &[u8], to: &str) {
     assert_eq!(parsed.to.len(), 1, "{:?}", parsed.to);
     assert_eq!(parsed.to[0].address.as_str(), to);
     assert!(parsed.cc.is_empty());
-}
-
-fn events<'a>(t: &'a Value, kind: &str) -> Vec<&'a Value> {
-    t["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == kind)
-        .collect()
 }
 
 fn quarantined(posko: &Posko) -> Vec<Value> {
