@@ -612,7 +612,7 @@ async fn cmd_quarantine(cfg: Config, command: QuarantineCommand) -> Result<ExitC
                 drop(c);
                 if truncated {
                     println!(
-                        "#{id}: only its headers were kept (it was too large); fetch it from the mailbox again"
+                        "#{id}: only its headers were kept (it was too large, or its bytes were consumed when it failed); fetch it from the mailbox again"
                     );
                     continue;
                 }

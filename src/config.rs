@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::budget::Budget;
 use crate::calendar::{Calendar, RawCalendar};
 use crate::catalogue::{
     Catalogue, Category, DEFAULT_CATEGORY, Group, Level, Names, PriorityScheme, TicketType,
@@ -45,6 +46,9 @@ pub struct Config {
     /// try again).
     pub database_busy_timeout: Duration,
     pub inbound: Inbound,
+    /// What one message may cost (`inbound.max_processing_time`,
+    /// `inbound.max_message_memory`; see [`crate::budget`]).
+    pub message_budget: Budget,
     pub outbound: Outbound,
     pub outbox: OutboxPolicy,
     pub staff: Vec<Staff>,
@@ -567,6 +571,8 @@ struct RawInbound {
     poll_interval: Option<String>,
     timeout: Option<String>,
     max_message_size: Option<String>,
+    max_processing_time: Option<String>,
+    max_message_memory: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -729,6 +735,7 @@ impl Validator<'_> {
             Some(v) => self.duration("database.busy_timeout", v)?,
             None => Duration::from_secs(10),
         };
+        let message_budget = self.message_budget(&raw.inbound)?;
         let inbound = self.inbound(raw.inbound)?;
         let (outbound, policy) = self.outbound(raw.outbound)?;
         let staff = self.staff(raw.staff)?;
@@ -761,6 +768,7 @@ impl Validator<'_> {
             database_url: url,
             database_busy_timeout: busy_timeout,
             inbound,
+            message_budget,
             outbound,
             staff,
             log,
@@ -1037,11 +1045,45 @@ impl Validator<'_> {
         })
     }
 
-    fn inbound(&self, r: RawInbound) -> Result<Inbound, ConfigError> {
-        let max_message_size = self.size(
+    /// `inbound.max_processing_time` and `inbound.max_message_memory`,
+    /// checked against each other and the size limit.
+    fn message_budget(&self, r: &RawInbound) -> Result<Budget, ConfigError> {
+        let max_size = self.max_message_size(r)?;
+        let time_key = "inbound.max_processing_time";
+        let time = self.duration(time_key, r.max_processing_time.as_deref().unwrap_or("30s"))?;
+        if time < Duration::from_millis(100) {
+            return Err(self.err(time_key, "must be at least 100ms"));
+        }
+        let memory_key = "inbound.max_message_memory";
+        let memory = self.size(
+            memory_key,
+            r.max_message_memory.as_deref().unwrap_or("512MB"),
+        )?;
+        let least = max_size.saturating_mul(crate::budget::DECODE_FACTOR);
+        if memory < least {
+            return Err(self.err(
+                memory_key,
+                format!(
+                    "{} MB is less than {} × inbound.max_message_size ({} MB): a message of the \
+                     largest size accepted could never be read; raise it or lower the size limit",
+                    memory >> 20,
+                    crate::budget::DECODE_FACTOR,
+                    max_size >> 20
+                ),
+            ));
+        }
+        Ok(Budget { time, memory })
+    }
+
+    fn max_message_size(&self, r: &RawInbound) -> Result<u64, ConfigError> {
+        self.size(
             "inbound.max_message_size",
             r.max_message_size.as_deref().unwrap_or("50MB"),
-        )?;
+        )
+    }
+
+    fn inbound(&self, r: RawInbound) -> Result<Inbound, ConfigError> {
+        let max_message_size = self.max_message_size(&r)?;
         let poll_interval = self.duration(
             "inbound.poll_interval",
             r.poll_interval.as_deref().unwrap_or("30s"),
@@ -1608,6 +1650,35 @@ path = "var/mail"
 kind = "file"
 path = "var/outbox"
 "#;
+
+    #[test]
+    fn message_budget_defaults_and_checks() {
+        let c = parse(MINIMAL, Path::new("x.toml")).unwrap();
+        assert_eq!(c.message_budget.time, Duration::from_secs(30));
+        assert_eq!(c.message_budget.memory, 512 << 20);
+        let with = |extra: &str| {
+            let text = MINIMAL.replace(
+                "path = \"var/mail\"\n",
+                &format!("path = \"var/mail\"\n{extra}\n"),
+            );
+            parse(&text, Path::new("x.toml"))
+        };
+        let c = with("max_processing_time = \"2s\"\nmax_message_memory = \"1GB\"").unwrap();
+        assert_eq!(c.message_budget.time, Duration::from_secs(2));
+        assert_eq!(c.message_budget.memory, 1 << 30);
+        let e = with("max_processing_time = \"10ms\"").unwrap_err();
+        assert_eq!(e.key, "inbound.max_processing_time");
+        let e = with("max_message_memory = \"100MB\"").unwrap_err();
+        assert_eq!(e.key, "inbound.max_message_memory");
+        assert!(
+            e.reason.contains("3 × inbound.max_message_size (50 MB)"),
+            "{}",
+            e.reason
+        );
+        assert!(with("max_message_size = \"10MB\"\nmax_message_memory = \"30MB\"").is_ok());
+        let e = with("max_message_memory = \"lots\"").unwrap_err();
+        assert_eq!(e.key, "inbound.max_message_memory");
+    }
 
     #[test]
     fn minimal_config_gets_defaults() {

@@ -154,32 +154,10 @@ pub fn shown(name: Option<&str>, address: &str) -> String {
 
 /// `s` on one line: characters that hide or reorder text dropped, control
 /// characters turned into spaces, runs of spaces collapsed, and at most
-/// [`MAX_SHOWN`] characters.
+/// [`MAX_SHOWN`] characters (the same cleaning as text bound for a header,
+/// [`crate::compose::clean::header_text`]).
 pub fn clean(s: &str) -> String {
-    let mut out = String::with_capacity(s.len().min(MAX_SHOWN * 4));
-    let mut count = 0;
-    let mut space = false;
-    for c in s.chars() {
-        if is_invisible(c) {
-            continue;
-        }
-        if c.is_whitespace() || c.is_control() {
-            space = !out.is_empty();
-            continue;
-        }
-        if count >= MAX_SHOWN {
-            out.push('…');
-            break;
-        }
-        if space {
-            out.push(' ');
-            count += 1;
-            space = false;
-        }
-        out.push(c);
-        count += 1;
-    }
-    out
+    crate::compose::clean::header_text(s, MAX_SHOWN)
 }
 
 /// Pieces of `name` that look like addresses: text with an at sign
@@ -239,7 +217,7 @@ fn hides(c: char) -> bool {
 }
 
 /// Zero-width and bidi formatting characters.
-fn is_invisible(c: char) -> bool {
+pub(crate) fn is_invisible(c: char) -> bool {
     matches!(
         c,
         '\u{200B}'..='\u{200F}'

@@ -576,24 +576,44 @@ async fn queue_notice(
         ticket_id: Some(ticket.id),
         date: now,
     };
-    let raw = compose::build(&out)?;
     let rcpts = vec![to.as_str().to_string()];
-    let outbox_id = outbox::enqueue(
-        c,
-        &outbox::NewOutgoing {
-            ticket_id: Some(ticket.id),
-            kind,
-            message_id: &out.message_id,
-            env_from: out.from.as_str(),
-            rcpts: &rcpts,
-            primary_rcpt: to.base(),
-            subject: &out.subject,
-            raw: &raw,
-            due_at: now,
-            now,
-        },
-    )
-    .await?;
+    let subject = compose::clean::subject(&out.subject);
+    let mut row = outbox::NewOutgoing {
+        ticket_id: Some(ticket.id),
+        kind,
+        message_id: &out.message_id,
+        env_from: out.from.as_str(),
+        rcpts: &rcpts,
+        primary_rcpt: to.base(),
+        subject: &subject,
+        raw: &[],
+        due_at: now,
+        now,
+    };
+    let raw = match compose::build(&out) {
+        Ok(raw) => raw,
+        Err(e) => {
+            // Recorded as failed, like mail the server refused: the scan
+            // goes on, and this threshold is not tried again.
+            let reason = format!("cannot build the message: {e:#}");
+            warn!(ticket = ticket.id, kind, error = %reason, "SLA notice recorded as failed");
+            outbox::insert_failed(c, &row, &reason).await?;
+            events::insert(
+                c,
+                ticket.id,
+                "delivery_failed",
+                "system",
+                now,
+                None,
+                &json!({ "mail": kind, "to": rcpts, "error": reason, "attempts": 0,
+                         "message_id": out.message_id }),
+            )
+            .await?;
+            return Ok(());
+        }
+    };
+    row.raw = &raw;
+    let outbox_id = outbox::enqueue(c, &row).await?;
     let to_display = vec![match &out.to[0].0 {
         Some(n) => format!("{n} <{to}>"),
         None => to.to_string(),

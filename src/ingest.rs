@@ -33,12 +33,14 @@ use serde_json::json;
 use tracing::{info, warn};
 
 use crate::ack_policy::{self, AckCount};
+use crate::budget::Meter;
 use crate::catalogue::TicketType;
 use crate::compose::{self, Outgoing};
 use crate::config::{Config, Language};
 use crate::display_name;
 use crate::domain::{Direction, EmailAddress, Status, TicketId, Visibility};
-use crate::notify::{Templates, human_size};
+use crate::isolate;
+use crate::notify::{self, Templates, human_size};
 use crate::parse::{self, InboundMessage};
 use crate::reply_trim;
 use crate::rules;
@@ -183,49 +185,64 @@ impl Ingestor {
 
     /// Takes in one message in its own transaction.
     ///
-    /// When the message itself makes storing fail (the database refuses
-    /// something in it), it goes to quarantine with the error, rather than
-    /// failing for ever at every retry. A transient failure (a locked or
-    /// unreachable database) is returned, so the source keeps the message.
+    /// Whatever goes wrong because of the message itself — the database
+    /// refuses something in it, or the work panics — puts it in quarantine
+    /// with the reason, rather than failing for ever at every retry or
+    /// taking the daemon down. A transient failure (a locked or unreachable
+    /// database) is returned, so the source keeps the message.
     pub async fn ingest(&self, item: &Incoming, now: i64) -> Result<Outcome> {
-        let outcome = match self.ingest_once(item, now).await {
-            Ok(o) => o,
-            Err(e) if !store::is_transient(&e) => {
-                let reason = format!("could not be stored: {e:#}");
-                let mut tx = self.db.begin().await?;
-                let id = quarantine::insert(
-                    &mut tx,
-                    &item.raw,
-                    item.size as i64,
-                    item.size > item.raw.len() as u64,
-                    &item.source,
-                    &reason,
-                    now,
-                )
-                .await?;
-                tx.commit().await.context("cannot commit")?;
-                Outcome::Quarantined { id, reason }
-            }
-            Err(e) => return Err(e),
-        };
+        let result = isolate::guarded(self.ingest_once(item, Cow::Borrowed(&item.raw), now)).await;
+        let outcome = self.settle(item, result, &item.raw, false, now).await?;
         log_outcome(item, &outcome);
         Ok(outcome)
     }
 
-    async fn ingest_once(&self, item: &Incoming, now: i64) -> Result<Outcome> {
-        let examined = self.examine(item, &item.raw);
+    /// What becomes of a message whose work ended in `result` (a panic is
+    /// `Err(text)`): its outcome; a transient error, returned so the source
+    /// keeps the message; or, when the message itself made the work fail,
+    /// quarantine of `keep` (the whole message, or only its headers when
+    /// `headers_only`) with the reason, in a transaction of its own.
+    async fn settle(
+        &self,
+        item: &Incoming,
+        result: Result<Result<Outcome>, String>,
+        keep: &[u8],
+        headers_only: bool,
+        now: i64,
+    ) -> Result<Outcome> {
+        let reason = match result {
+            Ok(Ok(outcome)) => return Ok(outcome),
+            Ok(Err(e)) if store::is_transient(&e) => return Err(e),
+            Ok(Err(e)) => format!("could not be stored: {e:#}"),
+            Err(panic) => format!("processing failed (panic): {panic}"),
+        };
+        let truncated = headers_only || item.size > keep.len() as u64;
+        // PostgreSQL refuses NUL in text, and the reason may quote the mail.
+        let reason = reason.replace('\0', "");
+        let mut tx = self.db.begin().await?;
+        let id = quarantine::insert(
+            &mut tx,
+            keep,
+            item.size as i64,
+            truncated,
+            &item.source,
+            &reason,
+            now,
+        )
+        .await?;
+        tx.commit().await.context("cannot commit")?;
+        Ok(Outcome::Quarantined { id, reason })
+    }
+
+    /// One message in one transaction: `raw` is its bytes, borrowed from
+    /// `item` or taken out of it (so the raw insert can consume them).
+    async fn ingest_once(&self, item: &Incoming, raw: Cow<'_, [u8]>, now: i64) -> Result<Outcome> {
+        let examined = self.examine(item, &raw);
         let mut tx = self.db.begin().await?;
         raw::lock_ack_counts(&mut tx, self.db.backend()).await?;
         let mut numbering = tickets::Numbering::default();
         let outcome = self
-            .process(
-                &mut tx,
-                &mut numbering,
-                item,
-                Cow::Borrowed(&item.raw),
-                examined,
-                now,
-            )
+            .process(&mut tx, &mut numbering, item, raw, examined, now)
             .await?;
         tx.commit().await.context("cannot commit")?;
         Ok(outcome)
@@ -234,23 +251,15 @@ impl Ingestor {
     /// [`ingest`](Self::ingest) for a message the caller no longer needs:
     /// its bytes are moved into the database insert, so no copy of them
     /// stays behind while the database copies them (large messages).
+    ///
+    /// Should the work fail because of the message, the bytes are gone with
+    /// it: quarantine keeps the message's headers (marked truncated) and the
+    /// reason, and the whole message stays in the mailbox, flagged.
     pub async fn ingest_owned(&self, mut item: Incoming, now: i64) -> Result<Outcome> {
         let raw = std::mem::take(&mut item.raw);
-        let examined = self.examine(&item, &raw);
-        let mut tx = self.db.begin().await?;
-        raw::lock_ack_counts(&mut tx, self.db.backend()).await?;
-        let mut numbering = tickets::Numbering::default();
-        let outcome = self
-            .process(
-                &mut tx,
-                &mut numbering,
-                &item,
-                Cow::Owned(raw),
-                examined,
-                now,
-            )
-            .await?;
-        tx.commit().await.context("cannot commit")?;
+        let head = header_block(&raw, OVERSIZE_KEEP).to_vec();
+        let result = isolate::guarded(self.ingest_once(&item, Cow::Owned(raw), now)).await;
+        let outcome = self.settle(&item, result, &head, true, now).await?;
         log_outcome(&item, &outcome);
         Ok(outcome)
     }
@@ -260,6 +269,7 @@ impl Ingestor {
     /// message is retried in a transaction of its own, so one bad message
     /// costs only itself. The result has one entry per item, in order.
     ///
+    /// A batch holds at most [`crate::inbound::BATCH_BYTES`] of mail.
     /// Messages larger than [`LARGE_MESSAGE`] are taken alone, in order
     /// between the batches of the smaller ones around them, and their bytes
     /// are consumed ([`ingest_owned`](Self::ingest_owned)): the items are
@@ -267,14 +277,20 @@ impl Ingestor {
     pub async fn ingest_batch(&self, items: Vec<Incoming>, now: i64) -> Vec<Result<Outcome>> {
         let mut out = Vec::with_capacity(items.len());
         let mut run: Vec<Incoming> = Vec::new();
+        let mut run_bytes = 0;
         for item in items {
-            if item.raw.len() > LARGE_MESSAGE {
+            let large = item.raw.len() > LARGE_MESSAGE;
+            if large || run_bytes + item.raw.len() as u64 > crate::inbound::BATCH_BYTES {
                 out.extend(self.ingest_run(&std::mem::take(&mut run), now).await);
+                run_bytes = 0;
+            }
+            if large {
                 out.push(match unavailable(&out) {
                     Some(u) => Err(u.into()),
                     None => self.ingest_owned(item, now).await,
                 });
             } else {
+                run_bytes += item.raw.len() as u64;
                 run.push(item);
             }
         }
@@ -290,7 +306,12 @@ impl Ingestor {
     /// the next pass at once, as [`store::Unavailable`].
     async fn ingest_run(&self, items: &[Incoming], now: i64) -> Vec<Result<Outcome>> {
         if items.len() > 1 {
-            match self.try_batch(items, now).await {
+            // A panic in the batch is handled like any failure of it: each
+            // message alone, so only the culprit is quarantined.
+            let batch = isolate::guarded(self.try_batch(items, now))
+                .await
+                .unwrap_or_else(|panic| Err(anyhow::anyhow!("the batch panicked: {panic}")));
+            match batch {
                 Ok(outcomes) => {
                     for (item, o) in items.iter().zip(&outcomes) {
                         log_outcome(item, o);
@@ -449,7 +470,10 @@ impl Ingestor {
                 oversize: Some(size),
             };
         }
-        match parse::parse(raw, self.cfg.desk.domain()) {
+        // Time and memory are counted per message from here (see
+        // crate::budget); past either, parsing stops and says which.
+        let meter = Meter::start(self.cfg.message_budget);
+        match parse::parse_metered(raw, self.cfg.desk.domain(), &meter) {
             Ok(m) => Examined::Parsed(Box::new(m)),
             Err(e) => Examined::Refused {
                 reason: e.to_string(),
@@ -555,7 +579,14 @@ impl Ingestor {
         // The writes this message causes go out together at the end: one
         // round trip to SQLite instead of a dozen.
         let mut w = Script::new();
+        let large = raw.len() > LARGE_MESSAGE;
         raw::push(&mut w, &msg.dedupe_key, &item.source, raw, now);
+        if large {
+            // Written on its own: the database drivers copy what they bind
+            // and keep the copies until a script ends, so the raw bytes and
+            // the decoded text are never bound, and copied, at once.
+            w.flush(c, self.db.backend()).await?;
+        }
         let raw_id = msg.dedupe_key.as_str();
         // Staff replies and commands: a person's mail claiming a staff From
         // (see `staff.rs`).
@@ -742,6 +773,7 @@ impl Ingestor {
             .map(|m| m.address.as_str().to_string())
             .or_else(|| msg.sender_text.clone())
             .unwrap_or_else(|| "unknown".into());
+        isolate::fault_point(&msg.subject);
         let subject = threading::clean_subject(&msg.subject, &self.cfg.desk.tag);
         let auto_kind = msg.auto.as_ref().map(|a| a.kind.as_str());
         let class = rules::classify(&self.cfg.rules, &self.cfg.catalogue, msg);
@@ -1014,6 +1046,10 @@ impl Ingestor {
             .as_ref()
             .map(|m| m.name.clone().unwrap_or_else(|| m.address.to_string()))
             .unwrap_or_default();
+        // Mail to people carries a bounded part of what a stranger wrote:
+        // names and subjects on one line, the text up to EXCERPT_BYTES.
+        let one_line = |s: &str| compose::clean::header_text(s, compose::clean::MAX_SUBJECT_CHARS);
+        let (body, omitted) = notify::excerpt(msg.body_text.trim(), notify::EXCERPT_BYTES);
         // What staff see of the sender: the name beside the real address,
         // flagged when it pretends to be someone else.
         let mut requester = self.templates.sender(
@@ -1026,16 +1062,16 @@ impl Ingestor {
                 .or(msg.sender_text.as_deref())
                 .unwrap_or(""),
         )?;
-        requester["display"] = json!(requester_display);
-        requester["full"] = json!(msg.from.as_ref().map(|m| m.display()));
+        requester["display"] = json!(one_line(&requester_display));
+        requester["full"] = json!(msg.from.as_ref().map(|m| one_line(&m.display())));
         requester["address"] = json!(msg.from.as_ref().map(|m| m.address.as_str()));
         Ok(json!({
             "classification": self.classification_context(class),
             "desk": { "name": desk.name, "address": desk.address.as_str() },
-            "ticket": { "id": id, "subject": subject, "created_at": created },
+            "ticket": { "id": id, "subject": one_line(subject), "created_at": created },
             "requester": requester,
             "reference": format!("[{} #{id}]", desk.tag),
-            "message": { "body_text": msg.body_text.trim(), "subject": msg.subject },
+            "message": { "body_text": body, "omitted": omitted, "subject": one_line(&msg.subject) },
             "attachments": msg.attachments.iter().map(|a| json!({
                 "filename": a.filename,
                 "content_type": a.content_type,
@@ -1265,6 +1301,55 @@ impl Ingestor {
         self.enqueue(w, &out, kind, Visibility::Internal, to.base(), now)
     }
 
+    /// The bytes of `out`, or `None` when it cannot be built: it is then
+    /// recorded as failed (an outbox row with the reason, and a
+    /// `delivery_failed` event on its ticket), and the caller goes on with
+    /// the rest of its work.
+    pub(crate) fn build_or_record(
+        &self,
+        w: &mut Script,
+        out: &Outgoing,
+        kind: &str,
+        rcpts: &[String],
+        primary: &str,
+        now: i64,
+    ) -> Result<Option<Vec<u8>>> {
+        let reason = match compose::build(out) {
+            Ok(raw) => return Ok(Some(raw)),
+            Err(e) => format!("cannot build the message: {e:#}"),
+        };
+        warn!(kind, ticket = ?out.ticket_id, error = %reason, "outgoing mail recorded as failed");
+        outbox::push_failed(
+            w,
+            &outbox::NewOutgoing {
+                ticket_id: out.ticket_id,
+                kind,
+                message_id: &out.message_id,
+                env_from: out.from.as_str(),
+                rcpts,
+                primary_rcpt: primary,
+                subject: &compose::clean::subject(&out.subject),
+                raw: &[],
+                due_at: now,
+                now,
+            },
+            &reason,
+        )?;
+        if let Some(t) = out.ticket_id {
+            events::push(
+                w,
+                t,
+                "delivery_failed",
+                "system",
+                now,
+                &MsgRef::None,
+                &json!({ "mail": kind, "to": rcpts, "error": reason, "attempts": 0,
+                         "message_id": out.message_id }),
+            );
+        }
+        Ok(None)
+    }
+
     /// Builds the message, queues it and records it on the ticket.
     fn enqueue(
         &self,
@@ -1275,9 +1360,11 @@ impl Ingestor {
         primary: &str,
         now: i64,
     ) -> Result<()> {
-        let raw = compose::build(out)?;
         let rcpts: Vec<String> = out.to.iter().map(|(_, a)| a.as_str().to_string()).collect();
         let ticket = out.ticket_id.context("outgoing mail without a ticket")?;
+        let Some(raw) = self.build_or_record(w, out, kind, &rcpts, primary, now)? else {
+            return Ok(());
+        };
         outbox::push(
             w,
             &outbox::NewOutgoing {
@@ -1287,7 +1374,7 @@ impl Ingestor {
                 env_from: out.from.as_str(),
                 rcpts: &rcpts,
                 primary_rcpt: primary,
-                subject: &out.subject,
+                subject: &compose::clean::subject(&out.subject),
                 raw: &raw,
                 due_at: now,
                 now,
@@ -1390,11 +1477,14 @@ fn log_outcome(item: &Incoming, o: &Outcome) {
 /// The header block of a raw message (up to the first empty line), at most
 /// `max` bytes.
 fn header_block(raw: &[u8], max: usize) -> &[u8] {
-    let end = raw
+    // Only the first `max` bytes (and the 3 an end marker may reach past
+    // them) are searched: the rest would be cut anyway.
+    let scan = &raw[..raw.len().min(max + 3)];
+    let end = scan
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .map(|p| p + 4)
-        .or_else(|| raw.windows(2).position(|w| w == b"\n\n").map(|p| p + 2))
+        .or_else(|| scan.windows(2).position(|w| w == b"\n\n").map(|p| p + 2))
         .unwrap_or(raw.len());
     &raw[..end.min(max)]
 }

@@ -14,9 +14,11 @@ use mail_parser::{Address, HeaderValue, Message, MessageParser, MimeHeaders, Par
 use sha2::{Digest, Sha256};
 
 use crate::autoreply::{self, AutoVerdict};
+use crate::budget::{self, Meter};
 use crate::domain::EmailAddress;
 
 mod charset;
+pub mod html;
 mod repair;
 
 /// A name and an address, as in `"Alice" <alice@corp.test>`.
@@ -65,6 +67,7 @@ pub struct InboundMessage {
     pub date: Option<DateTime<Utc>>,
     /// The readable text: the text/plain body, or the HTML turned into text.
     pub body_text: String,
+    /// The HTML body, unless it is larger than [`MAX_KEPT_HTML`].
     pub body_html: Option<String>,
     pub attachments: Vec<Attachment>,
     /// The sender as written, when it is not an address we can answer
@@ -109,17 +112,42 @@ pub enum ParseError {
     NotAMessage,
     #[error("no sender: neither From, Sender, Reply-To nor Return-Path holds an address")]
     NoSender,
+    /// Past the message's budget of time or memory ([`crate::budget`]).
+    #[error("{0}")]
+    TooExpensive(String),
+}
+
+impl From<budget::TooExpensive> for ParseError {
+    fn from(e: budget::TooExpensive) -> ParseError {
+        ParseError::TooExpensive(e.0)
+    }
 }
 
 /// Parses `raw`. `domain` is used for a Message-ID when the mail has none.
 pub fn parse(raw: &[u8], domain: &str) -> Result<InboundMessage, ParseError> {
+    parse_metered(raw, domain, &Meter::unlimited())
+}
+
+/// [`parse`] within a message's budget: its time is checked between the
+/// stages (and by the HTML converter), and the memory a stage needs is
+/// estimated before it (see [`crate::budget`]).
+pub fn parse_metered(
+    raw: &[u8],
+    domain: &str,
+    meter: &Meter,
+) -> Result<InboundMessage, ParseError> {
     let raw = strip_mbox_line(raw);
     if raw.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ParseError::Empty);
     }
+    meter.check_memory(
+        "decoding the message",
+        raw.len() as u64 * budget::DECODE_FACTOR,
+    )?;
     let mut msg = MessageParser::default()
         .parse(raw)
         .ok_or(ParseError::NotAMessage)?;
+    meter.check_time("decoding the message")?;
     if msg.headers().is_empty() {
         return Err(ParseError::NotAMessage);
     }
@@ -163,8 +191,14 @@ pub fn parse(raw: &[u8], domain: &str) -> Result<InboundMessage, ParseError> {
             true,
         ),
     };
-    let (body_text, body_html) = bodies(&msg);
+    let (body_text, body_html) = bodies(&msg, meter)?;
     let (body_text, body_html) = (no_nul(body_text), body_html.map(no_nul));
+    meter.check_time("converting the text")?;
+    meter.check_memory(
+        "storing the message",
+        (raw.len() + body_text.len() + body_html.as_ref().map_or(0, String::len)) as u64
+            * budget::STORE_FACTOR,
+    )?;
     Ok(InboundMessage {
         message_id,
         message_id_generated,
@@ -302,46 +336,77 @@ fn header_text(v: &HeaderValue<'_>) -> String {
 /// The readable text and the HTML.
 ///
 /// mail-parser lists an HTML part among the text bodies when a message has
-/// no text/plain alternative; such a part is rendered with html2text, which
-/// keeps lists, links and tables readable, rather than tag-stripped.
-fn bodies(msg: &Message<'_>) -> (String, Option<String>) {
-    let html: Vec<String> = msg
+/// no text/plain alternative; such a part is rendered as text
+/// ([`html::to_text`]: html2text, which keeps lists, links and tables
+/// readable, for ordinary HTML; a streaming converter for large or deeply
+/// nested HTML), rather than tag-stripped.
+fn bodies(msg: &Message<'_>, meter: &Meter) -> Result<(String, Option<String>), ParseError> {
+    // The HTML stays in the raw message in any case; a copy beside it is
+    // kept for ordinary mail only (not made at all for large HTML).
+    let parts: Vec<&str> = msg
         .html_bodies()
         .filter_map(|p| match &p.body {
-            PartType::Html(h) => Some(h.to_string()),
+            PartType::Html(h) => Some(h.as_ref()),
             _ => None,
         })
         .collect();
+    let html = (!parts.is_empty()
+        && parts.iter().map(|h| h.len() + 1).sum::<usize>() <= MAX_KEPT_HTML)
+        .then(|| parts.join("\n"));
     let mut text = String::new();
     for part in msg.text_bodies() {
-        let piece = match &part.body {
-            PartType::Text(t) => t.to_string(),
-            PartType::Html(h) => html_to_text(h),
+        let converted;
+        let piece: &str = match &part.body {
+            PartType::Text(t) => t,
+            PartType::Html(h) => {
+                converted = html::to_text(h, meter.deadline())
+                    .map_err(|_| meter.out_of_time("converting the HTML"))?;
+                &converted
+            }
             _ => continue,
         };
         if !text.is_empty() && !piece.is_empty() {
             text.push_str("\n\n");
         }
-        text.push_str(&piece);
+        text.push_str(piece);
     }
-    let html = if html.is_empty() {
-        None
-    } else {
-        Some(html.join("\n"))
-    };
-    (normalize_newlines(&text), html)
+    Ok((normalize_newlines(text), html))
 }
 
-/// HTML → plain text at a width that reads well in a terminal and in mail.
+/// HTML larger than this is not kept beside the raw message (which holds
+/// it anyway): storing it again would double what a large mail costs.
+pub const MAX_KEPT_HTML: usize = 2 * 1024 * 1024;
+
+/// HTML → plain text (see [`html::to_text`]), without a deadline.
 pub fn html_to_text(html: &str) -> String {
-    html2text::from_read(html.as_bytes(), 100)
-        .unwrap_or_else(|_| html.to_string())
-        .trim_end()
-        .to_string()
+    html::to_text(html, None).unwrap_or_default()
 }
 
-fn normalize_newlines(s: &str) -> String {
-    s.replace("\r\n", "\n").replace('\r', "\n")
+/// Line endings as `\n`, in one pass and in place (a 40 MB body is not
+/// copied again).
+fn normalize_newlines(s: String) -> String {
+    if !s.contains('\r') {
+        return s;
+    }
+    let mut b = s.into_bytes();
+    let (mut read, mut write) = (0, 0);
+    while read < b.len() {
+        if b[read] == b'\r' {
+            b[write] = b'\n';
+            read += if b.get(read + 1) == Some(&b'\n') {
+                2
+            } else {
+                1
+            };
+        } else {
+            b[write] = b[read];
+            read += 1;
+        }
+        write += 1;
+    }
+    b.truncate(write);
+    // Only ASCII bytes were replaced or dropped: still UTF-8.
+    String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 fn attachments(msg: &Message<'_>) -> Vec<Attachment> {
@@ -481,6 +546,36 @@ Halo, internet lambat sekali.\r\n";
         assert!(m.body_text.contains("lantai 2"));
         assert!(!m.body_text.contains("<p>"));
         assert!(m.body_html.unwrap().contains("<b>rusak</b>"));
+    }
+
+    #[test]
+    fn a_message_past_its_budget_stops_and_says_which() {
+        use crate::budget::Budget;
+        use std::time::Duration;
+        let spent = Meter::start(Budget {
+            time: Duration::ZERO,
+            memory: u64::MAX,
+        });
+        std::thread::sleep(Duration::from_millis(2));
+        match parse_metered(SIMPLE, "corp.test", &spent) {
+            Err(ParseError::TooExpensive(r)) => {
+                assert!(
+                    r.starts_with("too expensive: decoding the message took"),
+                    "{r}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        let tiny = Meter::start(Budget {
+            time: Duration::from_secs(60),
+            memory: 100,
+        });
+        match parse_metered(SIMPLE, "corp.test", &tiny) {
+            Err(ParseError::TooExpensive(r)) => {
+                assert!(r.contains("inbound.max_message_memory"), "{r}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

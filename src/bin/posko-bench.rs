@@ -17,6 +17,9 @@
 //!   ([`posko::reply_trim::read`]) alone, in µs per message, over the golden
 //!   replies (parsed first, not timed) and over a 1 MB reply, as text and
 //!   as HTML;
+//! * `hostile --posko OLD --posko NEW`: time and peak memory of one hostile
+//!   message (large text, HTML, single-line bodies, deeply nested HTML)
+//!   through each binary's `run --once`, side by side (see `hostile.rs`);
 //! * `sla-scan --tickets 1000000 --due 10`: one SLA scan
 //!   ([`posko::escalation::Escalator::tick`]) over a SQLite database holding
 //!   N tickets with two clocks each, of which `due` are due (each a
@@ -46,6 +49,9 @@ use posko::inbound::maildir::{self, Maildir};
 use posko::store::Db;
 use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
+
+#[path = "posko-bench/hostile.rs"]
+mod hostile;
 
 #[derive(Parser)]
 #[command(
@@ -111,6 +117,25 @@ enum Cmd {
         #[arg(long, default_value_t = 20)]
         rounds: usize,
     },
+    /// One hostile message per case through each binary's `run --once`:
+    /// time and peak memory, side by side.
+    Hostile {
+        /// A posko binary to measure (repeat for old and new).
+        #[arg(long, required = true)]
+        posko: Vec<PathBuf>,
+        /// A name for each binary in the table, in the same order.
+        #[arg(long)]
+        label: Vec<String>,
+        /// Sizes of the text, HTML and single-line bodies, in MB.
+        #[arg(long, value_delimiter = ',', default_value = "1,10,40")]
+        sizes: Vec<usize>,
+        /// Seconds before a run is killed.
+        #[arg(long, default_value_t = 180)]
+        timeout: u64,
+        /// Address space each run may take, in MB.
+        #[arg(long, default_value_t = 6144)]
+        mem_limit_mb: u64,
+    },
     /// Messages per second through the classifier with N rules.
     Rules {
         #[arg(long, default_value_t = 20_000)]
@@ -140,6 +165,19 @@ fn main() -> Result<()> {
             Cmd::Big { size_mb, keep } => bench_big(size_mb, keep).await,
             Cmd::Rules { count, rules } => bench_rules(count, rules),
             Cmd::Replies { dir, rounds } => bench_replies(&dir, rounds),
+            Cmd::Hostile {
+                posko,
+                label,
+                sizes,
+                timeout,
+                mem_limit_mb,
+            } => hostile::bench(
+                &posko,
+                &label,
+                &sizes,
+                Duration::from_secs(timeout),
+                mem_limit_mb,
+            ),
             Cmd::SlaScan { tickets, due, keep } => bench_sla_scan(tickets, due, keep).await,
         }
     })

@@ -25,7 +25,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
-use super::{BATCH, PassStats, tls};
+use super::{PassStats, batches, tls};
 use crate::config::{ImapSettings, Security};
 use crate::ingest::{Incoming, Ingestor, Outcome};
 use crate::store::mailbox_state;
@@ -241,7 +241,16 @@ impl ImapIntake {
             if waiting.is_empty() {
                 break;
             }
-            for chunk in waiting.chunks(BATCH) {
+            // Bodies are fetched a batch at a time: bounded in count and
+            // bytes (an oversized message is fetched as its header only).
+            let max = self.settings.max_message_size;
+            let sizes = waiting
+                .iter()
+                .map(|&(_, s)| if s as u64 > max { 64 * 1024 } else { s as u64 });
+            let mut start = 0;
+            for n in batches(sizes) {
+                let chunk = &waiting[start..start + n];
+                start += n;
                 let (done, stop) = self.take_chunk(conn, chunk, now(), &mut stats).await?;
                 if let Some(uid) = done {
                     last_uid = uid;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use tracing::warn;
 
-use super::{BATCH, PassStats};
+use super::{PassStats, batches};
 use crate::ingest::{Incoming, Ingestor};
 
 /// A Maildir folder (with `new/`, `cur/`, `tmp/`).
@@ -84,11 +84,23 @@ impl Maildir {
     }
 }
 
+/// How much of an oversized message is read (its headers are what
+/// quarantine keeps).
+const OVERSIZE_HEAD: u64 = 64 * 1024;
+
 /// One pass: takes in everything waiting in `new/`.
 pub async fn pass(md: &Maildir, ingestor: &Ingestor, max_size: u64, now: i64) -> Result<PassStats> {
     let mut stats = PassStats::default();
     let files = md.pending()?;
-    for chunk in files.chunks(BATCH) {
+    // What each file costs in memory: an oversized one only its head.
+    let sizes = files.iter().map(|f| {
+        let len = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
+        if len > max_size { OVERSIZE_HEAD } else { len }
+    });
+    let mut start = 0;
+    for n in batches(sizes) {
+        let chunk = &files[start..start + n];
+        start += n;
         let mut items = Vec::with_capacity(chunk.len());
         let mut paths = Vec::with_capacity(chunk.len());
         for file in chunk {
@@ -138,7 +150,7 @@ fn read_message(file: &Path, max_size: u64) -> Result<(Vec<u8>, u64)> {
     let f = std::fs::File::open(file)?;
     let len = f.metadata()?.len();
     // The header block is all quarantine keeps of an oversized message.
-    let want = if len > max_size { 64 * 1024 } else { len };
+    let want = if len > max_size { OVERSIZE_HEAD } else { len };
     let mut raw = Vec::with_capacity(want as usize);
     f.take(want).read_to_end(&mut raw)?;
     Ok((raw, len))

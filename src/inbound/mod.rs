@@ -13,6 +13,30 @@ use crate::ingest::Outcome;
 /// durable commit is paid rarely, small enough that a crash re-reads little.
 pub const BATCH: usize = 200;
 
+/// How many bytes of mail are read into memory at once: a batch of 200
+/// messages near the size limit would otherwise be gigabytes.
+pub const BATCH_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Splits messages of `sizes` (bytes, in order) into consecutive batches of
+/// at most [`BATCH`] messages and [`BATCH_BYTES`] bytes (a larger message is
+/// a batch of its own); the number of messages in each.
+pub fn batches(sizes: impl IntoIterator<Item = u64>) -> Vec<usize> {
+    let mut out = Vec::new();
+    let (mut n, mut bytes) = (0usize, 0u64);
+    for size in sizes {
+        if n > 0 && (n == BATCH || bytes + size > BATCH_BYTES) {
+            out.push(n);
+            (n, bytes) = (0, 0);
+        }
+        n += 1;
+        bytes += size;
+    }
+    if n > 0 {
+        out.push(n);
+    }
+    out
+}
+
 /// What one intake pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct PassStats {
@@ -38,5 +62,19 @@ impl PassStats {
     /// True when something was queued that the outbox may want to send.
     pub fn queued_mail(&self) -> bool {
         self.new_tickets + self.comments > 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_are_bounded_in_count_and_bytes() {
+        assert_eq!(batches([]), Vec::<usize>::new());
+        assert_eq!(batches(vec![1000; 450]), vec![200, 200, 50]);
+        let mb = 1 << 20;
+        assert_eq!(batches(vec![6 * mb; 5]), vec![2, 2, 1]);
+        assert_eq!(batches([mb, 40 * mb, mb, mb]), vec![1, 1, 2]);
     }
 }

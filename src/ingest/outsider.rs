@@ -32,8 +32,8 @@ use crate::store::events::MsgRef;
 use crate::store::script::Script;
 use crate::store::{Conn, messages, tickets};
 
-/// How much of the text the staff notice carries: enough to judge it, the
-/// rest is on the ticket.
+/// How much of the text (bytes) the staff notice carries: enough to judge
+/// it, the rest is on the ticket.
 const NOTICE_TEXT_MAX: usize = 2000;
 
 impl Ingestor {
@@ -109,7 +109,8 @@ impl Ingestor {
             let sender = self
                 .templates
                 .sender(desk.language, &self.known, name, address)?;
-            let (text, truncated) = excerpt(&body, NOTICE_TEXT_MAX);
+            let (text, omitted) = crate::notify::excerpt(&body, NOTICE_TEXT_MAX);
+            let truncated = !omitted.is_null();
             let ctx = json!({
                 "desk": { "name": desk.name, "address": desk.address.as_str() },
                 "ticket": { "id": id, "subject": ticket.subject, "status": ticket.status.as_str() },
@@ -197,24 +198,4 @@ fn sender_address(msg: &InboundMessage) -> &str {
         .map(|m| m.address.as_str())
         .or(msg.sender_text.as_deref())
         .unwrap_or("")
-}
-
-/// The first `max` characters of `text`, and whether any were left out.
-fn excerpt(text: &str, max: usize) -> (&str, bool) {
-    match text.char_indices().nth(max) {
-        Some((cut, _)) => (&text[..cut], true),
-        None => (text, false),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn excerpts_cut_at_characters() {
-        assert_eq!(excerpt("abc", 5), ("abc", false));
-        assert_eq!(excerpt("abc", 3), ("abc", false));
-        assert_eq!(excerpt("ébc", 1), ("é", true));
-    }
 }

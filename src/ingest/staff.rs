@@ -58,6 +58,7 @@ use crate::commands::{self, Assignee, Command, Located, Parsed};
 use crate::compose::{self, Outgoing};
 use crate::config::{Language, Staff};
 use crate::domain::{EmailAddress, Status, TicketId, Visibility};
+use crate::notify;
 use crate::parse::{InboundMessage, Mailbox};
 use crate::reply_trim;
 use crate::rules;
@@ -1423,7 +1424,11 @@ impl Ingestor {
             ticket_id: None,
             date: now,
         };
-        let raw = compose::build(&out)?;
+        let rcpts = [staff.email.as_str().to_string()];
+        let Some(raw) = self.build_or_record(w, &out, "help", &rcpts, staff.email.base(), now)?
+        else {
+            return Ok(());
+        };
         outbox::push(
             w,
             &outbox::NewOutgoing {
@@ -1431,7 +1436,7 @@ impl Ingestor {
                 kind: "help",
                 message_id: &out.message_id,
                 env_from: desk.address.as_str(),
-                rcpts: &[staff.email.as_str().to_string()],
+                rcpts: &rcpts,
                 primary_rcpt: staff.email.base(),
                 subject: &out.subject,
                 raw: &raw,
@@ -1469,13 +1474,16 @@ impl Ingestor {
                     && !m.body_text.trim().is_empty()
                     && m.message_id != msg.message_id
             })
-            .map(|m| json!({ "at": at(m.created_at), "author": m.author, "text": m.body_text.trim() }))
+            .map(|m| {
+                let (text, omitted) = notify::excerpt(m.body_text.trim(), notify::EXCERPT_BYTES);
+                json!({ "at": at(m.created_at), "author": m.author, "text": text, "omitted": omitted })
+            })
             .collect();
-        let request = history
+        let (request, request_omitted) = history
             .iter()
             .find(|m| m.kind == "request")
-            .map(|m| m.body_text.trim().to_string())
-            .unwrap_or_default();
+            .map(|m| notify::excerpt(m.body_text.trim(), notify::EXCERPT_BYTES))
+            .unwrap_or(("", Value::Null));
         let events: Vec<Value> = events::list_for_ticket(c, id)
             .await?
             .into_iter()
@@ -1521,6 +1529,7 @@ impl Ingestor {
             },
             "tried": tried,
             "request": request,
+            "request_omitted": request_omitted,
             "history": events,
         });
         let rendered = self.templates.render("escalation", desk.language, &ctx)?;

@@ -10,7 +10,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::Conn;
-use super::script::Script;
+use super::script::{Arg, Script};
 use crate::domain::TicketId;
 
 /// A message to queue.
@@ -81,20 +81,55 @@ pub fn push(w: &mut Script, o: &NewOutgoing<'_>) -> Result<()> {
     w.push(
         "INSERT INTO outbox (ticket_id, kind, message_id, env_from, rcpts, primary_rcpt, subject, raw, \
          status, due_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10)",
-        vec![
-            o.ticket_id.into(),
-            o.kind.into(),
-            o.message_id.into(),
-            o.env_from.into(),
-            serde_json::to_string(o.rcpts)?.into(),
-            o.primary_rcpt.into(),
-            o.subject.into(),
-            o.raw.into(),
-            o.due_at.into(),
-            o.now.into(),
-        ],
+        row_args(o)?,
     );
     Ok(())
+}
+
+/// `o` as the arguments `$1`…`$10` of an insert.
+fn row_args(o: &NewOutgoing<'_>) -> Result<Vec<Arg>> {
+    Ok(vec![
+        o.ticket_id.into(),
+        o.kind.into(),
+        o.message_id.into(),
+        o.env_from.into(),
+        serde_json::to_string(o.rcpts)?.into(),
+        o.primary_rcpt.into(),
+        o.subject.into(),
+        o.raw.into(),
+        o.due_at.into(),
+        o.now.into(),
+    ])
+}
+
+/// Records mail that could not be built as a `failed` row (its `raw` is
+/// empty) with the reason, as part of `w`: `outbox list` shows it, nothing tries to
+/// send it, and the rest of the work goes on.
+pub fn push_failed(w: &mut Script, o: &NewOutgoing<'_>, error: &str) -> Result<()> {
+    w.push(FAILED_INSERT, failed_args(o, error)?);
+    Ok(())
+}
+
+/// [`push_failed`] at once, for a caller without a script.
+pub async fn insert_failed(c: &mut Conn, o: &NewOutgoing<'_>, error: &str) -> Result<()> {
+    let mut args = sqlx::any::AnyArguments::default();
+    for a in failed_args(o, error)? {
+        super::script::bind(&mut args, a)?;
+    }
+    sqlx::query_with(FAILED_INSERT, args)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+const FAILED_INSERT: &str = "INSERT INTO outbox (ticket_id, kind, message_id, env_from, rcpts, \
+     primary_rcpt, subject, raw, status, due_at, created_at, last_error) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'failed', $9, $10, $11)";
+
+fn failed_args(o: &NewOutgoing<'_>, error: &str) -> Result<Vec<Arg>> {
+    let mut args = row_args(o)?;
+    args.push(error.into());
+    Ok(args)
 }
 
 fn claimed(r: &AnyRow) -> Result<Claimed> {

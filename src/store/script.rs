@@ -90,7 +90,7 @@ fn renumber(out: &mut String, stmt: &str, offset: usize) {
     out.push_str(rest);
 }
 
-fn bind(args: &mut AnyArguments, a: Arg) -> Result<()> {
+pub(crate) fn bind(args: &mut AnyArguments, a: Arg) -> Result<()> {
     match a {
         Arg::Int(v) => args.add(v),
         Arg::Text(v) => args.add(v),

@@ -9,6 +9,7 @@ mod classify;
 mod corpus;
 mod delivery;
 mod harness;
+mod hostile;
 mod intake;
 mod mailstack_smoke;
 mod outsider;

@@ -14,6 +14,18 @@ use tempfile::TempDir;
 
 use super::mailstack::{MailStack, PASSWORD};
 
+/// What [`Posko::cmd_measured`] saw.
+#[derive(Debug)]
+pub struct Measured {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+    pub peak_rss_mb: f64,
+    pub secs: f64,
+    /// It ran past its timeout and was killed.
+    pub killed: bool,
+}
+
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -34,6 +46,8 @@ pub struct Posko {
     pub dir: TempDir,
     pub config: PathBuf,
     pub db_url: String,
+    /// Extra environment for every command (e.g. a fault-injection hook).
+    pub env: Vec<(String, String)>,
     pg_db: Option<String>,
     daemon: Option<Child>,
 }
@@ -198,6 +212,7 @@ role = "manager"
             dir,
             config,
             db_url,
+            env: Vec::new(),
             pg_db,
             daemon: None,
         }
@@ -234,8 +249,57 @@ role = "manager"
             .args(args)
             .current_dir(self.dir.path())
             .env(IMAP_PASSWORD_ENV, PASSWORD)
-            .env("RUST_LOG", "posko=debug");
+            .env("RUST_LOG", "posko=debug")
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
         c
+    }
+
+    /// `posko … <args>`, killed past `timeout`, with its peak resident set:
+    /// for the tests that a message costs bounded memory. The peak is the
+    /// child's `VmHWM`, read while it runs (`wait4`'s `ru_maxrss` would
+    /// include this test process's own size, which the child had before
+    /// its exec).
+    pub fn cmd_measured(&self, args: &[&str], timeout: Duration) -> Measured {
+        let out_path = self.dir.path().join("measured.stdout");
+        let err_path = self.dir.path().join("measured.stderr");
+        let started = std::time::Instant::now();
+        let child = self
+            .command(args)
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&out_path).expect("stdout file"))
+            .stderr(std::fs::File::create(&err_path).expect("stderr file"))
+            .spawn()
+            .expect("spawn posko");
+        let mut child = child;
+        let status_file = format!("/proc/{}/status", child.id());
+        let mut killed = false;
+        let mut peak_kb = 0u64;
+        let status = loop {
+            let hwm = std::fs::read_to_string(&status_file)
+                .ok()
+                .and_then(|s| {
+                    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?.to_string();
+                    line.split_whitespace().nth(1)?.parse::<u64>().ok()
+                })
+                .unwrap_or(0);
+            peak_kb = peak_kb.max(hwm);
+            if let Some(status) = child.try_wait().expect("wait for posko") {
+                break status;
+            }
+            if !killed && started.elapsed() > timeout {
+                let _ = child.kill();
+                killed = true;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        Measured {
+            success: status.success(),
+            stdout: std::fs::read_to_string(&out_path).unwrap_or_default(),
+            stderr: std::fs::read_to_string(&err_path).unwrap_or_default(),
+            peak_rss_mb: peak_kb as f64 / 1024.0,
+            secs: started.elapsed().as_secs_f64(),
+            killed,
+        }
     }
 
     /// `run --once`, which must succeed; returns its stdout.
