@@ -11,12 +11,7 @@ use std::path::Path;
 /// Fixtures (`<target>/<file>`) whose fault lies outside this branch's
 /// reach and is still open, with why. They must go on failing: when one
 /// passes, its fix has landed and its entry goes.
-const KNOWN_OPEN: &[(&str, &str)] = &[(
-    "message/subject-literal-encoded-word.bin",
-    "a subject holding the text of an encoded word (`=?utf-8?q?a=0ABcc:_x?=`) is written \
-     unencoded by lettre, so the requester's client decodes it: a line feed in the \
-     acknowledgment's subject, past any control-character filter (issue 9, compose)",
-)];
+const KNOWN_OPEN: &[(&str, &str)] = &[];
 
 /// Runs `check` on every file in the target's fixture and seed folders and
 /// names each that fails.

@@ -11,6 +11,14 @@
 //! become one, and the length is capped (a header is no place for a
 //! megabyte subject). Staff-facing text shows names cleaned the same way
 //! ([`crate::display_name::clean`]). No I/O.
+//!
+//! One more trap: text that *reads* as an RFC 2047 encoded word. A subject
+//! that decodes to `=?utf-8?q?a=0ABcc:_x?=` is plain ASCII, so the MIME
+//! builder writes it as it is, and the reader's client then decodes it: a
+//! line feed again, past every filter above. Cleaning can even make one (a
+//! DEL inside an encoded word that the parser left undecoded is dropped,
+//! and what is left decodes). So every `=?` in cleaned text becomes `= ?`,
+//! which no decoder takes for the start of an encoded word.
 
 /// At most this many characters of a display name go into a header.
 pub const MAX_NAME_CHARS: usize = 120;
@@ -62,7 +70,17 @@ pub fn header_text(s: &str, max: usize) -> String {
         out.truncate(out.trim_end().len());
         out.push('…');
     }
-    out
+    defuse_encoded_words(out)
+}
+
+/// `s` with every `=?` written `= ?`: nothing in it can be decoded as an
+/// encoded word by the reader's client (see the module documentation).
+fn defuse_encoded_words(s: String) -> String {
+    if s.contains("=?") {
+        s.replace("=?", "= ?")
+    } else {
+        s
+    }
 }
 
 /// A display name for a header, or `None` when nothing of it is left.
@@ -136,6 +154,19 @@ mod tests {
         assert!(out.ends_with('…'));
         assert_eq!(header_text("abc", 3), "abc");
         assert_eq!(header_text("abcd", 3), "ab…");
+    }
+
+    #[test]
+    fn text_that_reads_as_an_encoded_word_is_defused() {
+        assert_eq!(
+            header_text("=?utf-8?q?a=0ABcc:_evil@evil.test?=", 100),
+            "= ?utf-8?q?a=0ABcc:_evil@evil.test?="
+        );
+        // A DEL the parser left inside an encoded word: dropping it must
+        // not leave a decodable word behind.
+        let out = header_text("=?UTF-8?B?DQrooK3p\u{7f}K3lsaTnrqHnkIbogIU=?=", 100);
+        assert!(!out.contains("=?"), "{out}");
+        assert_eq!(header_text("a=b ?c", 100), "a=b ?c");
     }
 
     #[test]
