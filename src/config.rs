@@ -26,13 +26,10 @@ use crate::sla::{RawClocks, RawEscalation, RawSlaTable, SlaPolicy};
 pub const DEFAULT_CONFIG_PATH: &str = "config/posko.toml";
 
 /// A configuration problem: which file, which key, and why.
-#[derive(Debug, thiserror::Error)]
-#[error("{file}: {key}: {reason}")]
-pub struct ConfigError {
-    pub file: String,
-    pub key: String,
-    pub reason: String,
-}
+pub use posko_core::domain::FieldError as ConfigError;
+pub use posko_core::domain::{Language, Role, Staff, parse_duration, parse_size};
+pub use posko_core::participants::NonParticipant;
+pub use posko_core::staff_auth::{Auth, AuthMode, DEFAULT_TOKEN_LIFETIME};
 
 /// The whole validated configuration.
 #[derive(Debug, Clone)]
@@ -68,55 +65,6 @@ pub struct Config {
     pub auth: Auth,
 }
 
-/// `[auth]`: how staff commands are authenticated, and role limits.
-#[derive(Debug, Clone)]
-pub struct Auth {
-    pub mode: AuthMode,
-    /// The environment variable holding the keys of the staff tokens (the
-    /// current one first, older ones after commas). When `None`, the keys
-    /// are kept in the database (`posko auth rotate-key`).
-    pub secret_env: Option<String>,
-    /// How long the reply address in a mail to staff proves a reply.
-    pub token_lifetime: Duration,
-    /// The header the desk's mail server adds with the envelope recipient
-    /// (`Delivered-To`); only its topmost occurrence is read. `None`: To
-    /// and Cc (see [`crate::staff_auth`]).
-    pub recipient_header: Option<String>,
-    /// The authserv-id of the desk's own mail server in
-    /// `Authentication-Results` (required for `dkim` and `both`).
-    pub authserv_id: Option<String>,
-    /// Who may `#close` a ticket that is not resolved.
-    pub close_requires: Role,
-    /// Who may move a ticket to a group not above its current level
-    /// (`#escalate:<group>` sideways or down).
-    pub move_requires: Role,
-}
-
-/// The evidence beyond From that staff commands need.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthMode {
-    /// The per-staff token in the address the mail was sent to.
-    Token,
-    /// DKIM or DMARC pass for the staff member's domain, as the desk's own
-    /// server recorded in `Authentication-Results`.
-    Dkim,
-    /// Both.
-    Both,
-}
-
-impl AuthMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuthMode::Token => "token",
-            AuthMode::Dkim => "dkim",
-            AuthMode::Both => "both",
-        }
-    }
-}
-
-/// `auth.token_lifetime`: a reply to a notice two months old still works.
-pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(60 * 86_400);
-
 /// Headers a sender writes: never where a delivery says it went.
 const SENDER_HEADERS: [&str; 9] = [
     "to",
@@ -129,20 +77,6 @@ const SENDER_HEADERS: [&str; 9] = [
     "resent-to",
     "resent-cc",
 ];
-
-impl Default for Auth {
-    fn default() -> Auth {
-        Auth {
-            mode: AuthMode::Token,
-            secret_env: None,
-            token_lifetime: DEFAULT_TOKEN_LIFETIME,
-            recipient_header: None,
-            authserv_id: None,
-            close_requires: Role::Manager,
-            move_requires: Role::Manager,
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct Desk {
@@ -171,23 +105,19 @@ pub struct Desk {
     pub templates: Option<PathBuf>,
 }
 
-/// `desk.non_participant`: what becomes of a mail threaded to a ticket
-/// (by its subject tag or references) from someone who is not its
-/// requester, a watcher, staff, or a recipient of its public conversation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NonParticipant {
-    /// An internal note on the ticket; its assignee (or group, or the
-    /// service desk) is told; nothing else changes.
-    Note,
-    /// A new ticket of the sender's, linked to the one they wrote about.
-    NewTicket,
+impl posko_core::staff_auth::OwnAddress for Desk {
+    fn is_own_address(&self, addr: &EmailAddress) -> bool {
+        Desk::is_own_address(self, addr)
+    }
 }
 
-impl NonParticipant {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NonParticipant::Note => "note",
-            NonParticipant::NewTicket => "new_ticket",
+impl<'a> From<&'a Desk> for posko_core::ack_policy::AckLimits<'a> {
+    fn from(desk: &'a Desk) -> Self {
+        posko_core::ack_policy::AckLimits {
+            limit: desk.ack_limit,
+            limit_total: desk.ack_limit_total,
+            window: desk.ack_window,
+            requester_domains: &desk.requester_domains,
         }
     }
 }
@@ -201,21 +131,6 @@ impl Desk {
     /// The domain used for the Message-IDs we make.
     pub fn domain(&self) -> &str {
         self.address.domain()
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Language {
-    Id,
-    En,
-}
-
-impl Language {
-    pub fn code(self) -> &'static str {
-        match self {
-            Language::Id => "id",
-            Language::En => "en",
-        }
     }
 }
 
@@ -298,43 +213,27 @@ pub struct OutboxPolicy {
 }
 
 #[derive(Debug, Clone)]
-pub struct Staff {
-    pub name: String,
-    pub email: EmailAddress,
-    pub handle: String,
-    /// 1 service desk, 2 specialist, 3 third party.
-    pub level: u8,
-    pub groups: Vec<String>,
-    pub role: Role,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Agent,
-    Manager,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Agent => "agent",
-            Role::Manager => "manager",
-        }
-    }
-
-    /// Whether someone of this role may do what `required` may.
-    pub fn satisfies(self, required: Role) -> bool {
-        self == Role::Manager || required == Role::Agent
-    }
-}
-
-#[derive(Debug, Clone)]
 pub struct LogSettings {
     pub json: bool,
     pub level: String,
 }
 
 impl Config {
+    /// The names and addresses a sender's display name may not borrow.
+    pub fn known_names(&self) -> posko_core::display_name::Known {
+        posko_core::display_name::Known::new(
+            &self.desk.name,
+            std::iter::once(&self.desk.address)
+                .chain(&self.desk.aliases)
+                .cloned()
+                .collect(),
+            self.staff
+                .iter()
+                .map(|s| (s.name.clone(), s.email.clone()))
+                .collect(),
+        )
+    }
+
     /// The staff member with this address, if any.
     pub fn staff_by_email(&self, addr: &EmailAddress) -> Option<&Staff> {
         self.staff.iter().find(|s| s.email.base() == addr.base())
@@ -1568,71 +1467,6 @@ impl Validator<'_> {
     }
 }
 
-/// Parses "90s", "10m", "8h", "14d" or combinations such as "1h30m".
-pub fn parse_duration(value: &str) -> Result<Duration, String> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err("empty duration: write e.g. \"30s\", \"10m\", \"8h\" or \"14d\"".into());
-    }
-    let mut total_ms: u64 = 0;
-    let mut rest = v;
-    while !rest.is_empty() {
-        rest = rest.trim_start();
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        let unit_len = rest[digits..]
-            .bytes()
-            .take_while(u8::is_ascii_alphabetic)
-            .count();
-        let (number, unit) = (&rest[..digits], &rest[digits..digits + unit_len]);
-        if unit.is_empty() {
-            return Err(match rest[digits..].chars().next() {
-                Some(c) => format!("{value:?}: unknown unit {c:?} (use ms, s, m, h, d)"),
-                None => format!("{value:?}: the number {number} has no unit (ms, s, m, h, d)"),
-            });
-        }
-        let ms_per: u64 = match unit {
-            "ms" => 1,
-            "s" => 1000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            "d" => 86_400_000,
-            _ => {
-                return Err(format!(
-                    "{value:?}: unknown unit {unit:?} (use ms, s, m, h, d)"
-                ));
-            }
-        };
-        let n: u64 = number
-            .parse()
-            .map_err(|_| format!("{value:?}: a number must come before {unit:?}"))?;
-        total_ms = total_ms.saturating_add(n.saturating_mul(ms_per));
-        rest = &rest[digits + unit_len..];
-    }
-    Ok(Duration::from_millis(total_ms))
-}
-
-/// Parses "25MB", "512KB", "1GiB" or a plain number of bytes.
-pub fn parse_size(value: &str) -> Result<u64, String> {
-    let v = value.trim();
-    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
-    let (num, unit) = v.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("{value:?} is not a size such as \"25MB\""))?;
-    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1024,
-        "m" | "mb" | "mib" => 1024 * 1024,
-        "g" | "gb" | "gib" => 1024 * 1024 * 1024,
-        other => {
-            return Err(format!(
-                "{value:?}: unknown unit {other:?} (use KB, MB or GB)"
-            ));
-        }
-    };
-    Ok(n.saturating_mul(mult))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2051,5 +1885,213 @@ low    = { high = 3, medium = 4, low = 4 }
         assert!(parse_duration("5 minutes").is_err());
         assert_eq!(parse_size("25MB").unwrap(), 25 * 1024 * 1024);
         assert!(parse_size("lots").is_err());
+    }
+
+    fn shipped_msg(extra_headers: &str, subject: &str, body: &str) -> crate::parse::InboundMessage {
+        let raw = format!(
+            "From: Alice <alice@corp.test>\r\nTo: helpdesk@corp.test\r\nSubject: {subject}\r\n\
+             Message-ID: <m1@corp.test>\r\n{extra_headers}\r\n{body}\r\n"
+        );
+        crate::parse::parse(raw.as_bytes(), "corp.test").unwrap()
+    }
+
+    /// The shipped rules on the issue's stories and the catalogue's keywords.
+    #[test]
+    fn shipped_rules() {
+        let cfg = parse(
+            include_str!("../config/posko.toml"),
+            std::path::Path::new("config/posko.toml"),
+        )
+        .unwrap();
+        let cases: &[(&str, &str, &str, &str, u8, &str)] = &[
+            // (subject, body, type, category, priority, group)
+            (
+                "Internet mati di lantai 3, semua user tidak bisa kerja",
+                "",
+                "incident",
+                "network.internet-down",
+                1,
+                "network",
+            ),
+            (
+                "Internet lambat di gedung B",
+                "lambat sekali sejak kemarin",
+                "incident",
+                "network.internet-slow",
+                2,
+                "network",
+            ),
+            (
+                "wifi putus terus",
+                "",
+                "incident",
+                "network.internet-down",
+                1,
+                "network",
+            ),
+            (
+                "Mohon reset password SIAKAD",
+                "",
+                "request",
+                "request.account",
+                3,
+                "servicedesk",
+            ),
+            (
+                "Forgot my password",
+                "please reset it",
+                "request",
+                "request.account",
+                3,
+                "servicedesk",
+            ),
+            (
+                "minta akses aplikasi keuangan",
+                "",
+                "access",
+                "access.access",
+                3,
+                "servicedesk",
+            ),
+            (
+                "RFC: upgrade server email",
+                "",
+                "change",
+                "change.rfc",
+                3,
+                "infrastructure",
+            ),
+            (
+                "Hati-hati email phishing",
+                "ada email minta login",
+                "security",
+                "security.incident",
+                1,
+                "infrastructure",
+            ),
+            (
+                "Password saya bocor",
+                "",
+                "security",
+                "security.incident",
+                1,
+                "infrastructure",
+            ),
+            (
+                "leaked password on pastebin",
+                "",
+                "security",
+                "security.incident",
+                1,
+                "infrastructure",
+            ),
+            (
+                "Komputer kena virus",
+                "",
+                "security",
+                "hardware.virus",
+                1,
+                "infrastructure",
+            ),
+            (
+                "Printer lantai 2 rusak",
+                "",
+                "incident",
+                "hardware.printer",
+                3,
+                "infrastructure",
+            ),
+            (
+                "Laptop saya hang terus",
+                "",
+                "incident",
+                "hardware.laptop-hang",
+                3,
+                "infrastructure",
+            ),
+            (
+                "Komputer rusak tidak bisa dipakai",
+                "",
+                "incident",
+                "hardware.computer-broken",
+                2,
+                "infrastructure",
+            ),
+            (
+                "Server email lumpuh",
+                "seluruh kantor tidak bisa kirim email",
+                "incident",
+                "hardware.server-down",
+                1,
+                "infrastructure",
+            ),
+            (
+                "Data penjualan hilang",
+                "",
+                "incident",
+                "data.lost",
+                1,
+                "appdev",
+            ),
+            (
+                "Aplikasi kepegawaian tidak bisa diakses",
+                "",
+                "incident",
+                "app.down",
+                1,
+                "appdev",
+            ),
+            (
+                "Selamat pagi",
+                "Mau tanya jadwal rapat",
+                "incident",
+                "other",
+                2,
+                "servicedesk",
+            ),
+            (
+                "[SPAM] Promo pinjaman",
+                "",
+                "incident",
+                "other",
+                2,
+                "servicedesk",
+            ),
+        ];
+        let mut failures = Vec::new();
+        for (subject, body, ty, category, priority, group) in cases {
+            let o =
+                crate::rules::classify(&cfg.rules, &cfg.catalogue, &shipped_msg("", subject, body));
+            let r = &o.result;
+            let got = (
+                r.ticket_type,
+                r.category.as_str(),
+                r.priority,
+                r.group.as_str(),
+            );
+            if got != (*ty, *category, *priority, *group) {
+                failures.push(format!("{subject:?}: got {got:?} via {:?}", o.matched));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        let spam = crate::rules::classify(
+            &cfg.rules,
+            &cfg.catalogue,
+            &shipped_msg("", "[SPAM] Promo", ""),
+        );
+        assert!(spam.result.ignore);
+        let major = crate::rules::classify(
+            &cfg.rules,
+            &cfg.catalogue,
+            &shipped_msg("", "Server email lumpuh", ""),
+        );
+        assert!(major.result.major);
+        let alias = crate::rules::classify(
+            &cfg.rules,
+            &cfg.catalogue,
+            &shipped_msg("Cc: security@corp.test\r\n", "Laporan", "ada yang aneh"),
+        );
+        assert!(alias.is_security());
+        assert_eq!(alias.matched[0].rule, "security alias");
     }
 }

@@ -37,7 +37,6 @@ use tracing::{info, warn};
 use crate::calendar::{ALWAYS_OPEN, Calendar};
 use crate::compose::{self, Outgoing};
 use crate::config::{Config, Language, Staff};
-use crate::display_name;
 use crate::domain::{Direction, EmailAddress, Visibility};
 use crate::notify::Templates;
 use crate::sla::{Clock, ClockKind, ClockState, Crossing};
@@ -515,7 +514,7 @@ async fn queue_notice(
     let clock_label = clock_name(row.kind, lang);
     let requester = templates.sender(
         lang,
-        &display_name::Known::from_config(cfg),
+        &cfg.known_names(),
         ticket.requester_name.as_deref(),
         &ticket.requester,
     )?;

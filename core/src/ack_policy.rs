@@ -13,8 +13,19 @@
 //! A message refused an acknowledgment still becomes a ticket; the reason is
 //! recorded as an `ack_suppressed` event.
 
-use crate::config::Desk;
+use std::time::Duration;
+
 use crate::domain::EmailAddress;
+
+/// The desk's limits on acknowledgments (`desk.ack_limit`,
+/// `desk.ack_limit_total`, `desk.ack_window`, `desk.requester_domains`).
+#[derive(Debug, Clone, Copy)]
+pub struct AckLimits<'a> {
+    pub limit: u32,
+    pub limit_total: u32,
+    pub window: Duration,
+    pub requester_domains: &'a [String],
+}
 
 /// Acknowledgments already queued within `desk.ack_window`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -28,25 +39,30 @@ pub struct AckCount {
 /// Why no acknowledgment may go to `to` now, having sent `sent`; `None`
 /// when one may. The reason is for the ticket's events (staff and the
 /// admin read it), in the words the README uses.
-pub fn refusal(desk: &Desk, to: &EmailAddress, sent: AckCount) -> Option<String> {
-    let window = desk.ack_window.as_secs();
-    if !desk.requester_domains.is_empty() && !in_domains(to, &desk.requester_domains) {
+pub fn refusal<'a>(
+    limits: impl Into<AckLimits<'a>>,
+    to: &EmailAddress,
+    sent: AckCount,
+) -> Option<String> {
+    let desk = limits.into();
+    let window = desk.window.as_secs();
+    if !desk.requester_domains.is_empty() && !in_domains(to, desk.requester_domains) {
         return Some(format!(
             "requester_domains: {} is not in {} (desk.requester_domains)",
             to.domain(),
             desk.requester_domains.join(", ")
         ));
     }
-    if sent.sender >= desk.ack_limit as i64 {
+    if sent.sender >= desk.limit as i64 {
         return Some(format!(
             "rate limit: {} acknowledgments to {to} within {window}s (desk.ack_limit = {})",
-            sent.sender, desk.ack_limit
+            sent.sender, desk.limit
         ));
     }
-    if sent.total >= desk.ack_limit_total as i64 {
+    if sent.total >= desk.limit_total as i64 {
         return Some(format!(
             "desk-wide limit: {} acknowledgments within {window}s (desk.ack_limit_total = {})",
-            sent.total, desk.ack_limit_total
+            sent.total, desk.limit_total
         ));
     }
     None
@@ -66,26 +82,19 @@ pub fn in_domains(addr: &EmailAddress, domains: &[String]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
-    use crate::config::{Language, NonParticipant};
 
-    fn desk(domains: &[&str]) -> Desk {
-        Desk {
-            name: "IT Helpdesk".into(),
-            address: EmailAddress::parse("helpdesk@corp.test").unwrap(),
-            aliases: vec![],
-            tag: "Helpdesk".into(),
-            language: Language::Id,
-            timezone: chrono_tz::Asia::Jakarta,
-            reopen_window: Duration::from_secs(14 * 86400),
-            ack_limit: 5,
-            ack_window: Duration::from_secs(600),
-            ack_limit_total: 20,
-            requester_domains: domains.iter().map(|d| d.to_string()).collect(),
-            non_participant: NonParticipant::Note,
-            templates: None,
+    fn desk(domains: &[&str]) -> (Vec<String>, Duration) {
+        let domains = domains.iter().map(|d| d.to_string()).collect();
+        (domains, Duration::from_secs(600))
+    }
+
+    fn limits(d: &(Vec<String>, Duration)) -> AckLimits<'_> {
+        AckLimits {
+            limit: 5,
+            limit_total: 20,
+            window: d.1,
+            requester_domains: &d.0,
         }
     }
 
@@ -97,10 +106,10 @@ mod tests {
     fn under_both_limits_an_acknowledgment_goes_out() {
         let d = desk(&[]);
         let a = addr("alice@corp.test");
-        assert_eq!(refusal(&d, &a, AckCount::default()), None);
+        assert_eq!(refusal(limits(&d), &a, AckCount::default()), None);
         assert_eq!(
             refusal(
-                &d,
+                limits(&d),
                 &a,
                 AckCount {
                     sender: 4,
@@ -116,7 +125,7 @@ mod tests {
         let d = desk(&[]);
         let a = addr("alice@corp.test");
         let r = refusal(
-            &d,
+            limits(&d),
             &a,
             AckCount {
                 sender: 5,
@@ -129,7 +138,7 @@ mod tests {
             "{r}"
         );
         let r = refusal(
-            &d,
+            limits(&d),
             &a,
             AckCount {
                 sender: 0,
@@ -148,10 +157,14 @@ mod tests {
     fn requester_domains_limit_who_is_answered() {
         let d = desk(&["corp.test", "mitra.co.id"]);
         for ok in ["alice@corp.test", "x@jkt.corp.test", "y@MITRA.co.id"] {
-            assert_eq!(refusal(&d, &addr(ok), AckCount::default()), None, "{ok}");
+            assert_eq!(
+                refusal(limits(&d), &addr(ok), AckCount::default()),
+                None,
+                "{ok}"
+            );
         }
         for no in ["m@outside.test", "m@evilcorp.test", "m@corp.test.evil.test"] {
-            let r = refusal(&d, &addr(no), AckCount::default()).unwrap();
+            let r = refusal(limits(&d), &addr(no), AckCount::default()).unwrap();
             assert!(r.starts_with("requester_domains: "), "{no}: {r}");
         }
     }

@@ -25,7 +25,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
-use crate::config::ConfigError;
+use crate::domain::FieldError as ConfigError;
 
 /// The longest run of consecutive closed days a calendar may contain.
 ///
@@ -891,7 +891,7 @@ name = "Tahun Baru"
 
     #[test]
     fn shipped_indonesian_holidays_parse() {
-        let h = parse_holiday_file(include_str!("../config/holidays-id.toml")).unwrap();
+        let h = parse_holiday_file(include_str!("../../config/holidays-id.toml")).unwrap();
         // 17 national holidays and 8 days of cuti bersama (SKB 2025).
         assert_eq!(h.len(), 25);
         assert!(h.iter().all(|h| h.date.year() == 2026 && h.name.is_some()));

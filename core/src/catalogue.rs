@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use crate::config::Language;
+use crate::domain::Language;
 
 /// What kind of ticket it is (the recording form's kinds, plus change
 /// requests and information security from the company SOP).

@@ -23,7 +23,7 @@ use std::fmt;
 
 use thiserror::Error;
 
-use crate::config::Language;
+use crate::domain::Language;
 use crate::domain::{EmailAddress, Status, TicketId};
 
 /// One command a staff member gave.
@@ -720,10 +720,7 @@ fn is_handle(s: &str) -> bool {
 
 /// The closest candidate within a few edits, first in table order on ties.
 /// Short words get a tight limit, or every two-letter word would be `#cc`.
-pub(crate) fn suggest<'c>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'c str>,
-) -> Option<&'c str> {
+pub fn suggest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
     let n = word.chars().count();
     // Long words are no typo of ours, and the cost grows with the length.
     if n == 0 || n > 32 {

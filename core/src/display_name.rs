@@ -15,7 +15,6 @@
 
 use serde::Serialize;
 
-use crate::config::Config;
 use crate::domain::EmailAddress;
 
 /// Why a display name is suspicious. Serialised for the templates as
@@ -64,20 +63,6 @@ impl Known {
                 })
                 .collect(),
         }
-    }
-
-    pub fn from_config(cfg: &Config) -> Known {
-        Known::new(
-            &cfg.desk.name,
-            std::iter::once(&cfg.desk.address)
-                .chain(&cfg.desk.aliases)
-                .cloned()
-                .collect(),
-            cfg.staff
-                .iter()
-                .map(|s| (s.name.clone(), s.email.clone()))
-                .collect(),
-        )
     }
 
     fn is_desk_address(&self, a: &EmailAddress) -> bool {
@@ -155,9 +140,9 @@ pub fn shown(name: Option<&str>, address: &str) -> String {
 /// `s` on one line: characters that hide or reorder text dropped, control
 /// characters turned into spaces, runs of spaces collapsed, and at most
 /// [`MAX_SHOWN`] characters (the same cleaning as text bound for a header,
-/// [`crate::compose::clean::header_text`]).
+/// [`crate::clean::header_text`]).
 pub fn clean(s: &str) -> String {
-    crate::compose::clean::header_text(s, MAX_SHOWN)
+    crate::clean::header_text(s, MAX_SHOWN)
 }
 
 /// Pieces of `name` that look like addresses: text with an at sign

@@ -88,6 +88,27 @@ pub fn address_of(stored: &str) -> Option<EmailAddress> {
     }
 }
 
+/// `desk.non_participant`: what becomes of a mail threaded to a ticket
+/// (by its subject tag or references) from someone who is not its
+/// requester, a watcher, staff, or a recipient of its public conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonParticipant {
+    /// An internal note on the ticket; its assignee (or group, or the
+    /// service desk) is told; nothing else changes.
+    Note,
+    /// A new ticket of the sender's, linked to the one they wrote about.
+    NewTicket,
+}
+
+impl NonParticipant {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NonParticipant::Note => "note",
+            NonParticipant::NewTicket => "new_ticket",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

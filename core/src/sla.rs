@@ -37,8 +37,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{ALWAYS_OPEN, Calendar};
-use crate::config::{ConfigError, parse_duration};
 use crate::domain::Status;
+use crate::domain::{FieldError as ConfigError, parse_duration};
 
 /// A ticket's priority: 1 is the most urgent. The level set is configuration.
 pub type Priority = u8;
@@ -946,10 +946,11 @@ mod tests {
             Some(jkt("2026-12-28 16:00:00"))
         );
         // With the shipped holiday file, Christmas Eve is cuti bersama too.
-        let dates = crate::calendar::parse_holiday_file(include_str!("../config/holidays-id.toml"))
-            .unwrap()
-            .into_iter()
-            .map(|h| h.date);
+        let dates =
+            crate::calendar::parse_holiday_file(include_str!("../../config/holidays-id.toml"))
+                .unwrap()
+                .into_iter()
+                .map(|h| h.date);
         let cal =
             Calendar::business(chrono_tz::Asia::Jakarta, WeeklyHours::office(), dates).unwrap();
         assert_eq!(clock.due_at(&cal), Some(jkt("2026-12-30 14:00:00")));

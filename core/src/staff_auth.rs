@@ -44,14 +44,90 @@
 //! Never Reply-To, Received, Resent-*, the body, or any other header.
 
 use std::sync::LazyLock;
+use std::time::Duration;
 
 use regex::Regex;
 use serde_json::{Value, json};
 
-use crate::config::{Auth, AuthMode, Desk, Staff};
-use crate::domain::{EmailAddress, TicketId};
+use crate::domain::{EmailAddress, Role, Staff, TicketId};
 use crate::parse::InboundMessage;
 use crate::staff_token::{self, KeyRing, Problem};
+
+/// `[auth]`: how staff commands are authenticated, and role limits.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub mode: AuthMode,
+    /// The environment variable holding the keys of the staff tokens (the
+    /// current one first, older ones after commas). When `None`, the keys
+    /// are kept in the database (`posko auth rotate-key`).
+    pub secret_env: Option<String>,
+    /// How long the reply address in a mail to staff proves a reply.
+    pub token_lifetime: Duration,
+    /// The header the desk's mail server adds with the envelope recipient
+    /// (`Delivered-To`); only its topmost occurrence is read. `None`: To
+    /// and Cc (see [`crate::staff_auth`]).
+    pub recipient_header: Option<String>,
+    /// The authserv-id of the desk's own mail server in
+    /// `Authentication-Results` (required for `dkim` and `both`).
+    pub authserv_id: Option<String>,
+    /// Who may `#close` a ticket that is not resolved.
+    pub close_requires: Role,
+    /// Who may move a ticket to a group not above its current level
+    /// (`#escalate:<group>` sideways or down).
+    pub move_requires: Role,
+}
+
+/// The evidence beyond From that staff commands need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    /// The per-staff token in the address the mail was sent to.
+    Token,
+    /// DKIM or DMARC pass for the staff member's domain, as the desk's own
+    /// server recorded in `Authentication-Results`.
+    Dkim,
+    /// Both.
+    Both,
+}
+
+impl AuthMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMode::Token => "token",
+            AuthMode::Dkim => "dkim",
+            AuthMode::Both => "both",
+        }
+    }
+}
+
+/// `auth.token_lifetime`: a reply to a notice two months old still works.
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(60 * 86_400);
+
+impl Default for Auth {
+    fn default() -> Auth {
+        Auth {
+            mode: AuthMode::Token,
+            secret_env: None,
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            recipient_header: None,
+            authserv_id: None,
+            close_requires: Role::Manager,
+            move_requires: Role::Manager,
+        }
+    }
+}
+
+/// The desk's own addresses: a token counts only in an address of the desk.
+pub trait OwnAddress {
+    /// True when `addr` is one of the desk's own addresses.
+    fn is_own_address(&self, addr: &EmailAddress) -> bool;
+}
+
+/// A desk with one address.
+impl OwnAddress for EmailAddress {
+    fn is_own_address(&self, addr: &EmailAddress) -> bool {
+        self.base() == addr.base()
+    }
+}
 
 /// `helpdesk+<token>@corp.test`: where a staff member's replies go.
 pub fn tokened_address(desk: &EmailAddress, token: &str) -> EmailAddress {
@@ -219,7 +295,7 @@ pub struct Claim<'a> {
 }
 
 /// Checks a mail from `claim.staff`.
-pub fn verify(auth: &Auth, desk: &Desk, keys: &KeyRing, claim: &Claim<'_>) -> Verdict {
+pub fn verify(auth: &Auth, desk: &impl OwnAddress, keys: &KeyRing, claim: &Claim<'_>) -> Verdict {
     let (token, token_problem) = match auth.mode {
         AuthMode::Token | AuthMode::Both => match check_token(auth, desk, keys, claim) {
             Ok(pass) => (Check::Pass(pass), None),
@@ -244,7 +320,7 @@ pub fn verify(auth: &Auth, desk: &Desk, keys: &KeyRing, claim: &Claim<'_>) -> Ve
 /// passes (the failure of the token that came closest).
 fn check_token(
     auth: &Auth,
-    desk: &Desk,
+    desk: &impl OwnAddress,
     keys: &KeyRing,
     claim: &Claim<'_>,
 ) -> Result<String, (String, Problem)> {
@@ -407,7 +483,6 @@ fn check_dkim(authserv_id: &str, staff: &Staff, headers: &[(String, String)]) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Role;
     use crate::staff_token::{Key, issue};
 
     /// 2026-11-23T01:00:00Z.
@@ -424,21 +499,22 @@ mod tests {
         }
     }
 
-    fn desk() -> Desk {
-        Desk {
-            name: "IT Helpdesk".into(),
+    /// The desk's address and an alias.
+    struct TestDesk {
+        address: EmailAddress,
+        aliases: Vec<EmailAddress>,
+    }
+
+    impl OwnAddress for TestDesk {
+        fn is_own_address(&self, addr: &EmailAddress) -> bool {
+            self.address.is_own_address(addr) || self.aliases.iter().any(|a| a.is_own_address(addr))
+        }
+    }
+
+    fn desk() -> TestDesk {
+        TestDesk {
             address: EmailAddress::parse("helpdesk@corp.test").unwrap(),
             aliases: vec![EmailAddress::parse("security@corp.test").unwrap()],
-            tag: "Helpdesk".into(),
-            language: crate::config::Language::Id,
-            timezone: chrono_tz::Asia::Jakarta,
-            reopen_window: std::time::Duration::from_secs(1),
-            ack_limit: 5,
-            ack_limit_total: 100,
-            requester_domains: Vec::new(),
-            non_participant: crate::config::NonParticipant::Note,
-            ack_window: std::time::Duration::from_secs(1),
-            templates: None,
         }
     }
 

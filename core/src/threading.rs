@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use regex::Regex;
 
-use crate::config::NonParticipant;
 use crate::domain::{Status, TicketId};
+use crate::participants::NonParticipant;
 
 /// Reply and forward prefixes of the clients our users have, in the
 /// languages they write in ("Re", "AW", "Balas", "Fwd", "TR", "WG" …).

@@ -684,7 +684,7 @@ fn random_bytes_stand_in_for_the_fuzzer() {
 #[test]
 fn the_readme_carries_the_staff_quick_reference() {
     let table = markdown_table();
-    let readme = include_str!("../../README.md");
+    let readme = include_str!("../../../README.md");
     assert!(
         readme.contains(&table),
         "README.md must carry the staff quick reference; paste:\n{table}"

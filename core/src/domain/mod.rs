@@ -1,8 +1,21 @@
-//! Small domain types shared by every layer: ticket ids, statuses, addresses.
+//! Small domain types shared by every layer: ticket ids, statuses,
+//! addresses, languages, staff, durations and sizes, field errors.
+//!
+//! The leaf of the house: everything may use it, it uses nothing of posko.
+
+mod error;
+mod language;
+mod staff;
+mod units;
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+pub use error::FieldError;
+pub use language::Language;
+pub use staff::{Role, Staff};
+pub use units::{parse_duration, parse_size};
 
 /// A ticket's number, as shown to people: `#17`.
 pub type TicketId = i64;
