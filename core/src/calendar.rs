@@ -18,14 +18,10 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveTime, TimeDelta, TimeZone, Weekday};
 use chrono_tz::Tz;
 use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
-
-use crate::domain::FieldError as ConfigError;
 
 /// The longest run of consecutive closed days a calendar may contain.
 ///
@@ -513,166 +509,10 @@ pub fn parse_holiday_file(text: &str) -> Result<Vec<Holiday>, HolidayFileError> 
     Ok(out)
 }
 
-fn parse_date(s: &str) -> Result<NaiveDate, String> {
+/// A local date written `YYYY-MM-DD`, as holiday lists write them.
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map_err(|_| format!("{s:?} is not a date such as \"2026-12-25\""))
-}
-
-// ---------------------------------------------------------------------------
-// The `[calendar]` section of the configuration.
-
-/// `[calendar]` as written in the file.
-///
-/// ```toml
-/// [calendar]
-/// timezone = "Asia/Jakarta"        # default: desk.timezone
-/// hours = { mon = "08:00-16:00", fri = "08:00-11:30,13:00-16:00" }  # or "24x7"
-/// holidays = ["2026-12-25"]
-/// holidays_file = "config/holidays-id.toml"
-/// ```
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawCalendar {
-    /// IANA zone of the opening hours and holiday dates; default: the desk's.
-    pub timezone: Option<String>,
-    /// Weekly hours; default Monday–Friday 08:00–16:00. `"24x7"` for always.
-    pub hours: Option<RawHours>,
-    /// Closed dates, `YYYY-MM-DD`, local.
-    #[serde(default)]
-    pub holidays: Vec<String>,
-    /// A holiday file (see [`parse_holiday_file`]), relative to the directory
-    /// posko is started from, like every other path in the configuration.
-    pub holidays_file: Option<PathBuf>,
-}
-
-/// `hours`: a table of weekdays, or the string `"24x7"`.
-#[derive(Debug)]
-pub enum RawHours {
-    AlwaysOpen,
-    Week(RawWeek),
-}
-
-/// One key per weekday; a missing day is closed.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawWeek {
-    pub mon: Option<String>,
-    pub tue: Option<String>,
-    pub wed: Option<String>,
-    pub thu: Option<String>,
-    pub fri: Option<String>,
-    pub sat: Option<String>,
-    pub sun: Option<String>,
-}
-
-impl<'de> Deserialize<'de> for RawHours {
-    // By hand rather than `#[serde(untagged)]`, which would turn a typo such
-    // as `monday = …` into "data did not match any variant" instead of naming
-    // the unknown key.
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawHours;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a table such as { mon = \"08:00-16:00\" } or the string \"24x7\"")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawHours, E> {
-                if is_24x7(v) {
-                    Ok(RawHours::AlwaysOpen)
-                } else {
-                    Err(E::invalid_value(de::Unexpected::Str(v), &self))
-                }
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawHours, A::Error> {
-                RawWeek::deserialize(de::value::MapAccessDeserializer::new(map)).map(RawHours::Week)
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-fn is_24x7(s: &str) -> bool {
-    matches!(
-        s.trim().to_ascii_lowercase().replace('×', "x").as_str(),
-        "24x7" | "24/7"
-    )
-}
-
-impl RawCalendar {
-    /// Validates the section, reading `holidays_file` from disk. `file` is the
-    /// configuration file (for messages); `default_tz` is the desk's zone.
-    pub fn validate(self, file: &str, default_tz: Tz) -> Result<Calendar, ConfigError> {
-        self.validate_with(file, default_tz, |p| std::fs::read_to_string(p))
-    }
-
-    /// [`RawCalendar::validate`] with the file reading passed in, for tests.
-    pub fn validate_with(
-        self,
-        file: &str,
-        default_tz: Tz,
-        read: impl FnOnce(&Path) -> std::io::Result<String>,
-    ) -> Result<Calendar, ConfigError> {
-        let err = |key: &str, reason: String| ConfigError {
-            file: file.to_string(),
-            key: key.to_string(),
-            reason,
-        };
-        let tz = match &self.timezone {
-            None => default_tz,
-            Some(name) => name.parse::<Tz>().map_err(|_| {
-                err(
-                    "calendar.timezone",
-                    format!("{name:?} is not an IANA time zone such as \"Asia/Jakarta\""),
-                )
-            })?,
-        };
-        let mut holidays = BTreeSet::new();
-        for (i, d) in self.holidays.iter().enumerate() {
-            holidays.insert(parse_date(d).map_err(|r| err(&format!("calendar.holidays[{i}]"), r))?);
-        }
-        if let Some(path) = &self.holidays_file {
-            let text = read(path).map_err(|e| {
-                err(
-                    "calendar.holidays_file",
-                    format!("cannot read {}: {e}", path.display()),
-                )
-            })?;
-            let parsed = parse_holiday_file(&text).map_err(|e| ConfigError {
-                file: path.display().to_string(),
-                key: e.key,
-                reason: e.reason,
-            })?;
-            holidays.extend(parsed.into_iter().map(|h| h.date));
-        }
-        let week = match self.hours {
-            None => WeeklyHours::office(),
-            // 24×7 without holidays needs no time zone at all; with holidays
-            // it is "all day, except on these local dates".
-            Some(RawHours::AlwaysOpen) if holidays.is_empty() => return Ok(Calendar::always_open()),
-            Some(RawHours::AlwaysOpen) => WeeklyHours::all_day(),
-            Some(RawHours::Week(w)) => {
-                let mut week = WeeklyHours::default();
-                let days = [
-                    (Weekday::Mon, "mon", w.mon),
-                    (Weekday::Tue, "tue", w.tue),
-                    (Weekday::Wed, "wed", w.wed),
-                    (Weekday::Thu, "thu", w.thu),
-                    (Weekday::Fri, "fri", w.fri),
-                    (Weekday::Sat, "sat", w.sat),
-                    (Weekday::Sun, "sun", w.sun),
-                ];
-                for (day, name, text) in days {
-                    let key = format!("calendar.hours.{name}");
-                    let ranges =
-                        parse_day_hours(text.as_deref().unwrap_or("")).map_err(|r| err(&key, r))?;
-                    week.set(day, ranges)
-                        .map_err(|e| err(&key, e.to_string()))?;
-                }
-                week
-            }
-        };
-        Calendar::business(tz, week, holidays).map_err(|e| err("calendar", e.to_string()))
-    }
 }
 
 #[cfg(test)]
@@ -896,88 +736,6 @@ name = "Tahun Baru"
         assert_eq!(h.len(), 25);
         assert!(h.iter().all(|h| h.date.year() == 2026 && h.name.is_some()));
         assert!(h.iter().any(|h| h.date.to_string() == "2026-12-25"));
-    }
-
-    fn raw(text: &str) -> RawCalendar {
-        #[derive(Deserialize)]
-        struct Doc {
-            calendar: RawCalendar,
-        }
-        toml::from_str::<Doc>(text).unwrap().calendar
-    }
-
-    #[test]
-    fn calendar_section_validation() {
-        let jakarta = chrono_tz::Asia::Jakarta;
-        let no_file = |_: &Path| -> std::io::Result<String> { unreachable!() };
-        // Defaults: the desk's zone, Monday–Friday 08:00–16:00.
-        let cal = RawCalendar::default()
-            .validate_with("p.toml", jakarta, no_file)
-            .unwrap();
-        assert_eq!(cal.timezone(), Some(jakarta));
-        assert_eq!(
-            cal.add_business(jkt("2026-07-06 07:55:00"), 600),
-            jkt("2026-07-06 08:10:00")
-        );
-
-        let cal = raw("[calendar]\nhours = \"24x7\"")
-            .validate_with("p.toml", jakarta, no_file)
-            .unwrap();
-        assert!(cal.is_always_open());
-
-        let cal = raw(
-            "[calendar]\ntimezone = \"Asia/Jayapura\"\nhours = { mon = \"08:00-12:00,13:00-16:00\" }\nholidays = [\"2026-07-06\"]\nholidays_file = \"h.toml\"",
-        )
-        .validate_with("p.toml", jakarta, |p| {
-            assert_eq!(p, Path::new("h.toml"));
-            Ok("dates = [\"2026-07-13\"]".into())
-        })
-        .unwrap();
-        assert_eq!(cal.timezone(), Some(chrono_tz::Asia::Jayapura));
-        assert_eq!(cal.holidays().count(), 2);
-
-        let cases = [
-            ("[calendar]\nhours = { monday = \"08:00-16:00\" }", None),
-            (
-                "[calendar]\nhours = { mon = \"8-16\" }",
-                Some("calendar.hours.mon"),
-            ),
-            ("[calendar]\nhours = {}", Some("calendar")),
-            (
-                "[calendar]\ntimezone = \"Mars/Olympus\"",
-                Some("calendar.timezone"),
-            ),
-            (
-                "[calendar]\nholidays = [\"25-12-2026\"]",
-                Some("calendar.holidays[0]"),
-            ),
-        ];
-        for (text, key) in cases {
-            #[derive(Debug, Deserialize)]
-            struct Doc {
-                #[allow(dead_code)]
-                calendar: RawCalendar,
-            }
-            match key {
-                // A typo in a weekday is caught by serde, naming the key.
-                None => {
-                    let e = toml::from_str::<Doc>(text).unwrap_err();
-                    assert!(e.message().contains("monday"), "{e}");
-                }
-                Some(key) => {
-                    let e = raw(text)
-                        .validate_with("p.toml", jakarta, no_file)
-                        .unwrap_err();
-                    assert_eq!(e.key, key, "{e}");
-                }
-            }
-        }
-        let e = raw("[calendar]\nholidays_file = \"missing.toml\"")
-            .validate_with("p.toml", jakarta, |_| {
-                Err(std::io::ErrorKind::NotFound.into())
-            })
-            .unwrap_err();
-        assert_eq!(e.key, "calendar.holidays_file");
     }
 
     // -----------------------------------------------------------------------

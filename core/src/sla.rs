@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::{ALWAYS_OPEN, Calendar};
 use crate::domain::Status;
-use crate::domain::{FieldError as ConfigError, parse_duration};
+use crate::domain::parse_duration;
 
 /// A ticket's priority: 1 is the most urgent. The level set is configuration.
 pub type Priority = u8;
@@ -85,14 +85,14 @@ impl Targets {
 /// A per-category override from the service catalogue. Fields left out fall
 /// back to the ticket's priority targets.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct CategoryRule {
+pub struct CategoryRule {
     /// Lower-cased, so "Incident-Network" and "incident-network" match.
-    category: String,
+    pub category: String,
     /// Only for this priority; `None` for every priority.
-    priority: Option<Priority>,
-    response: Option<i64>,
-    resolution: Option<i64>,
-    business_hours: Option<bool>,
+    pub priority: Option<Priority>,
+    pub response: Option<i64>,
+    pub resolution: Option<i64>,
+    pub business_hours: Option<bool>,
 }
 
 /// Which targets apply to which ticket, and which statuses pause the clocks.
@@ -120,7 +120,8 @@ impl Default for SlaPolicy {
     }
 }
 
-fn default_priorities() -> BTreeMap<Priority, Targets> {
+/// The city SOP's targets per priority (see [`SlaPolicy::default`]).
+pub fn default_priorities() -> BTreeMap<Priority, Targets> {
     const MIN: i64 = 60;
     const HOUR: i64 = 3600;
     let t = |response, resolution| Targets {
@@ -136,6 +137,30 @@ fn default_priorities() -> BTreeMap<Priority, Targets> {
 }
 
 impl SlaPolicy {
+    /// Targets per priority, per-category overrides and the statuses that
+    /// pause the clocks, as `[[sla]]` and `[clocks]` give them. An empty
+    /// `priorities` means the city SOP's table; `categories` are matched
+    /// case-insensitively.
+    pub fn new(
+        priorities: BTreeMap<Priority, Targets>,
+        mut categories: Vec<CategoryRule>,
+        pause_on: Vec<Status>,
+    ) -> SlaPolicy {
+        let priorities = if priorities.is_empty() {
+            default_priorities()
+        } else {
+            priorities
+        };
+        for c in &mut categories {
+            c.category = c.category.trim().to_lowercase();
+        }
+        SlaPolicy {
+            priorities,
+            categories,
+            pause_on,
+        }
+    }
+
     /// The targets of a ticket with this priority and category: a rule for
     /// the category and this priority wins over a rule for the category alone,
     /// which wins over the priority's targets. `None` when no complete pair of
@@ -590,233 +615,6 @@ impl Clock {
     }
 }
 
-// ---------------------------------------------------------------------------
-// Configuration: `[[sla]]`, `[clocks]`, `[escalation]`.
-
-/// One `[[sla]]` entry as written in the file:
-///
-/// ```toml
-/// [[sla]]
-/// priority = 1
-/// response = "10m"
-/// resolution = "8h"            # or "1x8h"
-/// business_hours = true        # false: 24x7
-///
-/// [[sla]]                      # a service-catalogue override
-/// category = "Incident-Network"
-/// resolution = "3x8h"          # response: from the priority
-/// ```
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawSla {
-    pub priority: Option<Priority>,
-    pub category: Option<String>,
-    pub response: Option<String>,
-    pub resolution: Option<String>,
-    pub business_hours: Option<bool>,
-}
-
-/// The `[[sla]]` array; empty means the city SOP's table.
-#[derive(Debug, Default, Deserialize)]
-#[serde(transparent)]
-pub struct RawSlaTable(pub Vec<RawSla>);
-
-/// `[clocks]`: which statuses pause the clocks.
-///
-/// ```toml
-/// [clocks]
-/// pause_on = ["pending"]
-/// ```
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawClocks {
-    /// Default `["pending"]`; `[]` never pauses.
-    pub pause_on: Option<Vec<String>>,
-}
-
-/// `[escalation]`: warning thresholds.
-///
-/// ```toml
-/// [escalation]
-/// warn_at = [0.75]
-/// ```
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawEscalation {
-    /// Fractions of the target; default `[0.75]`; `[]` sends no warnings.
-    pub warn_at: Option<Vec<f64>>,
-    /// Who a breach climbs to, step by step (see [`crate::escalation`]);
-    /// validated with the staff list in `config.rs`.
-    pub chain: Option<Vec<String>>,
-    /// Each further step after another `every` × target of business time.
-    pub every: Option<f64>,
-    /// How often the daemon scans for due clocks, e.g. `"30s"`.
-    pub scan_interval: Option<String>,
-}
-
-fn config_err(file: &str, key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
-    ConfigError {
-        file: file.to_string(),
-        key: key.into(),
-        reason: reason.into(),
-    }
-}
-
-impl RawSlaTable {
-    /// Validates `[[sla]]` together with `[clocks]`.
-    ///
-    /// Entries with a priority and no category set that priority's targets;
-    /// when there are any, they replace the default table as a whole (so a
-    /// file that lists priorities 1 to 4 gets exactly those). Entries with a
-    /// category are overrides, optionally limited to one priority.
-    pub fn validate(self, file: &str, clocks: &RawClocks) -> Result<SlaPolicy, ConfigError> {
-        let mut priorities = BTreeMap::new();
-        let mut categories: Vec<CategoryRule> = Vec::new();
-        for (i, e) in self.0.into_iter().enumerate() {
-            let key = |k: &str| format!("sla[{i}].{k}");
-            let target = |k: &str, v: &Option<String>| -> Result<Option<i64>, ConfigError> {
-                v.as_deref()
-                    .map(parse_target)
-                    .transpose()
-                    .map_err(|r| config_err(file, key(k), r))
-            };
-            let response = target("response", &e.response)?;
-            let resolution = target("resolution", &e.resolution)?;
-            if let Some(p) = e.priority
-                && !(1..=9).contains(&p)
-            {
-                return Err(config_err(
-                    file,
-                    key("priority"),
-                    format!("{p} is not between 1 and 9"),
-                ));
-            }
-            match (e.priority, e.category) {
-                (None, None) => {
-                    return Err(config_err(
-                        file,
-                        format!("sla[{i}]"),
-                        "needs a priority, a category, or both",
-                    ));
-                }
-                (Some(p), None) => {
-                    let (Some(response), Some(resolution)) = (response, resolution) else {
-                        let missing = if response.is_none() {
-                            "response"
-                        } else {
-                            "resolution"
-                        };
-                        return Err(config_err(
-                            file,
-                            key(missing),
-                            format!("required for priority {p}"),
-                        ));
-                    };
-                    let t = Targets {
-                        response,
-                        resolution,
-                        business_hours: e.business_hours.unwrap_or(true),
-                    };
-                    if priorities.insert(p, t).is_some() {
-                        return Err(config_err(
-                            file,
-                            key("priority"),
-                            format!("priority {p} is listed twice"),
-                        ));
-                    }
-                }
-                (priority, Some(category)) => {
-                    let category = category.trim().to_lowercase();
-                    if category.is_empty() {
-                        return Err(config_err(file, key("category"), "must not be empty"));
-                    }
-                    if response.is_none() && resolution.is_none() && e.business_hours.is_none() {
-                        return Err(config_err(
-                            file,
-                            format!("sla[{i}]"),
-                            "a category entry must set response, resolution or business_hours",
-                        ));
-                    }
-                    if categories
-                        .iter()
-                        .any(|r| r.category == category && r.priority == priority)
-                    {
-                        return Err(config_err(
-                            file,
-                            key("category"),
-                            format!("{category:?} is listed twice for the same priority"),
-                        ));
-                    }
-                    categories.push(CategoryRule {
-                        category,
-                        priority,
-                        response,
-                        resolution,
-                        business_hours: e.business_hours,
-                    });
-                }
-            }
-        }
-        if priorities.is_empty() {
-            priorities = default_priorities();
-        }
-        let pause_on = match &clocks.pause_on {
-            None => vec![Status::Pending],
-            Some(list) => {
-                let mut set = Vec::new();
-                for (i, s) in list.iter().enumerate() {
-                    let key = format!("clocks.pause_on[{i}]");
-                    let status = Status::parse(s.trim()).ok_or_else(|| {
-                        config_err(
-                            file,
-                            &key,
-                            format!("{s:?} is not a status (new, in_progress, pending)"),
-                        )
-                    })?;
-                    if matches!(status, Status::Resolved | Status::Closed) {
-                        return Err(config_err(
-                            file,
-                            &key,
-                            format!("{s:?} stops the clocks; it cannot pause them"),
-                        ));
-                    }
-                    if !set.contains(&status) {
-                        set.push(status);
-                    }
-                }
-                set
-            }
-        };
-        Ok(SlaPolicy {
-            priorities,
-            categories,
-            pause_on,
-        })
-    }
-}
-
-impl RawEscalation {
-    /// Validates `[escalation]`: each threshold strictly between 0 and 1;
-    /// sorted, duplicates dropped.
-    pub fn validate(self, file: &str) -> Result<Escalation, ConfigError> {
-        let Some(mut warn_at) = self.warn_at else {
-            return Ok(Escalation::default());
-        };
-        for (i, f) in warn_at.iter().enumerate() {
-            if !(f.is_finite() && *f > 0.0 && *f < 1.0) {
-                return Err(config_err(
-                    file,
-                    format!("escalation.warn_at[{i}]"),
-                    format!("{f} is not a fraction between 0 and 1 (e.g. 0.75 for 75 %)"),
-                ));
-            }
-        }
-        warn_at.sort_by(f64::total_cmp);
-        warn_at.dedup();
-        Ok(Escalation { warn_at })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1257,60 +1055,14 @@ mod tests {
         }
     }
 
-    fn table(text: &str) -> Result<(SlaPolicy, Escalation), ConfigError> {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Doc {
-            #[serde(default)]
-            sla: RawSlaTable,
-            #[serde(default)]
-            clocks: RawClocks,
-            #[serde(default)]
-            escalation: RawEscalation,
-        }
-        let doc: Doc = toml::from_str(text).unwrap();
-        Ok((
-            doc.sla.validate("p.toml", &doc.clocks)?,
-            doc.escalation.validate("p.toml")?,
-        ))
-    }
-
     #[test]
-    fn the_default_is_the_city_sop_table() {
-        let (policy, esc) = table("").unwrap();
-        assert_eq!(policy, SlaPolicy::default());
-        assert_eq!(esc.warn_at, vec![0.75]);
-        let rows: Vec<(u8, i64, i64)> = policy
-            .priorities()
-            .map(|(p, t)| (p, t.response, t.resolution))
-            .collect();
-        assert_eq!(
-            rows,
-            [(1, 10 * MIN, 8 * H), (2, H, 24 * H), (3, 4 * H, 48 * H)]
-        );
-        assert!(policy.priorities().all(|(_, t)| t.business_hours));
-        assert_eq!(policy.targets(4, None), None);
-    }
-
-    #[test]
-    fn twenty_four_seven_policies_count_wall_time() {
-        let (policy, _) = table(
-            r#"
-[[sla]]
-priority = 1
-response = "15m"
-resolution = "4h"
-business_hours = false
-[[sla]]
-priority = 2
-response = "1h"
-resolution = "3x8h"
-"#,
-        )
-        .unwrap();
+    fn twenty_four_seven_targets_count_wall_time() {
+        let p1 = Targets {
+            response: 15 * MIN,
+            resolution: 4 * H,
+            business_hours: false,
+        };
         let business = office(&[]);
-        let p1 = policy.targets(1, None).unwrap();
-        assert!(!p1.business_hours);
         let cal = p1.calendar(&business);
         assert!(cal.is_always_open());
         // Saturday 23:00: due Sunday 03:00, weekend or not.
@@ -1320,92 +1072,5 @@ resolution = "3x8h"
             clock.next_check_at(cal, WARN, 0),
             Some(jkt("2026-07-12 02:00:00"))
         );
-        // Listing priorities replaces the default table.
-        assert_eq!(policy.targets(2, None).unwrap().resolution, 24 * H);
-        assert_eq!(policy.targets(3, None), None);
-    }
-
-    #[test]
-    fn category_overrides_priority() {
-        let (policy, _) = table(
-            r#"
-[[sla]]
-category = "Incident-Network"
-resolution = "1x8h"
-[[sla]]
-category = "incident-network"
-priority = 3
-response = "2h"
-[[sla]]
-category = "Request-Access"
-response = "1h"
-resolution = "6x8h"
-business_hours = true
-[clocks]
-pause_on = ["pending", "new"]
-[escalation]
-warn_at = [0.9, 0.5, 0.9]
-"#,
-        )
-        .unwrap();
-        // Default priorities still apply; the category changes resolution only.
-        let t = policy.targets(2, Some("Incident-Network")).unwrap();
-        assert_eq!((t.response, t.resolution), (H, 8 * H));
-        // A rule for the category and this priority wins.
-        let t = policy.targets(3, Some("INCIDENT-NETWORK")).unwrap();
-        assert_eq!((t.response, t.resolution), (2 * H, 48 * H));
-        // A complete category rule needs no priority target at all.
-        let t = policy.targets(7, Some("Request-Access")).unwrap();
-        assert_eq!((t.response, t.resolution), (H, 48 * H));
-        assert_eq!(policy.targets(7, Some("Incident-Network")), None);
-        // Other categories fall back to the priority.
-        assert_eq!(policy.targets(1, Some("Other")), policy.targets(1, None));
-        assert!(policy.pauses(Status::New));
-        let (_, esc) = table("[escalation]\nwarn_at = [0.9, 0.5, 0.9]").unwrap();
-        assert_eq!(esc.warn_at, vec![0.5, 0.9]);
-    }
-
-    #[test]
-    fn configuration_errors_name_the_key() {
-        let cases = [
-            (
-                "[[sla]]\npriority = 1\nresponse = \"10 minutes\"\nresolution = \"8h\"",
-                "sla[0].response",
-            ),
-            (
-                "[[sla]]\npriority = 1\nresponse = \"10m\"",
-                "sla[0].resolution",
-            ),
-            ("[[sla]]\nresponse = \"10m\"", "sla[0]"),
-            (
-                "[[sla]]\npriority = 0\nresponse = \"1m\"\nresolution = \"1h\"",
-                "sla[0].priority",
-            ),
-            (
-                "[[sla]]\npriority = 1\nresponse = \"1m\"\nresolution = \"1h\"\n[[sla]]\npriority = 1\nresponse = \"1m\"\nresolution = \"1h\"",
-                "sla[1].priority",
-            ),
-            ("[[sla]]\ncategory = \"Data\"", "sla[0]"),
-            (
-                "[[sla]]\ncategory = \"Data\"\nresolution = \"0x8h\"",
-                "sla[0].resolution",
-            ),
-            ("[clocks]\npause_on = [\"waiting\"]", "clocks.pause_on[0]"),
-            ("[clocks]\npause_on = [\"resolved\"]", "clocks.pause_on[0]"),
-            (
-                "[escalation]\nwarn_at = [0.5, 1.0]",
-                "escalation.warn_at[1]",
-            ),
-            ("[escalation]\nwarn_at = [-0.5]", "escalation.warn_at[0]"),
-        ];
-        for (text, key) in cases {
-            let e = table(text).unwrap_err();
-            assert_eq!(e.key, key, "{text}: {e}");
-            assert_eq!(e.file, "p.toml");
-        }
-        // Unknown keys are refused by serde.
-        assert!(toml::from_str::<RawSlaTable>("x = 1").is_err());
-        let e = toml::from_str::<RawEscalation>("warn_at = [0.5]\nwarn = 1").unwrap_err();
-        assert!(e.message().contains("warn"), "{e}");
     }
 }
