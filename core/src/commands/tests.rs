@@ -1,5 +1,7 @@
 use proptest::prelude::*;
 
+use super::reference::REFERENCE;
+use super::suggest::levenshtein;
 use super::*;
 
 fn addr(s: &str) -> EmailAddress {
