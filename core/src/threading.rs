@@ -6,12 +6,11 @@
 //!    earlier inbound message of a ticket (survives clients that drop the tag);
 //! 3. a Message-ID quoted inside a bounce (finds the ticket a bounce is about).
 //!
-//! The lookups happen in [`crate::ingest`]; this module extracts the tag and
-//! decides what to do with what was found.
+//! The lookups happen in the `posko` crate's ingest; this module extracts
+//! the tag ([`SubjectTag`]) and decides what to do with what was found.
 
-use std::borrow::Cow;
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use std::fmt;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use regex::Regex;
@@ -26,74 +25,111 @@ static PREFIX: LazyLock<Regex> = LazyLock::new(|| {
         .expect("prefix regex")
 });
 
-/// The ticket number in a subject tag such as `[Helpdesk #17]`.
+/// The desk's subject tag (`desk.tag`, e.g. `Helpdesk` in
+/// `[Helpdesk #17]`), with the pattern that finds it compiled once, when
+/// the configuration is read.
 ///
-/// The tag name is matched case-insensitively and the space before `#` is
-/// optional, because mail clients and people retyping subjects vary.
-pub fn tag_number(subject: &str, tag: &str) -> Option<TicketId> {
-    let re = tag_regex(tag);
-    re.captures(subject)
-        .and_then(|c| c.get(1))
-        .and_then(|m| m.as_str().parse().ok())
+/// Compiling the pattern costs far more than using it (`(?i)` with Unicode
+/// `\s` and `\d` builds large classes), and ingest needs it several times
+/// per message (tag lookup, subject cleaning, the subjects of the mail it
+/// sends), so it is built with the tag and travels with it.
+#[derive(Debug, Clone)]
+pub struct SubjectTag {
+    name: String,
+    pattern: Regex,
 }
 
-/// The regex matching `[<tag> #<n>]`, compiled once per tag.
-///
-/// Compiling it costs far more than using it (`(?i)` with Unicode `\s` and
-/// `\d` builds large classes), and ingest needs it several times per
-/// message (tag lookup, subject cleaning, the acknowledgment's and the
-/// notices' subjects), always for the configured tag. So compiled regexes
-/// are kept for the life of the process; a program sees one or a few tags,
-/// and past [`TAG_CACHE_MAX`] distinct tags they are compiled per call.
-fn tag_regex(tag: &str) -> Cow<'static, Regex> {
-    static CACHE: LazyLock<Mutex<HashMap<String, &'static Regex>>> =
-        LazyLock::new(|| Mutex::new(HashMap::new()));
-    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(re) = cache.get(tag) {
-        return Cow::Borrowed(*re);
-    }
-    let re = Regex::new(&format!(
-        r"(?i)\[\s*{}\s*#\s*(\d{{1,18}})\s*\]",
-        regex::escape(tag)
-    ))
-    .expect("tag regex");
-    if cache.len() < TAG_CACHE_MAX {
-        // Leaked on purpose: at most TAG_CACHE_MAX small regexes, kept for
-        // the life of the process.
-        let re: &'static Regex = Box::leak(Box::new(re));
-        cache.insert(tag.to_string(), re);
-        Cow::Borrowed(re)
-    } else {
-        Cow::Owned(re)
-    }
-}
+/// A tag that cannot stand in `[<tag> #17]`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} must be non-empty and free of '[', ']' and '#'")]
+pub struct BadTag(pub String);
 
-/// How many distinct tags [`tag_regex`] keeps compiled.
-const TAG_CACHE_MAX: usize = 16;
-
-/// The subject without reply prefixes and without our tag.
-pub fn clean_subject(subject: &str, tag: &str) -> String {
-    let without_tag = tag_regex(tag).replace_all(subject, " ");
-    let mut s = without_tag.trim().to_string();
-    // Prefixes can also stand after the tag ("[Helpdesk #1] Re: …").
-    loop {
-        let stripped = PREFIX.replace(&s, "").trim().to_string();
-        if stripped == s {
-            break;
+impl SubjectTag {
+    /// The tag `name` (trimmed); it may not be empty or contain `[`, `]`
+    /// or `#`, which would make the tag ambiguous in a subject.
+    pub fn new(name: &str) -> Result<SubjectTag, BadTag> {
+        let trimmed = name.trim();
+        if trimmed.is_empty() || trimmed.contains(['[', ']', '#']) {
+            return Err(BadTag(name.to_string()));
         }
-        s = stripped;
+        // The tag name is matched case-insensitively and the space before
+        // `#` is optional, because mail clients and people retyping
+        // subjects vary.
+        let pattern = Regex::new(&format!(
+            r"(?i)\[\s*{}\s*#\s*(\d{{1,18}})\s*\]",
+            regex::escape(trimmed)
+        ))
+        .expect("an escaped tag makes a valid pattern");
+        Ok(SubjectTag {
+            name: trimmed.to_string(),
+            pattern,
+        })
     }
-    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if s.is_empty() {
-        "(no subject)".into()
-    } else {
-        s
+
+    /// The tag as configured.
+    pub fn as_str(&self) -> &str {
+        &self.name
+    }
+
+    /// The ticket number in a subject tag such as `[Helpdesk #17]`.
+    pub fn number(&self, subject: &str) -> Option<TicketId> {
+        self.pattern
+            .captures(subject)
+            .and_then(|c| c.get(1))
+            .and_then(|m| m.as_str().parse().ok())
+    }
+
+    /// The subject without reply prefixes and without this tag.
+    pub fn clean(&self, subject: &str) -> String {
+        let without_tag = self.pattern.replace_all(subject, " ");
+        let mut s = without_tag.trim().to_string();
+        // Prefixes can also stand after the tag ("[Helpdesk #1] Re: …").
+        loop {
+            let stripped = PREFIX.replace(&s, "").trim().to_string();
+            if stripped == s {
+                break;
+            }
+            s = stripped;
+        }
+        let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+        if s.is_empty() {
+            "(no subject)".into()
+        } else {
+            s
+        }
+    }
+
+    /// The subject of mail about a ticket: `[Helpdesk #17] Internet lambat`.
+    pub fn tagged(&self, id: TicketId, subject: &str) -> String {
+        format!("[{} #{id}] {}", self.name, self.clean(subject))
     }
 }
 
-/// The subject of mail about a ticket: `[Helpdesk #17] Internet lambat`.
-pub fn tagged_subject(tag: &str, id: TicketId, subject: &str) -> String {
-    format!("[{tag} #{id}] {}", clean_subject(subject, tag))
+impl PartialEq for SubjectTag {
+    fn eq(&self, other: &SubjectTag) -> bool {
+        self.name == other.name
+    }
+}
+
+impl fmt::Display for SubjectTag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+/// The ticket number in `subject`'s tag ([`SubjectTag::number`]).
+pub fn tag_number(subject: &str, tag: &SubjectTag) -> Option<TicketId> {
+    tag.number(subject)
+}
+
+/// `subject` without reply prefixes and the tag ([`SubjectTag::clean`]).
+pub fn clean_subject(subject: &str, tag: &SubjectTag) -> String {
+    tag.clean(subject)
+}
+
+/// The subject of mail about a ticket ([`SubjectTag::tagged`]).
+pub fn tagged_subject(tag: &SubjectTag, id: TicketId, subject: &str) -> String {
+    tag.tagged(id, subject)
 }
 
 /// What is known of the ticket a message points at.
@@ -174,6 +210,10 @@ pub fn for_non_participant(d: Decision, mode: NonParticipant, auto: bool) -> Dec
 mod tests {
     use super::*;
 
+    fn tag(name: &str) -> SubjectTag {
+        SubjectTag::new(name).unwrap()
+    }
+
     #[test]
     fn tag_is_found_in_many_spellings() {
         for s in [
@@ -183,34 +223,46 @@ mod tests {
             "Balas: [ HELPDESK # 17 ] x",
             "x [Helpdesk #17]",
         ] {
-            assert_eq!(tag_number(s, "Helpdesk"), Some(17), "{s}");
+            assert_eq!(tag_number(s, &tag("Helpdesk")), Some(17), "{s}");
         }
-        assert_eq!(tag_number("[Ticket #17] x", "Helpdesk"), None);
-        assert_eq!(tag_number("Helpdesk #17", "Helpdesk"), None);
-        assert_eq!(tag_number("[Helpdesk #] x", "Helpdesk"), None);
+        assert_eq!(tag_number("[Ticket #17] x", &tag("Helpdesk")), None);
+        assert_eq!(tag_number("Helpdesk #17", &tag("Helpdesk")), None);
+        assert_eq!(tag_number("[Helpdesk #] x", &tag("Helpdesk")), None);
     }
 
     #[test]
     fn tag_with_regex_characters_is_literal() {
-        assert_eq!(tag_number("[IT.Desk #3] a", "IT.Desk"), Some(3));
-        assert_eq!(tag_number("[ITxDesk #3] a", "IT.Desk"), None);
+        assert_eq!(tag_number("[IT.Desk #3] a", &tag("IT.Desk")), Some(3));
+        assert_eq!(tag_number("[ITxDesk #3] a", &tag("IT.Desk")), None);
+    }
+
+    #[test]
+    fn tags_that_would_be_ambiguous_are_refused() {
+        for bad in ["", "  ", "IT [Desk]", "Desk#1"] {
+            assert_eq!(SubjectTag::new(bad).unwrap_err(), BadTag(bad.into()));
+        }
+        assert_eq!(tag(" Helpdesk ").as_str(), "Helpdesk");
+        assert_eq!(tag("Helpdesk").to_string(), "Helpdesk");
     }
 
     #[test]
     fn subjects_are_cleaned() {
         assert_eq!(
-            clean_subject("Re: AW: [Helpdesk #17] Internet lambat", "Helpdesk"),
+            clean_subject("Re: AW: [Helpdesk #17] Internet lambat", &tag("Helpdesk")),
             "Internet lambat"
         );
-        assert_eq!(clean_subject("Fwd: Balas: printer", "Helpdesk"), "printer");
-        assert_eq!(clean_subject("   ", "Helpdesk"), "(no subject)");
         assert_eq!(
-            tagged_subject("Helpdesk", 5, "RE: Printer rusak"),
+            clean_subject("Fwd: Balas: printer", &tag("Helpdesk")),
+            "printer"
+        );
+        assert_eq!(clean_subject("   ", &tag("Helpdesk")), "(no subject)");
+        assert_eq!(
+            tagged_subject(&tag("Helpdesk"), 5, "RE: Printer rusak"),
             "[Helpdesk #5] Printer rusak"
         );
         // Words that merely start like a prefix stay.
         assert_eq!(
-            clean_subject("Reset password", "Helpdesk"),
+            clean_subject("Reset password", &tag("Helpdesk")),
             "Reset password"
         );
     }

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::validator::Validator;
 use super::{ConfigError, Language, NonParticipant};
 use crate::domain::EmailAddress;
+use crate::threading::SubjectTag;
 
 #[derive(Debug, Clone)]
 pub struct Desk {
@@ -16,7 +17,8 @@ pub struct Desk {
     pub address: EmailAddress,
     /// Further addresses that deliver into the same mailbox (e.g. security@).
     pub aliases: Vec<EmailAddress>,
-    pub tag: String,
+    /// The subject tag, `[<tag> #17]`.
+    pub tag: SubjectTag,
     pub language: Language,
     pub timezone: chrono_tz::Tz,
     /// A reply to a closed ticket within this window reopens it.
@@ -140,12 +142,7 @@ impl Validator<'_> {
                 ),
             ));
         }
-        if d.tag.trim().is_empty() || d.tag.contains(['[', ']', '#']) {
-            return Err(self.err(
-                "desk.tag",
-                format!("{:?} must be non-empty and free of '[', ']' and '#'", d.tag),
-            ));
-        }
+        let tag = SubjectTag::new(&d.tag).map_err(|e| self.err("desk.tag", e.to_string()))?;
         let language = match d.language.as_str() {
             "id" => Language::Id,
             "en" => Language::En,
@@ -213,7 +210,7 @@ impl Validator<'_> {
             name: d.name,
             address,
             aliases,
-            tag: d.tag.trim().to_string(),
+            tag,
             language,
             timezone,
             reopen_window: self.duration("desk.reopen_window", &d.reopen_window)?,

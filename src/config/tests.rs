@@ -54,7 +54,7 @@ fn message_budget_defaults_and_checks() {
 #[test]
 fn minimal_config_gets_defaults() {
     let c = parse(MINIMAL, Path::new("x.toml")).unwrap();
-    assert_eq!(c.desk.tag, "Helpdesk");
+    assert_eq!(c.desk.tag.as_str(), "Helpdesk");
     assert_eq!(c.desk.language, Language::Id);
     assert_eq!(c.desk.reopen_window, Duration::from_secs(14 * 86400));
 }
