@@ -178,6 +178,9 @@ pub struct Catalogue {
     pub categories: Vec<Category>,
     /// Index into `categories` of what a ticket gets when no rule names one.
     pub default_category: usize,
+    /// True when the catalogue named no default and posko supplied the
+    /// built-in `other` category ([`Catalogue::new`]).
+    pub builtin_default: bool,
     pub priority: PriorityScheme,
 }
 
@@ -185,32 +188,53 @@ impl Catalogue {
     /// What a configuration without `[[group]]` and `[[category]]` gets:
     /// one service-desk group and one category, `other`.
     pub fn minimal(priority: PriorityScheme) -> Catalogue {
-        let medium = |scale: &[String]| {
-            scale
-                .get(scale.len() / 2)
-                .cloned()
-                .unwrap_or_else(|| "medium".into())
+        Catalogue::new(Vec::new(), Vec::new(), None, priority)
+    }
+
+    /// The catalogue of `groups` and `categories`, whose default (what a
+    /// ticket gets when no rule names one) is `categories[default]`.
+    ///
+    /// Without a default, posko supplies a built-in `other` category (an
+    /// incident of middling urgency and impact) routed to the service desk:
+    /// the group keyed [`DEFAULT_GROUP`], else the first level-1 group,
+    /// else a built-in `servicedesk` group. [`Catalogue::builtin_default`]
+    /// says so, for `posko check`.
+    pub fn new(
+        mut groups: Vec<Group>,
+        mut categories: Vec<Category>,
+        default: Option<usize>,
+        priority: PriorityScheme,
+    ) -> Catalogue {
+        let default = default.filter(|&i| i < categories.len());
+        let builtin_default = default.is_none();
+        let default_category = match default {
+            Some(i) => i,
+            None => {
+                let desk = groups
+                    .iter()
+                    .find(|g| g.key == DEFAULT_GROUP)
+                    .or_else(|| groups.iter().find(|g| g.level == 1))
+                    .map(|g| g.key.clone());
+                let desk = match desk {
+                    Some(key) => key,
+                    None => {
+                        groups.push(Group {
+                            key: DEFAULT_GROUP.into(),
+                            name: "Service Desk".into(),
+                            level: 1,
+                        });
+                        DEFAULT_GROUP.into()
+                    }
+                };
+                categories.push(builtin_other(&priority, desk));
+                categories.len() - 1
+            }
         };
         Catalogue {
-            groups: vec![Group {
-                key: DEFAULT_GROUP.into(),
-                name: "Service Desk".into(),
-                level: 1,
-            }],
-            categories: vec![Category {
-                key: DEFAULT_CATEGORY.into(),
-                name: Names {
-                    id: "Lainnya".into(),
-                    en: "Other".into(),
-                },
-                ticket_type: TicketType::Incident,
-                group: DEFAULT_GROUP.into(),
-                urgency: medium(&priority.urgency),
-                impact: medium(&priority.impact),
-                response: None,
-                resolution: None,
-            }],
-            default_category: 0,
+            groups,
+            categories,
+            default_category,
+            builtin_default,
             priority,
         }
     }
@@ -225,6 +249,30 @@ impl Catalogue {
 
     pub fn default_category(&self) -> &Category {
         &self.categories[self.default_category]
+    }
+}
+
+/// The built-in default category: `other`, an incident of middling urgency
+/// and impact, routed to `group`.
+fn builtin_other(priority: &PriorityScheme, group: String) -> Category {
+    let medium = |scale: &[String]| {
+        scale
+            .get(scale.len() / 2)
+            .cloned()
+            .unwrap_or_else(|| "medium".into())
+    };
+    Category {
+        key: DEFAULT_CATEGORY.into(),
+        name: Names {
+            id: "Lainnya".into(),
+            en: "Other".into(),
+        },
+        ticket_type: TicketType::Incident,
+        group,
+        urgency: medium(&priority.urgency),
+        impact: medium(&priority.impact),
+        response: None,
+        resolution: None,
     }
 }
 
@@ -264,5 +312,66 @@ mod tests {
             ("medium", "medium")
         );
         assert_eq!(c.group(&d.group).unwrap().level, 1);
+    }
+
+    fn category(key: &str, group: &str) -> Category {
+        Category {
+            key: key.into(),
+            name: Names {
+                id: key.into(),
+                en: key.into(),
+            },
+            ticket_type: TicketType::Request,
+            group: group.into(),
+            urgency: "low".into(),
+            impact: "low".into(),
+            response: None,
+            resolution: None,
+        }
+    }
+
+    fn group(key: &str, level: u8) -> Group {
+        Group {
+            key: key.into(),
+            name: key.into(),
+            level,
+        }
+    }
+
+    #[test]
+    fn a_catalogue_without_a_default_gets_a_builtin_other_at_the_service_desk() {
+        let p = PriorityScheme::sop_default();
+        // The first level-1 group is the service desk.
+        let c = Catalogue::new(
+            vec![group("network", 2), group("helpdesk", 1)],
+            vec![category("account", "helpdesk")],
+            None,
+            p.clone(),
+        );
+        assert!(c.builtin_default);
+        let d = c.default_category();
+        assert_eq!((d.key.as_str(), d.group.as_str()), ("other", "helpdesk"));
+        assert_eq!(d.name.get(Language::En), "Other");
+        assert_eq!(c.categories.len(), 2);
+        assert_eq!(c.groups.len(), 2);
+        // No level-1 group: a built-in service desk comes with it.
+        let c = Catalogue::new(
+            vec![group("network", 2)],
+            vec![category("net", "network")],
+            None,
+            p.clone(),
+        );
+        let d = c.default_category();
+        assert_eq!((d.key.as_str(), d.group.as_str()), ("other", DEFAULT_GROUP));
+        assert_eq!(c.group(DEFAULT_GROUP).unwrap().level, 1);
+        // A named default is kept.
+        let c = Catalogue::new(
+            vec![group("network", 2)],
+            vec![category("net", "network")],
+            Some(0),
+            p,
+        );
+        assert!(!c.builtin_default);
+        assert_eq!(c.default_category().key, "net");
     }
 }

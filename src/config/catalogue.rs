@@ -235,22 +235,10 @@ impl Validator<'_> {
                 resolution: c.resolution,
             });
         }
-        let default_category = default
-            .or_else(|| categories.iter().position(|c| c.key == DEFAULT_CATEGORY))
-            .ok_or_else(|| {
-                self.err(
-                    "category",
-                    format!(
-                        "no default category: add one keyed {DEFAULT_CATEGORY:?} or mark one default = true"
-                    ),
-                )
-            })?;
-        Ok(Catalogue {
-            groups,
-            categories,
-            default_category,
-            priority,
-        })
+        // Without a default, the core supplies a built-in `other` at the
+        // service desk (and `posko check` says so).
+        let default = default.or_else(|| categories.iter().position(|c| c.key == DEFAULT_CATEGORY));
+        Ok(Catalogue::new(groups, categories, default, priority))
     }
 
     pub(super) fn on_scale(&self, key: &str, v: &str, scale: &[String]) -> Result<(), ConfigError> {

@@ -574,3 +574,64 @@ async fn rules_replay_is_a_dry_run(backend: Backend) {
     assert_eq!(posko.tickets(), before, "nothing was written");
 }
 both!(rules_replay_is_a_dry_run);
+
+/// A catalogue without a default category still starts: posko supplies a
+/// built-in `other` at the service desk, `posko check` says so, and mail no
+/// rule classifies gets it.
+#[test]
+fn a_catalogue_without_a_default_gets_a_builtin_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = "[[category]]\nkey = \"other\"\nname = { id = \"Lainnya\", en = \"Other\" }\n\
+                 type = \"incident\"\ngroup = \"servicedesk\"\nurgency = \"medium\"\nimpact = \"medium\"\n";
+    let catalogue = shipped_catalogue();
+    assert!(catalogue.contains(other), "the shipped `other` category");
+    let config = dir.path().join("posko.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[desk]\nname = \"x\"\naddress = \"helpdesk@corp.test\"\n[database]\nurl = \"sqlite://x.db\"\n\
+             [inbound]\nkind = \"maildir\"\npath = \"m\"\n[outbound]\nkind = \"file\"\npath = \"o\"\n{}",
+            catalogue.replace(other, "")
+        ),
+    )
+    .unwrap();
+    for sub in ["m/cur", "m/new", "m/tmp", "o"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+    }
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_posko"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = ok(run(&["check"]), "check");
+    assert!(
+        out.contains(
+            "note  catalogue: no default category; posko supplies the built-in \"other\" (Other), \
+             routed to the service desk (group \"servicedesk\")"
+        ),
+        "{out}"
+    );
+    let eml = dir.path().join("m.eml");
+    std::fs::write(
+        &eml,
+        mail::plain(
+            "alice@corp.test",
+            "Pertanyaan soal jadwal rapat",
+            "t1@corp.test",
+            "",
+            "",
+        ),
+    )
+    .unwrap();
+    let json: Value = serde_json::from_str(&ok(
+        run(&["rules", "test", "--json", eml.to_str().unwrap()]),
+        "rules test --json",
+    ))
+    .unwrap();
+    assert_eq!(json["category"], "other", "{json}");
+    assert_eq!(json["group"], "servicedesk", "{json}");
+}

@@ -39,6 +39,7 @@ fn cat() -> Catalogue {
             ),
             c("account", TicketType::Request, "servicedesk", "low", "low"),
         ],
+        builtin_default: false,
         default_category: 0,
         priority: PriorityScheme::sop_default(),
     }
