@@ -28,7 +28,7 @@ use crate::sla::{CategoryRule, Priority, SlaPolicy, Targets, parse_target};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSla {
-    priority: Option<Priority>,
+    priority: Option<u8>,
     category: Option<String>,
     response: Option<String>,
     resolution: Option<String>,
@@ -98,12 +98,13 @@ impl Validator<'_> {
             };
             let response = target("response", &e.response)?;
             let resolution = target("resolution", &e.resolution)?;
-            if let Some(p) = e.priority
-                && !(1..=9).contains(&p)
-            {
-                return Err(self.err(&key("priority"), format!("{p} is not between 1 and 9")));
-            }
-            match (e.priority, e.category) {
+            let priority = match e.priority {
+                None => None,
+                Some(p) => {
+                    Some(Priority::try_from(p).map_err(|why| self.err(&key("priority"), why))?)
+                }
+            };
+            match (priority, e.category) {
                 (None, None) => {
                     return Err(self.err(
                         &format!("sla[{i}]"),

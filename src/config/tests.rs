@@ -648,7 +648,7 @@ fn the_default_is_the_city_sop_table() {
     assert_eq!(warn_at, vec![0.75]);
     let rows: Vec<(u8, i64, i64)> = policy
         .priorities()
-        .map(|(p, t)| (p, t.response, t.resolution))
+        .map(|(p, t)| (p.get(), t.response, t.resolution))
         .collect();
     assert_eq!(
         rows,

@@ -4,7 +4,9 @@
 //! The leaf of the house: everything may use it, it uses nothing of posko.
 
 mod error;
+mod event;
 mod language;
+mod priority;
 mod staff;
 mod units;
 
@@ -13,11 +15,16 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use error::FieldError;
+pub use event::{EventKind, MailKind};
 pub use language::Language;
+pub use priority::Priority;
 pub use staff::{Role, Staff};
 pub use units::{parse_duration, parse_size};
 
 /// A ticket's number, as shown to people: `#17`.
+///
+/// Still a plain integer: the store binds and reads it directly. It becomes
+/// a newtype once the store takes typed ids at its boundary.
 pub type TicketId = i64;
 
 /// Where a ticket stands. The names are part of the JSON interface.

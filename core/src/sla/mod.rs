@@ -46,8 +46,7 @@ mod policy;
 pub use clock::{Clock, ClockKind, ClockState, Crossing};
 pub use policy::{CategoryRule, SlaPolicy, Targets, default_priorities, parse_target};
 
-/// A ticket's priority: 1 is the most urgent. The level set is configuration.
-pub type Priority = u8;
+pub use crate::domain::Priority;
 
 /// The longest target accepted: a year. Longer targets are surely typos, and
 /// the bound keeps every calendar walk short.

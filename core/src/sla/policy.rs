@@ -79,10 +79,11 @@ pub fn default_priorities() -> BTreeMap<Priority, Targets> {
         resolution,
         business_hours: true,
     };
+    let p = |n| Priority::new(n).expect("1 to 3 are priorities");
     BTreeMap::from([
-        (1, t(10 * MIN, 8 * HOUR)),
-        (2, t(HOUR, 24 * HOUR)),
-        (3, t(4 * HOUR, 48 * HOUR)),
+        (p(1), t(10 * MIN, 8 * HOUR)),
+        (p(2), t(HOUR, 24 * HOUR)),
+        (p(3), t(4 * HOUR, 48 * HOUR)),
     ])
 }
 
@@ -115,7 +116,11 @@ impl SlaPolicy {
     /// the category and this priority wins over a rule for the category alone,
     /// which wins over the priority's targets. `None` when no complete pair of
     /// targets applies (then the ticket has no clocks).
-    pub fn targets(&self, priority: Priority, category: Option<&str>) -> Option<Targets> {
+    ///
+    /// `priority` is the number the ticket carries; one outside 1 to 9 has
+    /// no targets.
+    pub fn targets(&self, priority: u8, category: Option<&str>) -> Option<Targets> {
+        let priority = Priority::new(priority)?;
         let base = self.priorities.get(&priority);
         let rule = category.and_then(|c| {
             let c = c.trim().to_lowercase();
