@@ -30,12 +30,13 @@
 //!   [`staff_token`].
 //! - [`calendar`] (business hours, holidays, time zones) and [`sla`]
 //!   (targets, the clocks' transitions, due instants, warnings, breaches).
-//! - [`domain`] is the leaf: ids, statuses, addresses, languages, staff,
-//!   durations and sizes, field errors.
+//! - [`domain`] is the leaf: ids, statuses, priorities, event and mail
+//!   kinds, addresses, languages, staff, durations and sizes, field errors.
 //!
-//! This crate holds the I/O around them. [`config`] reads the TOML and turns
-//! each section into the cores' typed values (cores never see
-//! [`config::Config`]). [`inbound`] reads mailboxes (IMAP, a Maildir, an
+//! This crate holds the I/O around them. [`config`] reads the TOML (one file
+//! per section, each its raw serde type and its checks; `config/load.rs`
+//! does all file reading) and turns each section into the cores' typed
+//! values: cores never see [`config::Config`]. [`inbound`] reads mailboxes (IMAP, a Maildir, an
 //! MTA pipe) into raw bytes; [`ingest`] is the use case that ties the cores
 //! together and writes the ticket, the message, its events and any outgoing
 //! mail in one database transaction ([`store`]). Outgoing mail is only ever a

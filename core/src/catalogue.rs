@@ -2,7 +2,7 @@
 //! matrix that turns a ticket's urgency and impact into its priority.
 //!
 //! All of it is configuration (`[[group]]`, `[[category]]`, `[priority]`);
-//! [`crate::config`] validates it into these types, so everything here may
+//! The `posko` crate's `config` validates it into these types, so everything here may
 //! assume that every key it is given exists. No I/O.
 
 use std::collections::HashMap;

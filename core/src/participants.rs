@@ -1,12 +1,12 @@
 //! Who takes part in a ticket, and so may move it by mail. Pure: the
-//! caller gathers the [`Facts`] ([`crate::store::participants`]).
+//! caller gathers the [`Facts`] (the `posko` crate's `store::participants`).
 //!
 //! Ticket numbers are sequential and the subject tag is public, so anyone
 //! can write `[Helpdesk #2] still broken`. A reply counts as part of the
 //! conversation (a public comment that reopens a resolved ticket, resumes a
 //! pending one and restarts its clocks) only when its sender (From) is:
 //!
-//! - staff (their own mail goes through [`crate::ingest`]'s staff path);
+//! - staff (their own mail goes through the `posko` crate's ingest, staff path);
 //! - the ticket's requester, or the requester of a ticket merged into it;
 //! - a watcher (`#cc:`), of it or of a ticket merged into it;
 //! - a **recipient** of its public conversation: an address in To or Cc of
