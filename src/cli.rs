@@ -175,6 +175,10 @@ pub enum TicketsCommand {
         /// Show the clocks as of this instant (RFC 3339) instead of now.
         #[arg(long, value_parser = parse_instant)]
         now: Option<i64>,
+        /// Write message MESSAGE of the ticket (its `id` in the JSON) to
+        /// standard output, byte for byte as it arrived or was sent.
+        #[arg(long, value_name = "MESSAGE", conflicts_with_all = ["json", "now"])]
+        raw: Option<i64>,
     },
 }
 
@@ -493,7 +497,19 @@ async fn cmd_tickets(cfg: Config, command: TicketsCommand) -> Result<ExitCode> {
                 print!("{}", view::list_text(&list));
             }
         }
-        TicketsCommand::Show { id, json, now } => {
+        TicketsCommand::Show {
+            id,
+            raw: Some(message),
+            ..
+        } => {
+            let Some(raw) = crate::store::messages::raw_bytes(&mut c, id, message).await? else {
+                eprintln!("posko: ticket #{id} has no message {message} with its bytes kept");
+                return Ok(ExitCode::from(exit::DATAERR));
+            };
+            use std::io::Write;
+            std::io::stdout().write_all(&raw)?;
+        }
+        TicketsCommand::Show { id, json, now, .. } => {
             let known = crate::display_name::Known::from_config(&cfg);
             let Some(mut t) = view::show(&mut c, id, &known).await? else {
                 eprintln!("posko: no ticket #{id}");
