@@ -19,9 +19,15 @@ use crate::ingest::{Incoming, Outcome};
 use crate::notify::Templates;
 use crate::outbox::Transport;
 use crate::store::{self, Db, outbox, quarantine};
-use crate::view;
 
 /// sysexits(3) codes.
+pub mod auth;
+pub mod report;
+pub mod rules;
+pub mod ticket_view;
+
+use ticket_view as view;
+
 pub mod exit {
     pub const OK: u8 = 0;
     pub const FAILURE: u8 = 1;
@@ -242,9 +248,9 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Tickets { command } => cmd_tickets(cfg, command).await,
         Command::Quarantine { command } => cmd_quarantine(cfg, command).await,
         Command::Outbox { command } => cmd_outbox(cfg, command).await,
-        Command::Rules { command } => crate::rules_cli::run(cfg, command).await,
+        Command::Rules { command } => rules::run(cfg, command).await,
         Command::Report { from, to, format } => cmd_report(cfg, &from, &to, &format).await,
-        Command::Auth { command } => crate::auth_cli::run(cfg, command).await,
+        Command::Auth { command } => auth::run(cfg, command).await,
     };
     match result {
         Ok(code) => code,
@@ -531,8 +537,8 @@ async fn cmd_tickets(cfg: Config, command: TicketsCommand) -> Result<ExitCode> {
 async fn cmd_report(cfg: Config, from: &str, to: &str, format: &str) -> Result<ExitCode> {
     let tz = cfg.desk.timezone;
     let (start, end) = match (
-        crate::report::day_start(from, tz),
-        crate::report::day_start(to, tz),
+        report::day_start(from, tz),
+        report::day_start(to, tz),
     ) {
         (Ok(a), Ok(b)) if a <= b => (a, b),
         (Err(e), _) | (_, Err(e)) => {
@@ -545,7 +551,7 @@ async fn cmd_report(cfg: Config, from: &str, to: &str, format: &str) -> Result<E
         }
     };
     // --to names the last day: the period ends at the next local midnight.
-    let end = crate::report::day_start(
+    let end = report::day_start(
         &(chrono::NaiveDate::parse_from_str(to.trim(), "%Y-%m-%d")? + chrono::Days::new(1))
             .to_string(),
         tz,
@@ -555,13 +561,13 @@ async fn cmd_report(cfg: Config, from: &str, to: &str, format: &str) -> Result<E
     let db = Db::open(&cfg).await?;
     db.migrate().await?;
     let mut c = db.pool().acquire().await?;
-    let rows = crate::report::compute(&mut c, start, end).await?;
+    let rows = report::compute(&mut c, start, end).await?;
     match format {
-        "csv" => print!("{}", crate::report::csv(&rows)),
-        "json" => println!("{}", crate::report::json(&rows)?),
+        "csv" => print!("{}", report::csv(&rows)),
+        "json" => println!("{}", report::json(&rows)?),
         _ => print!(
             "{}",
-            crate::report::table(&rows, &format!("SLA report {from} to {to} ({tz})"))
+            report::table(&rows, &format!("SLA report {from} to {to} ({tz})"))
         ),
     }
     Ok(ExitCode::from(exit::OK))
