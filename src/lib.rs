@@ -43,13 +43,12 @@
 //! row in the outbox at that point ("persist first, send later"); [`outbox`]
 //! is the worker that sends due rows over SMTP or writes them as files;
 //! [`escalation`] and [`sla_store`] look at the SLA clocks. [`app`] runs the
-//! workers until shutdown; [`cli`] is the command line.
+//! workers until shutdown; [`cli`] is the command line and its views.
 //!
 //! Nothing in posko-core imports this crate; inside this crate, the use
 //! cases and workers import the cores and the store, never the other way.
 
 pub mod app;
-pub mod auth_cli;
 pub mod cli;
 pub mod compose;
 pub mod config;
@@ -59,12 +58,9 @@ pub mod ingest;
 pub mod isolate;
 pub mod notify;
 pub mod outbox;
-pub mod report;
-pub mod rules_cli;
 pub mod sla_store;
 pub mod store;
 pub mod telemetry;
-pub mod view;
 
 // The pure cores live in the `posko-core` crate (core/); these keep the
 // paths the rest of the house uses (`crate::parse::…`).
@@ -72,3 +68,6 @@ pub use posko_core::{
     ack_policy, autoreply, budget, calendar, catalogue, commands, display_name, domain, parse,
     participants, reply_trim, rules, sla, staff_auth, staff_token, threading,
 };
+
+// Old paths of the CLI's views, kept while other branches still use them.
+pub use cli::{auth as auth_cli, report, rules as rules_cli, ticket_view as view};

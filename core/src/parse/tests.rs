@@ -123,3 +123,15 @@ fn attachments_have_name_type_size() {
     assert_eq!(m.attachments[0].content_type, "image/png");
     assert_eq!(m.attachments[0].size, 5);
 }
+
+#[test]
+fn text_beyond_the_kept_size_is_cut_with_a_note() {
+    let long = "é".repeat(MAX_KEPT_TEXT); // two bytes each: twice the limit
+    let kept = cap_text(long.clone());
+    assert!(kept.len() < MAX_KEPT_TEXT + 100, "{}", kept.len());
+    assert!(kept.starts_with(&long[..MAX_KEPT_TEXT]));
+    assert!(kept.ends_with(&format!(
+        "[… {MAX_KEPT_TEXT} more bytes of text are kept in the raw message]\n"
+    )));
+    assert_eq!(cap_text("short".into()), "short");
+}
