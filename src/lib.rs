@@ -45,6 +45,7 @@ pub mod ingest;
 pub mod isolate;
 pub mod notify;
 pub mod outbox;
+pub mod outgoing;
 pub mod parse;
 pub mod participants;
 pub mod reply_trim;
