@@ -46,6 +46,16 @@ pub enum Backend {
     Postgres,
 }
 
+/// The backend behind a connection, for a use case that holds only the
+/// connection (a [`script::Script`] is sent differently to each).
+pub fn backend_of(c: &Conn) -> Backend {
+    if c.backend_name().eq_ignore_ascii_case("sqlite") {
+        Backend::Sqlite
+    } else {
+        Backend::Postgres
+    }
+}
+
 /// A connection pool and the backend behind it.
 #[derive(Clone, Debug)]
 pub struct Db {
