@@ -60,3 +60,4 @@ pub mod store;
 pub mod telemetry;
 pub mod threading;
 pub mod view;
+pub mod workers;
