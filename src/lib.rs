@@ -43,6 +43,7 @@ pub mod escalation;
 pub mod inbound;
 pub mod ingest;
 pub mod isolate;
+pub mod mail;
 pub mod notify;
 pub mod outbox;
 pub mod outgoing;

@@ -9,12 +9,14 @@ use super::Ingestor;
 use crate::catalogue::TicketType;
 use crate::compose;
 use crate::domain::TicketId;
+use crate::mail::context::Desk;
+use crate::mail::context::new_ticket::{Attachment, Classification, Message, NewTicket, Ticket};
 use crate::notify::{self, human_size};
 use crate::parse::InboundMessage;
 use crate::rules;
 
 impl Ingestor {
-    /// The template context shared by the acknowledgment and the notice.
+    /// The context of the acknowledgment, the notice and the alerts.
     pub(super) fn new_ticket_context(
         &self,
         msg: &InboundMessage,
@@ -22,7 +24,7 @@ impl Ingestor {
         subject: &str,
         class: &rules::Outcome,
         now: i64,
-    ) -> Result<serde_json::Value> {
+    ) -> Result<NewTicket> {
         let desk = &self.cfg.desk;
         let created = desk
             .timezone
@@ -54,24 +56,37 @@ impl Ingestor {
         requester["display"] = json!(one_line(&requester_display));
         requester["full"] = json!(msg.from.as_ref().map(|m| one_line(&m.display())));
         requester["address"] = json!(msg.from.as_ref().map(|m| m.address.as_str()));
-        Ok(json!({
-            "classification": self.classification_context(class),
-            "desk": { "name": desk.name, "address": desk.address.as_str() },
-            "ticket": { "id": id, "subject": one_line(subject), "created_at": created },
-            "requester": requester,
-            "reference": format!("[{} #{id}]", desk.tag),
-            "message": { "body_text": body, "omitted": omitted, "subject": one_line(&msg.subject) },
-            "attachments": msg.attachments.iter().map(|a| json!({
-                "filename": a.filename,
-                "content_type": a.content_type,
-                "size": a.size,
-                "size_human": human_size(a.size),
-            })).collect::<Vec<_>>(),
-        }))
+        Ok(NewTicket {
+            classification: self.classification_context(class),
+            desk: Desk::of(desk),
+            ticket: Ticket {
+                id,
+                subject: one_line(subject),
+                created_at: created,
+            },
+            requester,
+            reference: format!("[{} #{id}]", desk.tag),
+            message: Message {
+                body_text: body.to_string(),
+                omitted,
+                subject: one_line(&msg.subject),
+            },
+            attachments: msg
+                .attachments
+                .iter()
+                .map(|a| Attachment {
+                    filename: a.filename.clone(),
+                    content_type: a.content_type.clone(),
+                    size: a.size,
+                    size_human: human_size(a.size),
+                })
+                .collect(),
+            sla: serde_json::Value::Null,
+        })
     }
 
     /// The classification as templates see it, in the desk's language.
-    fn classification_context(&self, class: &rules::Outcome) -> serde_json::Value {
+    fn classification_context(&self, class: &rules::Outcome) -> Classification {
         let lang = self.cfg.desk.language;
         let cat = &self.cfg.catalogue;
         let r = &class.result;
@@ -86,22 +101,25 @@ impl Ingestor {
         let type_name = TicketType::parse(r.ticket_type)
             .map(|t| t.name(lang))
             .unwrap_or(r.ticket_type);
-        json!({
-            "type": r.ticket_type,
-            "type_name": type_name,
-            "category": r.category,
-            "category_name": category_name,
-            "urgency": r.urgency,
-            "impact": r.impact,
-            "priority": r.priority,
-            "priority_name": cat.priority.level(r.priority).map(|l| l.name.get(lang)),
-            "priority_text": cat.priority.describe(r.priority, lang),
-            "group": r.group,
-            "group_name": group_name,
-            "assignee": r.assignee,
-            "major": r.major,
-            "tags": r.tags,
-            "rules": class.matched.iter().map(|m| &m.rule).collect::<Vec<_>>(),
-        })
+        Classification {
+            ticket_type: r.ticket_type.to_string(),
+            type_name: type_name.to_string(),
+            category: r.category.clone(),
+            category_name,
+            urgency: r.urgency.clone(),
+            impact: r.impact.clone(),
+            priority: r.priority,
+            priority_name: cat
+                .priority
+                .level(r.priority)
+                .map(|l| l.name.get(lang).to_string()),
+            priority_text: cat.priority.describe(r.priority, lang),
+            group: r.group.clone(),
+            group_name,
+            assignee: r.assignee.clone(),
+            major: r.major,
+            tags: r.tags.clone(),
+            rules: class.matched.iter().map(|m| m.rule.clone()).collect(),
+        }
     }
 }

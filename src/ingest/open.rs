@@ -10,6 +10,7 @@ use crate::compose::{self, Outgoing};
 use crate::config::Language;
 use crate::domain::{EmailAddress, Status, TicketId, Visibility};
 use crate::isolate;
+use crate::mail::context::new_ticket::NewTicket;
 use crate::notify::Rendered;
 use crate::outgoing::{Recording, record_outgoing};
 use crate::parse::InboundMessage;
@@ -157,7 +158,7 @@ impl Ingestor {
             }
             None => {
                 let mut ctx = self.new_ticket_context(msg, id, &subject, &class, now)?;
-                ctx["sla"] = sla_store::ack_context(&self.cfg, targets.as_ref());
+                ctx.sla = sla_store::ack_context(&self.cfg, targets.as_ref());
                 acked = self.queue_ack(w, a, recent_acks, id, &subject, &ctx)?;
                 self.queue_notices(w, a, id, &subject, &class, &ctx)?;
             }
@@ -186,7 +187,7 @@ impl Ingestor {
         recent: AckCount,
         id: TicketId,
         subject: &str,
-        ctx: &serde_json::Value,
+        ctx: &NewTicket,
     ) -> Result<bool> {
         let (msg, now) = (a.msg, a.now);
         let desk = &self.cfg.desk;
@@ -258,7 +259,7 @@ impl Ingestor {
         id: TicketId,
         subject: &str,
         class: &rules::Outcome,
-        ctx: &serde_json::Value,
+        ctx: &NewTicket,
     ) -> Result<()> {
         let cfg = &self.cfg;
         let desk = &cfg.desk;

@@ -27,6 +27,8 @@ use super::{Arrival, Ingestor, Outcome, reply_parts};
 use crate::config::Language;
 use crate::domain::TicketId;
 use crate::escalation;
+use crate::mail::context::Desk;
+use crate::mail::context::non_participant::{self as notice, NonParticipant};
 use crate::parse::InboundMessage;
 use crate::participants::{self, Role};
 use crate::store::events::MsgRef;
@@ -107,14 +109,18 @@ impl Ingestor {
                 .sender(desk.language, &self.known, name, address)?;
             let (text, omitted) = crate::notify::excerpt(&body, NOTICE_TEXT_MAX);
             let truncated = !omitted.is_null();
-            let ctx = json!({
-                "desk": { "name": desk.name, "address": desk.address.as_str() },
-                "ticket": { "id": id, "subject": ticket.subject, "status": ticket.status.as_str() },
-                "reference": format!("[{} #{id}]", desk.tag),
-                "sender": sender,
-                "text": text,
-                "truncated": truncated,
-            });
+            let ctx = NonParticipant {
+                desk: Desk::of(desk),
+                ticket: notice::Ticket {
+                    id,
+                    subject: ticket.subject.clone(),
+                    status: ticket.status.as_str(),
+                },
+                reference: format!("[{} #{id}]", desk.tag),
+                sender,
+                text: text.to_string(),
+                truncated,
+            };
             let rendered = self
                 .templates
                 .render("non_participant", desk.language, &ctx)?;

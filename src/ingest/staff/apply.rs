@@ -10,8 +10,12 @@ use super::mail::{describe, evidence_text, status_name};
 use super::plan::Plan;
 use super::{StaffMail, Text};
 use crate::commands::{self, Command};
+use crate::config::Config;
 use crate::domain::{Status, TicketId};
 use crate::ingest::Ingestor;
+use crate::mail::context::requester_notice::{self as notice, RequesterNotice};
+use crate::mail::context::staff_confirm::StaffConfirm;
+use crate::mail::context::{Desk, Named, StatusRef, TicketRef};
 use crate::sla_store;
 use crate::store::events;
 use crate::store::events::MsgRef;
@@ -299,19 +303,43 @@ impl Ingestor {
         let mut relayed: Vec<String> = Vec::new();
         if let Some(template) = template.filter(|_| !new_ticket && !plan.internal) {
             let lang = cfg.desk.language;
-            let ctx = json!({
-                "desk": { "name": cfg.desk.name, "address": cfg.desk.address.as_str() },
-                "ticket": { "id": id, "subject": ticket.subject },
-                "reference": format!("[{} #{id}]", cfg.desk.tag),
-                "staff": { "name": staff.name, "handle": staff.handle },
-                "requester": { "display": ticket.requester_name.clone().unwrap_or_else(|| ticket.requester.clone()) },
-                "note": note,
-                "status": { "code": status.as_str(), "name": status_name(status, lang) },
-                "pending": status == Status::Pending,
-                "assignee": assignee.as_deref().and_then(|h| cfg.staff_by_handle(h)).map(|s| json!({ "name": s.name })),
-                "group": group_key.as_deref().and_then(|g| cfg.catalogue.group(g)).map(|g| json!({ "key": g.key, "name": g.name, "level": g.level })),
-                "merged_into": merge.as_ref().map(|t| json!({ "id": t.id, "subject": t.subject })),
-            });
+            let ctx = RequesterNotice {
+                desk: Desk::of(&cfg.desk),
+                ticket: TicketRef {
+                    id,
+                    subject: ticket.subject.clone(),
+                },
+                reference: format!("[{} #{id}]", cfg.desk.tag),
+                staff: notice::Staff {
+                    name: staff.name.clone(),
+                    handle: staff.handle.clone(),
+                },
+                requester: notice::Requester {
+                    display: ticket
+                        .requester_name
+                        .clone()
+                        .unwrap_or_else(|| ticket.requester.clone()),
+                },
+                note: note.clone(),
+                status: StatusRef {
+                    code: status.as_str(),
+                    name: status_name(status, lang),
+                },
+                pending: status == Status::Pending,
+                assignee: assignee_named(cfg, assignee.as_deref()),
+                group: group_key
+                    .as_deref()
+                    .and_then(|g| cfg.catalogue.group(g))
+                    .map(|g| notice::Group {
+                        key: g.key.clone(),
+                        name: g.name.clone(),
+                        level: g.level,
+                    }),
+                merged_into: merge.as_ref().map(|t| TicketRef {
+                    id: t.id,
+                    subject: t.subject.clone(),
+                }),
+            };
             let rendered = self.templates.render(template, lang, &ctx)?;
             relayed = self
                 .queue_to_requester(w, m, &ticket, template, &rendered, note.is_some())
@@ -348,18 +376,29 @@ impl Ingestor {
         if !applied.is_empty() {
             let lang = cfg.desk.language;
             // What the ticket is now (the script has not run yet).
-            let ctx = json!({
-                "desk": { "name": cfg.desk.name, "address": cfg.desk.address.as_str() },
-                "ticket": { "id": id, "subject": ticket.subject },
-                "applied": applied,
-                "sla": sla_store::confirm_lines(cfg, &retargeted),
-                "status": { "code": status.as_str(), "name": status_name(status, lang) },
-                "assignee": assignee.as_deref().and_then(|h| cfg.staff_by_handle(h)).map(|s| json!({ "name": s.name })),
-                "group": group_key.as_deref().and_then(|g| cfg.catalogue.group(g)).map(|g| json!({ "name": g.name })),
-                "relayed": relayed,
-                "internal": !text.new.trim().is_empty() && private_text,
-                "evidence": evidence_text(verdict),
-            });
+            let ctx = StaffConfirm {
+                desk: Desk::of(&cfg.desk),
+                ticket: TicketRef {
+                    id,
+                    subject: ticket.subject.clone(),
+                },
+                applied,
+                sla: sla_store::confirm_lines(cfg, &retargeted),
+                status: StatusRef {
+                    code: status.as_str(),
+                    name: status_name(status, lang),
+                },
+                assignee: assignee_named(cfg, assignee.as_deref()),
+                group: group_key
+                    .as_deref()
+                    .and_then(|g| cfg.catalogue.group(g))
+                    .map(|g| Named {
+                        name: g.name.clone(),
+                    }),
+                relayed: relayed.clone(),
+                internal: !text.new.trim().is_empty() && private_text,
+                evidence: evidence_text(verdict),
+            };
             let rendered = self.templates.render("staff_confirm", lang, &ctx)?;
             self.queue_to_staff(w, m.a, staff, "staff_confirm", &ticket, &rendered)?;
         }
@@ -382,5 +421,12 @@ fn retargeted_ticket(
         priority: priority.or(ticket.priority),
         category: category.or(ticket.category.clone()),
         ..ticket.clone()
+    })
+}
+
+/// The staff member `handle` names, by name.
+fn assignee_named(cfg: &Config, handle: Option<&str>) -> Option<Named> {
+    handle.and_then(|h| cfg.staff_by_handle(h)).map(|s| Named {
+        name: s.name.clone(),
     })
 }

@@ -3,7 +3,7 @@
 //! managers when it has none.
 
 use anyhow::Result;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{StaffMail, ticket};
 use crate::catalogue::Group;
@@ -11,6 +11,9 @@ use crate::config::{Language, Staff};
 use crate::domain::TicketId;
 use crate::ingest::Ingestor;
 use crate::ingest::open::Internal;
+use crate::mail::context::escalation::{
+    self as form, Escalation, EscalationForm, HistoryLine, Tried,
+};
 use crate::notify;
 use crate::store::unit::Unit;
 use crate::store::{events, messages};
@@ -32,7 +35,7 @@ impl Ingestor {
         let t = ticket(w.conn().await?, id).await?;
         let history = messages::list_for_ticket(w.conn().await?, id).await?;
         let at = |s: i64| self.local_time(s);
-        let tried: Vec<Value> = history
+        let tried: Vec<Tried> = history
             .iter()
             .filter(|m| {
                 m.direction == "in"
@@ -42,7 +45,12 @@ impl Ingestor {
             })
             .map(|m| {
                 let (text, omitted) = notify::excerpt(m.body_text.trim(), notify::EXCERPT_BYTES);
-                json!({ "at": at(m.created_at), "author": m.author, "text": text, "omitted": omitted })
+                Tried {
+                    at: at(m.created_at),
+                    author: m.author.clone(),
+                    text: text.to_string(),
+                    omitted,
+                }
             })
             .collect();
         let (request, request_omitted) = history
@@ -50,7 +58,7 @@ impl Ingestor {
             .find(|m| m.kind == "request")
             .map(|m| notify::excerpt(m.body_text.trim(), notify::EXCERPT_BYTES))
             .unwrap_or(("", Value::Null));
-        let events: Vec<Value> = events::list_for_ticket(w.conn().await?, id)
+        let events: Vec<HistoryLine> = events::list_for_ticket(w.conn().await?, id)
             .await?
             .into_iter()
             .filter(|e| e.kind != "command" && !e.kind.ends_with("_queued"))
@@ -72,7 +80,12 @@ impl Ingestor {
                         .to_string(),
                     _ => String::new(),
                 };
-                json!({ "at": at(e.at), "actor": e.actor, "kind": e.kind, "detail": detail })
+                HistoryLine {
+                    at: at(e.at),
+                    actor: e.actor,
+                    kind: e.kind,
+                    detail,
+                }
             })
             .collect();
         let requester = self.templates.sender(
@@ -81,23 +94,31 @@ impl Ingestor {
             t.requester_name.as_deref(),
             &t.requester,
         )?;
-        let ctx = json!({
-            "requester": requester,
-            "ticket": {
-                "id": id, "subject": t.subject, "requester": t.requester, "status": t.status.as_str(),
-                "priority": t.priority, "category": t.category, "created_at": at(t.created_at),
+        let ctx = EscalationForm {
+            requester,
+            ticket: form::Ticket {
+                id,
+                subject: t.subject.clone(),
+                requester: t.requester.clone(),
+                status: t.status.as_str(),
+                priority: t.priority,
+                category: t.category.clone(),
+                created_at: at(t.created_at),
             },
-            "escalation": {
-                "by": format!("{} ({}, L{})", staff.name, staff.handle, staff.level),
-                "to_name": to.name, "to_level": to.level,
-                "from_name": from.name, "from_level": from.level,
-                "at": at(now), "reason": reason,
+            escalation: Escalation {
+                by: format!("{} ({}, L{})", staff.name, staff.handle, staff.level),
+                to_name: to.name.clone(),
+                to_level: to.level,
+                from_name: from.name.clone(),
+                from_level: from.level,
+                at: at(now),
+                reason: reason.to_string(),
             },
-            "tried": tried,
-            "request": request,
-            "request_omitted": request_omitted,
-            "history": events,
-        });
+            tried,
+            request: request.to_string(),
+            request_omitted,
+            history: events,
+        };
         let rendered = self.templates.render("escalation", desk.language, &ctx)?;
         let mut to_staff: Vec<&Staff> = cfg.group_members(&to.key).collect();
         if to_staff.is_empty() {

@@ -3,7 +3,6 @@
 
 use anyhow::Result;
 use chrono::TimeZone;
-use serde_json::json;
 
 use super::StaffMail;
 use crate::commands::{self, Assignee, Command};
@@ -11,6 +10,8 @@ use crate::compose::{self, Outgoing};
 use crate::config::{Language, Staff};
 use crate::domain::{EmailAddress, Status, Visibility};
 use crate::ingest::{Arrival, Ingestor, MAX_REFERENCES};
+use crate::mail::context::Desk;
+use crate::mail::context::help::Help;
 use crate::notify::Rendered;
 use crate::outgoing::{Recording, record_outgoing};
 use crate::staff_auth::{Check, Verdict};
@@ -162,12 +163,12 @@ impl Ingestor {
         // The address for new tickets with commands: no ticket in it.
         let personal = self.reply_to_for(&staff.email, None, now);
         let lifetime = self.cfg.auth.token_lifetime.as_secs() as i64;
-        let ctx = json!({
-            "desk": { "name": desk.name, "address": desk.address.as_str() },
-            "commands": commands::help_text(desk.language),
-            "personal_address": personal.as_str(),
-            "personal_until": self.local_time(now.saturating_add(lifetime)),
-        });
+        let ctx = Help {
+            desk: Desk::of(desk),
+            commands: commands::help_text(desk.language).to_string(),
+            personal_address: personal.as_str().to_string(),
+            personal_until: self.local_time(now.saturating_add(lifetime)),
+        };
         let rendered = self.templates.render("help", desk.language, &ctx)?;
         if let Some(t) = ticket {
             return self.queue_to_staff(w, a, staff, "help", t, &rendered);

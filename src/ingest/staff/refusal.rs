@@ -8,6 +8,8 @@ use serde_json::{Value, json};
 
 use super::StaffMail;
 use crate::ingest::Ingestor;
+use crate::mail::context::command_error::{CommandError, Token};
+use crate::mail::context::{Desk, TicketRef};
 use crate::staff_auth::Verdict;
 use crate::staff_token::Problem;
 use crate::store::events;
@@ -37,10 +39,12 @@ impl Ingestor {
             "source_message": msg.message_id,
         });
         let mut ctx = self.error_context(m, ticket, true, &reason, &[], kept_internal);
-        ctx["token"] = self.token_context(verdict);
-        // A new mail (kept as a ticket of its own, not a note): commands
-        // there need the personal address.
-        ctx["token"]["new_ticket"] = json!(!kept_internal);
+        ctx.token = Some(Token {
+            // A new mail (kept as a ticket of its own, not a note): commands
+            // there need the personal address.
+            new_ticket: !kept_internal,
+            ..self.token_context(verdict)
+        });
         // Not the handle: nothing shows the mail is the staff member's.
         let actor = m.a.author();
         self.not_applied(w, m, ticket, "command_refused", &actor, &details, &ctx)
@@ -79,7 +83,7 @@ impl Ingestor {
         kind: &str,
         actor: &str,
         details: &Value,
-        ctx: &Value,
+        ctx: &CommandError,
     ) -> Result<()> {
         events::push(w, ticket.id, kind, actor, m.a.now, m.mid, details);
         let rendered = self
@@ -90,21 +94,38 @@ impl Ingestor {
 
     /// What the staff member is told about a token that did not prove
     /// their mail (the `token` of the `command_error` template).
-    fn token_context(&self, verdict: &Verdict) -> Value {
+    fn token_context(&self, verdict: &Verdict) -> Token {
+        let yes = Some(true);
         match &verdict.token_problem {
-            Some(Problem::Expired { expired_at, .. }) => json!({
-                "expired": true,
-                "expired_at": self.local_time(*expired_at),
-                "lifetime_days": self.cfg.auth.token_lifetime.as_secs() / 86_400,
-            }),
+            Some(Problem::Expired { expired_at, .. }) => Token {
+                expired: yes,
+                expired_at: Some(self.local_time(*expired_at)),
+                lifetime_days: Some(self.cfg.auth.token_lifetime.as_secs() / 86_400),
+                ..Token::default()
+            },
             Some(Problem::OtherTicket {
                 token_ticket: Some(t),
-            }) => json!({ "other_ticket": t }),
-            Some(Problem::OtherTicket { token_ticket: None }) => json!({ "personal": true }),
-            Some(Problem::UnknownKey) => json!({ "old_key": true }),
-            Some(Problem::Missing) => json!({ "missing": true }),
-            Some(Problem::Malformed | Problem::NotTheirs) => json!({ "invalid": true }),
-            None => json!({}),
+            }) => Token {
+                other_ticket: Some(*t),
+                ..Token::default()
+            },
+            Some(Problem::OtherTicket { token_ticket: None }) => Token {
+                personal: yes,
+                ..Token::default()
+            },
+            Some(Problem::UnknownKey) => Token {
+                old_key: yes,
+                ..Token::default()
+            },
+            Some(Problem::Missing) => Token {
+                missing: yes,
+                ..Token::default()
+            },
+            Some(Problem::Malformed | Problem::NotTheirs) => Token {
+                invalid: yes,
+                ..Token::default()
+            },
+            None => Token::default(),
         }
     }
 
@@ -116,15 +137,19 @@ impl Ingestor {
         reason: &str,
         errors: &[String],
         kept_internal: bool,
-    ) -> Value {
-        json!({
-            "desk": { "name": self.cfg.desk.name, "address": self.cfg.desk.address.as_str() },
-            "ticket": { "id": ticket.id, "subject": ticket.subject },
-            "refused": refused,
-            "reason": reason,
-            "errors": errors,
-            "subject": m.msg().subject,
-            "kept_internal": kept_internal,
-        })
+    ) -> CommandError {
+        CommandError {
+            desk: Desk::of(&self.cfg.desk),
+            ticket: TicketRef {
+                id: ticket.id,
+                subject: ticket.subject.clone(),
+            },
+            refused,
+            reason: reason.to_string(),
+            errors: errors.to_vec(),
+            subject: m.msg().subject.clone(),
+            kept_internal,
+            token: None,
+        }
     }
 }
