@@ -90,6 +90,22 @@ role = "manager"
         self.deliver_to(raw, None).await
     }
 
+    /// Takes `mails` in as one batch (the sources' entry point); each
+    /// outcome, in order.
+    pub async fn deliver_batch(&self, mails: Vec<Vec<u8>>) -> Vec<Outcome> {
+        let items = mails
+            .into_iter()
+            .map(|raw| Incoming::new(raw, "test"))
+            .collect();
+        self.app
+            .ingestor
+            .ingest_batch(items, self.now)
+            .await
+            .into_iter()
+            .map(|r| r.expect("ingest"))
+            .collect()
+    }
+
     /// Moves the clock on.
     pub fn later(&mut self, secs: i64) {
         self.now += secs;

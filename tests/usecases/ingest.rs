@@ -87,20 +87,11 @@ async fn outgoing_mail_is_kept_with_its_html_and_outbox_row() {
 #[tokio::test]
 async fn a_batch_takes_the_same_steps_as_one_message() {
     let desk = Desk::new().await;
-    let items = vec![
-        posko::ingest::Incoming::new(
+    let out = desk
+        .deliver_batch(vec![
             mail("alice@corp.test", "Satu", "b1@corp.test", "", "Satu."),
-            "test",
-        ),
-        posko::ingest::Incoming::new(
             mail("bob@corp.test", "Dua", "b2@corp.test", "", "Dua."),
-            "test",
-        ),
-        posko::ingest::Incoming::new(
             mail("alice@corp.test", "Satu", "b1@corp.test", "", "Satu."),
-            "test",
-        ),
-        posko::ingest::Incoming::new(
             mail(
                 "alice@corp.test",
                 "Re: Satu",
@@ -108,17 +99,8 @@ async fn a_batch_takes_the_same_steps_as_one_message() {
                 "In-Reply-To: <b1@corp.test>\r\nReferences: <b1@corp.test>\r\n",
                 "Tambahan.",
             ),
-            "test",
-        ),
-    ];
-    let out: Vec<Outcome> = desk
-        .app
-        .ingestor
-        .ingest_batch(items, desk.now)
-        .await
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
+        ])
+        .await;
     assert_eq!(
         out,
         [
@@ -151,22 +133,13 @@ async fn a_refused_message_is_quarantined_not_retried() {
         }
         other => panic!("{other:?}"),
     }
-    let items = vec![
-        posko::ingest::Incoming::new(mail("a@corp.test", "Satu", "q2@corp.test", "", "1"), "t"),
-        posko::ingest::Incoming::new(
+    let out = desk
+        .deliver_batch(vec![
+            mail("a@corp.test", "Satu", "q2@corp.test", "", "1"),
             mail("m@outside.test", "DITOLAK-UC y", "q3@outside.test", "", "y"),
-            "t",
-        ),
-        posko::ingest::Incoming::new(mail("b@corp.test", "Dua", "q4@corp.test", "", "2"), "t"),
-    ];
-    let out: Vec<Outcome> = desk
-        .app
-        .ingestor
-        .ingest_batch(items, desk.now)
-        .await
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
+            mail("b@corp.test", "Dua", "q4@corp.test", "", "2"),
+        ])
+        .await;
     assert!(matches!(out[0], Outcome::NewTicket(_)), "{out:?}");
     assert!(matches!(out[1], Outcome::Quarantined { .. }), "{out:?}");
     assert!(matches!(out[2], Outcome::NewTicket(_)), "{out:?}");

@@ -305,10 +305,7 @@ impl Ingestor {
             let lang = cfg.desk.language;
             let ctx = RequesterNotice {
                 desk: Desk::of(&cfg.desk),
-                ticket: TicketRef {
-                    id,
-                    subject: ticket.subject.clone(),
-                },
+                ticket: TicketRef::of(&ticket),
                 reference: format!("[{} #{id}]", cfg.desk.tag),
                 staff: notice::Staff {
                     name: staff.name.clone(),
@@ -335,10 +332,7 @@ impl Ingestor {
                         name: g.name.clone(),
                         level: g.level,
                     }),
-                merged_into: merge.as_ref().map(|t| TicketRef {
-                    id: t.id,
-                    subject: t.subject.clone(),
-                }),
+                merged_into: merge.as_ref().map(|t| TicketRef::of(t)),
             };
             let rendered = self.templates.render(template, lang, &ctx)?;
             relayed = self
@@ -378,10 +372,7 @@ impl Ingestor {
             // What the ticket is now (the script has not run yet).
             let ctx = StaffConfirm {
                 desk: Desk::of(&cfg.desk),
-                ticket: TicketRef {
-                    id,
-                    subject: ticket.subject.clone(),
-                },
+                ticket: TicketRef::of(&ticket),
                 applied,
                 sla: sla_store::confirm_lines(cfg, &retargeted),
                 status: StatusRef {

@@ -140,10 +140,7 @@ impl Ingestor {
     ) -> CommandError {
         CommandError {
             desk: Desk::of(&self.cfg.desk),
-            ticket: TicketRef {
-                id: ticket.id,
-                subject: ticket.subject.clone(),
-            },
+            ticket: TicketRef::of(&ticket),
             refused,
             reason: reason.to_string(),
             errors: errors.to_vec(),

@@ -45,6 +45,15 @@ pub struct TicketRef {
     pub subject: String,
 }
 
+impl TicketRef {
+    pub fn of(t: &crate::store::tickets::Ticket) -> TicketRef {
+        TicketRef {
+            id: t.id,
+            subject: t.subject.clone(),
+        }
+    }
+}
+
 /// A status, by code and in words requesters read.
 #[derive(Debug, Clone, Serialize)]
 pub struct StatusRef {
