@@ -4,8 +4,8 @@
 //!
 //! Persist first, send later: the mail is built here, queued as an outbox
 //! row (sent by [`crate::outbox`] after the commit), and kept on its ticket
-//! as a message row — text, HTML and the outbox row it went out as — with a
-//! `<kind>_queued` event. Mail that cannot even be built (an address the
+//! as a message row — its text, and the outbox row it went out as, whose
+//! raw message holds the HTML part — with a `<kind>_queued` event. Mail that cannot even be built (an address the
 //! MIME library refuses) is recorded as failed instead: a `failed` outbox
 //! row with the reason and a `delivery_failed` event, and the caller's work
 //! goes on.
@@ -103,7 +103,9 @@ pub fn record_outgoing(w: &mut Script, out: &Outgoing, r: Recording<'_>, now: i6
             cc_addrs: &[],
             subject: &out.subject,
             body_text: &out.text,
-            body_html: out.html.as_deref(),
+            // Not a second copy: the HTML is in the linked outbox row's raw
+            // message (a copy would add a fifth to what intake writes).
+            body_html: None,
             quoted_text: None,
             author: "system",
             auto_kind: out.auto_submitted,

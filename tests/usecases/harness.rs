@@ -131,18 +131,21 @@ role = "manager"
     }
 
     /// The kinds of the ticket's outgoing mail, from its message rows, with
-    /// whether each kept its HTML and its outbox row.
-    pub async fn outgoing(&self, id: i64) -> Vec<(String, bool, bool)> {
-        let rows: Vec<(String, Option<String>, Option<i64>)> = sqlx::query_as(
-            "SELECT kind, body_html, outbox_id FROM messages \
-             WHERE ticket_id = $1 AND direction = 'out' ORDER BY id",
+    /// whether the outbox row each is linked to holds an HTML part.
+    pub async fn outgoing(&self, id: i64) -> Vec<(String, bool)> {
+        let rows: Vec<(String, Option<Vec<u8>>)> = sqlx::query_as(
+            "SELECT m.kind, o.raw FROM messages m LEFT JOIN outbox o ON o.id = m.outbox_id \
+             WHERE m.ticket_id = $1 AND m.direction = 'out' ORDER BY m.id",
         )
         .bind(id)
         .fetch_all(self.app.db.pool())
         .await
         .unwrap();
         rows.into_iter()
-            .map(|(k, h, o)| (k, h.is_some_and(|h| !h.is_empty()), o.is_some()))
+            .map(|(k, raw)| {
+                let html = raw.is_some_and(|r| String::from_utf8_lossy(&r).contains("text/html"));
+                (k, html)
+            })
             .collect()
     }
 
