@@ -33,7 +33,7 @@ impl Ingestor {
         let (body, quoted) = reply_parts(msg);
         let kind = if msg.auto.is_some() { "auto" } else { "reply" };
         let author = a.author();
-        let mid = self.record_inbound(u, a, id, kind, &body, quoted.as_deref(), &author)?;
+        let mid = self.record_inbound(u, a, id, kind, (&body, quoted.as_deref()), &author)?;
         events::push(
             u,
             id,
@@ -87,15 +87,15 @@ impl Ingestor {
 
     /// The inbound message row of the arrival on ticket `ticket_id`, with
     /// its attachments' names and checksums; the reference events use.
-    #[allow(clippy::too_many_arguments)]
+    /// `(body, quoted)`: the text kept as new, and what was set aside as
+    /// quoted.
     pub(super) fn record_inbound(
         &self,
         w: &mut Script,
         a: Arrival<'_>,
         ticket_id: TicketId,
         kind: &str,
-        body: &str,
-        quoted: Option<&str>,
+        (body, quoted): (&str, Option<&str>),
         author: &str,
     ) -> Result<MsgRef> {
         let msg = a.msg;

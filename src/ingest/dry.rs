@@ -150,8 +150,7 @@ impl Ingestor {
                     a,
                     ticket,
                     "reply",
-                    &body,
-                    quoted.as_deref(),
+                    (&body, quoted.as_deref()),
                     &author,
                 )?;
                 DryOutcome::Appended { ticket, reopen }

@@ -91,7 +91,7 @@ impl Ingestor {
             },
         );
         let author = a.author();
-        let mid = self.record_inbound(w, a, id, "request", &msg.body_text, None, &author)?;
+        let mid = self.record_inbound(w, a, id, "request", (&msg.body_text, None), &author)?;
         events::push(
             w,
             id,

@@ -93,8 +93,7 @@ impl Ingestor {
             a,
             id,
             "non_participant",
-            &body,
-            quoted.as_deref(),
+            (&body, quoted.as_deref()),
             &author,
         )?;
         messages::push_set_internal(w, &msg.message_id);

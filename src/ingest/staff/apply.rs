@@ -332,7 +332,7 @@ impl Ingestor {
                         name: g.name.clone(),
                         level: g.level,
                     }),
-                merged_into: merge.as_ref().map(|t| TicketRef::of(t)),
+                merged_into: merge.as_ref().map(TicketRef::of),
             };
             let rendered = self.templates.render(template, lang, &ctx)?;
             relayed = self

@@ -43,7 +43,7 @@ impl Ingestor {
             (staff.handle.clone(), "staff_reply")
         };
         let mid =
-            self.record_inbound(u, a, id, kind, &text.new, text.quoted.as_deref(), &author)?;
+            self.record_inbound(u, a, id, kind, (&text.new, text.quoted.as_deref()), &author)?;
         tickets::push_touch(u, id, a.now);
         let m = StaffMail {
             a,

@@ -47,7 +47,7 @@ impl Ingestor {
         });
         // Not the handle: nothing shows the mail is the staff member's.
         let actor = m.a.author();
-        self.not_applied(w, m, ticket, "command_refused", &actor, &details, &ctx)
+        self.not_applied(w, m, ticket, ("command_refused", &actor), &details, &ctx)
     }
 
     /// A command was invalid or not allowed (`errors`, as the staff member
@@ -68,20 +68,18 @@ impl Ingestor {
             "source_message": m.msg().message_id,
         });
         let actor = m.staff.handle.clone();
-        self.not_applied(w, m, ticket, "command_invalid", &actor, &details, &ctx)
+        self.not_applied(w, m, ticket, ("command_invalid", &actor), &details, &ctx)
     }
 
     /// What [`Self::refuse`] and [`Self::reject`] share: the `kind` event
     /// by `actor` with `details` on the ticket, and the `command_error` mail
     /// (rendered from `ctx`) back to the staff member.
-    #[allow(clippy::too_many_arguments)]
     fn not_applied(
         &self,
         w: &mut Script,
         m: StaffMail<'_>,
         ticket: &tickets::Ticket,
-        kind: &str,
-        actor: &str,
+        (kind, actor): (&str, &str),
         details: &Value,
         ctx: &CommandError,
     ) -> Result<()> {
@@ -140,7 +138,7 @@ impl Ingestor {
     ) -> CommandError {
         CommandError {
             desk: Desk::of(&self.cfg.desk),
-            ticket: TicketRef::of(&ticket),
+            ticket: TicketRef::of(ticket),
             refused,
             reason: reason.to_string(),
             errors: errors.to_vec(),
