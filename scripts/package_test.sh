@@ -16,12 +16,12 @@
 #   bash scripts/package_test.sh [--no-build]
 #
 # As root on Debian; installs debootstrap and systemd-container when missing.
-# The pristine root is built once into $POSKO_PKG_CACHE (default
-# /var/cache/posko-package-test) and copied for each run; the copy is removed
-# at the end, whatever happens. --no-build packages target/release/posko as
-# it is (see scripts/package.sh). POSKO_PKG_EXPECT_RELOAD=1 makes a daemon
-# that does not survive `systemctl reload` (SIGHUP) a failure; without it that
-# is reported only.
+# The pristine root is built once (again after 30 days) into
+# $POSKO_PKG_CACHE (default /var/cache/posko-package-test) and copied for
+# each run; the copy is removed at the end, whatever happens. --no-build
+# packages target/release/posko as it is (see scripts/package.sh).
+# POSKO_PKG_EXPECT_RELOAD=1 makes a daemon that does not survive
+# `systemctl reload` (SIGHUP) a failure; without it that is reported only.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -77,10 +77,15 @@ dpkg-deb --root-owner-group -b "$work/v2" "$v2_deb" >/dev/null
 # --- the clean Debian root --------------------------------------------------
 pristine="$cache/$suite-root"
 stamp="$suite minbase include=$include"
-if [ "$(cat "$pristine/.posko-package-test" 2>/dev/null)" != "$stamp" ]; then
-    say "debootstrap $suite into $pristine (once; about a minute)"
+# One run at a time makes or reads the cache.
+mkdir -p "$cache"
+exec 9>"$cache/lock"
+flock 9
+# Made again when the list changes or after 30 days (Debian's point releases).
+if [ "$(cat "$pristine/.posko-package-test" 2>/dev/null)" != "$stamp" ] ||
+    [ -z "$(find "$pristine/.posko-package-test" -mtime -30)" ]; then
+    say "debootstrap $suite into $pristine (1 to 2 min)"
     rm -rf --one-file-system "$pristine" "$pristine.new"
-    mkdir -p "$cache"
     debootstrap --variant=minbase --include="$include" "$suite" "$pristine.new" "$mirror" \
         >"$cache/debootstrap.log" 2>&1 || fail "debootstrap failed, see $cache/debootstrap.log"
     # Nothing in the root that slows its boot or waits for a console.
@@ -95,6 +100,7 @@ fi
 root="$work/root"
 say "copying the clean root"
 cp -a "$pristine" "$root"
+exec 9>&-
 mkdir -p "$root/root/debs"
 cp "$v1_deb" "$root/root/debs/v1.deb"
 cp "$v2_deb" "$root/root/debs/v2.deb"
@@ -212,7 +218,7 @@ timeout 200 systemd-nspawn -q --register=no --keep-unit -b -D "$root" \
     >"$work/boot.log" 2>&1 </dev/null || true
 [ -f "$root/root/service-test.log" ] || { tail -n 40 "$work/boot.log"; fail "the service test did not run"; }
 cat "$root/root/service-test.log"
-grep -qx done "$root/root/service-test.log" || { tail -n 40 "$work/boot.log"; fail "the service test did not finish"; }
+grep -qx "done" "$root/root/service-test.log" || { tail -n 40 "$work/boot.log"; fail "the service test did not finish"; }
 grep -qx "active=active" "$root/root/service-test.log" ||
     { cat "$root/root/journal.log"; fail "systemctl start posko"; }
 grep -qx "tickets=2" "$root/root/service-test.log" ||
