@@ -1,35 +1,51 @@
 #!/usr/bin/env bash
 # Builds the Debian package: target/debian/posko_<version>_<arch>.deb.
 #
-#   bash scripts/package.sh [--no-build] [cargo-deb options, e.g. --deb-version 0.1.0-2]
+#   bash scripts/package.sh [--no-build] [--profile P] [cargo-deb options,
+#                           e.g. --deb-version 0.1.0-2]
 #
 # Builds the release binary (unless --no-build: the one in target/release is
-# packaged as it is), writes the packaged configuration, the shipped
-# config/posko.toml with the paths of a system install, and runs cargo-deb
-# (installed with `cargo install --locked cargo-deb` when missing). What goes
-# where is `[package.metadata.deb]` in Cargo.toml; the unit and maintainer
-# scripts are in packaging/debian/. Prints the path of the .deb.
+# packaged as it is; --profile dev packages target/debug/posko instead, e.g.
+# the one the test suite built, for a quicker package test), writes the
+# packaged configuration (the shipped config/posko.toml with the paths of a
+# system install), and runs cargo-deb (installed with
+# `cargo install --locked cargo-deb` when missing). What goes where is
+# `[package.metadata.deb]` in Cargo.toml; the unit and maintainer scripts
+# are in packaging/debian/. Prints the path of the .deb.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 
 build=1
-if [ "${1:-}" = "--no-build" ]; then
-    build=0
+profile=release
+deb_args=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --no-build) build=0 ;;
+    --profile)
+        profile="$2"
+        shift
+        ;;
+    *) deb_args+=("$1") ;;
+    esac
     shift
-fi
+done
+case "$profile" in
+dev) bin=target/debug/posko ;;
+*) bin="target/$profile/posko" ;;
+esac
 
 if ! cargo deb --version >/dev/null 2>&1; then
     echo "package.sh: installing cargo-deb" >&2
-    cargo install --locked cargo-deb >&2
+    cargo install --locked cargo-deb --version 3.8.0 >&2
 fi
 
 if [ "$build" = 1 ]; then
-    cargo build --release --locked -p posko --bin posko >&2
+    cargo build --profile "$profile" --locked -p posko --bin posko >&2
 fi
-if [ ! -x target/release/posko ]; then
-    echo "package.sh: target/release/posko is missing (run without --no-build)" >&2
+if [ ! -x "$bin" ]; then
+    echo "package.sh: $bin is missing (run without --no-build)" >&2
     exit 1
 fi
 
@@ -77,4 +93,4 @@ replace '[database]' '# Your own templates: copy from /usr/share/posko/templates
 [database]'
 mv "$tmp" "$out"
 
-cargo deb -p posko --no-build --locked --strip "$@" | tail -n 1
+cargo deb -p posko --no-build --locked --strip --profile "$profile" "${deb_args[@]}" | tail -n 1

@@ -13,13 +13,14 @@
 #      unedited conffile is updated, the tickets survive;
 #   4. purge: the configuration goes, the tickets stay.
 #
-#   bash scripts/package_test.sh [--no-build]
+#   bash scripts/package_test.sh [--no-build] [--profile dev]
 #
 # As root on Debian; installs debootstrap and systemd-container when missing.
 # The pristine root is built once (again after 30 days) into
 # $POSKO_PKG_CACHE (default /var/cache/posko-package-test) and copied for
 # each run; the copy is removed at the end, whatever happens. --no-build
-# packages target/release/posko as it is (see scripts/package.sh).
+# packages target/release/posko as it is; with --profile dev, the debug
+# binary the test suite built (see scripts/package.sh).
 # POSKO_PKG_EXPECT_RELOAD=1 makes a daemon that does not survive
 # `systemctl reload` (SIGHUP) a failure; without it that is reported only.
 set -euo pipefail
@@ -63,6 +64,7 @@ work="$(mktemp -d /var/tmp/posko-package-test.XXXXXX)"
 cleanup() { rm -rf --one-file-system "$work"; }
 trap cleanup EXIT
 
+say "built $v1_deb"
 # The newer build: the same package with a higher version whose two
 # conffiles changed, as a release that edits the shipped configuration.
 v2="$v1+upgradetest"
@@ -72,7 +74,7 @@ for f in etc/posko/posko.toml etc/posko/holidays-id.toml; do
     echo "# changed by the newer build (package_test)" >>"$work/v2/$f"
 done
 v2_deb="$work/posko_v2.deb"
-dpkg-deb --root-owner-group -b "$work/v2" "$v2_deb" >/dev/null
+dpkg-deb --root-owner-group -Zgzip -z1 -b "$work/v2" "$v2_deb" >/dev/null
 
 # --- the clean Debian root --------------------------------------------------
 pristine="$cache/$suite-root"
