@@ -7,7 +7,7 @@
 #      and `posko run --once` as posko take in a mail;
 #   2. under systemd (the root booted): `systemctl start posko` takes in a
 #      mail, `journalctl -u posko` shows the log, `systemctl reload posko`,
-#      `systemctl restart` and `systemctl stop`;
+#      `systemctl restart`, a reinstall restarts it, `systemctl stop`;
 #   3. upgrade to a newer build whose conffiles changed, with the admin's edit
 #      of /etc/posko/posko.toml: the edit is kept (--force-confold), the
 #      unedited conffile is updated, the tickets survive;
@@ -196,6 +196,11 @@ sleep 2
 log "after-reload=\$(show ActiveState) same-pid=\$([ "\$(show MainPID)" = "\$pid" ] && echo yes || echo no)"
 systemctl restart posko.service
 log "restarted=\$(show ActiveState)"
+# Installing the package again, as an upgrade does, restarts the running
+# daemon on the (new) binary.
+pid=\$(show MainPID)
+dpkg -i /root/debs/v1.deb >/root/reinstall.log 2>&1 || log "reinstall-failed"
+log "reinstalled=\$(show ActiveState) new-pid=\$([ "\$(show MainPID)" != "\$pid" ] && echo yes || echo no)"
 systemctl stop posko.service
 log "stopped=\$(show ActiveState) result=\$(show Result)"
 journalctl -u posko.service --no-pager >/root/journal.log
@@ -230,6 +235,8 @@ grep -qx "journal=1" "$root/root/service-test.log" ||
 grep -qx "sandbox=CapEff: 0000000000000000 CapBnd: 0000000000000000 NoNewPrivs: 1 Seccomp: 2 " \
     "$root/root/service-test.log" || fail "the daemon does not run in the sandbox"
 grep -qx "restarted=active" "$root/root/service-test.log" || fail "systemctl restart posko"
+grep -qx "reinstalled=active new-pid=yes" "$root/root/service-test.log" ||
+    { cat "$root/root/reinstall.log"; fail "installing the package again did not restart the daemon"; }
 grep -qx "stopped=inactive result=success" "$root/root/service-test.log" ||
     { cat "$root/root/journal.log"; fail "systemctl stop posko: not a clean stop"; }
 if grep -qx "after-reload=active same-pid=yes" "$root/root/service-test.log"; then
