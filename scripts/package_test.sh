@@ -7,7 +7,8 @@
 #      and `posko run --once` as posko take in a mail;
 #   2. under systemd (the root booted): `systemctl start posko` takes in a
 #      mail, `journalctl -u posko` shows the log, `systemctl reload posko`,
-#      `systemctl restart`, a reinstall restarts it, `systemctl stop`;
+#      `systemctl restart`, a reinstall restarts it, `systemctl stop`; a
+#      configuration error fails the unit without a restart loop;
 #   3. upgrade to a newer build whose conffiles changed, with the admin's edit
 #      of /etc/posko/posko.toml: the edit is kept (--force-confold), the
 #      unedited conffile is updated, the tickets survive;
@@ -203,6 +204,18 @@ dpkg -i /root/debs/v1.deb >/root/reinstall.log 2>&1 || log "reinstall-failed"
 log "reinstalled=\$(show ActiveState) new-pid=\$([ "\$(show MainPID)" != "\$pid" ] && echo yes || echo no)"
 systemctl stop posko.service
 log "stopped=\$(show ActiveState) result=\$(show Result)"
+# A configuration error is not retried every 5 s: the unit fails, once.
+mkdir -p /run/systemd/system/posko.service.d
+printf '[desk]\nnmae = "typo"\n' >/etc/posko/broken.toml
+printf '[Service]\nExecStart=\nExecStart=/usr/bin/posko --config /etc/posko/broken.toml run\n' \
+    >/run/systemd/system/posko.service.d/broken.conf
+systemctl daemon-reload
+systemctl start posko.service
+sleep 7
+log "broken=\$(show ActiveState) status=\$(show ExecMainStatus) restarts=\$(show NRestarts)"
+rm -r /run/systemd/system/posko.service.d /etc/posko/broken.toml
+systemctl daemon-reload
+systemctl reset-failed posko.service
 journalctl -u posko.service --no-pager >/root/journal.log
 log "done"
 EOF
@@ -239,6 +252,8 @@ grep -qx "reinstalled=active new-pid=yes" "$root/root/service-test.log" ||
     { cat "$root/root/reinstall.log"; fail "installing the package again did not restart the daemon"; }
 grep -qx "stopped=inactive result=success" "$root/root/service-test.log" ||
     { cat "$root/root/journal.log"; fail "systemctl stop posko: not a clean stop"; }
+grep -qx "broken=failed status=78 restarts=0" "$root/root/service-test.log" ||
+    fail "a configuration error should fail the unit once (exit 78), without restarts"
 if grep -qx "after-reload=active same-pid=yes" "$root/root/service-test.log"; then
     say "ok: systemctl reload posko kept the daemon running"
 elif [ "$expect_reload" = 1 ]; then
