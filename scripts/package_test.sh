@@ -60,12 +60,12 @@ say "building the package"
 v1_deb="$(bash scripts/package.sh "$@" --fast | tail -n 1)"
 [ -f "$v1_deb" ] || fail "scripts/package.sh printed no package ($v1_deb)"
 v1="$(dpkg-deb -f "$v1_deb" Version)"
+say "built $v1_deb"
 
 work="$(mktemp -d /var/tmp/posko-package-test.XXXXXX)"
 cleanup() { rm -rf --one-file-system "$work"; }
 trap cleanup EXIT
 
-say "built $v1_deb"
 # The newer build: the same package with a higher version whose two
 # conffiles changed, as a release that edits the shipped configuration.
 v2="$v1+upgradetest"
