@@ -56,11 +56,14 @@ pub mod escalation;
 pub mod inbound;
 pub mod ingest;
 pub mod isolate;
+pub mod mail;
 pub mod notify;
 pub mod outbox;
+pub mod outgoing;
 pub mod sla_store;
 pub mod store;
 pub mod telemetry;
+pub mod workers;
 
 // The pure cores live in the `posko-core` crate (core/); these keep the
 // paths the rest of the house uses (`crate::parse::…`).
