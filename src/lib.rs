@@ -36,6 +36,7 @@ pub mod cli;
 pub mod commands;
 pub mod compose;
 pub mod config;
+pub mod digest;
 pub mod display_name;
 pub mod domain;
 pub mod escalation;
