@@ -170,7 +170,7 @@ pub struct Tally {
 pub struct Escalation {
     pub ticket: TicketLine,
     pub at: i64,
-    /// The group escalated to, or `step N`.
+    /// The group escalated to, or `step:N` (step N of the SLA chain).
     pub to: String,
 }
 

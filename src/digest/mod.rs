@@ -10,6 +10,7 @@
 //! [`config`] is the `[digest]` section.
 
 pub mod chart;
+pub mod collect;
 pub mod config;
 pub mod figures;
 pub mod period;

@@ -282,7 +282,10 @@ pub fn build(
         .escalations
         .iter()
         .map(|e| {
-            let to = labels.groups.get(&e.to).cloned().unwrap_or(e.to.clone());
+            let to = match e.to.strip_prefix("step:") {
+                Some(n) => format!("{} {n}", w.step),
+                None => labels.groups.get(&e.to).cloned().unwrap_or(e.to.clone()),
+            };
             line(
                 &e.ticket,
                 "",
@@ -393,6 +396,7 @@ struct Words {
     response: &'static str,
     resolution: &'static str,
     total: &'static str,
+    step: &'static str,
 }
 
 impl Words {
@@ -410,6 +414,7 @@ impl Words {
                 response: "respons",
                 resolution: "penyelesaian",
                 total: "Jumlah",
+                step: "eskalasi SLA tingkat",
             },
             Language::En => Words {
                 subject: "Daily digest",
@@ -423,6 +428,7 @@ impl Words {
                 response: "response",
                 resolution: "resolution",
                 total: "Total",
+                step: "SLA escalation step",
             },
         }
     }
