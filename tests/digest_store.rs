@@ -554,3 +554,220 @@ async fn digest_figures_on_postgres() {
         std::panic::resume_unwind(e.into_panic());
     }
 }
+
+/// A desk on a SQLite file holding [`history`], with file outbound.
+async fn desk() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/posko.db", dir.path().display());
+    let db = Db::connect(&url).await.unwrap();
+    db.migrate().await.unwrap();
+    {
+        let mut c = db.pool().acquire().await.unwrap();
+        history(&mut c).await;
+    }
+    db.pool().close().await;
+    let config = dir.path().join("posko.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[desk]
+name = "IT Helpdesk"
+address = "helpdesk@corp.test"
+language = "id"
+timezone = "Asia/Jakarta"
+
+[database]
+url = "{url}"
+
+[inbound]
+kind = "maildir"
+path = "{dir}/mail"
+
+[outbound]
+kind = "file"
+path = "{dir}/sent"
+
+[[group]]
+key = "network"
+name = "Jaringan"
+level = 2
+
+[[group]]
+key = "servicedesk"
+name = "Service Desk"
+level = 1
+
+[[category]]
+key = "other"
+name = {{ id = "Lainnya", en = "Other" }}
+type = "incident"
+group = "servicedesk"
+urgency = "medium"
+impact = "medium"
+
+[[staff]]
+name = "Budi Santoso"
+email = "budi@corp.test"
+handle = "budi"
+level = 2
+groups = ["network"]
+"#,
+            dir = dir.path().display()
+        ),
+    )
+    .unwrap();
+    (dir, config)
+}
+
+fn posko(config: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_posko"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    let info = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .expect("a PNG")
+        .info()
+        .clone();
+    (info.width, info.height)
+}
+
+#[tokio::test]
+async fn preview_writes_the_digest_and_its_charts_touching_nothing() {
+    let (dir, config) = desk().await;
+    let db = dir.path().join("posko.db");
+    let before = std::fs::read(&db).unwrap();
+    let out = dir.path().join("out.html");
+    let o = posko(
+        &config,
+        &[
+            "digest",
+            "--date",
+            "2026-12-01",
+            "--preview",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(&out).unwrap();
+    let text = std::fs::read_to_string(dir.path().join("out.txt")).unwrap();
+    assert!(
+        text.contains("IT Helpdesk: ringkasan harian, Selasa, 1 Desember 2026"),
+        "{text}"
+    );
+    assert!(text.contains("Mencakup Senin, 30 November 2026"));
+    assert!(text.contains("Antrean terbuka         4  +700 %"), "{text}");
+    assert!(
+        html.contains("&lt;b&gt;Internet&lt;/b&gt; mati"),
+        "subjects escaped"
+    );
+    for name in ["opened_resolved", "backlog", "sla"] {
+        let file = format!("out-{name}.png");
+        assert!(html.contains(&format!("src=\"{file}\"")), "{name}");
+        let png = std::fs::read(dir.path().join(&file)).unwrap();
+        assert_eq!(png_size(&png), (1200, 600));
+    }
+    assert!(html.contains("width=\"600\" height=\"300\""));
+    assert!(!dir.path().join("sent").exists(), "nothing sent");
+    // The database file is as it was (its WAL aside: SQLite may make one).
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+
+    // A group lead's digest.
+    let o = posko(
+        &config,
+        &[
+            "digest",
+            "--date",
+            "2026-12-01",
+            "--group",
+            "servicedesk",
+            "--preview",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success());
+    let text = std::fs::read_to_string(dir.path().join("out.txt")).unwrap();
+    assert!(
+        text.starts_with("IT Helpdesk (Service Desk): ringkasan harian"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn sent_digest_is_alternative_with_related_pngs_by_content_id() {
+    use mail_parser::{MessageParser, MimeHeaders, PartType};
+    let (dir, config) = desk().await;
+    let o = posko(
+        &config,
+        &[
+            "digest",
+            "--date",
+            "2026-12-01",
+            "--to",
+            "direktur@corp.test",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let sent: Vec<_> = std::fs::read_dir(dir.path().join("sent"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(sent.len(), 1);
+    let raw = std::fs::read(&sent[0]).unwrap();
+    let m = MessageParser::default().parse(&raw).unwrap();
+    assert_eq!(
+        m.subject(),
+        Some("[Helpdesk] Ringkasan harian Selasa, 1 Desember 2026")
+    );
+    assert_eq!(
+        m.header_raw("Auto-Submitted").map(str::trim),
+        Some("auto-generated")
+    );
+    let ct = m.content_type().unwrap();
+    assert_eq!(
+        (ct.ctype(), ct.subtype()),
+        ("multipart", Some("alternative"))
+    );
+    let text = m.body_text(0).unwrap();
+    // The text part carries the figures.
+    assert!(text.contains("Antrean terbuka         4  +700 %"), "{text}");
+    assert!(text.contains("#2 <b>Internet</b> mati lantai 3 lagi"), "{text}");
+    let html = m.body_html(0).unwrap();
+    let cids: Vec<String> = html
+        .match_indices("src=\"cid:")
+        .map(|(i, _)| {
+            let rest = &html[i + 9..];
+            rest[..rest.find('"').unwrap()].to_string()
+        })
+        .collect();
+    assert_eq!(cids.len(), 3, "{html}");
+    let mut related = false;
+    for p in &m.parts {
+        if let Some(ct) = p.content_type()
+            && ct.ctype() == "multipart"
+            && ct.subtype() == Some("related")
+        {
+            related = true;
+        }
+    }
+    assert!(related, "a multipart/related part");
+    for cid in &cids {
+        let part = m
+            .parts
+            .iter()
+            .find(|p| p.content_id() == Some(cid.as_str()))
+            .unwrap_or_else(|| panic!("no part with Content-ID {cid}"));
+        let ct = part.content_type().unwrap();
+        assert_eq!((ct.ctype(), ct.subtype()), ("image", Some("png")));
+        let (PartType::Binary(bytes) | PartType::InlineBinary(bytes)) = &part.body else {
+            panic!("{cid} is not binary");
+        };
+        assert_eq!(png_size(bytes), (1200, 600));
+    }
+}

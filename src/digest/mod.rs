@@ -13,6 +13,8 @@ pub mod chart;
 pub mod collect;
 pub mod config;
 pub mod figures;
+pub mod mail;
+pub mod make;
 pub mod period;
 pub mod problems;
 pub mod render;
