@@ -674,6 +674,22 @@ async fn preview_writes_the_digest_and_its_charts_touching_nothing() {
         assert_eq!(png_size(&png), (1200, 600));
     }
     assert!(html.contains("width=\"600\" height=\"300\""));
+    // To look at it: POSKO_DIGEST_PREVIEW_DIR=/tmp/x cargo test --test digest_store preview
+    if let Ok(keep) = std::env::var("POSKO_DIGEST_PREVIEW_DIR") {
+        for e in std::fs::read_dir(dir.path()).unwrap() {
+            let path = e.unwrap().path();
+            if path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("out"))
+            {
+                std::fs::copy(
+                    &path,
+                    std::path::Path::new(&keep).join(path.file_name().unwrap()),
+                )
+                .unwrap();
+            }
+        }
+    }
     assert!(!dir.path().join("sent").exists(), "nothing sent");
     // The database file is as it was (its WAL aside: SQLite may make one).
     assert_eq!(std::fs::read(&db).unwrap(), before);
@@ -737,7 +753,10 @@ async fn sent_digest_is_alternative_with_related_pngs_by_content_id() {
     let text = m.body_text(0).unwrap();
     // The text part carries the figures.
     assert!(text.contains("Antrean terbuka         4  +700 %"), "{text}");
-    assert!(text.contains("#2 <b>Internet</b> mati lantai 3 lagi"), "{text}");
+    assert!(
+        text.contains("#2 <b>Internet</b> mati lantai 3 lagi"),
+        "{text}"
+    );
     let html = m.body_html(0).unwrap();
     let cids: Vec<String> = html
         .match_indices("src=\"cid:")

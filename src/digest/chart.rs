@@ -431,7 +431,7 @@ pub fn sla(days: &[Day], family: &str, lang: Language) -> Result<Chart> {
             .map(pick)
             .fold(super::figures::Share::default(), |a, b| a + b)
             .pct()
-            .map(|p| format!("{p:.1} %"))
+            .map(|p| super::sections::pct(p, lang))
             .unwrap_or_else(|| "–".into())
     };
     let alt = format!(
