@@ -31,7 +31,7 @@ use crate::domain::{EmailAddress, TicketId};
 use crate::isolate;
 
 pub mod body;
-pub mod clean;
+pub use posko_core::clean;
 
 /// What an outgoing message says and to whom.
 #[derive(Debug, Clone)]

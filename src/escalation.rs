@@ -37,13 +37,12 @@ use tracing::{info, warn};
 use crate::calendar::{ALWAYS_OPEN, Calendar};
 use crate::compose::{self, Outgoing};
 use crate::config::{Config, Language, Staff};
-use crate::display_name;
-use crate::domain::{Direction, EmailAddress, Visibility};
+use crate::domain::{EmailAddress, Visibility};
 use crate::notify::Templates;
 use crate::sla::{Clock, ClockKind, ClockState, Crossing};
 use crate::store::sla_clocks::{self, ClockRow};
 use crate::store::tickets::Ticket;
-use crate::store::{Conn, Db, events, messages, outbox, tickets};
+use crate::store::{Conn, Db, events, tickets};
 use crate::threading;
 
 /// How often the daemon scans, unless `escalation.scan_interval` says.
@@ -515,7 +514,7 @@ async fn queue_notice(
     let clock_label = clock_name(row.kind, lang);
     let requester = templates.sender(
         lang,
-        &display_name::Known::from_config(cfg),
+        &cfg.known_names(),
         ticket.requester_name.as_deref(),
         &ticket.requester,
     )?;
@@ -576,85 +575,17 @@ async fn queue_notice(
         ticket_id: Some(ticket.id),
         date: now,
     };
-    let rcpts = vec![to.as_str().to_string()];
-    let subject = compose::clean::subject(&out.subject);
-    let mut row = outbox::NewOutgoing {
-        ticket_id: Some(ticket.id),
+    // Recorded like every outgoing mail (crate::outgoing); a mail that
+    // cannot be built is recorded as failed, the scan goes on, and this
+    // threshold is not tried again.
+    let mut w = crate::store::script::Script::new();
+    let recording = crate::outgoing::Recording {
         kind,
-        message_id: &out.message_id,
-        env_from: out.from.as_str(),
-        rcpts: &rcpts,
-        primary_rcpt: to.base(),
-        subject: &subject,
-        raw: &[],
-        due_at: now,
-        now,
+        visibility: Visibility::Internal,
+        primary: to.base(),
     };
-    let raw = match compose::build(&out) {
-        Ok(raw) => raw,
-        Err(e) => {
-            // Recorded as failed, like mail the server refused: the scan
-            // goes on, and this threshold is not tried again.
-            let reason = format!("cannot build the message: {e:#}");
-            warn!(ticket = ticket.id, kind, error = %reason, "SLA notice recorded as failed");
-            outbox::insert_failed(c, &row, &reason).await?;
-            events::insert(
-                c,
-                ticket.id,
-                "delivery_failed",
-                "system",
-                now,
-                None,
-                &json!({ "mail": kind, "to": rcpts, "error": reason, "attempts": 0,
-                         "message_id": out.message_id }),
-            )
-            .await?;
-            return Ok(());
-        }
-    };
-    row.raw = &raw;
-    let outbox_id = outbox::enqueue(c, &row).await?;
-    let to_display = vec![match &out.to[0].0 {
-        Some(n) => format!("{n} <{to}>"),
-        None => to.to_string(),
-    }];
-    let mid = messages::insert(
-        c,
-        &messages::NewMessage {
-            ticket_id: ticket.id,
-            raw_id: None,
-            outbox_id: Some(outbox_id),
-            direction: Direction::Out,
-            visibility: Visibility::Internal,
-            kind,
-            message_id: &out.message_id,
-            in_reply_to: None,
-            refs: None,
-            from_addr: out.from.as_str(),
-            from_name: Some(&out.from_name),
-            to_addrs: &to_display,
-            cc_addrs: &[],
-            subject: &out.subject,
-            body_text: &out.text,
-            body_html: out.html.as_deref(),
-            quoted_text: None,
-            author: "system",
-            auto_kind: out.auto_submitted,
-            created_at: now,
-        },
-    )
-    .await?;
-    events::insert(
-        c,
-        ticket.id,
-        &format!("{kind}_queued"),
-        "system",
-        now,
-        Some(mid),
-        &json!({ "to": rcpts, "outbox_id": outbox_id }),
-    )
-    .await?;
-    Ok(())
+    crate::outgoing::record_outgoing(&mut w, &out, recording, now)?;
+    w.run(c, crate::store::backend_of(c)).await
 }
 
 /// What one scan did.

@@ -27,7 +27,7 @@ pub fn labels(cfg: &Config, lang: Language, scope: Option<&str>) -> Labels {
     let priority = &cfg.catalogue.priority;
     Labels {
         desk: cfg.desk.name.clone(),
-        tag: cfg.desk.tag.clone(),
+        tag: cfg.desk.tag.as_str().to_string(),
         priorities: priority
             .levels
             .iter()

@@ -1,0 +1,3 @@
+//! Mail posko writes: the typed contexts its templates are rendered with.
+
+pub mod context;
