@@ -5,9 +5,10 @@
 #  - python3-aiosmtpd: the SMTP sink (scripts/smtp_sink.py)
 #  - postfix: its smtp-sink fault-injection tool (no Postfix service)
 #  - openssl; PostgreSQL on 127.0.0.1:5432 for the store tests
+#  - fonts-dejavu-core: the font of the digest's charts (digest.font)
 set -euo pipefail
 
-packages=(dovecot-imapd dovecot-lmtpd python3-aiosmtpd postfix openssl)
+packages=(dovecot-imapd dovecot-lmtpd python3-aiosmtpd postfix openssl fonts-dejavu-core)
 
 as_root() {
   if [[ $EUID -eq 0 ]]; then "$@"; else sudo "$@"; fi

@@ -67,13 +67,13 @@ pub fn new_message_id(ticket: Option<TicketId>, kind: &str, domain: &str) -> Str
     }
 }
 
-fn header(name: &str, value: impl Into<String>) -> Result<HeaderValue> {
+pub(crate) fn header(name: &str, value: impl Into<String>) -> Result<HeaderValue> {
     let name = HeaderName::new_from_ascii(name.to_string())
         .map_err(|e| anyhow::anyhow!("bad header name {name}: {e}"))?;
     Ok(HeaderValue::new(name, value.into()))
 }
 
-fn mailbox(name: Option<&str>, addr: &EmailAddress) -> Result<Mailbox> {
+pub(crate) fn mailbox(name: Option<&str>, addr: &EmailAddress) -> Result<Mailbox> {
     let address = addr
         .as_str()
         .parse()
@@ -82,7 +82,7 @@ fn mailbox(name: Option<&str>, addr: &EmailAddress) -> Result<Mailbox> {
 }
 
 /// A body part of `content_type`, encoded by [`body::encode`].
-fn part(content_type: ContentType, text: &str) -> SinglePart {
+pub(crate) fn part(content_type: ContentType, text: &str) -> SinglePart {
     let (bytes, encoding) = body::encode(text);
     SinglePart::builder()
         .header(content_type)

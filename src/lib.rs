@@ -52,6 +52,7 @@ pub mod app;
 pub mod cli;
 pub mod compose;
 pub mod config;
+pub mod digest;
 pub mod escalation;
 pub mod inbound;
 pub mod ingest;

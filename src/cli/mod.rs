@@ -23,6 +23,7 @@ use crate::store::{self, Db};
 /// sysexits(3) codes.
 pub mod auth;
 mod check;
+mod digest;
 mod outbox;
 mod quarantine;
 pub mod report;
@@ -129,6 +130,8 @@ pub enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// The managers' daily digest of a date: a preview, or sent to one address now.
+    Digest(digest::DigestArgs),
     /// The keys of the staff tokens (the reply addresses in mail to staff).
     Auth {
         #[command(subcommand)]
@@ -211,6 +214,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Rules { command } => rules::run(cfg, command).await,
         Command::Report { from, to, format } => cmd_report(cfg, &from, &to, &format).await,
         Command::Auth { command } => auth::run(cfg, command).await,
+        Command::Digest(args) => digest::cmd_digest(cfg, args).await,
     };
     match result {
         Ok(code) => code,

@@ -7,6 +7,7 @@
 //! case (e.g. [`crate::ingest`]) opens the transaction and owns it.
 
 pub mod checkpoint;
+pub mod digest;
 pub mod events;
 pub mod mailbox_state;
 pub mod messages;

@@ -1,0 +1,603 @@
+//! The digest's queries: counts and short lists aggregated in the database
+//! from `tickets`, `events`, `sla_clocks` and `surveys`, so a digest of a
+//! desk with a million tickets reads a few hundred rows, not the tickets.
+//!
+//! Every figure is a function of the events and their instants, so any past
+//! period can be recomputed (the at-risk list excepted: it reads the clocks
+//! as they are now). Event details live in the JSON `data` column; the two
+//! backends read a field of it differently ([`field`]).
+//!
+//! `scope` restricts everything to one group's tickets (a group lead's
+//! digest); the empty string means the whole desk.
+
+use anyhow::Result;
+use sqlx::Row as _;
+
+use super::Conn;
+use crate::digest::figures::{AgeRow, Incident, LowRating, Satisfaction, Share, Tally, TicketLine};
+
+/// `data`'s field `key` as text, in the dialect of the connection.
+fn field(c: &Conn, alias: &str, key: &str) -> String {
+    if c.backend_name().eq_ignore_ascii_case("sqlite") {
+        format!("json_extract({alias}.data, '$.{key}')")
+    } else {
+        format!("(CAST({alias}.data AS json) ->> '{key}')")
+    }
+}
+
+/// The scope condition on tickets `t` with its parameter `$n`.
+fn scoped(n: usize) -> String {
+    format!("(${n} = '' OR t.group_key = ${n})")
+}
+
+/// Tickets spam rules closed on arrival are not tickets the desk handled.
+///
+/// In subqueries per ticket, `kind || ''` keeps the planner on the index by
+/// ticket (a ticket has a few events) rather than the one by kind (which
+/// would read every event of that kind for every ticket: minutes on a
+/// million tickets).
+const NOT_IGNORED: &str =
+    "NOT EXISTS (SELECT 1 FROM events i WHERE i.ticket_id = t.id AND i.kind || '' = 'ignored')";
+
+/// Tickets recorded in `[from, to)`.
+pub async fn count_new(c: &mut Conn, from: i64, to: i64, scope: &str) -> Result<i64> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM tickets t WHERE t.created_at >= $1 AND t.created_at < $2 \
+         AND {} AND {NOT_IGNORED}",
+        scoped(3)
+    );
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(from)
+        .bind(to)
+        .bind(scope)
+        .fetch_one(&mut *c)
+        .await?)
+}
+
+/// Tickets set to `status` (`resolved`, `closed`) in `[from, to)`.
+pub async fn count_set_to(
+    c: &mut Conn,
+    status: &str,
+    from: i64,
+    to: i64,
+    scope: &str,
+) -> Result<i64> {
+    let sql = format!(
+        "SELECT COUNT(DISTINCT e.ticket_id) FROM events e JOIN tickets t ON t.id = e.ticket_id \
+         WHERE e.kind = 'status_changed' AND e.at >= $1 AND e.at < $2 AND {} = $3 AND {}",
+        field(c, "e", "to"),
+        scoped(4)
+    );
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(from)
+        .bind(to)
+        .bind(status)
+        .bind(scope)
+        .fetch_one(&mut *c)
+        .await?)
+}
+
+/// Reopenings in `[from, to)`.
+pub async fn count_reopened(c: &mut Conn, from: i64, to: i64, scope: &str) -> Result<i64> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM events e JOIN tickets t ON t.id = e.ticket_id \
+         WHERE e.kind = 'reopened' AND e.at >= $1 AND e.at < $2 AND {}",
+        scoped(3)
+    );
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(from)
+        .bind(to)
+        .bind(scope)
+        .fetch_one(&mut *c)
+        .await?)
+}
+
+/// The tickets open at instant `$1` (scope `$2`), as a `WITH open_t AS (…)`
+/// clause: a ticket not touched since `$1` has its current status; one
+/// touched since has the status of its last status event before `$1`.
+fn open_at(c: &Conn) -> String {
+    format!(
+        "WITH open_t AS ( \
+           SELECT t.id, t.subject, t.priority, t.group_key, t.assignee, t.created_at \
+           FROM tickets t WHERE t.created_at < $1 AND t.updated_at < $1 \
+             AND t.status IN ('new', 'in_progress', 'pending') AND {scope} \
+           UNION ALL \
+           SELECT t.id, t.subject, t.priority, t.group_key, t.assignee, t.created_at \
+           FROM tickets t WHERE t.created_at < $1 AND t.updated_at >= $1 AND {scope} \
+             AND COALESCE((SELECT {to} FROM events e WHERE e.ticket_id = t.id \
+                 AND e.kind || '' IN ('status_changed', 'reopened') AND e.at + 0 < $1 \
+                 ORDER BY e.at DESC, e.id DESC LIMIT 1), 'new') \
+               IN ('new', 'in_progress', 'pending') \
+             AND {NOT_IGNORED} \
+         ) ",
+        scope = scoped(2),
+        to = field(c, "e", "to"),
+    )
+}
+
+/// Open tickets at instant `at`.
+pub async fn count_open(c: &mut Conn, at: i64, scope: &str) -> Result<i64> {
+    let sql = format!("{} SELECT COUNT(*) FROM open_t", open_at(c));
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(at)
+        .bind(scope)
+        .fetch_one(&mut *c)
+        .await?)
+}
+
+/// Open tickets at `at` by priority × age bucket, priorities ascending
+/// (without a priority last).
+pub async fn aging(c: &mut Conn, at: i64, scope: &str) -> Result<Vec<AgeRow>> {
+    let sql = format!(
+        "{} SELECT priority, CASE WHEN $1 - created_at < 86400 THEN 0 \
+           WHEN $1 - created_at < 259200 THEN 1 WHEN $1 - created_at < 604800 THEN 2 ELSE 3 END \
+           AS bucket, COUNT(*) AS n FROM open_t GROUP BY priority, bucket",
+        open_at(c)
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(at)
+        .bind(scope)
+        .fetch_all(&mut *c)
+        .await?;
+    let mut out: Vec<AgeRow> = Vec::new();
+    for r in rows {
+        let p: Option<i64> = r.try_get("priority")?;
+        let b: i64 = r.try_get("bucket")?;
+        let n: i64 = r.try_get("n")?;
+        let row = match out.iter_mut().position(|x| x.priority == p) {
+            Some(i) => &mut out[i],
+            None => {
+                out.push(AgeRow {
+                    priority: p,
+                    buckets: [0; 4],
+                });
+                out.last_mut().expect("just pushed")
+            }
+        };
+        row.buckets[b.clamp(0, 3) as usize] += n;
+    }
+    out.sort_by_key(|r| (r.priority.is_none(), r.priority));
+    Ok(out)
+}
+
+fn line(r: &sqlx::any::AnyRow) -> Result<TicketLine> {
+    Ok(TicketLine {
+        id: r.try_get("id")?,
+        subject: r.try_get("subject")?,
+        priority: r.try_get("priority")?,
+        group: r.try_get("group_key")?,
+        assignee: r.try_get("assignee")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+/// The `limit` oldest tickets open at `at`.
+pub async fn oldest(c: &mut Conn, at: i64, scope: &str, limit: i64) -> Result<Vec<TicketLine>> {
+    let sql = format!(
+        "{} SELECT * FROM open_t ORDER BY created_at, id LIMIT $3",
+        open_at(c)
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(at)
+        .bind(scope)
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await?;
+    rows.iter().map(line).collect()
+}
+
+/// Tickets open at `at` per `column` (`group_key` or `assignee`), most first.
+pub async fn open_per(c: &mut Conn, at: i64, scope: &str, column: Per) -> Result<Vec<Tally>> {
+    let col = match column {
+        Per::Group => "group_key",
+        Per::Assignee => "assignee",
+    };
+    let sql = format!(
+        "{} SELECT {col} AS k, COUNT(*) AS n FROM open_t GROUP BY {col} ORDER BY n DESC, {col} IS NULL, {col}",
+        open_at(c)
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(at)
+        .bind(scope)
+        .fetch_all(&mut *c)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Tally {
+                key: r.try_get("k")?,
+                count: r.try_get("n")?,
+            })
+        })
+        .collect()
+}
+
+/// What [`open_per`] counts by.
+#[derive(Debug, Clone, Copy)]
+pub enum Per {
+    Group,
+    Assignee,
+}
+
+/// Clocks stopped in `[from, to)`: met and decided per (priority, clock).
+/// A clock stopped twice (reopened in between) counts each time.
+pub async fn sla_shares(
+    c: &mut Conn,
+    from: i64,
+    to: i64,
+    scope: &str,
+) -> Result<Vec<(Option<i64>, String, Share)>> {
+    let sql = format!(
+        "SELECT t.priority, {clock} AS clock, \
+           SUM(CASE WHEN {state} = 'met' THEN 1 ELSE 0 END) AS met, COUNT(*) AS decided \
+         FROM events e JOIN tickets t ON t.id = e.ticket_id \
+         WHERE e.kind = 'sla_stopped' AND e.at >= $1 AND e.at < $2 AND {scope} \
+         GROUP BY t.priority, {clock}",
+        clock = field(c, "e", "clock"),
+        state = field(c, "e", "state"),
+        scope = scoped(3),
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(from)
+        .bind(to)
+        .bind(scope)
+        .fetch_all(&mut *c)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("priority")?,
+                r.try_get::<Option<String>, _>("clock")?.unwrap_or_default(),
+                Share {
+                    met: r.try_get("met")?,
+                    decided: r.try_get("decided")?,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Per day of `days` days from `from` (days of 86,400 s from a local
+/// midnight; exact in zones without daylight saving, as Indonesia's):
+/// tickets opened, tickets resolved, and stopped clocks as
+/// (day, clock, share).
+pub struct Daily {
+    pub opened: Vec<i64>,
+    pub resolved: Vec<i64>,
+    pub response: Vec<Share>,
+    pub resolution: Vec<Share>,
+}
+
+pub async fn daily(c: &mut Conn, from: i64, days: usize, scope: &str) -> Result<Daily> {
+    let to = from + days as i64 * 86_400;
+    let mut out = Daily {
+        opened: vec![0; days],
+        resolved: vec![0; days],
+        response: vec![Share::default(); days],
+        resolution: vec![Share::default(); days],
+    };
+    let slot = |d: i64| usize::try_from(d).ok().filter(|&d| d < days);
+    let sql = format!(
+        "SELECT (t.created_at - $1) / 86400 AS d, COUNT(*) AS n FROM tickets t \
+         WHERE t.created_at >= $1 AND t.created_at < $2 AND {} AND {NOT_IGNORED} GROUP BY d",
+        scoped(3)
+    );
+    for r in sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(from)
+        .bind(to)
+        .bind(scope)
+        .fetch_all(&mut *c)
+        .await?
+    {
+        if let Some(d) = slot(r.try_get("d")?) {
+            out.opened[d] = r.try_get("n")?;
+        }
+    }
+    let sql = format!(
+        "SELECT (e.at - $1) / 86400 AS d, COUNT(DISTINCT e.ticket_id) AS n \
+         FROM events e JOIN tickets t ON t.id = e.ticket_id \
+         WHERE e.kind = 'status_changed' AND e.at >= $1 AND e.at < $2 AND {to} = 'resolved' \
+         AND {scope} GROUP BY d",
+        to = field(c, "e", "to"),
+        scope = scoped(3)
+    );
+    for r in sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(from)
+        .bind(to)
+        .bind(scope)
+        .fetch_all(&mut *c)
+        .await?
+    {
+        if let Some(d) = slot(r.try_get("d")?) {
+            out.resolved[d] = r.try_get("n")?;
+        }
+    }
+    let sql = format!(
+        "SELECT (e.at - $1) / 86400 AS d, {clock} AS clock, \
+           SUM(CASE WHEN {state} = 'met' THEN 1 ELSE 0 END) AS met, COUNT(*) AS decided \
+         FROM events e JOIN tickets t ON t.id = e.ticket_id \
+         WHERE e.kind = 'sla_stopped' AND e.at >= $1 AND e.at < $2 AND {scope} \
+         GROUP BY d, {clock}",
+        clock = field(c, "e", "clock"),
+        state = field(c, "e", "state"),
+        scope = scoped(3),
+    );
+    for r in sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(from)
+        .bind(to)
+        .bind(scope)
+        .fetch_all(&mut *c)
+        .await?
+    {
+        let Some(d) = slot(r.try_get("d")?) else {
+            continue;
+        };
+        let share = Share {
+            met: r.try_get("met")?,
+            decided: r.try_get("decided")?,
+        };
+        match r.try_get::<Option<String>, _>("clock")?.as_deref() {
+            Some("response") => out.response[d] = share,
+            Some("resolution") => out.resolution[d] = share,
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// A breach event of the period with what is needed to say how late.
+#[derive(Debug, Clone)]
+pub struct BreachRow {
+    pub ticket: TicketLine,
+    pub clock: String,
+    /// The due instant as the event recorded it (RFC 3339).
+    pub due_at: Option<String>,
+    pub business_hours: bool,
+    /// When the clock stopped, if it has.
+    pub stopped_at: Option<i64>,
+}
+
+const LINE_COLUMNS: &str = "t.id, t.subject, t.priority, t.group_key, t.assignee, t.created_at";
+
+/// `sla_breach` events in `[from, to)`, oldest first.
+pub async fn breaches(c: &mut Conn, from: i64, to: i64, scope: &str) -> Result<Vec<BreachRow>> {
+    let sql = format!(
+        "SELECT {LINE_COLUMNS}, {clock} AS clock, {due} AS due_at, \
+           k.business_hours, k.stopped_at \
+         FROM events e JOIN tickets t ON t.id = e.ticket_id \
+         LEFT JOIN sla_clocks k ON k.ticket_id = e.ticket_id AND k.kind = {clock} \
+         WHERE e.kind = 'sla_breach' AND e.at >= $1 AND e.at < $2 AND {scope} \
+         ORDER BY e.at, e.id",
+        clock = field(c, "e", "clock"),
+        due = field(c, "e", "due_at"),
+        scope = scoped(3),
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(from)
+        .bind(to)
+        .bind(scope)
+        .fetch_all(&mut *c)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(BreachRow {
+                ticket: line(r)?,
+                clock: r.try_get::<Option<String>, _>("clock")?.unwrap_or_default(),
+                due_at: r.try_get("due_at")?,
+                business_hours: r.try_get::<Option<i64>, _>("business_hours")?.unwrap_or(1) != 0,
+                stopped_at: r.try_get("stopped_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Running clocks due in `[from, to)`, soonest first.
+pub async fn at_risk(
+    c: &mut Conn,
+    from: i64,
+    to: i64,
+    scope: &str,
+) -> Result<Vec<(TicketLine, String, i64)>> {
+    let sql = format!(
+        "SELECT {LINE_COLUMNS}, k.kind AS clock, k.due_at FROM sla_clocks k \
+         JOIN tickets t ON t.id = k.ticket_id \
+         WHERE k.state = 'running' AND k.due_at >= $1 AND k.due_at < $2 AND {} \
+         ORDER BY k.due_at, t.id LIMIT 100",
+        scoped(3)
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(from)
+        .bind(to)
+        .bind(scope)
+        .fetch_all(&mut *c)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((line(r)?, r.try_get("clock")?, r.try_get("due_at")?)))
+        .collect()
+}
+
+/// `escalated` events in `[from, to)`: the ticket, when, and to what
+/// (the `to_group` key, or `step:N` for the SLA chain's step N).
+pub async fn escalations(
+    c: &mut Conn,
+    from: i64,
+    to: i64,
+    scope: &str,
+) -> Result<Vec<(TicketLine, i64, String)>> {
+    let sql = format!(
+        "SELECT {LINE_COLUMNS}, e.at, {group} AS to_group, {step} AS step \
+         FROM events e JOIN tickets t ON t.id = e.ticket_id \
+         WHERE e.kind = 'escalated' AND e.at >= $1 AND e.at < $2 AND {scope} \
+         ORDER BY e.at, e.id LIMIT 200",
+        group = field(c, "e", "to_group"),
+        step = field(c, "e", "step"),
+        scope = scoped(3),
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(from)
+        .bind(to)
+        .bind(scope)
+        .fetch_all(&mut *c)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let group: Option<String> = r.try_get("to_group")?;
+            // json_extract gives a number, ->> text: read either.
+            let step: Option<String> = r.try_get::<Option<String>, _>("step").or_else(|_| {
+                r.try_get::<Option<i64>, _>("step")
+                    .map(|s| s.map(|s| s.to_string()))
+            })?;
+            let to = group
+                .or(step.map(|s| format!("step:{s}")))
+                .unwrap_or_default();
+            Ok((line(r)?, r.try_get("at")?, to))
+        })
+        .collect()
+}
+
+/// Tickets recorded in `[from, to)` matching `condition` on `t`
+/// (major incidents, security tickets).
+pub async fn recorded_where(
+    c: &mut Conn,
+    from: i64,
+    to: i64,
+    scope: &str,
+    which: Recorded,
+) -> Result<Vec<TicketLine>> {
+    let condition = match which {
+        Recorded::Major => "t.major <> 0",
+        Recorded::Security => "t.type = 'security'",
+    };
+    let sql = format!(
+        "SELECT {LINE_COLUMNS} FROM tickets t WHERE t.created_at >= $1 AND t.created_at < $2 \
+         AND {condition} AND {} ORDER BY t.created_at, t.id LIMIT 200",
+        scoped(3)
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(from)
+        .bind(to)
+        .bind(scope)
+        .fetch_all(&mut *c)
+        .await?;
+    rows.iter().map(line).collect()
+}
+
+/// Which tickets [`recorded_where`] lists.
+#[derive(Debug, Clone, Copy)]
+pub enum Recorded {
+    Major,
+    Security,
+}
+
+/// Tickets recorded in `[from, to)` and how many were recategorised.
+pub async fn category_accuracy(
+    c: &mut Conn,
+    from: i64,
+    to: i64,
+    scope: &str,
+) -> Result<(i64, i64)> {
+    let sql = format!(
+        "SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM events r \
+           WHERE r.ticket_id = t.id AND r.kind || '' = 'recategorised') THEN 1 ELSE 0 END), 0) AS re \
+         FROM tickets t WHERE t.created_at >= $1 AND t.created_at < $2 AND {} AND {NOT_IGNORED}",
+        scoped(3)
+    );
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(from)
+        .bind(to)
+        .bind(scope)
+        .fetch_one(&mut *c)
+        .await?;
+    Ok((r.try_get("n")?, r.try_get("re")?))
+}
+
+/// Incidents recorded in `[from, to)`, for the problem-candidate rule.
+pub async fn incidents(c: &mut Conn, from: i64, to: i64, scope: &str) -> Result<Vec<Incident>> {
+    let sql = format!(
+        "SELECT t.id, t.subject, t.category, t.requester, t.created_at FROM tickets t \
+         WHERE t.created_at >= $1 AND t.created_at < $2 AND t.type = 'incident' \
+         AND t.merged_into IS NULL AND {} AND {NOT_IGNORED} ORDER BY t.id",
+        scoped(3)
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(from)
+        .bind(to)
+        .bind(scope)
+        .fetch_all(&mut *c)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Incident {
+                id: r.try_get("id")?,
+                subject: r.try_get("subject")?,
+                category: r.try_get("category")?,
+                requester: r.try_get("requester")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Surveys of `[from, to)`: `None` while the desk has never sent one.
+pub async fn satisfaction(
+    c: &mut Conn,
+    from: i64,
+    to: i64,
+    scope: &str,
+) -> Result<Option<Satisfaction>> {
+    let any: Option<i64> = sqlx::query_scalar("SELECT 1 FROM surveys LIMIT 1")
+        .fetch_optional(&mut *c)
+        .await?;
+    if any.is_none() {
+        return Ok(None);
+    }
+    let sql = format!(
+        "SELECT COALESCE(SUM(CASE WHEN s.sent_at >= $1 AND s.sent_at < $2 THEN 1 ELSE 0 END), 0) AS sent, \
+           COALESCE(SUM(CASE WHEN s.answered_at >= $1 AND s.answered_at < $2 AND s.score IS NOT NULL \
+             THEN 1 ELSE 0 END), 0) AS answered, \
+           COALESCE(SUM(CASE WHEN s.answered_at >= $1 AND s.answered_at < $2 THEN s.score ELSE 0 END), 0) AS total \
+         FROM surveys s JOIN tickets t ON t.id = s.ticket_id WHERE {}",
+        scoped(3)
+    );
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(from)
+        .bind(to)
+        .bind(scope)
+        .fetch_one(&mut *c)
+        .await?;
+    let (sent, answered, total): (i64, i64, i64) = (
+        r.try_get("sent")?,
+        r.try_get("answered")?,
+        r.try_get("total")?,
+    );
+    let sql = format!(
+        "SELECT s.ticket_id, s.score, {suggestion} AS suggestion FROM surveys s \
+         JOIN tickets t ON t.id = s.ticket_id \
+         WHERE s.answered_at >= $1 AND s.answered_at < $2 AND s.score <= 2 AND {scope} \
+         ORDER BY s.answered_at, s.id",
+        suggestion = field(c, "s", "suggestion").replace(".data", ".answers"),
+        scope = scoped(3)
+    );
+    let low = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(from)
+        .bind(to)
+        .bind(scope)
+        .fetch_all(&mut *c)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(LowRating {
+                ticket: r.try_get("ticket_id")?,
+                score: r.try_get("score")?,
+                suggestion: r
+                    .try_get::<Option<String>, _>("suggestion")?
+                    .unwrap_or_default(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(Satisfaction {
+        sent,
+        answered,
+        average: (answered > 0).then(|| total as f64 / answered as f64),
+        low,
+    }))
+}
