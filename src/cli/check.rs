@@ -33,6 +33,17 @@ pub(super) async fn cmd_check(cfg: Config) -> ExitCode {
             cfg.managers().count()
         )),
     );
+    if !cfg.digest.font.is_file() {
+        println!(
+            "warn  digest: the chart font {} cannot be read; `posko digest` needs it \
+             (Debian: fonts-dejavu-core, or set digest.font)",
+            cfg.digest.font.display()
+        );
+    } else if cfg.digest.enabled {
+        println!(
+            "note  digest: daily sending is not built yet; send with `posko digest --to ADDRESS`"
+        );
+    }
     if cfg.catalogue.builtin_default {
         let other = cfg.catalogue.default_category();
         println!(

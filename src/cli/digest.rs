@@ -29,10 +29,9 @@ pub struct DigestArgs {
     group: Option<String>,
 }
 
-/// The `[digest]` settings. Until the configuration carries the section
-/// (issue 10's split), the documented defaults.
-fn settings(_cfg: &Config) -> Settings {
-    Settings::default()
+/// The `[digest]` settings.
+fn settings(cfg: &Config) -> Settings {
+    cfg.digest.clone()
 }
 
 pub(super) async fn cmd_digest(cfg: Config, a: DigestArgs) -> Result<ExitCode> {

@@ -49,6 +49,8 @@ pub(super) struct RawConfig {
     #[serde(default)]
     escalation: RawEscalation,
     auth: Option<RawAuth>,
+    #[serde(default)]
+    digest: crate::digest::config::RawDigest,
 }
 
 /// Reads and validates the configuration file at `path`, and the holiday
@@ -135,6 +137,7 @@ fn assemble(
     let escalation = v.escalation(raw.escalation, &catalogue, &staff)?;
     let auth = v.auth(raw.auth.unwrap_or_default())?;
     let log = v.log(raw.log)?;
+    let digest = raw.digest.validate(v.file)?;
     Ok(Config {
         source: path.to_path_buf(),
         desk,
@@ -152,5 +155,6 @@ fn assemble(
         sla,
         escalation,
         auth,
+        digest,
     })
 }

@@ -88,6 +88,8 @@ pub struct Config {
     pub escalation: crate::escalation::Policy,
     /// Who may command by mail, with what proof, and what needs a manager.
     pub auth: Auth,
+    /// The managers' daily digest (`[digest]`).
+    pub digest: crate::digest::config::Settings,
 }
 
 #[derive(Debug, Clone)]

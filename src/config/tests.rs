@@ -762,3 +762,25 @@ fn configuration_errors_name_the_key() {
     let e = table("[escalation]\nwarn_at = [0.5]\nwarn = 1").unwrap_err();
     assert!(e.reason.contains("warn"), "{e}");
 }
+
+#[test]
+fn the_digest_section_is_read_and_checked_by_its_keys() {
+    let c = parse(MINIMAL, Path::new("x.toml")).unwrap();
+    assert!(!c.digest.enabled);
+    assert_eq!(c.digest.at.to_string(), "07:00:00");
+    let with = |section: &str| {
+        parse(
+            &format!("{MINIMAL}\n[digest]\n{section}\n"),
+            Path::new("x.toml"),
+        )
+    };
+    let c = with("enabled = true\nat = \"06:30\"\nto = [\"kepala@corp.test\"]").unwrap();
+    assert!(c.digest.enabled);
+    assert_eq!(c.digest.at.to_string(), "06:30:00");
+    assert_eq!(with("at = \"7 pagi\"").unwrap_err().key, "digest.at");
+    assert_eq!(
+        with("to = [\"bukan alamat\"]").unwrap_err().key,
+        "digest.to"
+    );
+    assert_eq!(with("colour = \"blue\"").unwrap_err().key, "colour");
+}
