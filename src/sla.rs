@@ -32,6 +32,9 @@
 //! from the configuration sections `[[sla]]`, `[clocks]` and `[escalation]`;
 //! their raw serde structs live here so `config.rs` wires each in one line.
 
+// The I/O side of service levels lives in `src/sla/` (issue 10).
+pub mod life;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};

@@ -62,195 +62,195 @@ const FRAGMENTS: &[&str] = &["sender_warning"];
 const BUILTIN: &[(&str, &str)] = &[
     (
         "id/ack.txt.hbs",
-        include_str!("../templates/id/ack.txt.hbs"),
+        include_str!("../../templates/id/ack.txt.hbs"),
     ),
     (
         "id/ack.html.hbs",
-        include_str!("../templates/id/ack.html.hbs"),
+        include_str!("../../templates/id/ack.html.hbs"),
     ),
     (
         "en/ack.txt.hbs",
-        include_str!("../templates/en/ack.txt.hbs"),
+        include_str!("../../templates/en/ack.txt.hbs"),
     ),
     (
         "en/ack.html.hbs",
-        include_str!("../templates/en/ack.html.hbs"),
+        include_str!("../../templates/en/ack.html.hbs"),
     ),
     (
         "id/staff_new.txt.hbs",
-        include_str!("../templates/id/staff_new.txt.hbs"),
+        include_str!("../../templates/id/staff_new.txt.hbs"),
     ),
     (
         "id/staff_new.html.hbs",
-        include_str!("../templates/id/staff_new.html.hbs"),
+        include_str!("../../templates/id/staff_new.html.hbs"),
     ),
     (
         "en/staff_new.txt.hbs",
-        include_str!("../templates/en/staff_new.txt.hbs"),
+        include_str!("../../templates/en/staff_new.txt.hbs"),
     ),
     (
         "en/staff_new.html.hbs",
-        include_str!("../templates/en/staff_new.html.hbs"),
+        include_str!("../../templates/en/staff_new.html.hbs"),
     ),
     (
         "id/security_alert.txt.hbs",
-        include_str!("../templates/id/security_alert.txt.hbs"),
+        include_str!("../../templates/id/security_alert.txt.hbs"),
     ),
     (
         "id/security_alert.html.hbs",
-        include_str!("../templates/id/security_alert.html.hbs"),
+        include_str!("../../templates/id/security_alert.html.hbs"),
     ),
     (
         "en/security_alert.txt.hbs",
-        include_str!("../templates/en/security_alert.txt.hbs"),
+        include_str!("../../templates/en/security_alert.txt.hbs"),
     ),
     (
         "en/security_alert.html.hbs",
-        include_str!("../templates/en/security_alert.html.hbs"),
+        include_str!("../../templates/en/security_alert.html.hbs"),
     ),
     (
         "id/major_incident.txt.hbs",
-        include_str!("../templates/id/major_incident.txt.hbs"),
+        include_str!("../../templates/id/major_incident.txt.hbs"),
     ),
     (
         "id/major_incident.html.hbs",
-        include_str!("../templates/id/major_incident.html.hbs"),
+        include_str!("../../templates/id/major_incident.html.hbs"),
     ),
     (
         "en/major_incident.txt.hbs",
-        include_str!("../templates/en/major_incident.txt.hbs"),
+        include_str!("../../templates/en/major_incident.txt.hbs"),
     ),
     (
         "en/major_incident.html.hbs",
-        include_str!("../templates/en/major_incident.html.hbs"),
+        include_str!("../../templates/en/major_incident.html.hbs"),
     ),
     (
         "id/sla_warning.txt.hbs",
-        include_str!("../templates/id/sla_warning.txt.hbs"),
+        include_str!("../../templates/id/sla_warning.txt.hbs"),
     ),
     (
         "id/sla_warning.html.hbs",
-        include_str!("../templates/id/sla_warning.html.hbs"),
+        include_str!("../../templates/id/sla_warning.html.hbs"),
     ),
     (
         "en/sla_warning.txt.hbs",
-        include_str!("../templates/en/sla_warning.txt.hbs"),
+        include_str!("../../templates/en/sla_warning.txt.hbs"),
     ),
     (
         "en/sla_warning.html.hbs",
-        include_str!("../templates/en/sla_warning.html.hbs"),
+        include_str!("../../templates/en/sla_warning.html.hbs"),
     ),
     (
         "id/sla_breach.txt.hbs",
-        include_str!("../templates/id/sla_breach.txt.hbs"),
+        include_str!("../../templates/id/sla_breach.txt.hbs"),
     ),
     (
         "id/sla_breach.html.hbs",
-        include_str!("../templates/id/sla_breach.html.hbs"),
+        include_str!("../../templates/id/sla_breach.html.hbs"),
     ),
     (
         "en/sla_breach.txt.hbs",
-        include_str!("../templates/en/sla_breach.txt.hbs"),
+        include_str!("../../templates/en/sla_breach.txt.hbs"),
     ),
     (
         "en/sla_breach.html.hbs",
-        include_str!("../templates/en/sla_breach.html.hbs"),
+        include_str!("../../templates/en/sla_breach.html.hbs"),
     ),
     (
         "id/staff_reply.txt.hbs",
-        include_str!("../templates/id/staff_reply.txt.hbs"),
+        include_str!("../../templates/id/staff_reply.txt.hbs"),
     ),
     (
         "en/staff_reply.txt.hbs",
-        include_str!("../templates/en/staff_reply.txt.hbs"),
+        include_str!("../../templates/en/staff_reply.txt.hbs"),
     ),
     (
         "id/status_changed.txt.hbs",
-        include_str!("../templates/id/status_changed.txt.hbs"),
+        include_str!("../../templates/id/status_changed.txt.hbs"),
     ),
     (
         "en/status_changed.txt.hbs",
-        include_str!("../templates/en/status_changed.txt.hbs"),
+        include_str!("../../templates/en/status_changed.txt.hbs"),
     ),
     (
         "id/assigned.txt.hbs",
-        include_str!("../templates/id/assigned.txt.hbs"),
+        include_str!("../../templates/id/assigned.txt.hbs"),
     ),
     (
         "en/assigned.txt.hbs",
-        include_str!("../templates/en/assigned.txt.hbs"),
+        include_str!("../../templates/en/assigned.txt.hbs"),
     ),
     (
         "id/escalated.txt.hbs",
-        include_str!("../templates/id/escalated.txt.hbs"),
+        include_str!("../../templates/id/escalated.txt.hbs"),
     ),
     (
         "en/escalated.txt.hbs",
-        include_str!("../templates/en/escalated.txt.hbs"),
+        include_str!("../../templates/en/escalated.txt.hbs"),
     ),
     (
         "id/resolved.txt.hbs",
-        include_str!("../templates/id/resolved.txt.hbs"),
+        include_str!("../../templates/id/resolved.txt.hbs"),
     ),
     (
         "en/resolved.txt.hbs",
-        include_str!("../templates/en/resolved.txt.hbs"),
+        include_str!("../../templates/en/resolved.txt.hbs"),
     ),
     (
         "id/merged.txt.hbs",
-        include_str!("../templates/id/merged.txt.hbs"),
+        include_str!("../../templates/id/merged.txt.hbs"),
     ),
     (
         "en/merged.txt.hbs",
-        include_str!("../templates/en/merged.txt.hbs"),
+        include_str!("../../templates/en/merged.txt.hbs"),
     ),
     (
         "id/staff_confirm.txt.hbs",
-        include_str!("../templates/id/staff_confirm.txt.hbs"),
+        include_str!("../../templates/id/staff_confirm.txt.hbs"),
     ),
     (
         "en/staff_confirm.txt.hbs",
-        include_str!("../templates/en/staff_confirm.txt.hbs"),
+        include_str!("../../templates/en/staff_confirm.txt.hbs"),
     ),
     (
         "id/command_error.txt.hbs",
-        include_str!("../templates/id/command_error.txt.hbs"),
+        include_str!("../../templates/id/command_error.txt.hbs"),
     ),
     (
         "en/command_error.txt.hbs",
-        include_str!("../templates/en/command_error.txt.hbs"),
+        include_str!("../../templates/en/command_error.txt.hbs"),
     ),
     (
         "id/escalation.txt.hbs",
-        include_str!("../templates/id/escalation.txt.hbs"),
+        include_str!("../../templates/id/escalation.txt.hbs"),
     ),
     (
         "en/escalation.txt.hbs",
-        include_str!("../templates/en/escalation.txt.hbs"),
+        include_str!("../../templates/en/escalation.txt.hbs"),
     ),
     (
         "id/help.txt.hbs",
-        include_str!("../templates/id/help.txt.hbs"),
+        include_str!("../../templates/id/help.txt.hbs"),
     ),
     (
         "en/help.txt.hbs",
-        include_str!("../templates/en/help.txt.hbs"),
+        include_str!("../../templates/en/help.txt.hbs"),
     ),
     (
         "id/non_participant.txt.hbs",
-        include_str!("../templates/id/non_participant.txt.hbs"),
+        include_str!("../../templates/id/non_participant.txt.hbs"),
     ),
     (
         "en/non_participant.txt.hbs",
-        include_str!("../templates/en/non_participant.txt.hbs"),
+        include_str!("../../templates/en/non_participant.txt.hbs"),
     ),
     (
         "id/sender_warning.txt.hbs",
-        include_str!("../templates/id/sender_warning.txt.hbs"),
+        include_str!("../../templates/id/sender_warning.txt.hbs"),
     ),
     (
         "en/sender_warning.txt.hbs",
-        include_str!("../templates/en/sender_warning.txt.hbs"),
+        include_str!("../../templates/en/sender_warning.txt.hbs"),
     ),
 ];
 
