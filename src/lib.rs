@@ -51,6 +51,7 @@ pub mod report;
 pub mod rules;
 pub mod rules_cli;
 pub mod sla;
+pub mod sla_due;
 pub mod staff_auth;
 pub mod staff_token;
 pub mod store;

@@ -33,7 +33,10 @@
 //! their raw serde structs live here so `config.rs` wires each in one line.
 
 // The I/O side of service levels lives in `src/sla/` (issue 10).
+pub mod clocks;
 pub mod life;
+pub mod notice;
+pub mod scan;
 
 use std::collections::BTreeMap;
 

@@ -4,11 +4,11 @@
 //! reopen, re-targeted when staff change the priority or category.
 //!
 //! Each function is one small call inside the caller's transaction, so the
-//! use cases (intake, staff commands) stay in charge of it. Following the
-//! exactly-once protocol of [`crate::sla`], a transition first records what
-//! fell due since the clock's last look (as events, without mail: staff are
-//! on the ticket right now), then applies the change, then stores the next
-//! check.
+//! use cases (intake, staff commands) stay in charge of it. Each
+//! transition is a look by the protocol of [`crate::sla::clocks`]: it first
+//! records what fell due since the clock's last look (as events, without
+//! mail: staff are on the ticket right now), then applies the change, then
+//! stores the next check.
 //!
 //! Which clock does what:
 //!
@@ -32,15 +32,13 @@ use serde_json::json;
 use crate::calendar::Calendar;
 use crate::config::{Config, Language};
 use crate::domain::{Status, TicketId};
-use crate::escalation::{
-    self, Due, calendar_of, clock_name, due_between, human_duration, local_time, rfc3339,
-    row_after, row_retargeted,
-};
+use crate::sla::clocks::{self, calendar_of, row_after, row_retargeted};
+use crate::sla::notice::{clock_name, human_duration, local_time, rfc3339};
 use crate::sla::{Clock, ClockKind, Targets};
 use crate::store::script::Script;
 use crate::store::sla_clocks::{self, ClockRow};
 use crate::store::tickets::Ticket;
-use crate::store::{Conn, events, tickets};
+use crate::store::{Conn, events};
 
 /// Starts the response and resolution clocks of a new ticket, if its
 /// priority and category have targets, as part of `w` (the ticket's own
@@ -128,22 +126,15 @@ async fn transition(
     change: impl Fn(ClockKind, Clock, &Calendar) -> Clock,
 ) -> Result<()> {
     let rows = sla_clocks::for_ticket(c, ticket).await?;
-    let mut loaded = None;
     for row in rows {
         let cal = calendar_of(cfg, row.business_hours);
         let clock = change(row.kind, row.clock, cal);
         if clock == row.clock {
             continue;
         }
-        let dues = due_since_look(cfg, &row, now);
-        if !dues.is_empty() {
-            if loaded.is_none() {
-                loaded = tickets::get(c, ticket).await?;
-            }
-            if let Some(t) = &loaded {
-                record_dues(c, cfg, t, &row, dues, now).await?;
-            }
-        }
+        // The look records what fell due under the old state, without
+        // mail: staff are on the ticket right now.
+        clocks::look(c, cfg, None, &row, None, now).await?;
         let new = row_after(cfg, row, clock, now);
         sla_clocks::update(c, &new).await?;
         let was_stopped = row.clock.state.is_stopped();
@@ -170,31 +161,6 @@ async fn transition(
             )
             .await?;
         }
-    }
-    Ok(())
-}
-
-/// The first step of every look: what fell due on the stored clock since
-/// the previous look, which stored `next_check_at`.
-fn due_since_look(cfg: &Config, row: &ClockRow, now: i64) -> Vec<Due> {
-    let Some(next) = row.next_check_at.filter(|&n| n <= now) else {
-        return Vec::new();
-    };
-    let cal = calendar_of(cfg, row.business_hours);
-    due_between(&row.clock, cal, &cfg.escalation, next - 1, now)
-}
-
-/// Records `dues` as events, without mail: staff are on the ticket.
-async fn record_dues(
-    c: &mut Conn,
-    cfg: &Config,
-    ticket: &Ticket,
-    row: &ClockRow,
-    dues: Vec<Due>,
-    now: i64,
-) -> Result<()> {
-    for due in dues {
-        escalation::record(c, cfg, None, ticket, row, due, now).await?;
     }
     Ok(())
 }
@@ -244,8 +210,7 @@ pub async fn on_retarget(
         if new.is_some_and(|n| n.clock == row.clock && n.business_hours == row.business_hours) {
             continue;
         }
-        let dues = due_since_look(cfg, &row, now);
-        record_dues(c, cfg, ticket, &row, dues, now).await?;
+        clocks::look(c, cfg, None, &row, Some(ticket), now).await?;
         match &new {
             Some(n) => sla_clocks::update(c, n).await?,
             None => sla_clocks::delete(c, ticket.id, row.kind).await?,
