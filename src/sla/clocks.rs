@@ -166,3 +166,7 @@ pub async fn record(
     }
     Ok(true)
 }
+
+#[cfg(test)]
+#[path = "clocks_tests.rs"]
+mod tests;

@@ -69,7 +69,7 @@ impl Escalator {
             if n > 0 {
                 let notices = Notices {
                     templates: &self.templates,
-                    keys: Some(Arc::new(staff_keys_of(&self.cfg, &mut tx).await?)),
+                    keys: staff_keys_of(&self.cfg, &mut tx).await?,
                 };
                 for row in due {
                     self.look(&mut tx, &notices, row, now, &mut stats).await?;
@@ -143,14 +143,19 @@ impl Escalator {
 }
 
 /// The keys that sign staff tokens, as the intake reads them:
-/// `auth.secret_env`'s variable, else the database's `staff_keys`.
-async fn staff_keys_of(cfg: &Config, c: &mut Conn) -> Result<KeyRing> {
-    match &cfg.auth.secret_env {
-        Some(var) => {
-            let value = std::env::var(var)
-                .with_context(|| format!("auth.secret_env names {var}, which is not set"))?;
-            KeyRing::from_env(&value).map_err(|e| anyhow::anyhow!("auth.secret_env ({var}): {e}"))
-        }
-        None => KeyRing::new(staff_keys::load(c).await?).map_err(anyhow::Error::msg),
-    }
+/// `auth.secret_env`'s variable, else the database's `staff_keys`. Without
+/// a usable key (the intake refuses to start then) the notices carry the
+/// desk's plain address.
+async fn staff_keys_of(cfg: &Config, c: &mut Conn) -> Result<Option<Arc<KeyRing>>> {
+    let ring = match &cfg.auth.secret_env {
+        Some(var) => match std::env::var(var) {
+            Ok(value) => KeyRing::from_env(&value),
+            Err(_) => Err(format!("auth.secret_env names {var}, which is not set")),
+        },
+        None => KeyRing::new(staff_keys::load(c).await?),
+    };
+    Ok(ring
+        .inspect_err(|e| warn!(error = %e, "SLA notices go out without staff tokens"))
+        .ok()
+        .map(Arc::new))
 }
