@@ -13,8 +13,9 @@ use crate::domain::{Direction, EmailAddress, Visibility};
 use crate::store::tickets::Ticket;
 use crate::store::{Conn, events, messages, outbox};
 
+pub use crate::mail::words::human_duration;
 pub use crate::sla::clocks::{calendar_of, record, row_after, row_retargeted};
-pub use crate::sla::notice::{clock_name, first_responders, human_duration, local_time, rfc3339};
+pub use crate::sla::notice::{first_responders, local_time, rfc3339};
 pub use crate::sla::scan::{Escalator, ScanStats};
 pub use crate::sla_due::{
     DEFAULT_EVERY, DEFAULT_SCAN_INTERVAL, Due, Policy, Recipient, due_between, next_check,

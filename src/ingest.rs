@@ -879,7 +879,7 @@ impl Ingestor {
             }
             None => {
                 let mut ctx = self.context(msg, id, &subject, &class, now)?;
-                ctx["sla"] = sla_store::ack_context(&self.cfg, targets.as_ref());
+                ctx["sla"] = sla_store::ack_context(&self.cfg, &self.templates, targets.as_ref())?;
                 acked = self.queue_ack(w, msg, recent_acks, id, &subject, &ctx, now)?;
                 self.queue_notices(w, msg, id, &subject, &class, &ctx, now)?;
             }

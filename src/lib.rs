@@ -61,5 +61,5 @@ pub mod view;
 
 // Old paths, kept while the house is rebuilt (issue 10).
 pub use mail::compose;
-pub use mail::templates as notify;
+pub use mail::notify;
 pub use sla::life as sla_store;

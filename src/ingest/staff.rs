@@ -1072,7 +1072,7 @@ impl Ingestor {
                 "desk": { "name": cfg.desk.name, "address": cfg.desk.address.as_str() },
                 "ticket": { "id": id, "subject": ticket.subject },
                 "applied": applied,
-                "sla": sla_store::confirm_lines(cfg, &retargeted),
+                "sla": sla_store::confirm_lines(cfg, &self.templates, &retargeted)?,
                 "status": { "code": status.as_str(), "name": status_name(status, lang) },
                 "assignee": assignee.as_deref().and_then(|h| cfg.staff_by_handle(h)).map(|s| json!({ "name": s.name })),
                 "group": group_key.as_deref().and_then(|g| cfg.catalogue.group(g)).map(|g| json!({ "name": g.name })),

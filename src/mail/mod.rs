@@ -1,7 +1,17 @@
-//! Mail posko writes: the words (templates and their typed contexts) and the
-//! bytes (MIME). Nothing here reads or writes the database.
+//! Mail posko writes: the words (templates, their typed contexts, figures
+//! in words) and the bytes (MIME, clean headers, encoded bodies). Nothing
+//! here reads or writes the database.
 
 pub mod body;
 pub mod clean;
 pub mod compose;
+pub mod context;
+pub mod excerpt;
 pub mod templates;
+pub mod words;
+
+/// The old path `crate::notify`, kept while the house is rebuilt (issue 10).
+pub mod notify {
+    pub use super::excerpt::{EXCERPT_BYTES, excerpt, human_size};
+    pub use super::templates::*;
+}

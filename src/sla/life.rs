@@ -30,10 +30,12 @@ use anyhow::Result;
 use serde_json::json;
 
 use crate::calendar::Calendar;
-use crate::config::{Config, Language};
+use crate::config::Config;
 use crate::domain::{Status, TicketId};
+use crate::mail::context::{AckSla, SlaConfirm};
+use crate::notify::Templates;
 use crate::sla::clocks::{self, calendar_of, row_after, row_retargeted};
-use crate::sla::notice::{clock_name, human_duration, local_time, rfc3339};
+use crate::sla::notice::{local_time, rfc3339};
 use crate::sla::{Clock, ClockKind, Targets};
 use crate::store::script::Script;
 use crate::store::sla_clocks::{self, ClockRow};
@@ -325,49 +327,58 @@ async fn retarget_event(
 }
 
 /// The confirmation's lines about clocks a change re-targeted, in the
-/// desk's language: "SLA respons: 10 menit, jatuh tempo 23 Nov 2026 09:10 WIB".
-pub fn confirm_lines(cfg: &Config, changed: &[Retargeted]) -> Vec<String> {
+/// desk's language (template `sla_confirm`): "SLA respons: 10 menit, jatuh
+/// tempo 23 Nov 2026 09:10 WIB".
+pub fn confirm_lines(
+    cfg: &Config,
+    templates: &Templates,
+    changed: &[Retargeted],
+) -> Result<Vec<String>> {
     let lang = cfg.desk.language;
     changed
         .iter()
         .map(|r| {
-            let name = clock_name(r.kind, lang);
-            let (due, paused, dropped) = match lang {
-                Language::Id => ("jatuh tempo", "dijeda", "tidak lagi diukur"),
-                Language::En => ("due", "paused", "no longer measured"),
+            let ctx = SlaConfirm {
+                clock: templates.clock_name(r.kind, lang)?,
+                kept: r.target_seconds.is_some(),
+                target: match r.target_seconds {
+                    Some(t) => templates.duration(t, lang)?,
+                    None => String::new(),
+                },
+                due_at: r.due_at.map(|at| local_time(cfg, at)).unwrap_or_default(),
             };
-            match (r.target_seconds, r.due_at) {
-                (Some(t), Some(at)) => format!(
-                    "SLA {name}: {}, {due} {}",
-                    human_duration(t, lang),
-                    local_time(cfg, at)
-                ),
-                (Some(t), None) => format!("SLA {name}: {} ({paused})", human_duration(t, lang)),
-                (None, _) => format!("SLA {name}: {dropped}"),
-            }
+            templates.sla_confirm(&ctx, lang)
         })
         .collect()
 }
 
 /// What the acknowledgment says of the targets: `sla` in its template
-/// context (`null` when the ticket has no targets).
-pub fn ack_context(cfg: &Config, targets: Option<&Targets>) -> serde_json::Value {
+/// context (`None` when the ticket has no targets).
+pub fn ack_sla(
+    cfg: &Config,
+    templates: &Templates,
+    targets: Option<&Targets>,
+) -> Result<Option<AckSla>> {
     let Some(t) = targets else {
-        return serde_json::Value::Null;
+        return Ok(None);
     };
     let lang = cfg.desk.language;
-    let hours = match (t.business_hours, lang) {
-        (true, Language::Id) => "dihitung dalam jam kerja",
-        (true, Language::En) => "counted in business hours",
-        (false, Language::Id) => "dihitung 24 jam sehari, 7 hari seminggu",
-        (false, Language::En) => "counted around the clock",
-    };
-    json!({
-        "response": human_duration(t.response, lang),
-        "resolution": human_duration(t.resolution, lang),
-        "response_seconds": t.response,
-        "resolution_seconds": t.resolution,
-        "business_hours": t.business_hours,
-        "hours_text": hours,
-    })
+    Ok(Some(AckSla {
+        response: templates.duration(t.response, lang)?,
+        resolution: templates.duration(t.resolution, lang)?,
+        response_seconds: t.response,
+        resolution_seconds: t.resolution,
+        business_hours: t.business_hours,
+        hours_text: templates.sla_hours(t.business_hours, lang)?,
+    }))
+}
+
+/// [`ack_sla`] as JSON (`null` without targets), for contexts still built
+/// with `json!`.
+pub fn ack_context(
+    cfg: &Config,
+    templates: &Templates,
+    targets: Option<&Targets>,
+) -> Result<serde_json::Value> {
+    Ok(serde_json::to_value(ack_sla(cfg, templates, targets)?)?)
 }

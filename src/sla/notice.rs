@@ -8,14 +8,14 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use chrono::TimeZone;
-use serde_json::json;
 
 use crate::compose::{self, Outgoing};
-use crate::config::{Config, Language, Staff};
+use crate::config::{Config, Staff};
 use crate::display_name;
 use crate::domain::EmailAddress;
+use crate::mail::context::sla_notice::{self, ClockView, Escalation};
+use crate::mail::context::{Desk, SlaNotice};
 use crate::notify::Templates;
-use crate::sla::ClockKind;
 use crate::sla::clocks::calendar_of;
 use crate::sla_due::{Due, Recipient};
 use crate::staff_token::KeyRing;
@@ -161,20 +161,52 @@ impl Notices<'_> {
         to: EmailAddress,
         now: i64,
     ) -> Result<()> {
-        let templates = self.templates;
+        let desk = &cfg.desk;
+        let lang = desk.language;
+        let (template, kind) = match due {
+            Due::Warning { .. } => ("sla_warning", "sla_warning"),
+            Due::Breach { .. } => ("sla_breach", "sla_breach"),
+            Due::Step { .. } => ("sla_breach", "sla_escalated"),
+        };
+        let ctx = self.context(cfg, ticket, row, due)?;
+        let rendered = self.templates.render(template, lang, &ctx)?;
+        let subject = self.templates.subject(template, lang, &ctx)?;
+        let out = Outgoing {
+            from_name: desk.name.clone(),
+            from: desk.address.clone(),
+            reply_to: self.reply_to(cfg, &to, ticket, now),
+            to: vec![(name, to.clone())],
+            subject: threading::tagged_subject(&desk.tag, ticket.id, &subject),
+            text: rendered.text,
+            html: Some(rendered.html),
+            message_id: compose::new_message_id(Some(ticket.id), "sla", desk.domain()),
+            in_reply_to: None,
+            references: Vec::new(),
+            auto_submitted: Some("auto-generated"),
+            ticket_id: Some(ticket.id),
+            date: now,
+        };
+        crate::escalation::queue_notice(c, ticket, kind, out, to, now).await
+    }
+
+    /// The context of the notice of `due` on `row`.
+    fn context(
+        &self,
+        cfg: &Config,
+        ticket: &Ticket,
+        row: &ClockRow,
+        due: Due,
+    ) -> Result<SlaNotice> {
         let desk = &cfg.desk;
         let lang = desk.language;
         let cat = &cfg.catalogue;
         let cal = calendar_of(cfg, row.business_hours);
         let clock = row.clock;
-        let (template, kind, step) = match due {
-            Due::Warning { .. } => ("sla_warning", "sla_warning", 0),
-            Due::Breach { .. } => ("sla_breach", "sla_breach", 1),
-            Due::Step { step, .. } => ("sla_breach", "sla_escalated", step),
-        };
-        let percent = match due {
-            Due::Warning { fraction, .. } => (fraction * 100.0).round() as i64,
-            _ => 100,
+        let words = self.templates;
+        let (percent, step) = match due {
+            Due::Warning { fraction, .. } => ((fraction * 100.0).round() as i64, 0),
+            Due::Breach { .. } => (100, 1),
+            Due::Step { step, .. } => (100, step),
         };
         let category_name = ticket
             .category
@@ -198,75 +230,45 @@ impl Notices<'_> {
             .priority
             .map(|p| cat.priority.describe(p as u8, lang))
             .unwrap_or_default();
-        let clock_label = clock_name(row.kind, lang);
-        let requester = templates.sender(
-            lang,
-            &display_name::Known::from_config(cfg),
-            ticket.requester_name.as_deref(),
-            &ticket.requester,
-        )?;
-        let ctx = json!({
-            "requester": requester,
-            "desk": { "name": desk.name, "address": desk.address.as_str() },
-            "ticket": {
-                "id": ticket.id,
-                "subject": ticket.subject,
-                "status": ticket.status.as_str(),
-                "requester": ticket.requester,
-                "priority_text": priority_text,
-                "category_name": category_name,
-                "group_name": group_name,
-                "assignee": ticket.assignee.clone().unwrap_or_default(),
+        Ok(SlaNotice {
+            requester: words.sender_view(
+                lang,
+                &display_name::Known::from_config(cfg),
+                ticket.requester_name.as_deref(),
+                &ticket.requester,
+            )?,
+            desk: Desk {
+                name: desk.name.clone(),
+                address: desk.address.to_string(),
             },
-            "reference": format!("[{} #{}]", desk.tag, ticket.id),
-            "clock": {
-                "kind": row.kind.as_str(),
-                "name": clock_label,
-                "target": human_duration(clock.target_seconds, lang),
-                "business_hours": row.business_hours,
-                "due_at": clock.due_at(cal).map(|t| local_time(cfg, t)).unwrap_or_default(),
-                "elapsed": human_duration(clock.elapsed(due.at(), cal), lang),
-                "percent": percent,
+            ticket: sla_notice::Ticket {
+                id: ticket.id,
+                subject: ticket.subject.clone(),
+                status: ticket.status.as_str().to_string(),
+                requester: ticket.requester.clone(),
+                priority_text,
+                category_name,
+                group_name,
+                assignee: ticket.assignee.clone().unwrap_or_default(),
             },
-            "escalation": { "step": step, "further": step > 1 },
-        });
-        let rendered = templates.render(template, lang, &ctx)?;
-        let prefix = match (due, lang) {
-            (Due::Warning { .. }, Language::Id) => {
-                format!("Peringatan SLA ({clock_label} {percent}%)")
-            }
-            (Due::Warning { .. }, Language::En) => {
-                format!("SLA warning ({clock_label} {percent}%)")
-            }
-            (Due::Breach { .. }, Language::Id) => format!("SLA terlampaui ({clock_label})"),
-            (Due::Breach { .. }, Language::En) => format!("SLA breached ({clock_label})"),
-            (Due::Step { step, .. }, Language::Id) => {
-                format!("Eskalasi tingkat {step}: SLA {clock_label} terlampaui")
-            }
-            (Due::Step { step, .. }, Language::En) => {
-                format!("Escalation step {step}: {clock_label} SLA breached")
-            }
-        };
-        let out = Outgoing {
-            from_name: desk.name.clone(),
-            from: desk.address.clone(),
-            reply_to: self.reply_to(cfg, &to, ticket, now),
-            to: vec![(name, to.clone())],
-            subject: threading::tagged_subject(
-                &desk.tag,
-                ticket.id,
-                &format!("{prefix}: {}", ticket.subject),
-            ),
-            text: rendered.text,
-            html: Some(rendered.html),
-            message_id: compose::new_message_id(Some(ticket.id), "sla", desk.domain()),
-            in_reply_to: None,
-            references: Vec::new(),
-            auto_submitted: Some("auto-generated"),
-            ticket_id: Some(ticket.id),
-            date: now,
-        };
-        crate::escalation::queue_notice(c, ticket, kind, out, to, now).await
+            reference: format!("[{} #{}]", desk.tag, ticket.id),
+            clock: ClockView {
+                kind: row.kind.as_str(),
+                name: words.clock_name(row.kind, lang)?,
+                target: words.duration(clock.target_seconds, lang)?,
+                business_hours: row.business_hours,
+                due_at: clock
+                    .due_at(cal)
+                    .map(|t| local_time(cfg, t))
+                    .unwrap_or_default(),
+                elapsed: words.duration(clock.elapsed(due.at(), cal), lang)?,
+                percent,
+            },
+            escalation: Escalation {
+                step,
+                further: step > 1,
+            },
+        })
     }
 }
 
@@ -279,27 +281,6 @@ pub fn rfc3339(t: i64) -> String {
         .unwrap_or_default()
 }
 
-/// `10 menit`, `8 jam`, `1 jam 30 menit`; `10 minutes`, `1 hour 30 minutes`.
-pub fn human_duration(seconds: i64, lang: Language) -> String {
-    let (h, m, s) = (seconds / 3600, seconds % 3600 / 60, seconds % 60);
-    let unit = |n: i64, id: &str, en: &str| match lang {
-        Language::Id => format!("{n} {id}"),
-        Language::En if n == 1 => format!("{n} {en}"),
-        Language::En => format!("{n} {en}s"),
-    };
-    let mut parts = Vec::new();
-    if h > 0 {
-        parts.push(unit(h, "jam", "hour"));
-    }
-    if m > 0 {
-        parts.push(unit(m, "menit", "minute"));
-    }
-    if s > 0 || parts.is_empty() {
-        parts.push(unit(s, "detik", "second"));
-    }
-    parts.join(" ")
-}
-
 /// An instant in the desk's zone, for mail.
 pub fn local_time(cfg: &Config, t: i64) -> String {
     cfg.desk
@@ -308,14 +289,4 @@ pub fn local_time(cfg: &Config, t: i64) -> String {
         .single()
         .map(|d| d.format("%d %b %Y %H:%M %Z").to_string())
         .unwrap_or_default()
-}
-
-/// The clock's name in the desk's language.
-pub fn clock_name(kind: ClockKind, lang: Language) -> &'static str {
-    match (kind, lang) {
-        (ClockKind::Response, Language::Id) => "respons",
-        (ClockKind::Response, Language::En) => "response",
-        (ClockKind::Resolution, Language::Id) => "penyelesaian",
-        (ClockKind::Resolution, Language::En) => "resolution",
-    }
 }
