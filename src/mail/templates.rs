@@ -264,6 +264,13 @@ impl Templates {
         Ok(text.trim_end_matches(['\r', '\n']).to_string())
     }
 
+    /// Whether template `name` has an HTML part of its own in `lang` (else
+    /// [`Self::render`] shows its text in a `<pre>`).
+    pub fn has_html(&self, name: &str, lang: Language) -> bool {
+        self.html
+            .has_template(&format!("{}/{name}.html", lang.code()))
+    }
+
     /// Renders template `name` in `lang` with `ctx`.
     pub fn render(&self, name: &str, lang: Language, ctx: &impl Serialize) -> Result<Rendered> {
         let base = format!("{}/{name}", lang.code());
