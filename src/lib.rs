@@ -21,8 +21,14 @@
 //! instants) and [`sla`] (targets per priority and category, and the clocks'
 //! transitions, due instants, warnings and breaches).
 //!
+//! Their I/O side is [`sla::clocks`] (the one protocol by which anything
+//! looks at a stored clock), [`sla::life`], [`sla::notice`] and the scan
+//! worker [`sla::scan`]; [`sla_due`] is the escalation policy's pure maths.
+//! Every mail posko writes comes from [`mail`]: templates with typed
+//! contexts in Indonesian and English, composed into MIME.
+//!
 //! The pure cores (parse, autoreply, reply_trim, threading, rules, commands,
-//! calendar, sla) take everything they need as arguments and are tested
+//! calendar, sla, sla_due) take everything they need as arguments and are tested
 //! directly; the I/O shells (inbound, store, outbox) are thin and tested
 //! against real servers.
 
