@@ -17,14 +17,20 @@ use crate::display_name;
 use crate::domain::EmailAddress;
 use crate::mail::context::{Sender, SenderWarning};
 
-/// The templates posko knows, by name.
-pub const NAMES: &[&str] = &[
+/// The mail templates with an HTML part of their own.
+pub const WITH_HTML: &[&str] = &[
     "ack",
     "staff_new",
     "security_alert",
     "major_incident",
     "sla_warning",
     "sla_breach",
+];
+
+/// Templates of staff work that come as text only: their HTML part is the
+/// text, escaped, in a `<pre>` (unless the override directory has an
+/// `.html.hbs` of the same name).
+pub const TEXT_ONLY: &[&str] = &[
     "staff_reply",
     "status_changed",
     "assigned",
@@ -38,22 +44,10 @@ pub const NAMES: &[&str] = &[
     "non_participant",
 ];
 
-/// Templates of staff work that come as text only: their HTML part is the
-/// text, escaped, in a `<pre>` (unless the override directory has an
-/// `.html.hbs` of the same name).
-const TEXT_ONLY: &[&str] = &[
-    "staff_reply",
-    "status_changed",
-    "assigned",
-    "escalated",
-    "resolved",
-    "merged",
-    "staff_confirm",
-    "command_error",
-    "escalation",
-    "help",
-    "non_participant",
-];
+/// Every mail template posko knows, by name.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    WITH_HTML.iter().chain(TEXT_ONLY).copied()
+}
 
 /// Pieces of text other templates or code include (rendered by
 /// [`Templates::fragment`]): `sender_warning`, the line that flags a
@@ -332,7 +326,7 @@ mod tests {
     fn builtin_templates_render_in_both_languages() {
         let t = Templates::load(None).unwrap();
         for lang in [Language::Id, Language::En] {
-            for name in NAMES.iter().filter(|n| !TEXT_ONLY.contains(n)) {
+            for name in WITH_HTML {
                 let r = t.render(name, lang, &ctx()).unwrap();
                 assert!(r.text.contains("17"), "{name} {lang:?}");
                 // Text is not escaped; HTML is.

@@ -7,11 +7,9 @@ use std::sync::Arc;
 use crate::config::{self, Config};
 use crate::domain::Status;
 use crate::notify::Templates;
-use crate::sla::clocks::row_after;
 use crate::sla::life;
 use crate::sla::scan::Escalator;
-use crate::sla::{Clock, ClockKind};
-use crate::store::sla_clocks::{self, ClockRow};
+use crate::store::script::Script;
 use crate::store::tickets::{self, Classified, NewTicket};
 use crate::store::{Db, events};
 
@@ -87,20 +85,10 @@ async fn desk() -> (Desk, i64) {
     )
     .await
     .unwrap();
-    let targets = cfg.sla.targets(1, Some("other")).unwrap();
-    for kind in [ClockKind::Response, ClockKind::Resolution] {
-        let row = ClockRow {
-            ticket_id: id,
-            kind,
-            clock: Clock::start(targets.target(kind), T0),
-            business_hours: targets.business_hours,
-            due_at: None,
-            next_check_at: None,
-        };
-        sla_clocks::insert(&mut tx, &row_after(&cfg, row, row.clock, T0))
-            .await
-            .unwrap();
-    }
+    // The clocks start as the intake starts them.
+    let mut w = Script::new();
+    life::push_start_clocks(&mut w, &cfg, id, 1, "other", T0).expect("targets");
+    w.run(&mut tx, db.backend()).await.unwrap();
     tx.commit().await.unwrap();
     let scan = Escalator::new(cfg.clone(), db.clone(), templates);
     (

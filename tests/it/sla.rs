@@ -86,22 +86,29 @@ async fn expect_sla_mail(stack: &MailStack, user: &str, n: usize) -> Vec<String>
     }
 }
 
-/// The story: a priority-1 ticket at 07:55 on a Monday in Jakarta; the
-/// acknowledgment states 10 minutes / 8 hours; clocks start at 08:00; the
-/// warning at 75 % goes to the group once; the breach to the group and the
-/// service desk; further breaches climb to the division head and director.
-async fn p1_warning_breach_and_escalation_chain(backend: Backend) {
+/// A desk where Alice reported a priority-1 outage (message `id`) at 07:55
+/// on Monday 23 November 2026, Jakarta time: ticket #1.
+async fn p1_at_0755(backend: Backend, id: &str) -> (MailStack, Posko) {
     let stack = MailStack::start().await;
     let posko = desk(backend, &stack).await;
     mail_from(
         &stack,
         "Alice Wijaya <alice@corp.test>",
         P1_SUBJECT,
-        "p1@corp.test",
+        id,
         "Sejak pagi.",
     )
     .await;
     posko.run_once_at("2026-11-23T07:55:00+07:00");
+    (stack, posko)
+}
+
+/// The story: a priority-1 ticket at 07:55 on a Monday in Jakarta; the
+/// acknowledgment states 10 minutes / 8 hours; clocks start at 08:00; the
+/// warning at 75 % goes to the group once; the breach to the group and the
+/// service desk; further breaches climb to the division head and director.
+async fn p1_warning_breach_and_escalation_chain(backend: Backend) {
+    let (stack, posko) = p1_at_0755(backend, "p1@corp.test").await;
 
     let ack = stack.wait_for_mail("alice", 1, WAIT).await.remove(0);
     let text = mail::body_text(&ack);
@@ -641,17 +648,7 @@ both!(raising_the_priority_retargets_the_clocks);
 /// Budi answering the warning with `#resolve` acts as himself. The same
 /// reply sent to the desk's plain address proves nothing and is refused.
 async fn a_staff_reply_to_an_sla_warning_is_authenticated(backend: Backend) {
-    let stack = MailStack::start().await;
-    let posko = desk(backend, &stack).await;
-    mail_from(
-        &stack,
-        "Alice Wijaya <alice@corp.test>",
-        P1_SUBJECT,
-        "tok1@corp.test",
-        "Sejak pagi.",
-    )
-    .await;
-    posko.run_once_at("2026-11-23T07:55:00+07:00");
+    let (stack, posko) = p1_at_0755(backend, "tok1@corp.test").await;
     posko.run_once_at("2026-11-23T08:07:30+07:00");
     expect_sla_mail(&stack, "budi", 1).await;
     let warning = stack
