@@ -158,10 +158,8 @@ pub async fn record(
         events::insert(c, ticket.id, kind, "system", now, None, &data).await?;
     }
     if let Some(notices) = notices {
-        for (name, addr) in recipients {
-            notices
-                .queue(c, cfg, ticket, row, due, name, addr, now)
-                .await?;
+        for to in recipients {
+            notices.queue(c, ticket, row, due, to, now).await?;
         }
     }
     Ok(true)

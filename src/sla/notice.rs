@@ -121,9 +121,10 @@ pub fn recipients(
     (event, recipients, step)
 }
 
-/// What the scan needs to mail notices: the templates, and the keys of
+/// What the scan needs to mail notices: the configuration, the templates, and the keys of
 /// the staff tokens (none: Reply-To is the desk's plain address).
 pub struct Notices<'a> {
+    pub cfg: &'a Config,
     pub templates: &'a Templates,
     pub keys: Option<Arc<KeyRing>>,
 }
@@ -131,13 +132,8 @@ pub struct Notices<'a> {
 impl Notices<'_> {
     /// The Reply-To of a notice to `to` about `ticket`: for staff, the
     /// desk's address with their token; for anyone else, the desk's.
-    pub fn reply_to(
-        &self,
-        cfg: &Config,
-        to: &EmailAddress,
-        ticket: &Ticket,
-        now: i64,
-    ) -> EmailAddress {
+    pub fn reply_to(&self, to: &EmailAddress, ticket: &Ticket, now: i64) -> EmailAddress {
+        let cfg = self.cfg;
         let desk = &cfg.desk.address;
         match (cfg.staff_by_email(to), &self.keys) {
             (Some(s), Some(keys)) => staff_auth::tokened_address(
@@ -149,32 +145,29 @@ impl Notices<'_> {
     }
 
     /// Builds the notice of `due` on `row` for one recipient and queues it.
-    #[allow(clippy::too_many_arguments)]
     pub async fn queue(
         &self,
         c: &mut crate::store::Conn,
-        cfg: &Config,
         ticket: &Ticket,
         row: &ClockRow,
         due: Due,
-        name: Option<String>,
-        to: EmailAddress,
+        (name, to): To,
         now: i64,
     ) -> Result<()> {
-        let desk = &cfg.desk;
+        let desk = &self.cfg.desk;
         let lang = desk.language;
         let (template, kind) = match due {
             Due::Warning { .. } => ("sla_warning", "sla_warning"),
             Due::Breach { .. } => ("sla_breach", "sla_breach"),
             Due::Step { .. } => ("sla_breach", "sla_escalated"),
         };
-        let ctx = self.context(cfg, ticket, row, due)?;
+        let ctx = self.context(ticket, row, due)?;
         let rendered = self.templates.render(template, lang, &ctx)?;
         let subject = self.templates.subject(template, lang, &ctx)?;
         let out = Outgoing {
             from_name: desk.name.clone(),
             from: desk.address.clone(),
-            reply_to: self.reply_to(cfg, &to, ticket, now),
+            reply_to: self.reply_to(&to, ticket, now),
             to: vec![(name, to.clone())],
             subject: threading::tagged_subject(&desk.tag, ticket.id, &subject),
             text: rendered.text,
@@ -190,13 +183,8 @@ impl Notices<'_> {
     }
 
     /// The context of the notice of `due` on `row`.
-    fn context(
-        &self,
-        cfg: &Config,
-        ticket: &Ticket,
-        row: &ClockRow,
-        due: Due,
-    ) -> Result<SlaNotice> {
+    fn context(&self, ticket: &Ticket, row: &ClockRow, due: Due) -> Result<SlaNotice> {
+        let cfg = self.cfg;
         let desk = &cfg.desk;
         let lang = desk.language;
         let cat = &cfg.catalogue;

@@ -68,6 +68,7 @@ impl Escalator {
             let n = due.len() as i64;
             if n > 0 {
                 let notices = Notices {
+                    cfg: &self.cfg,
                     templates: &self.templates,
                     keys: staff_keys_of(&self.cfg, &mut tx).await?,
                 };
