@@ -436,9 +436,25 @@ mod tests {
             "Tiket {{ticket.id}} saja",
         )
         .unwrap();
+        // Subjects and the words of SLA figures too.
+        std::fs::write(
+            dir.path().join("id/sla_warning.subject.hbs"),
+            "Awas: {{ticket.subject}}\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("id/clock_name.txt.hbs"), "tanggapan").unwrap();
         let t = Templates::load(Some(dir.path())).unwrap();
         let r = t.render("ack", Language::Id, &ctx()).unwrap();
         assert_eq!(r.text, "Tiket 17 saja");
+        let subject = t.subject("sla_warning", Language::Id, &ctx()).unwrap();
+        assert_eq!(subject, "Awas: Internet <lambat>");
+        let name = t
+            .clock_name(crate::sla::ClockKind::Response, Language::Id)
+            .unwrap();
+        assert_eq!(name, "tanggapan");
+        // The other language keeps the built-in words.
+        let subject = t.subject("sla_warning", Language::En, &ctx()).unwrap();
+        assert_eq!(subject, "SLA warning (respons 75%): Internet <lambat>");
     }
 
     #[test]
