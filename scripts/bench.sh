@@ -20,7 +20,7 @@ IMAP_COUNT=${IMAP_COUNT:-5000}
 BIG_MB=${BIG_MB:-25}
 
 echo "== building (release)"
-cargo build --release --bin posko-bench
+cargo build --release --locked -p posko-bench
 BENCH="${CARGO_TARGET_DIR:-target}/release/posko-bench"
 
 # --- Dovecot, as in tests/it/harness/mailstack.rs (plain IMAP only) ---------

@@ -24,7 +24,7 @@ TIMEOUT=${TIMEOUT:-180}
 MEM_LIMIT_MB=${MEM_LIMIT_MB:-6144}
 
 echo "== building (release)"
-cargo build --release --locked --bin posko --bin posko-bench
+cargo build --release --locked -p posko --bin posko -p posko-bench
 mkdir -p "$TARGET/hostile"
 cp "$TARGET/release/posko" "$TARGET/hostile/posko-new"
 

@@ -15,5 +15,5 @@ export POSKO_CORPUS="${POSKO_CORPUS:-$repo/../shared/corpus}"
 export POSKO_TEST_PG="${POSKO_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}"
 
 cargo fmt --all -- --check
-cargo clippy --locked --all-targets -- -D warnings
-cargo test --locked
+cargo clippy --locked --workspace --all-targets -- -D warnings
+cargo test --locked --workspace

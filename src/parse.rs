@@ -370,7 +370,29 @@ fn bodies(msg: &Message<'_>, meter: &Meter) -> Result<(String, Option<String>), 
         }
         text.push_str(piece);
     }
-    Ok((normalize_newlines(text), html))
+    Ok((cap_text(normalize_newlines(text)), html))
+}
+
+/// Text beyond this is not stored beside the raw message: a 40 MB log
+/// pasted into a mail would otherwise be copied into the trimmer, the rules
+/// and the database again. The whole text stays in the raw message
+/// (`posko tickets show N --raw M`).
+pub const MAX_KEPT_TEXT: usize = 4 * 1024 * 1024;
+
+/// `text` cut at [`MAX_KEPT_TEXT`] (on a character boundary), with a line
+/// that says how much more the raw message holds.
+fn cap_text(mut text: String) -> String {
+    if text.len() <= MAX_KEPT_TEXT {
+        return text;
+    }
+    let cut = text.floor_char_boundary(MAX_KEPT_TEXT);
+    let rest = text.len() - cut;
+    text.truncate(cut);
+    text.shrink_to_fit();
+    text.push_str(&format!(
+        "\n\n[… {rest} more bytes of text are kept in the raw message]\n"
+    ));
+    text
 }
 
 /// HTML larger than this is not kept beside the raw message (which holds
@@ -612,5 +634,17 @@ Halo, internet lambat sekali.\r\n";
         assert_eq!(m.attachments[0].filename, "layar.png");
         assert_eq!(m.attachments[0].content_type, "image/png");
         assert_eq!(m.attachments[0].size, 5);
+    }
+
+    #[test]
+    fn text_beyond_the_kept_size_is_cut_with_a_note() {
+        let long = "é".repeat(MAX_KEPT_TEXT); // two bytes each: twice the limit
+        let kept = cap_text(long.clone());
+        assert!(kept.len() < MAX_KEPT_TEXT + 100, "{}", kept.len());
+        assert!(kept.starts_with(&long[..MAX_KEPT_TEXT]));
+        assert!(kept.ends_with(&format!(
+            "[… {MAX_KEPT_TEXT} more bytes of text are kept in the raw message]\n"
+        )));
+        assert_eq!(cap_text("short".into()), "short");
     }
 }

@@ -284,3 +284,21 @@ pub fn push_set_sender(
         ],
     );
 }
+
+/// The bytes of message `id` of ticket `ticket`, as they arrived (inbound)
+/// or as they were sent (outbound); `None` when the ticket has no such
+/// message or its bytes are not kept (an outgoing mail recorded without an
+/// outbox row).
+pub async fn raw_bytes(c: &mut Conn, ticket: i64, id: i64) -> Result<Option<Vec<u8>>> {
+    let row: Option<(Option<Vec<u8>>,)> = sqlx::query_as(
+        "SELECT COALESCE(r.raw, o.raw) FROM messages m \
+         LEFT JOIN raw_messages r ON r.id = m.raw_id \
+         LEFT JOIN outbox o ON o.id = m.outbox_id \
+         WHERE m.id = $1 AND m.ticket_id = $2",
+    )
+    .bind(id)
+    .bind(ticket)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(row.and_then(|(raw,)| raw))
+}

@@ -700,3 +700,50 @@ async fn an_sla_notice_that_cannot_be_built_does_not_stop_the_scan(backend: Back
     );
 }
 both!(an_sla_notice_that_cannot_be_built_does_not_stop_the_scan);
+
+/// A body larger than what posko keeps as text (4 MiB) is stored cut, with
+/// a line saying so, and the whole message is still there, byte for byte:
+/// `tickets show N --raw M` writes it out.
+async fn a_huge_body_is_cut_in_the_ticket_and_kept_whole_raw(backend: Backend) {
+    let posko = maildir_desk(backend, "").await;
+    let line = "Baris log aplikasi: koneksi ke server basis data terputus, mencoba lagi.\r\n";
+    let body = line.repeat(6 * 1024 * 1024 / line.len());
+    let raw = mail::plain("alice@corp.test", "Log besar", "huge@corp.test", "", &body);
+    drop_mail(&posko, "0001.huge", &raw);
+    let out = posko.run_once();
+    assert!(out.contains("1 new tickets"), "{out}");
+    let id = posko.tickets()[0]["id"].as_i64().unwrap();
+    let t = posko.ticket(id);
+    let first = &t["messages"][0];
+    let stored = first["body_text"].as_str().unwrap();
+    assert!(
+        stored.len() < 4 * 1024 * 1024 + 200,
+        "{} bytes kept",
+        stored.len()
+    );
+    assert!(
+        stored.starts_with("Baris log aplikasi"),
+        "{}",
+        &stored[..80]
+    );
+    assert!(
+        stored
+            .trim_end()
+            .ends_with("more bytes of text are kept in the raw message]"),
+        "{}",
+        &stored[stored.len() - 200..]
+    );
+    let message = first["id"].as_i64().unwrap().to_string();
+    let shown = posko.cmd(&["tickets", "show", &id.to_string(), "--raw", &message]);
+    assert!(shown.status.success(), "{shown:?}");
+    assert!(
+        shown.stdout == raw,
+        "the raw message comes back byte for byte"
+    );
+    // Another ticket's number with this message, or a message that does not
+    // exist: a clear error, nothing written.
+    let wrong = posko.cmd(&["tickets", "show", &(id + 1).to_string(), "--raw", &message]);
+    assert_eq!(wrong.status.code(), Some(65), "{wrong:?}");
+    assert!(wrong.stdout.is_empty());
+}
+both!(a_huge_body_is_cut_in_the_ticket_and_kept_whole_raw);

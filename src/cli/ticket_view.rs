@@ -357,8 +357,10 @@ pub fn show_text(t: &TicketJson, templates: &Templates) -> Result<String> {
     }
     for m in t.messages.as_ref().context("messages not loaded")? {
         s.push_str(&format!(
-            "\n--- {} {} [{}{}] {} ---\nFrom: {}\n{}To: {}\nSubject: {}\n",
+            "\n--- {} {} {} [{}{}] {} ---\nFrom: {}\n{}To: {}\nSubject: {}\n",
             if m.direction == "in" { "<<" } else { ">>" },
+            // The number `tickets show N --raw M` takes.
+            format_args!("#{}", m.id),
             m.created_at,
             m.kind,
             if m.visibility == "internal" {

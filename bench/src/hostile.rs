@@ -256,7 +256,7 @@ fn tempdir() -> Result<PathBuf> {
 /// The classification part of the shipped configuration (groups,
 /// catalogue, priority matrix, rules).
 fn shipped_catalogue() -> &'static str {
-    let text = include_str!("../../../config/posko.toml");
+    let text = include_str!("../../config/posko.toml");
     let start = text.find("# --- catalogue: begin ---").unwrap_or(0);
     let end = text.find("# --- catalogue: end ---").unwrap_or(text.len());
     &text[start..end]

@@ -20,7 +20,11 @@ use anyhow::Result;
 use serde::Serialize;
 use sqlx::Row as _;
 
+use super::exit;
+use crate::config::Config;
 use crate::store::Conn;
+use crate::store::Db;
+use std::process::ExitCode;
 
 /// How one clock of one ticket went.
 #[derive(Debug, Clone, Copy, Default)]
@@ -378,6 +382,48 @@ pub fn day_start(date: &str, tz: chrono_tz::Tz) -> Result<i64, String> {
         .earliest()
         .map(|t| t.timestamp())
         .ok_or_else(|| format!("{date}: no midnight in {tz}"))
+}
+
+/// `posko report --from --to --format`.
+pub(super) async fn cmd_report(
+    cfg: Config,
+    from: &str,
+    to: &str,
+    format: &str,
+) -> Result<ExitCode> {
+    let tz = cfg.desk.timezone;
+    let (start, end) = match (day_start(from, tz), day_start(to, tz)) {
+        (Ok(a), Ok(b)) if a <= b => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("posko: {e}");
+            return Ok(ExitCode::from(exit::USAGE));
+        }
+        _ => {
+            eprintln!("posko: --from {from} is after --to {to}");
+            return Ok(ExitCode::from(exit::USAGE));
+        }
+    };
+    // --to names the last day: the period ends at the next local midnight.
+    let end = day_start(
+        &(chrono::NaiveDate::parse_from_str(to.trim(), "%Y-%m-%d")? + chrono::Days::new(1))
+            .to_string(),
+        tz,
+    )
+    .map_err(anyhow::Error::msg)?
+    .max(end);
+    let db = Db::open(&cfg).await?;
+    db.migrate().await?;
+    let mut c = db.pool().acquire().await?;
+    let rows = compute(&mut c, start, end).await?;
+    match format {
+        "csv" => print!("{}", csv(&rows)),
+        "json" => println!("{}", json(&rows)?),
+        _ => print!(
+            "{}",
+            table(&rows, &format!("SLA report {from} to {to} ({tz})"))
+        ),
+    }
+    Ok(ExitCode::from(exit::OK))
 }
 
 #[cfg(test)]
