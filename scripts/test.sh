@@ -15,5 +15,15 @@ export POSKO_CORPUS="${POSKO_CORPUS:-$repo/../shared/corpus}"
 export POSKO_TEST_PG="${POSKO_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}"
 
 cargo fmt --all -- --check
+
+# The pure cores (core/, crate posko-core) build without an async runtime,
+# a database driver or a mail transport: the arrows point into them only.
+forbidden='^(tokio|sqlx[a-z-]*|lettre|async-imap|axum|hyper) '
+if cargo tree --locked -p posko-core --edges normal,build --prefix none --format '{p}' \
+    | grep -E "$forbidden"; then
+    echo "posko-core must not depend on the crates listed above" >&2
+    exit 1
+fi
+
 cargo clippy --locked --workspace --all-targets -- -D warnings
 cargo test --locked --workspace

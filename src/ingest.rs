@@ -171,7 +171,7 @@ pub struct Ingestor {
 impl Ingestor {
     pub fn new(cfg: Arc<Config>, db: Db, templates: Arc<Templates>) -> Ingestor {
         Ingestor {
-            known: Arc::new(display_name::Known::from_config(&cfg)),
+            known: Arc::new(cfg.known_names()),
             cfg,
             db,
             templates,

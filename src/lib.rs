@@ -1,65 +1,78 @@
 //! posko: an email-driven IT helpdesk daemon.
 //!
-//! Mail comes in from a mailbox (IMAP, a Maildir, or an MTA pipe) as raw bytes.
-//! [`parse`] turns the bytes into an [`parse::InboundMessage`] without any I/O;
-//! [`autoreply`] decides whether a machine sent it; [`threading`] decides which
-//! ticket it belongs to; [`ingest`] is the use case that ties these together and
-//! writes the ticket, the message, its events and any outgoing mail in one
-//! database transaction. Outgoing mail is only ever a row in the outbox at that
-//! point ("persist first, send later"); [`outbox`] is the worker that sends due
-//! rows over SMTP or writes them as files. [`app`] runs the intake and outbox
-//! workers until shutdown.
+//! # Which way the arrows go
 //!
-//! New tickets are classified by [`rules`] against the service catalogue
-//! ([`catalogue`]: groups, categories, the urgency × impact matrix), which
-//! decides type, category, priority, routing and who else is alerted.
+//! ```text
+//!   main ─► cli, app ─► workers (intake, outbox, SLA scan) ─► use cases ─► store
+//!                                                  │                ▲
+//!                                                  └──► posko-core ◄┘
+//!   config (TOML → typed values) ──────────────────────► posko-core
+//! ```
 //!
-//! [`commands`] reads the `#assign:me #resolve` commands staff put in their
-//! replies; [`staff_auth`] decides whether a mail claiming a staff From is
-//! really theirs, with the ticket-bound, expiring tokens of [`staff_token`]. Service levels rest on two more pure cores: [`calendar`]
-//! (business hours, holidays, time zones: how much open time lies between two
-//! instants) and [`sla`] (targets per priority and category, and the clocks'
-//! transitions, due instants, warnings and breaches).
+//! The pure cores live in their own crate, **posko-core** (`core/`): they
+//! decide and never do I/O, take "now" and the configuration as typed
+//! arguments, and depend on no async runtime, database driver or mail
+//! transport (`scripts/test.sh` checks this with `cargo tree`). They are
+//! re-exported here under their old paths, so `crate::parse::…` names the
+//! core module:
 //!
-//! Their I/O side is [`sla::clocks`] (the one protocol by which anything
-//! looks at a stored clock), [`sla::life`], [`sla::notice`] and the scan
-//! worker [`sla::scan`]; [`sla_due`] is the escalation policy's pure maths.
-//! Every mail posko writes comes from [`mail`]: templates with typed
-//! contexts in Indonesian and English, composed into MIME.
+//! - [`parse`] turns raw bytes into an [`parse::InboundMessage`];
+//!   [`autoreply`] decides whether a machine sent it; [`reply_trim`] keeps
+//!   what a reply adds; [`threading`] decides which ticket it belongs to;
+//!   [`participants`] who the sender is to that ticket; [`display_name`]
+//!   whether the sender's name may mislead; [`budget`] what one message may
+//!   cost; [`ack_policy`] whether an acknowledgment may go out.
+//! - New tickets are classified by [`rules`] against the service catalogue
+//!   ([`catalogue`]: groups, categories, the urgency × impact matrix).
+//! - [`commands`] reads the `#assign:me #resolve` commands staff put in
+//!   their replies; [`staff_auth`] decides whether a mail claiming a staff
+//!   From is really theirs, with the ticket-bound, expiring tokens of
+//!   [`staff_token`].
+//! - [`calendar`] (business hours, holidays, time zones) and [`sla`]
+//!   (targets, the clocks' transitions, due instants, warnings, breaches).
+//! - [`domain`] is the leaf: ids, statuses, priorities, event and mail
+//!   kinds, addresses, languages, staff, durations and sizes, field errors.
 //!
-//! The pure cores (parse, autoreply, reply_trim, threading, rules, commands,
-//! calendar, sla, sla_due) take everything they need as arguments and are tested
-//! directly; the I/O shells (inbound, store, outbox) are thin and tested
-//! against real servers.
+//! This crate holds the I/O around them. [`config`] reads the TOML (one file
+//! per section, each its raw serde type and its checks; `config/load.rs`
+//! does all file reading) and turns each section into the cores' typed
+//! values: cores never see [`config::Config`]. [`inbound`] reads mailboxes (IMAP, a Maildir, an
+//! MTA pipe) into raw bytes; [`ingest`] is the use case that ties the cores
+//! together and writes the ticket, the message, its events and any outgoing
+//! mail in one database transaction ([`store`]). Outgoing mail is only ever a
+//! row in the outbox at that point ("persist first, send later"); [`outbox`]
+//! is the worker that sends due rows over SMTP or writes them as files.
+//! [`sla`] is the SLA clocks' I/O side: [`sla::clocks`] (the one protocol
+//! by which anything looks at a stored clock), [`sla::life`],
+//! [`sla::notice`] and the scan worker [`sla::scan`]; [`sla_due`] is the
+//! escalation policy's pure maths (what falls due when). Every mail posko
+//! writes comes from [`mail`]: templates with typed contexts, in Indonesian
+//! and English, composed into MIME. [`app`] runs the workers until
+//! shutdown; [`cli`] is the command line and its views.
+//!
+//! Nothing in posko-core imports this crate; inside this crate, the use
+//! cases and workers import the cores and the store, never the other way.
 
-pub mod ack_policy;
 pub mod app;
-pub mod autoreply;
-pub mod budget;
-pub mod calendar;
-pub mod catalogue;
 pub mod cli;
-pub mod commands;
 pub mod config;
-pub mod display_name;
-pub mod domain;
 pub mod escalation;
 pub mod inbound;
 pub mod ingest;
 pub mod isolate;
 pub mod mail;
 pub mod outbox;
-pub mod parse;
-pub mod participants;
-pub mod reply_trim;
-pub mod rules;
 pub mod sla;
 pub mod sla_due;
-pub mod staff_auth;
-pub mod staff_token;
 pub mod store;
 pub mod telemetry;
-pub mod threading;
+
+// The pure cores live in the `posko-core` crate (core/); these keep the
+// paths the rest of the house uses (`crate::parse::…`).
+pub use posko_core::{
+    ack_policy, autoreply, budget, calendar, catalogue, commands, display_name, domain, parse,
+    participants, reply_trim, rules, staff_auth, staff_token, threading,
+};
 
 // Old paths of the CLI's views, kept while other branches still use them.
 pub use cli::{auth as auth_cli, report, rules as rules_cli, ticket_view as view};

@@ -33,6 +33,13 @@ pub(super) async fn cmd_check(cfg: Config) -> ExitCode {
             cfg.managers().count()
         )),
     );
+    if cfg.catalogue.builtin_default {
+        let other = cfg.catalogue.default_category();
+        println!(
+            "note  catalogue: no default category; posko supplies the built-in {:?} ({}), routed to the service desk (group {:?})",
+            other.key, other.name.en, other.group
+        );
+    }
     if cfg.managers().next().is_none() {
         println!(
             "warn  staff: no role = \"manager\": nobody is alerted of security tickets and major incidents"

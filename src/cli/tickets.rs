@@ -55,7 +55,7 @@ pub(super) async fn cmd_tickets(cfg: Config, command: TicketsCommand) -> Result<
             std::io::stdout().write_all(&raw)?;
         }
         TicketsCommand::Show { id, json, now, .. } => {
-            let known = crate::display_name::Known::from_config(&cfg);
+            let known = cfg.known_names();
             let Some(mut t) = view::show(&mut c, id, &known).await? else {
                 eprintln!("posko: no ticket #{id}");
                 return Ok(ExitCode::from(exit::DATAERR));

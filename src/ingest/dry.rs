@@ -23,7 +23,7 @@ use crate::parse::InboundMessage;
 use crate::staff_token::KeyRing;
 use crate::store::Db;
 use crate::store::script::{Arg, Script};
-use crate::threading::{self, Decision, Found};
+use crate::threading::{self, Decision, Found, SubjectTag};
 
 /// The tickets a dry run threads against: what the database would answer.
 #[derive(Debug, Clone, Default)]
@@ -39,7 +39,7 @@ impl TicketView {
     /// The ticket `msg` points at, as [`Ingestor::find_ticket`] finds it:
     /// the subject tag, else the first referenced Message-ID we know, then
     /// merges followed (at most 8 hops).
-    pub fn find(&self, msg: &InboundMessage, tag: &str) -> Option<Found> {
+    pub fn find(&self, msg: &InboundMessage, tag: &SubjectTag) -> Option<Found> {
         let mut id =
             threading::tag_number(&msg.subject, tag).filter(|n| self.tickets.contains_key(n));
         if id.is_none() {

@@ -3,7 +3,8 @@
 //! here reads or writes the database.
 
 pub mod body;
-pub mod clean;
+/// Header text cleaning is pure and lives in posko-core.
+pub use posko_core::clean;
 pub mod compose;
 pub mod context;
 pub mod excerpt;

@@ -11,7 +11,6 @@ use chrono::TimeZone;
 
 use crate::compose::{self, Outgoing};
 use crate::config::{Config, Staff};
-use crate::display_name;
 use crate::domain::EmailAddress;
 use crate::mail::context::sla_notice::{self, ClockView, Escalation};
 use crate::mail::context::{Desk, SlaNotice};
@@ -221,7 +220,7 @@ impl Notices<'_> {
         Ok(SlaNotice {
             requester: words.sender_view(
                 lang,
-                &display_name::Known::from_config(cfg),
+                &cfg.known_names(),
                 ticket.requester_name.as_deref(),
                 &ticket.requester,
             )?,

@@ -387,11 +387,7 @@ both!(ignored_mail_is_recorded_and_never_answered);
 #[test]
 fn check_refuses_bad_rules_and_matrix_holes() {
     let dir = tempfile::tempdir().unwrap();
-    let base = format!(
-        "[desk]\nname = \"x\"\naddress = \"helpdesk@corp.test\"\n[database]\nurl = \"sqlite://x.db\"\n\
-         [inbound]\nkind = \"maildir\"\npath = \"m\"\n[outbound]\nkind = \"file\"\npath = \"o\"\n{}",
-        shipped_catalogue()
-    );
+    let base = bare_config("x.db", &shipped_catalogue());
     let cases = [
         (
             format!(
@@ -447,15 +443,7 @@ fn check_refuses_bad_rules_and_matrix_holes() {
 fn rules_test_prints_the_outcome_and_touches_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("posko.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[desk]\nname = \"x\"\naddress = \"helpdesk@corp.test\"\n[database]\nurl = \"sqlite://never.db\"\n\
-             [inbound]\nkind = \"maildir\"\npath = \"m\"\n[outbound]\nkind = \"file\"\npath = \"o\"\n{}",
-            shipped_catalogue()
-        ),
-    )
-    .unwrap();
+    std::fs::write(&config, bare_config("never.db", &shipped_catalogue())).unwrap();
     let eml = dir.path().join("m.eml");
     std::fs::write(
         &eml,
@@ -468,15 +456,7 @@ fn rules_test_prints_the_outcome_and_touches_nothing() {
         ),
     )
     .unwrap();
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_posko"))
-            .arg("--config")
-            .arg(&config)
-            .args(args)
-            .current_dir(dir.path())
-            .output()
-            .unwrap()
-    };
+    let run = posko_in(dir.path(), &config);
     let out = ok(run(&["rules", "test", eml.to_str().unwrap()]), "rules test");
     for line in [
         "1. many users affected: impact=\"high\"",
@@ -574,3 +554,73 @@ async fn rules_replay_is_a_dry_run(backend: Backend) {
     assert_eq!(posko.tickets(), before, "nothing was written");
 }
 both!(rules_replay_is_a_dry_run);
+
+/// A catalogue without a default category still starts: posko supplies a
+/// built-in `other` at the service desk, `posko check` says so, and mail no
+/// rule classifies gets it.
+#[test]
+fn a_catalogue_without_a_default_gets_a_builtin_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = "[[category]]\nkey = \"other\"\nname = { id = \"Lainnya\", en = \"Other\" }\n\
+                 type = \"incident\"\ngroup = \"servicedesk\"\nurgency = \"medium\"\nimpact = \"medium\"\n";
+    let catalogue = shipped_catalogue();
+    assert!(catalogue.contains(other), "the shipped `other` category");
+    let config = dir.path().join("posko.toml");
+    std::fs::write(&config, bare_config("x.db", &catalogue.replace(other, ""))).unwrap();
+    for sub in ["m/cur", "m/new", "m/tmp", "o"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+    }
+    let run = posko_in(dir.path(), &config);
+    let out = ok(run(&["check"]), "check");
+    assert!(
+        out.contains(
+            "note  catalogue: no default category; posko supplies the built-in \"other\" (Other), \
+             routed to the service desk (group \"servicedesk\")"
+        ),
+        "{out}"
+    );
+    let eml = dir.path().join("m.eml");
+    std::fs::write(
+        &eml,
+        mail::plain(
+            "alice@corp.test",
+            "Pertanyaan soal jadwal rapat",
+            "t1@corp.test",
+            "",
+            "",
+        ),
+    )
+    .unwrap();
+    let json: Value = serde_json::from_str(&ok(
+        run(&["rules", "test", "--json", eml.to_str().unwrap()]),
+        "rules test --json",
+    ))
+    .unwrap();
+    assert_eq!(json["category"], "other", "{json}");
+    assert_eq!(json["group"], "servicedesk", "{json}");
+}
+
+/// A configuration on a Maildir `m` and an outbox directory `o`, a SQLite
+/// database `db`, and `catalogue`.
+fn bare_config(db: &str, catalogue: &str) -> String {
+    format!(
+        "[desk]\nname = \"x\"\naddress = \"helpdesk@corp.test\"\n[database]\nurl = \"sqlite://{db}\"\n\
+         [inbound]\nkind = \"maildir\"\npath = \"m\"\n[outbound]\nkind = \"file\"\npath = \"o\"\n{catalogue}"
+    )
+}
+
+/// Runs the posko binary with `config`, in `dir`.
+fn posko_in<'a>(
+    dir: &'a std::path::Path,
+    config: &'a std::path::Path,
+) -> impl Fn(&[&str]) -> std::process::Output + 'a {
+    move |args| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_posko"))
+            .arg("--config")
+            .arg(config)
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap()
+    }
+}

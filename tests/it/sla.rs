@@ -200,7 +200,11 @@ both!(p1_warning_breach_and_escalation_chain);
 /// Budi's mail to his token address (proof that it is his).
 async fn budi_says(stack: &MailStack, posko: &Posko, subject: &str, id: &str, body: &str) {
     // His reply address for the ticket the subject names.
-    let ticket = posko::threading::tag_number(subject, "Helpdesk").expect("a tagged subject");
+    let ticket = posko::threading::tag_number(
+        subject,
+        &posko::threading::SubjectTag::new("Helpdesk").unwrap(),
+    )
+    .expect("a tagged subject");
     let to = posko
         .staff_address("budi", Some(ticket), crate::harness::posko::wall_now())
         .await;
