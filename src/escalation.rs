@@ -1,5 +1,5 @@
 //! Old paths of the SLA scan, kept while the house is rebuilt (issue 10):
-//! the pure due-time maths are in [`crate::sla_due`], the clock-look use
+//! the pure due-time maths are in [`crate::sla::due`], the clock-look use
 //! case in [`crate::sla::clocks`], the notices in [`crate::sla::notice`]
 //! and the worker in [`crate::sla::scan`]. What is left here records an SLA
 //! notice as outgoing mail (to be replaced by the one `record_outgoing`).
@@ -15,11 +15,11 @@ use crate::store::{Conn, events, messages, outbox};
 
 pub use crate::mail::words::human_duration;
 pub use crate::sla::clocks::{calendar_of, record, row_after, row_retargeted};
-pub use crate::sla::notice::{first_responders, local_time, rfc3339};
-pub use crate::sla::scan::{Escalator, ScanStats};
-pub use crate::sla_due::{
+pub use crate::sla::due::{
     DEFAULT_EVERY, DEFAULT_SCAN_INTERVAL, Due, Policy, Recipient, due_between, next_check,
 };
+pub use crate::sla::notice::{first_responders, local_time, rfc3339};
+pub use crate::sla::scan::{Escalator, ScanStats};
 
 /// Queues the SLA notice `out` (kind `kind`: `sla_warning`, `sla_breach`,
 /// `sla_escalated`) to `to`: the outbox row, the message row and its

@@ -44,10 +44,10 @@
 //! is the worker that sends due rows over SMTP or writes them as files.
 //! [`sla`] is the SLA clocks' I/O side: [`sla::clocks`] (the one protocol
 //! by which anything looks at a stored clock), [`sla::life`],
-//! [`sla::notice`] and the scan worker [`sla::scan`]; [`sla_due`] is the
-//! escalation policy's pure maths (what falls due when). Every mail posko
-//! writes comes from [`mail`]: templates with typed contexts, in Indonesian
-//! and English, composed into MIME. [`app`] runs the workers until
+//! [`sla::notice`] and the scan worker [`sla::scan`], beside the core's
+//! maths ([`sla::due`]: what falls due when). Every mail posko writes
+//! comes from [`mail`]: templates with typed contexts, in Indonesian and
+//! English, composed into MIME. [`app`] runs the workers until
 //! shutdown; [`cli`] is the command line and its views.
 //!
 //! Nothing in posko-core imports this crate; inside this crate, the use
@@ -63,7 +63,6 @@ pub mod isolate;
 pub mod mail;
 pub mod outbox;
 pub mod sla;
-pub mod sla_due;
 pub mod store;
 pub mod telemetry;
 
@@ -80,4 +79,5 @@ pub use cli::{auth as auth_cli, report, rules as rules_cli, ticket_view as view}
 // Old paths, kept while the house is rebuilt (issue 10).
 pub use mail::compose;
 pub use mail::notify;
+pub use posko_core::sla::due as sla_due;
 pub use sla::life as sla_store;

@@ -4,7 +4,7 @@
 //!
 //! A look at `now`, inside the caller's transaction:
 //! 1. asks what fell due since the previous look, which stored
-//!    `next_check_at` ([`crate::sla_due::due_since_look`]);
+//!    `next_check_at` ([`crate::sla::due::due_since_look`]);
 //! 2. records each of those once ([`record`]): claims its mark in
 //!    `sla_marks` (ticket, clock, threshold), writes its events and, when
 //!    the caller mails (the scan does; a change made by staff on the
@@ -21,8 +21,8 @@ use serde_json::json;
 use crate::calendar::{ALWAYS_OPEN, Calendar};
 use crate::config::Config;
 use crate::sla::Clock;
+use crate::sla::due::{Due, Recipient, due_between, due_since_look, next_check};
 use crate::sla::notice::{self, Notices, rfc3339};
-use crate::sla_due::{Due, Recipient, due_between, due_since_look, next_check};
 use crate::store::sla_clocks::{self, ClockRow};
 use crate::store::tickets::Ticket;
 use crate::store::{Conn, events, tickets};

@@ -16,7 +16,7 @@ use crate::mail::context::sla_notice::{self, ClockView, Escalation};
 use crate::mail::context::{Desk, SlaNotice};
 use crate::notify::Templates;
 use crate::sla::clocks::calendar_of;
-use crate::sla_due::{Due, Recipient};
+use crate::sla::due::{Due, Recipient};
 use crate::staff_token::KeyRing;
 use crate::store::sla_clocks::ClockRow;
 use crate::store::tickets::Ticket;

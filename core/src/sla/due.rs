@@ -13,7 +13,7 @@
 //!
 //! A look at a stored clock asks [`due_since_look`] what fell due since the
 //! previous look (which stored `next_check_at`), and stores [`next_check`].
-//! Who is told is decided on the I/O side ([`crate::sla::notice`]).
+//! Who is told is decided on the I/O side (posko's `sla::notice`).
 
 use std::time::Duration;
 
