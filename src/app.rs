@@ -11,17 +11,17 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::info;
 
 use crate::config::{Config, Inbound};
 use crate::escalation::{Escalator, ScanStats};
 use crate::inbound::PassStats;
 use crate::inbound::imap::ImapIntake;
-use crate::inbound::maildir::{self, Maildir};
 use crate::ingest::Ingestor;
 use crate::notify::Templates;
 use crate::outbox::{Outbox, TickStats, Transport};
 use crate::store::Db;
+use crate::workers::maildir::MaildirIntake;
 
 /// Where "now" comes from: the wall clock, or a fixed instant (`--now`).
 #[derive(Debug, Clone, Copy)]
@@ -80,10 +80,16 @@ impl App {
             Inbound::Maildir {
                 path,
                 max_message_size,
-                ..
+                poll_interval,
             } => {
-                let md = Maildir::open(path)?;
-                maildir::pass(&md, &self.ingestor, *max_message_size, clock.now()).await?
+                MaildirIntake::new(
+                    path,
+                    *max_message_size,
+                    *poll_interval,
+                    self.ingestor.clone(),
+                )?
+                .tick(clock.now())
+                .await?
             }
             Inbound::Imap(s) => {
                 ImapIntake::new(s.clone(), self.ingestor.clone())
@@ -119,29 +125,16 @@ impl App {
                 max_message_size,
                 poll_interval,
             } => {
-                let md = Maildir::open(&path)?;
+                let intake = MaildirIntake::new(
+                    &path,
+                    max_message_size,
+                    poll_interval,
+                    app.ingestor.clone(),
+                )?;
                 info!(maildir = %path.display(), "watching Maildir");
-                let mut shutdown = shutdown.clone();
-                loop {
-                    match maildir::pass(&md, &app.ingestor, max_message_size, clock.now()).await {
-                        Ok(stats) => {
-                            if stats.queued_mail() {
-                                let _ = wake_tx.send(());
-                            }
-                            if stats.fetched > 0 {
-                                info!(?stats, "Maildir pass");
-                            }
-                        }
-                        Err(e) => warn!(error = %format!("{e:#}"), "Maildir pass failed"),
-                    }
-                    if *shutdown.borrow() {
-                        break Ok(());
-                    }
-                    tokio::select! {
-                        _ = tokio::time::sleep(poll_interval) => {}
-                        _ = shutdown.changed() => {}
-                    }
-                }
+                intake
+                    .run(shutdown.clone(), wake_tx, move || clock.now())
+                    .await
             }
             Inbound::Imap(s) => {
                 ImapIntake::new(s, app.ingestor.clone())

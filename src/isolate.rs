@@ -53,6 +53,12 @@ pub const FAULT_PANIC_ENV: &str = "POSKO_FAULT_PANIC_ON";
 /// builds only): mail whose subject contains its value cannot be built.
 pub const FAULT_COMPOSE_ENV: &str = "POSKO_FAULT_COMPOSE_FAIL_ON";
 
+/// The environment variable that makes the database refuse a message
+/// (debug builds only): a message whose subject contains its value fails
+/// to be stored, as one the database rejects would (on PostgreSQL a NUL in
+/// a Message-ID does so for real; SQLite stores anything).
+pub const FAULT_STORE_ENV: &str = "POSKO_FAULT_STORE_FAIL_ON";
+
 /// Whether the fault named by `env` is set for a message with `subject`.
 /// Always false in release builds: the hook is compiled out.
 pub fn fault_armed(env: &str, subject: &str) -> bool {
@@ -76,6 +82,17 @@ pub fn fault_point(subject: &str) {
     if fault_armed(FAULT_PANIC_ENV, subject) {
         panic!("fault injection: {FAULT_PANIC_ENV} matched the subject");
     }
+}
+
+/// Fails as a refused insert would when the test suite asked for it
+/// ([`FAULT_STORE_ENV`]); always `Ok` in release builds.
+pub fn store_fault_point(subject: &str) -> anyhow::Result<()> {
+    if fault_armed(FAULT_STORE_ENV, subject) {
+        anyhow::bail!(
+            "fault injection: {FAULT_STORE_ENV} matched the subject; the row was refused"
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]

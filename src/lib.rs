@@ -62,9 +62,11 @@ pub mod ingest;
 pub mod isolate;
 pub mod mail;
 pub mod outbox;
+pub mod outgoing;
 pub mod sla;
 pub mod store;
 pub mod telemetry;
+pub mod workers;
 
 // The pure cores live in the `posko-core` crate (core/); these keep the
 // paths the rest of the house uses (`crate::parse::…`).

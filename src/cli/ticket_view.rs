@@ -4,22 +4,14 @@
 //! README. Times are RFC 3339 in UTC.
 
 use anyhow::{Context, Result};
-use chrono::{TimeZone, Utc};
 use serde::Serialize;
 
 use crate::config::{Config, Language};
 use crate::display_name::{self, Flag, Known};
 use crate::domain::{EmailAddress, TicketId};
-use crate::escalation::{calendar_of, human_duration};
+use crate::escalation::{calendar_of, human_duration, rfc3339};
 use crate::notify::Templates;
 use crate::store::{Conn, events, messages, sla_clocks, tickets, watchers};
-
-fn rfc3339(t: i64) -> String {
-    Utc.timestamp_opt(t, 0)
-        .single()
-        .map(|d| d.to_rfc3339())
-        .unwrap_or_default()
-}
 
 #[derive(Debug, Serialize)]
 pub struct AttachmentJson {

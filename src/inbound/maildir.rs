@@ -1,13 +1,10 @@
 //! The Maildir source (the embedded default): new mail is read from `new/`
-//! and moved to `cur/` once its ticket is committed.
+//! and moved to `cur/` once its ticket is committed (the intake worker,
+//! [`crate::workers::maildir`], does both around the ingest).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use tracing::warn;
-
-use super::{PassStats, batches};
-use crate::ingest::{Incoming, Ingestor};
 
 /// A Maildir folder (with `new/`, `cur/`, `tmp/`).
 pub struct Maildir {
@@ -86,66 +83,14 @@ impl Maildir {
 
 /// How much of an oversized message is read (its headers are what
 /// quarantine keeps).
-const OVERSIZE_HEAD: u64 = 64 * 1024;
+pub(crate) const OVERSIZE_HEAD: u64 = 64 * 1024;
 
-/// One pass: takes in everything waiting in `new/`.
-pub async fn pass(md: &Maildir, ingestor: &Ingestor, max_size: u64, now: i64) -> Result<PassStats> {
-    let mut stats = PassStats::default();
-    let files = md.pending()?;
-    // What each file costs in memory: an oversized one only its head.
-    let sizes = files.iter().map(|f| {
-        let len = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
-        if len > max_size { OVERSIZE_HEAD } else { len }
-    });
-    let mut start = 0;
-    for n in batches(sizes) {
-        let chunk = &files[start..start + n];
-        start += n;
-        let mut items = Vec::with_capacity(chunk.len());
-        let mut paths = Vec::with_capacity(chunk.len());
-        for file in chunk {
-            let (raw, size) = match read_message(file, max_size) {
-                Ok(r) => r,
-                Err(e) => {
-                    // Vanished (another instance took it) or unreadable:
-                    // leave it, it is not lost, and say so.
-                    warn!(file = %file.display(), error = %format!("{e:#}"), "cannot read Maildir message");
-                    stats.deferred += 1;
-                    continue;
-                }
-            };
-            let name = file
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .to_string();
-            let mut item = Incoming::new(raw, format!("maildir:{name}"));
-            item.size = size;
-            items.push(item);
-            paths.push(file);
-        }
-        stats.fetched += items.len() as u32;
-        let outcomes = ingestor.ingest_batch(items, now).await;
-        for (path, outcome) in paths.iter().zip(outcomes) {
-            match outcome {
-                Ok(o) => {
-                    stats.count(&o);
-                    let flagged = matches!(o, crate::ingest::Outcome::Quarantined { .. });
-                    md.mark_done(path, flagged)?;
-                }
-                Err(e) => {
-                    warn!(file = %path.display(), error = %format!("{e:#}"), "message left in new/ for the next pass");
-                    stats.deferred += 1;
-                }
-            }
-        }
-    }
-    Ok(stats)
-}
+/// The intake pass moved to the workers; its old path still works.
+pub use crate::workers::maildir::pass;
 
 /// Reads a message; an oversized one only up to a little more than the
 /// limit, so memory stays bounded while ingest still sees it is too large.
-fn read_message(file: &Path, max_size: u64) -> Result<(Vec<u8>, u64)> {
+pub(crate) fn read_message(file: &Path, max_size: u64) -> Result<(Vec<u8>, u64)> {
     use std::io::Read;
     let f = std::fs::File::open(file)?;
     let len = f.metadata()?.len();

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
-use super::{Examined, Incoming, Ingestor};
+use super::{Arrival, Examined, Incoming, Ingestor};
 use crate::commands::{self, Parsed};
 use crate::config::Config;
 use crate::domain::TicketId;
@@ -120,7 +120,7 @@ impl Ingestor {
             }
         };
         let mut w = Script::new();
-        let raw_id = msg.dedupe_key.as_str();
+        let a = Arrival::new(&item, &msg, now);
         let found = view.find(&msg, &self.cfg.desk.tag);
         let staff_commands = self
             .claimed_staff(&msg)
@@ -134,28 +134,24 @@ impl Ingestor {
                 ticket: found.map(|f| f.id),
                 commands: Box::new(parsed),
             },
-            (None, Decision::NewTicket) => {
-                self.dry_open(&mut w, &item, &msg, view.next_id, None, now)?
-            }
+            (None, Decision::NewTicket) => self.dry_open(&mut w, a, view.next_id, None)?,
             // The participant check that turns a reply into a note or an
             // outsider's new ticket reads the database; `decide` alone
             // never returns those, but they read as their neighbours.
             (None, Decision::NewLinked { previous } | Decision::NewFromOutsider { previous }) => {
-                self.dry_open(&mut w, &item, &msg, view.next_id, Some(previous), now)?
+                self.dry_open(&mut w, a, view.next_id, Some(previous))?
             }
             (None, Decision::Append { ticket, reopen }) => {
                 // Read as the ingest reads it.
                 let (body, quoted) = super::reply_parts(&msg);
+                let author = a.author();
                 self.record_inbound(
                     &mut w,
-                    &msg,
-                    raw_id,
+                    a,
                     ticket,
                     "reply",
-                    &body,
-                    quoted.as_deref(),
-                    &self.author_of(&msg),
-                    now,
+                    (&body, quoted.as_deref()),
+                    &author,
                 )?;
                 DryOutcome::Appended { ticket, reopen }
             }
@@ -188,14 +184,12 @@ impl Ingestor {
     fn dry_open(
         &self,
         w: &mut Script,
-        item: &Incoming,
-        msg: &InboundMessage,
+        a: Arrival<'_>,
         id: TicketId,
         linked_to: Option<TicketId>,
-        now: i64,
     ) -> Result<DryOutcome> {
         let no_acks = crate::ack_policy::AckCount::default();
-        self.open_ticket_as(id, w, msg, &msg.dedupe_key, linked_to, item, no_acks, now)?;
+        self.open_ticket_as(w, a, id, linked_to, no_acks)?;
         Ok(DryOutcome::Opened { id, linked_to })
     }
 }

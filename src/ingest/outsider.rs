@@ -19,17 +19,21 @@
 //!   within the desk's limits); the old ticket gets a `non_participant`
 //!   event naming the new one.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde_json::json;
 
-use super::{Ingestor, Outcome, reply_parts};
+use super::open::Internal;
+use super::{Arrival, Ingestor, Outcome, reply_parts};
 use crate::config::Language;
 use crate::domain::TicketId;
 use crate::escalation;
+use crate::mail::context::Desk;
+use crate::mail::context::non_participant::{self as notice, NonParticipant};
 use crate::parse::InboundMessage;
 use crate::participants::{self, Role};
 use crate::store::events::MsgRef;
 use crate::store::script::Script;
+use crate::store::unit::Unit;
 use crate::store::{Conn, messages, tickets};
 
 /// How much of the text (bytes) the staff notice carries: enough to judge
@@ -37,13 +41,13 @@ use crate::store::{Conn, messages, tickets};
 const NOTICE_TEXT_MAX: usize = 2000;
 
 impl Ingestor {
-    /// The part the sender of `msg` has in ticket `id`; `None` when they
-    /// take none.
+    /// The part the sender of `msg` has in `ticket` (as read); `None` when
+    /// they take none.
     pub(super) async fn participant(
         &self,
         c: &mut Conn,
         msg: &InboundMessage,
-        id: TicketId,
+        ticket: &tickets::Ticket,
     ) -> Result<Option<Role>> {
         let Some(from) = msg.from.as_ref() else {
             return Ok(None);
@@ -61,45 +65,38 @@ impl Ingestor {
                 desk,
             ));
         }
-        // Most replies are the requester's: one read tells.
-        let ticket = tickets::get(c, id).await?.context("ticket vanished")?;
+        // Most replies are the requester's: the ticket tells.
         let facts = participants::Facts {
-            requesters: vec![ticket.requester],
+            requesters: vec![ticket.requester.clone()],
             ..Default::default()
         };
         if let Some(role) = participants::role(&from.address, &facts, false, false) {
             return Ok(Some(role));
         }
-        let facts = crate::store::participants::facts(c, id).await?;
+        let facts = crate::store::participants::facts(c, ticket.id).await?;
         Ok(participants::role(&from.address, &facts, false, false))
     }
 
-    /// A non-participant's message on ticket `id`: an internal note, the
+    /// A non-participant's message on `ticket`: an internal note, the
     /// event, and the notice to whoever works the ticket.
     pub(super) async fn outsider_note(
         &self,
-        c: &mut Conn,
-        w: &mut Script,
-        msg: &InboundMessage,
-        raw_id: &str,
-        id: TicketId,
-        now: i64,
+        w: &mut Unit<'_>,
+        a: Arrival<'_>,
+        ticket: &tickets::Ticket,
     ) -> Result<Outcome> {
+        let (msg, now, id) = (a.msg, a.now, ticket.id);
         let (body, quoted) = reply_parts(msg);
-        let author = self.author_of(msg);
+        let author = a.author();
         let mid = self.record_inbound(
             w,
-            msg,
-            raw_id,
+            a,
             id,
             "non_participant",
-            &body,
-            quoted.as_deref(),
+            (&body, quoted.as_deref()),
             &author,
-            now,
         )?;
         messages::push_set_internal(w, &msg.message_id);
-        let ticket = tickets::get(c, id).await?.context("ticket vanished")?;
         let name = msg.from.as_ref().and_then(|m| m.name.as_deref());
         let address = sender_address(msg);
         let mut notified: Vec<String> = Vec::new();
@@ -111,14 +108,18 @@ impl Ingestor {
                 .sender(desk.language, &self.known, name, address)?;
             let (text, omitted) = crate::notify::excerpt(&body, NOTICE_TEXT_MAX);
             let truncated = !omitted.is_null();
-            let ctx = json!({
-                "desk": { "name": desk.name, "address": desk.address.as_str() },
-                "ticket": { "id": id, "subject": ticket.subject, "status": ticket.status.as_str() },
-                "reference": format!("[{} #{id}]", desk.tag),
-                "sender": sender,
-                "text": text,
-                "truncated": truncated,
-            });
+            let ctx = NonParticipant {
+                desk: Desk::of(desk),
+                ticket: notice::Ticket {
+                    id,
+                    subject: ticket.subject.clone(),
+                    status: ticket.status.as_str(),
+                },
+                reference: format!("[{} #{id}]", desk.tag),
+                sender,
+                text: text.to_string(),
+                truncated,
+            };
             let rendered = self
                 .templates
                 .render("non_participant", desk.language, &ctx)?;
@@ -127,21 +128,19 @@ impl Ingestor {
                 Language::En => "Message from a non-participant",
             };
             let subject = format!("{prefix}: {}", ticket.subject);
-            for (name, addr) in escalation::first_responders(&self.cfg, &ticket) {
+            for (name, addr) in escalation::first_responders(&self.cfg, ticket) {
                 if notified.iter().any(|n| n == addr.base()) {
                     continue;
                 }
                 notified.push(addr.base().to_string());
-                self.queue_internal(
-                    w,
-                    "non_participant",
+                let to = Internal {
+                    kind: "non_participant",
                     id,
-                    &subject,
+                    subject: &subject,
                     name,
                     addr,
-                    &rendered,
-                    now,
-                )?;
+                };
+                self.queue_internal(w, to, &rendered, now)?;
             }
         }
         crate::store::events::push(
@@ -168,17 +167,17 @@ impl Ingestor {
     pub(super) fn outsider_diverted(
         &self,
         w: &mut Script,
-        msg: &InboundMessage,
+        a: Arrival<'_>,
         previous: TicketId,
         new: TicketId,
-        now: i64,
     ) {
+        let (msg, now) = (a.msg, a.now);
         let name = msg.from.as_ref().and_then(|m| m.name.as_deref());
         crate::store::events::push(
             w,
             previous,
             "non_participant",
-            &self.author_of(msg),
+            &a.author(),
             now,
             &MsgRef::None,
             &json!({

@@ -178,7 +178,7 @@ impl Notices<'_> {
             ticket_id: Some(ticket.id),
             date: now,
         };
-        crate::escalation::queue_notice(c, ticket, kind, out, to, now).await
+        crate::escalation::queue_notice(c, kind, out, to, now).await
     }
 
     /// The context of the notice of `due` on `row`.

@@ -18,6 +18,7 @@ pub mod script;
 pub mod sla_clocks;
 pub mod staff_keys;
 pub mod tickets;
+pub mod unit;
 pub mod watchers;
 
 use std::path::Path;
@@ -43,6 +44,16 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 pub enum Backend {
     Sqlite,
     Postgres,
+}
+
+/// The backend behind a connection, for a use case that holds only the
+/// connection (a [`script::Script`] is sent differently to each).
+pub fn backend_of(c: &Conn) -> Backend {
+    if c.backend_name().eq_ignore_ascii_case("sqlite") {
+        Backend::Sqlite
+    } else {
+        Backend::Postgres
+    }
 }
 
 /// A connection pool and the backend behind it.

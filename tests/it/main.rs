@@ -13,6 +13,7 @@ mod hostile;
 mod intake;
 mod mailstack_smoke;
 mod outsider;
+mod refused;
 mod reply_reading;
 mod sla;
 mod staff;

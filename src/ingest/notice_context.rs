@@ -1,0 +1,125 @@
+//! The template context of a new ticket's mail (the acknowledgment, the
+//! notice and the alerts to staff).
+
+use anyhow::Result;
+use chrono::TimeZone;
+use serde_json::json;
+
+use super::Ingestor;
+use crate::catalogue::TicketType;
+use crate::compose;
+use crate::domain::TicketId;
+use crate::mail::context::Desk;
+use crate::mail::context::new_ticket::{Attachment, Classification, Message, NewTicket, Ticket};
+use crate::notify::{self, human_size};
+use crate::parse::InboundMessage;
+use crate::rules;
+
+impl Ingestor {
+    /// The context of the acknowledgment, the notice and the alerts.
+    pub(super) fn new_ticket_context(
+        &self,
+        msg: &InboundMessage,
+        id: TicketId,
+        subject: &str,
+        class: &rules::Outcome,
+        now: i64,
+    ) -> Result<NewTicket> {
+        let desk = &self.cfg.desk;
+        let created = desk
+            .timezone
+            .timestamp_opt(now, 0)
+            .single()
+            .map(|t| t.format("%d %b %Y %H:%M %Z").to_string())
+            .unwrap_or_default();
+        let requester_display = msg
+            .from
+            .as_ref()
+            .map(|m| m.name.clone().unwrap_or_else(|| m.address.to_string()))
+            .unwrap_or_default();
+        // Mail to people carries a bounded part of what a stranger wrote:
+        // names and subjects on one line, the text up to EXCERPT_BYTES.
+        let one_line = |s: &str| compose::clean::header_text(s, compose::clean::MAX_SUBJECT_CHARS);
+        let (body, omitted) = notify::excerpt(msg.body_text.trim(), notify::EXCERPT_BYTES);
+        // What staff see of the sender: the name beside the real address,
+        // flagged when it pretends to be someone else.
+        let mut requester = self.templates.sender(
+            desk.language,
+            &self.known,
+            msg.from.as_ref().and_then(|m| m.name.as_deref()),
+            msg.from
+                .as_ref()
+                .map(|m| m.address.as_str())
+                .or(msg.sender_text.as_deref())
+                .unwrap_or(""),
+        )?;
+        requester["display"] = json!(one_line(&requester_display));
+        requester["full"] = json!(msg.from.as_ref().map(|m| one_line(&m.display())));
+        requester["address"] = json!(msg.from.as_ref().map(|m| m.address.as_str()));
+        Ok(NewTicket {
+            classification: self.classification_context(class),
+            desk: Desk::of(desk),
+            ticket: Ticket {
+                id,
+                subject: one_line(subject),
+                created_at: created,
+            },
+            requester,
+            reference: format!("[{} #{id}]", desk.tag),
+            message: Message {
+                body_text: body.to_string(),
+                omitted,
+                subject: one_line(&msg.subject),
+            },
+            attachments: msg
+                .attachments
+                .iter()
+                .map(|a| Attachment {
+                    filename: a.filename.clone(),
+                    content_type: a.content_type.clone(),
+                    size: a.size,
+                    size_human: human_size(a.size),
+                })
+                .collect(),
+            sla: serde_json::Value::Null,
+        })
+    }
+
+    /// The classification as templates see it, in the desk's language.
+    fn classification_context(&self, class: &rules::Outcome) -> Classification {
+        let lang = self.cfg.desk.language;
+        let cat = &self.cfg.catalogue;
+        let r = &class.result;
+        let category_name = cat
+            .category(&r.category)
+            .map(|c| c.name.get(lang).to_string())
+            .unwrap_or_else(|| r.category.clone());
+        let group_name = cat
+            .group(&r.group)
+            .map(|g| g.name.clone())
+            .unwrap_or_else(|| r.group.clone());
+        let type_name = TicketType::parse(r.ticket_type)
+            .map(|t| t.name(lang))
+            .unwrap_or(r.ticket_type);
+        Classification {
+            ticket_type: r.ticket_type.to_string(),
+            type_name: type_name.to_string(),
+            category: r.category.clone(),
+            category_name,
+            urgency: r.urgency.clone(),
+            impact: r.impact.clone(),
+            priority: r.priority,
+            priority_name: cat
+                .priority
+                .level(r.priority)
+                .map(|l| l.name.get(lang).to_string()),
+            priority_text: cat.priority.describe(r.priority, lang),
+            group: r.group.clone(),
+            group_name,
+            assignee: r.assignee.clone(),
+            major: r.major,
+            tags: r.tags.clone(),
+            rules: class.matched.iter().map(|m| m.rule.clone()).collect(),
+        }
+    }
+}

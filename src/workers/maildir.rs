@@ -1,0 +1,131 @@
+//! The Maildir intake worker: [`pass`] takes in everything waiting in
+//! `new/` (the step tests call), [`MaildirIntake::run`] repeats it every
+//! `poll_interval` until shutdown, like the IMAP worker's loop.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Result;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use crate::inbound::maildir::{Maildir, OVERSIZE_HEAD, read_message};
+use crate::inbound::{PassStats, batches};
+use crate::ingest::{Incoming, Ingestor};
+
+/// Intake from one Maildir.
+pub struct MaildirIntake {
+    md: Maildir,
+    ingestor: Ingestor,
+    max_size: u64,
+    poll_interval: Duration,
+}
+
+impl MaildirIntake {
+    /// Opens the Maildir at `path` (creating it when missing).
+    pub fn new(
+        path: &Path,
+        max_size: u64,
+        poll_interval: Duration,
+        ingestor: Ingestor,
+    ) -> Result<MaildirIntake> {
+        Ok(MaildirIntake {
+            md: Maildir::open(path)?,
+            ingestor,
+            max_size,
+            poll_interval,
+        })
+    }
+
+    /// One pass at `now`.
+    pub async fn tick(&self, now: i64) -> Result<PassStats> {
+        pass(&self.md, &self.ingestor, self.max_size, now).await
+    }
+
+    /// Passes until `shutdown` turns true, one every poll interval; `queued`
+    /// is nudged whenever a pass queued mail for the outbox. A failed pass
+    /// is logged and tried again at the next interval: the mail stays in
+    /// `new/` meanwhile.
+    pub async fn run(
+        &self,
+        mut shutdown: watch::Receiver<bool>,
+        queued: watch::Sender<()>,
+        now: impl Fn() -> i64,
+    ) -> Result<()> {
+        loop {
+            match self.tick(now()).await {
+                Ok(stats) => {
+                    if stats.queued_mail() {
+                        let _ = queued.send(());
+                    }
+                    if stats.fetched > 0 {
+                        info!(?stats, "Maildir pass");
+                    }
+                }
+                Err(e) => warn!(error = %format!("{e:#}"), "Maildir pass failed"),
+            }
+            if *shutdown.borrow() {
+                return Ok(());
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.poll_interval) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+}
+
+/// One pass: takes in everything waiting in `new/`.
+pub async fn pass(md: &Maildir, ingestor: &Ingestor, max_size: u64, now: i64) -> Result<PassStats> {
+    let mut stats = PassStats::default();
+    let files = md.pending()?;
+    // What each file costs in memory: an oversized one only its head.
+    let sizes = files.iter().map(|f| {
+        let len = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
+        if len > max_size { OVERSIZE_HEAD } else { len }
+    });
+    let mut start = 0;
+    for n in batches(sizes) {
+        let chunk = &files[start..start + n];
+        start += n;
+        let mut items = Vec::with_capacity(chunk.len());
+        let mut paths = Vec::with_capacity(chunk.len());
+        for file in chunk {
+            let (raw, size) = match read_message(file, max_size) {
+                Ok(r) => r,
+                Err(e) => {
+                    // Vanished (another instance took it) or unreadable:
+                    // leave it, it is not lost, and say so.
+                    warn!(file = %file.display(), error = %format!("{e:#}"), "cannot read Maildir message");
+                    stats.deferred += 1;
+                    continue;
+                }
+            };
+            let name = file
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .to_string();
+            let mut item = Incoming::new(raw, format!("maildir:{name}"));
+            item.size = size;
+            items.push(item);
+            paths.push(file);
+        }
+        stats.fetched += items.len() as u32;
+        let outcomes = ingestor.ingest_batch(items, now).await;
+        for (path, outcome) in paths.iter().zip(outcomes) {
+            match outcome {
+                Ok(o) => {
+                    stats.count(&o);
+                    let flagged = matches!(o, crate::ingest::Outcome::Quarantined { .. });
+                    md.mark_done(path, flagged)?;
+                }
+                Err(e) => {
+                    warn!(file = %path.display(), error = %format!("{e:#}"), "message left in new/ for the next pass");
+                    stats.deferred += 1;
+                }
+            }
+        }
+    }
+    Ok(stats)
+}
