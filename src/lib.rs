@@ -41,16 +41,20 @@
 //! together and writes the ticket, the message, its events and any outgoing
 //! mail in one database transaction ([`store`]). Outgoing mail is only ever a
 //! row in the outbox at that point ("persist first, send later"); [`outbox`]
-//! is the worker that sends due rows over SMTP or writes them as files;
-//! [`escalation`] and [`sla_store`] look at the SLA clocks. [`app`] runs the
-//! workers until shutdown; [`cli`] is the command line and its views.
+//! is the worker that sends due rows over SMTP or writes them as files.
+//! [`sla`] is the SLA clocks' I/O side: [`sla::clocks`] (the one protocol
+//! by which anything looks at a stored clock), [`sla::life`],
+//! [`sla::notice`] and the scan worker [`sla::scan`], beside the core's
+//! maths ([`sla::due`]: what falls due when). Every mail posko writes
+//! comes from [`mail`]: templates with typed contexts, in Indonesian and
+//! English, composed into MIME. [`app`] runs the workers until
+//! shutdown; [`cli`] is the command line and its views.
 //!
 //! Nothing in posko-core imports this crate; inside this crate, the use
 //! cases and workers import the cores and the store, never the other way.
 
 pub mod app;
 pub mod cli;
-pub mod compose;
 pub mod config;
 pub mod digest;
 pub mod escalation;
@@ -58,10 +62,9 @@ pub mod inbound;
 pub mod ingest;
 pub mod isolate;
 pub mod mail;
-pub mod notify;
 pub mod outbox;
 pub mod outgoing;
-pub mod sla_store;
+pub mod sla;
 pub mod store;
 pub mod telemetry;
 pub mod workers;
@@ -70,8 +73,14 @@ pub mod workers;
 // paths the rest of the house uses (`crate::parse::…`).
 pub use posko_core::{
     ack_policy, autoreply, budget, calendar, catalogue, commands, display_name, domain, parse,
-    participants, reply_trim, rules, sla, staff_auth, staff_token, threading,
+    participants, reply_trim, rules, staff_auth, staff_token, threading,
 };
 
 // Old paths of the CLI's views, kept while other branches still use them.
 pub use cli::{auth as auth_cli, report, rules as rules_cli, ticket_view as view};
+
+// Old paths, kept while the house is rebuilt (issue 10).
+pub use mail::compose;
+pub use mail::notify;
+pub use posko_core::sla::due as sla_due;
+pub use sla::life as sla_store;

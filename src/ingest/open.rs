@@ -158,7 +158,7 @@ impl Ingestor {
             }
             None => {
                 let mut ctx = self.new_ticket_context(msg, id, &subject, &class, now)?;
-                ctx.sla = sla_store::ack_context(&self.cfg, targets.as_ref());
+                ctx.sla = sla_store::ack_context(&self.cfg, &self.templates, targets.as_ref())?;
                 acked = self.queue_ack(w, a, recent_acks, id, &subject, &ctx)?;
                 self.queue_notices(w, a, id, &subject, &class, &ctx)?;
             }

@@ -1,3 +1,18 @@
-//! Mail posko writes: the typed contexts its templates are rendered with.
+//! Mail posko writes: the words (templates, their typed contexts, figures
+//! in words) and the bytes (MIME, clean headers, encoded bodies). Nothing
+//! here reads or writes the database.
 
+pub mod body;
+/// Header text cleaning is pure and lives in posko-core.
+pub use posko_core::clean;
+pub mod compose;
 pub mod context;
+pub mod excerpt;
+pub mod templates;
+pub mod words;
+
+/// The old path `crate::notify`, kept while the house is rebuilt (issue 10).
+pub mod notify {
+    pub use super::excerpt::{EXCERPT_BYTES, excerpt, human_size};
+    pub use super::templates::*;
+}

@@ -86,22 +86,29 @@ async fn expect_sla_mail(stack: &MailStack, user: &str, n: usize) -> Vec<String>
     }
 }
 
-/// The story: a priority-1 ticket at 07:55 on a Monday in Jakarta; the
-/// acknowledgment states 10 minutes / 8 hours; clocks start at 08:00; the
-/// warning at 75 % goes to the group once; the breach to the group and the
-/// service desk; further breaches climb to the division head and director.
-async fn p1_warning_breach_and_escalation_chain(backend: Backend) {
+/// A desk where Alice reported a priority-1 outage (message `id`) at 07:55
+/// on Monday 23 November 2026, Jakarta time: ticket #1.
+async fn p1_at_0755(backend: Backend, id: &str) -> (MailStack, Posko) {
     let stack = MailStack::start().await;
     let posko = desk(backend, &stack).await;
     mail_from(
         &stack,
         "Alice Wijaya <alice@corp.test>",
         P1_SUBJECT,
-        "p1@corp.test",
+        id,
         "Sejak pagi.",
     )
     .await;
     posko.run_once_at("2026-11-23T07:55:00+07:00");
+    (stack, posko)
+}
+
+/// The story: a priority-1 ticket at 07:55 on a Monday in Jakarta; the
+/// acknowledgment states 10 minutes / 8 hours; clocks start at 08:00; the
+/// warning at 75 % goes to the group once; the breach to the group and the
+/// service desk; further breaches climb to the division head and director.
+async fn p1_warning_breach_and_escalation_chain(backend: Backend) {
+    let (stack, posko) = p1_at_0755(backend, "p1@corp.test").await;
 
     let ack = stack.wait_for_mail("alice", 1, WAIT).await.remove(0);
     let text = mail::body_text(&ack);
@@ -639,3 +646,55 @@ async fn raising_the_priority_retargets_the_clocks(backend: Backend) {
     );
 }
 both!(raising_the_priority_retargets_the_clocks);
+
+/// Issue 9's leftover: an SLA warning to staff carries a Reply-To with the
+/// staff member's token for the ticket, like every other staff notice, so
+/// Budi answering the warning with `#resolve` acts as himself. The same
+/// reply sent to the desk's plain address proves nothing and is refused.
+async fn a_staff_reply_to_an_sla_warning_is_authenticated(backend: Backend) {
+    let (stack, posko) = p1_at_0755(backend, "tok1@corp.test").await;
+    posko.run_once_at("2026-11-23T08:07:30+07:00");
+    expect_sla_mail(&stack, "budi", 1).await;
+    let warning = stack
+        .inbox("budi")
+        .await
+        .into_iter()
+        .find(|m| mail::subject(m).contains("Peringatan SLA"))
+        .expect("the warning");
+    let reply_to = mail::address(&mail::header(&warning, "Reply-To").expect("Reply-To"));
+    assert!(
+        reply_to.starts_with("helpdesk+") && reply_to.ends_with("@corp.test"),
+        "{reply_to}"
+    );
+    let subject = format!("Re: {}", mail::subject(&warning));
+    let answer = |to: &str, id: &str| {
+        format!(
+            "From: Budi Santoso <budi@corp.test>\r\nTo: IT Helpdesk <{to}>\r\n\
+             Subject: {subject}\r\nMessage-ID: <{id}>\r\n\
+             Date: Mon, 23 Nov 2026 08:08:00 +0700\r\nMIME-Version: 1.0\r\n\
+             Content-Type: text/plain; charset=utf-8\r\n\r\n#resolve\r\n\r\nSudah pulih.\r\n"
+        )
+    };
+
+    // To the plain address: no proof, nothing applied.
+    let plain = answer("helpdesk@corp.test", "tok-plain@corp.test");
+    stack
+        .deliver("budi@corp.test", &["helpdesk@corp.test"], plain.as_bytes())
+        .await;
+    posko.run_once_at("2026-11-23T08:08:00+07:00");
+    let t = ticket_at(&posko, 1, "2026-11-23T08:08:00+07:00");
+    assert_ne!(t["status"], "resolved", "{t:#}");
+    assert_eq!(events_of(&t, "command_refused"), 1, "{t:#}");
+
+    // To the warning's Reply-To: Budi's, and the ticket is resolved.
+    let tokened = answer(&reply_to, "tok-reply@corp.test");
+    stack
+        .deliver("budi@corp.test", &[&reply_to], tokened.as_bytes())
+        .await;
+    posko.run_once_at("2026-11-23T08:09:00+07:00");
+    let t = ticket_at(&posko, 1, "2026-11-23T08:09:00+07:00");
+    assert_eq!(t["status"], "resolved", "{t:#}");
+    assert_eq!(events_of(&t, "command_refused"), 1, "{t:#}");
+    assert_eq!(t["sla"]["resolution"]["state"], "met", "{t:#}");
+}
+both!(a_staff_reply_to_an_sla_warning_is_authenticated);

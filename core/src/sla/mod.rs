@@ -30,7 +30,8 @@
 //!
 //! The policy ([`SlaPolicy`]) is built from the configuration sections
 //! `[[sla]]` and `[clocks]` by the `posko` crate's `config`, through
-//! [`SlaPolicy::new`]; nothing here reads the file.
+//! [`SlaPolicy::new`]; nothing here reads the file. [`due`] is the
+//! escalation policy (`[escalation]`): what falls due on a clock, and when.
 
 use std::collections::BTreeMap;
 
@@ -41,6 +42,7 @@ use crate::domain::Status;
 use crate::domain::parse_duration;
 
 mod clock;
+pub mod due;
 mod policy;
 
 pub use clock::{Clock, ClockKind, ClockState, Crossing};

@@ -374,7 +374,7 @@ impl Ingestor {
                 desk: Desk::of(&cfg.desk),
                 ticket: TicketRef::of(&ticket),
                 applied,
-                sla: sla_store::confirm_lines(cfg, &retargeted),
+                sla: sla_store::confirm_lines(cfg, &self.templates, &retargeted)?,
                 status: StatusRef {
                     code: status.as_str(),
                     name: status_name(status, lang),

@@ -11,6 +11,11 @@
 //! | `help.rs` | `help` |
 //! | `escalation.rs` | `escalation` (the form to the receiving group) |
 //! | `non_participant.rs` | `non_participant` |
+//! | `sla_notice.rs` | `sla_warning`, `sla_breach` (body and subject) |
+//! | `sender.rs` | how staff see a sender; `sender_warning` |
+//! | `words.rs` | `duration`, `clock_name`, `sla_hours`, `sla_confirm`; the ack's `sla` |
+//!
+//! The golden files (`tests/fixtures/mail/`) show what each renders.
 
 pub mod command_error;
 pub mod escalation;
@@ -18,7 +23,14 @@ pub mod help;
 pub mod new_ticket;
 pub mod non_participant;
 pub mod requester_notice;
+pub mod sender;
+pub mod sla_notice;
 pub mod staff_confirm;
+pub mod words;
+
+pub use sender::{Sender, SenderWarning};
+pub use sla_notice::{SlaBreach, SlaNotice, SlaWarning};
+pub use words::{AckSla, ClockName, DurationWords, SlaConfirm, SlaHours};
 
 use serde::Serialize;
 

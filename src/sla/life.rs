@@ -4,11 +4,11 @@
 //! reopen, re-targeted when staff change the priority or category.
 //!
 //! Each function is one small call inside the caller's transaction, so the
-//! use cases (intake, staff commands) stay in charge of it. Following the
-//! exactly-once protocol of [`crate::sla`], a transition first records what
-//! fell due since the clock's last look (as events, without mail: staff are
-//! on the ticket right now), then applies the change, then stores the next
-//! check.
+//! use cases (intake, staff commands) stay in charge of it. Each
+//! transition is a look by the protocol of [`crate::sla::clocks`]: it first
+//! records what fell due since the clock's last look (as events, without
+//! mail: staff are on the ticket right now), then applies the change, then
+//! stores the next check.
 //!
 //! Which clock does what:
 //!
@@ -30,17 +30,17 @@ use anyhow::Result;
 use serde_json::json;
 
 use crate::calendar::Calendar;
-use crate::config::{Config, Language};
+use crate::config::Config;
 use crate::domain::{Status, TicketId};
-use crate::escalation::{
-    self, Due, calendar_of, clock_name, due_between, human_duration, local_time, rfc3339,
-    row_after, row_retargeted,
-};
+use crate::mail::context::{AckSla, SlaConfirm};
+use crate::notify::Templates;
+use crate::sla::clocks::{self, calendar_of, row_after, row_retargeted};
+use crate::sla::notice::{local_time, rfc3339};
 use crate::sla::{Clock, ClockKind, Targets};
 use crate::store::script::Script;
 use crate::store::sla_clocks::{self, ClockRow};
 use crate::store::tickets::Ticket;
-use crate::store::{Conn, events, tickets};
+use crate::store::{Conn, events};
 
 /// Starts the response and resolution clocks of a new ticket, if its
 /// priority and category have targets, as part of `w` (the ticket's own
@@ -128,22 +128,15 @@ async fn transition(
     change: impl Fn(ClockKind, Clock, &Calendar) -> Clock,
 ) -> Result<()> {
     let rows = sla_clocks::for_ticket(c, ticket).await?;
-    let mut loaded = None;
     for row in rows {
         let cal = calendar_of(cfg, row.business_hours);
         let clock = change(row.kind, row.clock, cal);
         if clock == row.clock {
             continue;
         }
-        let dues = due_since_look(cfg, &row, now);
-        if !dues.is_empty() {
-            if loaded.is_none() {
-                loaded = tickets::get(c, ticket).await?;
-            }
-            if let Some(t) = &loaded {
-                record_dues(c, cfg, t, &row, dues, now).await?;
-            }
-        }
+        // The look records what fell due under the old state, without
+        // mail: staff are on the ticket right now.
+        clocks::look(c, cfg, None, &row, None, now).await?;
         let new = row_after(cfg, row, clock, now);
         sla_clocks::update(c, &new).await?;
         let was_stopped = row.clock.state.is_stopped();
@@ -170,31 +163,6 @@ async fn transition(
             )
             .await?;
         }
-    }
-    Ok(())
-}
-
-/// The first step of every look: what fell due on the stored clock since
-/// the previous look, which stored `next_check_at`.
-fn due_since_look(cfg: &Config, row: &ClockRow, now: i64) -> Vec<Due> {
-    let Some(next) = row.next_check_at.filter(|&n| n <= now) else {
-        return Vec::new();
-    };
-    let cal = calendar_of(cfg, row.business_hours);
-    due_between(&row.clock, cal, &cfg.escalation, next - 1, now)
-}
-
-/// Records `dues` as events, without mail: staff are on the ticket.
-async fn record_dues(
-    c: &mut Conn,
-    cfg: &Config,
-    ticket: &Ticket,
-    row: &ClockRow,
-    dues: Vec<Due>,
-    now: i64,
-) -> Result<()> {
-    for due in dues {
-        escalation::record(c, cfg, None, ticket, row, due, now).await?;
     }
     Ok(())
 }
@@ -244,8 +212,7 @@ pub async fn on_retarget(
         if new.is_some_and(|n| n.clock == row.clock && n.business_hours == row.business_hours) {
             continue;
         }
-        let dues = due_since_look(cfg, &row, now);
-        record_dues(c, cfg, ticket, &row, dues, now).await?;
+        clocks::look(c, cfg, None, &row, Some(ticket), now).await?;
         match &new {
             Some(n) => sla_clocks::update(c, n).await?,
             None => sla_clocks::delete(c, ticket.id, row.kind).await?,
@@ -360,49 +327,58 @@ async fn retarget_event(
 }
 
 /// The confirmation's lines about clocks a change re-targeted, in the
-/// desk's language: "SLA respons: 10 menit, jatuh tempo 23 Nov 2026 09:10 WIB".
-pub fn confirm_lines(cfg: &Config, changed: &[Retargeted]) -> Vec<String> {
+/// desk's language (template `sla_confirm`): "SLA respons: 10 menit, jatuh
+/// tempo 23 Nov 2026 09:10 WIB".
+pub fn confirm_lines(
+    cfg: &Config,
+    templates: &Templates,
+    changed: &[Retargeted],
+) -> Result<Vec<String>> {
     let lang = cfg.desk.language;
     changed
         .iter()
         .map(|r| {
-            let name = clock_name(r.kind, lang);
-            let (due, paused, dropped) = match lang {
-                Language::Id => ("jatuh tempo", "dijeda", "tidak lagi diukur"),
-                Language::En => ("due", "paused", "no longer measured"),
+            let ctx = SlaConfirm {
+                clock: templates.clock_name(r.kind, lang)?,
+                kept: r.target_seconds.is_some(),
+                target: match r.target_seconds {
+                    Some(t) => templates.duration(t, lang)?,
+                    None => String::new(),
+                },
+                due_at: r.due_at.map(|at| local_time(cfg, at)).unwrap_or_default(),
             };
-            match (r.target_seconds, r.due_at) {
-                (Some(t), Some(at)) => format!(
-                    "SLA {name}: {}, {due} {}",
-                    human_duration(t, lang),
-                    local_time(cfg, at)
-                ),
-                (Some(t), None) => format!("SLA {name}: {} ({paused})", human_duration(t, lang)),
-                (None, _) => format!("SLA {name}: {dropped}"),
-            }
+            templates.sla_confirm(&ctx, lang)
         })
         .collect()
 }
 
 /// What the acknowledgment says of the targets: `sla` in its template
-/// context (`null` when the ticket has no targets).
-pub fn ack_context(cfg: &Config, targets: Option<&Targets>) -> serde_json::Value {
+/// context (`None` when the ticket has no targets).
+pub fn ack_sla(
+    cfg: &Config,
+    templates: &Templates,
+    targets: Option<&Targets>,
+) -> Result<Option<AckSla>> {
     let Some(t) = targets else {
-        return serde_json::Value::Null;
+        return Ok(None);
     };
     let lang = cfg.desk.language;
-    let hours = match (t.business_hours, lang) {
-        (true, Language::Id) => "dihitung dalam jam kerja",
-        (true, Language::En) => "counted in business hours",
-        (false, Language::Id) => "dihitung 24 jam sehari, 7 hari seminggu",
-        (false, Language::En) => "counted around the clock",
-    };
-    json!({
-        "response": human_duration(t.response, lang),
-        "resolution": human_duration(t.resolution, lang),
-        "response_seconds": t.response,
-        "resolution_seconds": t.resolution,
-        "business_hours": t.business_hours,
-        "hours_text": hours,
-    })
+    Ok(Some(AckSla {
+        response: templates.duration(t.response, lang)?,
+        resolution: templates.duration(t.resolution, lang)?,
+        response_seconds: t.response,
+        resolution_seconds: t.resolution,
+        business_hours: t.business_hours,
+        hours_text: templates.sla_hours(t.business_hours, lang)?,
+    }))
+}
+
+/// [`ack_sla`] as JSON (`null` without targets), for contexts still built
+/// with `json!`.
+pub fn ack_context(
+    cfg: &Config,
+    templates: &Templates,
+    targets: Option<&Targets>,
+) -> Result<serde_json::Value> {
+    Ok(serde_json::to_value(ack_sla(cfg, templates, targets)?)?)
 }

@@ -30,8 +30,7 @@ use rand::Rng;
 use crate::domain::{EmailAddress, TicketId};
 use crate::isolate;
 
-pub mod body;
-pub use posko_core::clean;
+pub use super::{body, clean};
 
 /// What an outgoing message says and to whom.
 #[derive(Debug, Clone)]

@@ -15,32 +15,22 @@ use serde::Serialize;
 use crate::config::Language;
 use crate::display_name;
 use crate::domain::EmailAddress;
+use crate::mail::context::{Sender, SenderWarning};
 
-/// The templates posko knows, by name.
-pub const NAMES: &[&str] = &[
+/// The mail templates with an HTML part of their own.
+pub const WITH_HTML: &[&str] = &[
     "ack",
     "staff_new",
     "security_alert",
     "major_incident",
     "sla_warning",
     "sla_breach",
-    "staff_reply",
-    "status_changed",
-    "assigned",
-    "escalated",
-    "resolved",
-    "merged",
-    "staff_confirm",
-    "command_error",
-    "escalation",
-    "help",
-    "non_participant",
 ];
 
 /// Templates of staff work that come as text only: their HTML part is the
 /// text, escaped, in a `<pre>` (unless the override directory has an
 /// `.html.hbs` of the same name).
-const TEXT_ONLY: &[&str] = &[
+pub const TEXT_ONLY: &[&str] = &[
     "staff_reply",
     "status_changed",
     "assigned",
@@ -54,204 +44,95 @@ const TEXT_ONLY: &[&str] = &[
     "non_participant",
 ];
 
-/// Pieces of text other templates include (rendered by [`Templates::fragment`]):
-/// `sender_warning`, the line that flags a misleading display name.
-const FRAGMENTS: &[&str] = &["sender_warning"];
+/// Every mail template posko knows, by name.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    WITH_HTML.iter().chain(TEXT_ONLY).copied()
+}
+
+/// Pieces of text other templates or code include (rendered by
+/// [`Templates::fragment`]): `sender_warning`, the line that flags a
+/// misleading display name, and the SLA figures in words
+/// ([`crate::mail::words`]).
+pub const FRAGMENTS: &[&str] = &[
+    "sender_warning",
+    "duration",
+    "clock_name",
+    "sla_hours",
+    "sla_confirm",
+];
+
+/// Templates that also have a subject (`NAME.subject.hbs`, rendered by
+/// [`Templates::subject`]).
+pub const WITH_SUBJECT: &[&str] = &["sla_warning", "sla_breach"];
 
 /// (path under `templates/`, contents) of every built-in template.
-const BUILTIN: &[(&str, &str)] = &[
-    (
-        "id/ack.txt.hbs",
-        include_str!("../templates/id/ack.txt.hbs"),
-    ),
-    (
-        "id/ack.html.hbs",
-        include_str!("../templates/id/ack.html.hbs"),
-    ),
-    (
-        "en/ack.txt.hbs",
-        include_str!("../templates/en/ack.txt.hbs"),
-    ),
-    (
-        "en/ack.html.hbs",
-        include_str!("../templates/en/ack.html.hbs"),
-    ),
-    (
-        "id/staff_new.txt.hbs",
-        include_str!("../templates/id/staff_new.txt.hbs"),
-    ),
-    (
-        "id/staff_new.html.hbs",
-        include_str!("../templates/id/staff_new.html.hbs"),
-    ),
-    (
-        "en/staff_new.txt.hbs",
-        include_str!("../templates/en/staff_new.txt.hbs"),
-    ),
-    (
-        "en/staff_new.html.hbs",
-        include_str!("../templates/en/staff_new.html.hbs"),
-    ),
-    (
-        "id/security_alert.txt.hbs",
-        include_str!("../templates/id/security_alert.txt.hbs"),
-    ),
-    (
-        "id/security_alert.html.hbs",
-        include_str!("../templates/id/security_alert.html.hbs"),
-    ),
-    (
-        "en/security_alert.txt.hbs",
-        include_str!("../templates/en/security_alert.txt.hbs"),
-    ),
-    (
-        "en/security_alert.html.hbs",
-        include_str!("../templates/en/security_alert.html.hbs"),
-    ),
-    (
-        "id/major_incident.txt.hbs",
-        include_str!("../templates/id/major_incident.txt.hbs"),
-    ),
-    (
-        "id/major_incident.html.hbs",
-        include_str!("../templates/id/major_incident.html.hbs"),
-    ),
-    (
-        "en/major_incident.txt.hbs",
-        include_str!("../templates/en/major_incident.txt.hbs"),
-    ),
-    (
-        "en/major_incident.html.hbs",
-        include_str!("../templates/en/major_incident.html.hbs"),
-    ),
-    (
-        "id/sla_warning.txt.hbs",
-        include_str!("../templates/id/sla_warning.txt.hbs"),
-    ),
-    (
-        "id/sla_warning.html.hbs",
-        include_str!("../templates/id/sla_warning.html.hbs"),
-    ),
-    (
-        "en/sla_warning.txt.hbs",
-        include_str!("../templates/en/sla_warning.txt.hbs"),
-    ),
-    (
-        "en/sla_warning.html.hbs",
-        include_str!("../templates/en/sla_warning.html.hbs"),
-    ),
-    (
-        "id/sla_breach.txt.hbs",
-        include_str!("../templates/id/sla_breach.txt.hbs"),
-    ),
-    (
-        "id/sla_breach.html.hbs",
-        include_str!("../templates/id/sla_breach.html.hbs"),
-    ),
-    (
-        "en/sla_breach.txt.hbs",
-        include_str!("../templates/en/sla_breach.txt.hbs"),
-    ),
-    (
-        "en/sla_breach.html.hbs",
-        include_str!("../templates/en/sla_breach.html.hbs"),
-    ),
-    (
-        "id/staff_reply.txt.hbs",
-        include_str!("../templates/id/staff_reply.txt.hbs"),
-    ),
-    (
-        "en/staff_reply.txt.hbs",
-        include_str!("../templates/en/staff_reply.txt.hbs"),
-    ),
-    (
-        "id/status_changed.txt.hbs",
-        include_str!("../templates/id/status_changed.txt.hbs"),
-    ),
-    (
-        "en/status_changed.txt.hbs",
-        include_str!("../templates/en/status_changed.txt.hbs"),
-    ),
-    (
-        "id/assigned.txt.hbs",
-        include_str!("../templates/id/assigned.txt.hbs"),
-    ),
-    (
-        "en/assigned.txt.hbs",
-        include_str!("../templates/en/assigned.txt.hbs"),
-    ),
-    (
-        "id/escalated.txt.hbs",
-        include_str!("../templates/id/escalated.txt.hbs"),
-    ),
-    (
-        "en/escalated.txt.hbs",
-        include_str!("../templates/en/escalated.txt.hbs"),
-    ),
-    (
-        "id/resolved.txt.hbs",
-        include_str!("../templates/id/resolved.txt.hbs"),
-    ),
-    (
-        "en/resolved.txt.hbs",
-        include_str!("../templates/en/resolved.txt.hbs"),
-    ),
-    (
-        "id/merged.txt.hbs",
-        include_str!("../templates/id/merged.txt.hbs"),
-    ),
-    (
-        "en/merged.txt.hbs",
-        include_str!("../templates/en/merged.txt.hbs"),
-    ),
-    (
-        "id/staff_confirm.txt.hbs",
-        include_str!("../templates/id/staff_confirm.txt.hbs"),
-    ),
-    (
-        "en/staff_confirm.txt.hbs",
-        include_str!("../templates/en/staff_confirm.txt.hbs"),
-    ),
-    (
-        "id/command_error.txt.hbs",
-        include_str!("../templates/id/command_error.txt.hbs"),
-    ),
-    (
-        "en/command_error.txt.hbs",
-        include_str!("../templates/en/command_error.txt.hbs"),
-    ),
-    (
-        "id/escalation.txt.hbs",
-        include_str!("../templates/id/escalation.txt.hbs"),
-    ),
-    (
-        "en/escalation.txt.hbs",
-        include_str!("../templates/en/escalation.txt.hbs"),
-    ),
-    (
-        "id/help.txt.hbs",
-        include_str!("../templates/id/help.txt.hbs"),
-    ),
-    (
-        "en/help.txt.hbs",
-        include_str!("../templates/en/help.txt.hbs"),
-    ),
-    (
-        "id/non_participant.txt.hbs",
-        include_str!("../templates/id/non_participant.txt.hbs"),
-    ),
-    (
-        "en/non_participant.txt.hbs",
-        include_str!("../templates/en/non_participant.txt.hbs"),
-    ),
-    (
-        "id/sender_warning.txt.hbs",
-        include_str!("../templates/id/sender_warning.txt.hbs"),
-    ),
-    (
-        "en/sender_warning.txt.hbs",
-        include_str!("../templates/en/sender_warning.txt.hbs"),
-    ),
+macro_rules! builtin {
+    ($($path:literal),* $(,)?) => {
+        &[$(($path, include_str!(concat!("../../templates/", $path)))),*]
+    };
+}
+
+const BUILTIN: &[(&str, &str)] = builtin![
+    "id/ack.txt.hbs",
+    "id/ack.html.hbs",
+    "en/ack.txt.hbs",
+    "en/ack.html.hbs",
+    "id/staff_new.txt.hbs",
+    "id/staff_new.html.hbs",
+    "en/staff_new.txt.hbs",
+    "en/staff_new.html.hbs",
+    "id/security_alert.txt.hbs",
+    "id/security_alert.html.hbs",
+    "en/security_alert.txt.hbs",
+    "en/security_alert.html.hbs",
+    "id/major_incident.txt.hbs",
+    "id/major_incident.html.hbs",
+    "en/major_incident.txt.hbs",
+    "en/major_incident.html.hbs",
+    "id/sla_warning.txt.hbs",
+    "id/sla_warning.html.hbs",
+    "id/sla_warning.subject.hbs",
+    "en/sla_warning.txt.hbs",
+    "en/sla_warning.html.hbs",
+    "en/sla_warning.subject.hbs",
+    "id/sla_breach.txt.hbs",
+    "id/sla_breach.html.hbs",
+    "id/sla_breach.subject.hbs",
+    "en/sla_breach.txt.hbs",
+    "en/sla_breach.html.hbs",
+    "en/sla_breach.subject.hbs",
+    "id/staff_reply.txt.hbs",
+    "en/staff_reply.txt.hbs",
+    "id/status_changed.txt.hbs",
+    "en/status_changed.txt.hbs",
+    "id/assigned.txt.hbs",
+    "en/assigned.txt.hbs",
+    "id/escalated.txt.hbs",
+    "en/escalated.txt.hbs",
+    "id/resolved.txt.hbs",
+    "en/resolved.txt.hbs",
+    "id/merged.txt.hbs",
+    "en/merged.txt.hbs",
+    "id/staff_confirm.txt.hbs",
+    "en/staff_confirm.txt.hbs",
+    "id/command_error.txt.hbs",
+    "en/command_error.txt.hbs",
+    "id/escalation.txt.hbs",
+    "en/escalation.txt.hbs",
+    "id/help.txt.hbs",
+    "en/help.txt.hbs",
+    "id/non_participant.txt.hbs",
+    "en/non_participant.txt.hbs",
+    "id/sender_warning.txt.hbs",
+    "en/sender_warning.txt.hbs",
+    "id/duration.txt.hbs",
+    "en/duration.txt.hbs",
+    "id/clock_name.txt.hbs",
+    "en/clock_name.txt.hbs",
+    "id/sla_hours.txt.hbs",
+    "en/sla_hours.txt.hbs",
+    "id/sla_confirm.txt.hbs",
+    "en/sla_confirm.txt.hbs",
 ];
 
 /// The compiled templates.
@@ -323,10 +204,36 @@ impl Templates {
         Ok(text.trim().to_string())
     }
 
-    /// A mail's sender as staff-facing templates show it: `shown` (the
-    /// name beside the real address, on one line), `address`, `flags` (why
-    /// the name may mislead, [`display_name::check`]) and `warning` (the
-    /// `sender_warning` line saying so; empty when the name is fine).
+    /// A mail's sender as staff-facing templates show it (the name beside
+    /// the real address, why the name may mislead, and the
+    /// `sender_warning` line saying so).
+    pub fn sender_view(
+        &self,
+        lang: Language,
+        known: &display_name::Known,
+        name: Option<&str>,
+        address: &str,
+    ) -> Result<Sender> {
+        let parsed = EmailAddress::parse(address);
+        let flags = display_name::check(name, parsed.as_ref(), known);
+        let warning = if flags.is_empty() {
+            String::new()
+        } else {
+            let ctx = SenderWarning {
+                flags: &flags,
+                address,
+            };
+            self.fragment("sender_warning", lang, &ctx)?
+        };
+        Ok(Sender {
+            shown: display_name::shown(name, address),
+            address: address.to_string(),
+            flags,
+            warning,
+        })
+    }
+
+    /// [`Self::sender_view`] as JSON, for contexts still built with `json!`.
     pub fn sender(
         &self,
         lang: Language,
@@ -334,23 +241,28 @@ impl Templates {
         name: Option<&str>,
         address: &str,
     ) -> Result<serde_json::Value> {
-        let parsed = EmailAddress::parse(address);
-        let flags = display_name::check(name, parsed.as_ref(), known);
-        let warning = if flags.is_empty() {
-            String::new()
-        } else {
-            self.fragment(
-                "sender_warning",
-                lang,
-                &serde_json::json!({ "flags": flags, "address": address }),
-            )?
-        };
-        Ok(serde_json::json!({
-            "shown": display_name::shown(name, address),
-            "address": address,
-            "flags": flags,
-            "warning": warning,
-        }))
+        Ok(serde_json::to_value(
+            self.sender_view(lang, known, name, address)?,
+        )?)
+    }
+
+    /// Renders the subject of template `name` (one of [`WITH_SUBJECT`]) in
+    /// `lang`: one line, without the subject tag.
+    pub fn subject(&self, name: &str, lang: Language, ctx: &impl Serialize) -> Result<String> {
+        debug_assert!(WITH_SUBJECT.contains(&name), "{name} has no subject");
+        let path = format!("{}/{name}.subject", lang.code());
+        let text = self
+            .text
+            .render(&path, ctx)
+            .with_context(|| format!("cannot render template {path}"))?;
+        Ok(text.trim_end_matches(['\r', '\n']).to_string())
+    }
+
+    /// Whether template `name` has an HTML part of its own in `lang` (else
+    /// [`Self::render`] shows its text in a `<pre>`).
+    pub fn has_html(&self, name: &str, lang: Language) -> bool {
+        self.html
+            .has_template(&format!("{}/{name}.html", lang.code()))
     }
 
     /// Renders template `name` in `lang` with `ctx`.
@@ -378,47 +290,6 @@ fn text_as_html(text: &str) -> String {
         "<!DOCTYPE html>\n<html><body><pre style=\"font-family: Arial, sans-serif; \
          font-size: 14px; white-space: pre-wrap\">{escaped}</pre></body></html>\n"
     )
-}
-
-/// At most this much of a message's text goes into a notice to staff; the
-/// rest is a line saying how much was left out and where to read it.
-pub const EXCERPT_BYTES: usize = 16 * 1024;
-
-/// The start of a long text, for a notice: at most `max` bytes, cut at the
-/// end of a line (or of a character, when one line is very long), and what
-/// was left out, as the templates' `omitted` (`null` when nothing was).
-pub fn excerpt(text: &str, max: usize) -> (&str, serde_json::Value) {
-    if text.len() <= max {
-        return (text, serde_json::Value::Null);
-    }
-    let mut end = text.floor_char_boundary(max);
-    // Whole lines when the last line break is not too far back.
-    if let Some(nl) = text[..end].rfind('\n')
-        && nl >= max / 2
-    {
-        end = nl;
-    }
-    let rest = &text[end..];
-    let lines = rest.bytes().filter(|&b| b == b'\n').count() + 1;
-    let omitted = serde_json::json!({
-        "bytes": rest.len(),
-        "size_human": human_size(rest.len() as u64),
-        "lines": lines,
-    });
-    (text[..end].trim_end(), omitted)
-}
-
-/// `1.2 MB`, `640 KB`, `12 B`.
-pub fn human_size(bytes: u64) -> String {
-    const K: f64 = 1024.0;
-    let b = bytes as f64;
-    if b >= K * K {
-        format!("{:.1} MB", b / (K * K))
-    } else if b >= K {
-        format!("{:.0} KB", b / K)
-    } else {
-        format!("{bytes} B")
-    }
 }
 
 #[cfg(test)]
@@ -455,7 +326,7 @@ mod tests {
     fn builtin_templates_render_in_both_languages() {
         let t = Templates::load(None).unwrap();
         for lang in [Language::Id, Language::En] {
-            for name in NAMES.iter().filter(|n| !TEXT_ONLY.contains(n)) {
+            for name in WITH_HTML {
                 let r = t.render(name, lang, &ctx()).unwrap();
                 assert!(r.text.contains("17"), "{name} {lang:?}");
                 // Text is not escaped; HTML is.
@@ -565,9 +436,25 @@ mod tests {
             "Tiket {{ticket.id}} saja",
         )
         .unwrap();
+        // Subjects and the words of SLA figures too.
+        std::fs::write(
+            dir.path().join("id/sla_warning.subject.hbs"),
+            "Awas: {{ticket.subject}}\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("id/clock_name.txt.hbs"), "tanggapan").unwrap();
         let t = Templates::load(Some(dir.path())).unwrap();
         let r = t.render("ack", Language::Id, &ctx()).unwrap();
         assert_eq!(r.text, "Tiket 17 saja");
+        let subject = t.subject("sla_warning", Language::Id, &ctx()).unwrap();
+        assert_eq!(subject, "Awas: Internet <lambat>");
+        let name = t
+            .clock_name(crate::sla::ClockKind::Response, Language::Id)
+            .unwrap();
+        assert_eq!(name, "tanggapan");
+        // The other language keeps the built-in words.
+        let subject = t.subject("sla_warning", Language::En, &ctx()).unwrap();
+        assert_eq!(subject, "SLA warning (respons 75%): Internet <lambat>");
     }
 
     #[test]
@@ -577,26 +464,5 @@ mod tests {
         std::fs::write(dir.path().join("en/ack.txt.hbs"), "{{#if}}").unwrap();
         let e = Templates::load(Some(dir.path())).err().unwrap();
         assert!(format!("{e:#}").contains("en/ack.txt.hbs"));
-    }
-
-    #[test]
-    fn excerpt_cuts_long_text_at_a_line_and_says_how_much_is_left() {
-        let short = "satu\ndua";
-        assert_eq!(excerpt(short, 100), (short, serde_json::Value::Null));
-        let long = "baris teks\n".repeat(10_000);
-        let (shown, omitted) = excerpt(&long, 1000);
-        assert!(shown.len() <= 1000 && shown.len() > 900, "{}", shown.len());
-        assert!(shown.ends_with("baris teks"));
-        assert_eq!(
-            shown.len() + omitted["bytes"].as_u64().unwrap() as usize,
-            long.trim_end().len() + 1
-        );
-        assert!(omitted["lines"].as_u64().unwrap() > 9000);
-        // One long line of multi-byte characters: cut on a character.
-        let line = "é".repeat(10_000);
-        let (shown, omitted) = excerpt(&line, 1001);
-        assert_eq!(shown.len(), 1000);
-        assert_eq!(omitted["lines"], 1);
-        assert_eq!(omitted["size_human"], "19 KB");
     }
 }
