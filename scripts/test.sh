@@ -25,5 +25,8 @@ if cargo tree --locked -p posko-core --edges normal,build --prefix none --format
     exit 1
 fi
 
+# No source file over 600 lines, the median under 250 (issue 10).
+bash scripts/layout_check.sh
+
 cargo clippy --locked --workspace --all-targets -- -D warnings
 cargo test --locked --workspace
