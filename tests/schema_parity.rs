@@ -226,3 +226,17 @@ async fn sqlite_and_postgres_migrations_make_the_same_schema() {
         diff.join("\n")
     );
 }
+
+/// The daemon and a command started beside it both migrate a new SQLite
+/// file at once: neither may fail because the other got there first.
+#[tokio::test]
+async fn two_migrations_of_one_new_sqlite_file_at_once_both_succeed() {
+    for round in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/race.db", dir.path().display());
+        let (a, b) = tokio::join!(Db::connect(&url), Db::connect(&url));
+        let (a, b) = (a.expect("open"), b.expect("open"));
+        let (ra, rb) = tokio::join!(a.migrate(), b.migrate());
+        assert!(ra.is_ok() && rb.is_ok(), "round {round}: {ra:?} / {rb:?}");
+    }
+}

@@ -161,10 +161,24 @@ impl Db {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        m.run(&self.pool)
-            .await
-            .context("database migration failed")?;
-        Ok(())
+        // sqlx takes no lock around SQLite migrations: two processes that
+        // start on one file at once (the daemon and a `posko tickets list`)
+        // may both decide a migration is due, and the second fails on what
+        // the first made. Each migration is its own transaction, so the
+        // loser changed nothing; a second run, after the winner committed,
+        // finds every migration applied.
+        let mut attempts = 0;
+        loop {
+            match m.run(&self.pool).await {
+                Ok(()) => return Ok(()),
+                Err(e) if self.backend == Backend::Sqlite && attempts < 3 => {
+                    attempts += 1;
+                    tracing::debug!(error = %e, attempts, "migration raced another process; again");
+                    tokio::time::sleep(std::time::Duration::from_millis(100 * attempts)).await;
+                }
+                Err(e) => return Err(e).context("database migration failed"),
+            }
+        }
     }
 
     /// Begins a write transaction.
