@@ -19,6 +19,7 @@ use super::rules::RawRule;
 use super::sla::{RawClocks, RawSlaTable};
 use super::staff::RawStaff;
 use super::validator::Validator;
+use super::web::RawWeb;
 use super::{Config, ConfigError};
 use crate::catalogue::PriorityScheme;
 
@@ -49,6 +50,8 @@ pub(super) struct RawConfig {
     #[serde(default)]
     escalation: RawEscalation,
     auth: Option<RawAuth>,
+    #[serde(default)]
+    web: RawWeb,
 }
 
 /// Reads and validates the configuration file at `path`, and the holiday
@@ -135,6 +138,7 @@ fn assemble(
     let escalation = v.escalation(raw.escalation, &catalogue, &staff)?;
     let auth = v.auth(raw.auth.unwrap_or_default())?;
     let log = v.log(raw.log)?;
+    let web = v.web(raw.web)?;
     Ok(Config {
         source: path.to_path_buf(),
         desk,
@@ -152,5 +156,6 @@ fn assemble(
         sla,
         escalation,
         auth,
+        web,
     })
 }
