@@ -229,7 +229,7 @@ fn span(secs: i64) -> String {
 mod tests {
     use super::*;
 
-    const T0: i64 = 1_780_000_920; // 10:02 UTC
+    const T0: i64 = 1_779_962_520; // 10:02 UTC
 
     #[test]
     fn a_source_is_not_ready_before_its_first_pass() {
