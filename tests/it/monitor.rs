@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::both;
 use crate::harness::mail;
 use crate::harness::mailstack::{MailStack, PASSWORD};
-use crate::harness::posko::{Backend, Options, Posko, http_request};
+use crate::harness::posko::{Backend, Options, Posko, free_port, http_request};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -264,4 +264,32 @@ async fn wait_log(posko: &Posko, needle: &str) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// `[web] ops_listen`: health and metrics on their own address, not on
+/// the public one.
+#[tokio::test]
+async fn ops_listen_keeps_health_and_metrics_off_the_public_port() {
+    let stack = MailStack::start().await;
+    let (public, ops) = (free_port(), free_port());
+    let options = Options {
+        extra: format!(
+            "[web]\nlisten = \"127.0.0.1:{public}\"\nops_listen = \"127.0.0.1:{ops}\"\npublic_url = \"https://helpdesk.corp.test\"\n"
+        ),
+        ..Options::default()
+    };
+    let mut posko = Posko::with(Backend::Sqlite, &stack, options).await;
+    posko.web_port = ops;
+    posko.start_daemon();
+    posko.wait_http("/readyz", 200, WAIT).await;
+    assert_eq!(posko.http_get("/metrics").await.0, 200);
+    posko.web_port = public;
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        assert_eq!(
+            posko.http_get(path).await.0,
+            404,
+            "{path} on the public port"
+        );
+    }
+    assert!(posko.stop_daemon());
 }
