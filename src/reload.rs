@@ -63,7 +63,8 @@ pub async fn rebuild(running: &Config, db: &Db) -> Result<(Ingestor, Escalator)>
     Ok((ingestor, escalator))
 }
 
-/// The sections a reload does not apply.
+/// The sections a reload does not apply. Compared through their `Debug`
+/// text: the sections carry no `PartialEq`, and a reload is rare.
 fn needs_restart(old: &Config, new: &Config) -> Vec<&'static str> {
     let same =
         |a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| format!("{a:?}") == format!("{b:?}");
