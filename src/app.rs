@@ -1,7 +1,9 @@
 //! Builds the workers from the configuration and runs them until shutdown.
 //!
 //! Three workers share the database: intake (Maildir or IMAP), the SLA scan
-//! ([`crate::escalation`]) and the outbox. Intake and the scan nudge the
+//! ([`crate::escalation`]) and the outbox; beside them the web listener
+//! ([`crate::web`]: health, metrics) and the reload on SIGHUP
+//! ([`crate::reload`]). Intake and the scan nudge the
 //! outbox after they queued mail, so an acknowledgment or a breach notice
 //! leaves within moments. On shutdown each worker
 //! finishes the step it is in (a batch is committed and marked done, a
@@ -21,6 +23,7 @@ use crate::ingest::Ingestor;
 use crate::notify::Templates;
 use crate::outbox::{Outbox, TickStats, Transport};
 use crate::store::Db;
+use crate::web::{Listeners, WebState};
 use crate::workers::maildir::MaildirIntake;
 
 /// Where "now" comes from: the wall clock, or a fixed instant (`--now`).
@@ -102,16 +105,39 @@ impl App {
         Ok((intake, scan, sent))
     }
 
-    /// The daemon: intake and outbox until `shutdown` turns true.
-    pub async fn run(self, shutdown: watch::Receiver<bool>, clock: Clock) -> Result<()> {
-        let (wake_tx, wake_rx) = watch::channel(());
-        let app = Arc::new(self);
-        let scan_task = {
-            let escalator = app.escalator.clone();
-            let shutdown = shutdown.clone();
-            let wake = wake_tx.clone();
-            tokio::spawn(async move { escalator.run(wake, shutdown, move || clock.now()).await })
+    /// The daemon: the web listener, intake, the SLA scan and the outbox
+    /// until `shutdown` turns true; a nudge of `hup` reloads the
+    /// configuration ([`crate::reload`]).
+    pub async fn run(
+        self,
+        shutdown: watch::Receiver<bool>,
+        hup: watch::Receiver<()>,
+        clock: Clock,
+    ) -> Result<()> {
+        // Bound first: a taken port stops the daemon before any mail moves.
+        let web = if self.cfg.web.enabled {
+            let state = WebState {
+                db: self.db.clone(),
+            };
+            Some(Listeners::start(&self.cfg.web, state, shutdown.clone()).await?)
+        } else {
+            None
         };
+        let (wake_tx, wake_rx) = watch::channel(());
+        let (ingestor_tx, ingestor_rx) = watch::channel(self.ingestor.clone());
+        let (escalator_tx, escalator_rx) = watch::channel(self.escalator.clone());
+        let app = Arc::new(self);
+        let reload_task = tokio::spawn(crate::reload::run(
+            app.cfg.clone(),
+            app.db.clone(),
+            crate::reload::Live {
+                ingestor: ingestor_tx,
+                escalator: escalator_tx,
+            },
+            hup,
+            shutdown.clone(),
+        ));
+        let scan_task = tokio::spawn(scan(escalator_rx, wake_tx.clone(), shutdown.clone(), clock));
         let outbox_task = {
             let app = app.clone();
             let shutdown = shutdown.clone();
@@ -130,7 +156,8 @@ impl App {
                     max_message_size,
                     poll_interval,
                     app.ingestor.clone(),
-                )?;
+                )?
+                .with_reload(ingestor_rx);
                 info!(maildir = %path.display(), "watching Maildir");
                 intake
                     .run(shutdown.clone(), wake_tx, move || clock.now())
@@ -138,14 +165,45 @@ impl App {
             }
             Inbound::Imap(s) => {
                 ImapIntake::new(s, app.ingestor.clone())
+                    .with_reload(ingestor_rx)
                     .run(shutdown.clone(), wake_tx, move || clock.now())
                     .await
             }
         };
         let scan_result = scan_task.await.context("the SLA scan panicked")?;
         let outbox_result = outbox_task.await.context("the outbox worker panicked")?;
+        let _ = reload_task.await;
+        if let Some(web) = web {
+            web.join().await;
+        }
         info!("posko stopped");
         app.db.close().await;
         intake_result.and(scan_result).and(outbox_result)
+    }
+}
+
+/// The SLA scan, restarted with the escalator a reload sends: the scan in
+/// progress finishes first.
+async fn scan(
+    mut escalators: watch::Receiver<Escalator>,
+    wake: watch::Sender<()>,
+    mut shutdown: watch::Receiver<bool>,
+    clock: Clock,
+) -> Result<()> {
+    loop {
+        let escalator = escalators.borrow_and_update().clone();
+        let (stop_tx, stop_rx) = watch::channel(*shutdown.borrow());
+        let running = escalator.run(wake.clone(), stop_rx, move || clock.now());
+        tokio::pin!(running);
+        let reloaded = tokio::select! {
+            r = &mut running => return r,
+            r = escalators.changed() => r.is_ok(),
+            _ = shutdown.changed() => false,
+        };
+        let _ = stop_tx.send(true);
+        running.await?;
+        if !reloaded {
+            return Ok(());
+        }
     }
 }

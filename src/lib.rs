@@ -62,11 +62,14 @@ pub mod inbound;
 pub mod ingest;
 pub mod isolate;
 pub mod mail;
+pub mod monitor;
 pub mod outbox;
 pub mod outgoing;
+pub mod reload;
 pub mod sla;
 pub mod store;
 pub mod telemetry;
+pub mod web;
 pub mod workers;
 
 // The pure cores live in the `posko-core` crate (core/); these keep the

@@ -21,6 +21,7 @@ use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
 use crate::config::{Config, Outbound, OutboxPolicy, Security, SmtpSettings};
+use crate::monitor::metrics::SendFailure::{Permanent, Temporary};
 use crate::store::{Db, events, outbox};
 
 /// How long a claimed row is reserved for its sender. Longer than any SMTP
@@ -205,17 +206,20 @@ impl Outbox {
                 Ok(()) => {
                     outbox::mark_sent(&mut tx, row.id, now).await?;
                     debug!(outbox = row.id, kind = %row.kind, "sent");
+                    crate::monitor::get().metrics.record_sent();
                     stats.sent += 1;
                 }
                 Err(SendError::Transient(e)) if row.attempts < self.policy.max_attempts as i64 => {
                     let due = now + backoff(row.attempts);
                     warn!(outbox = row.id, attempt = row.attempts, error = %e, "send failed; will retry");
                     outbox::mark_retry(&mut tx, row.id, due, &e).await?;
+                    crate::monitor::get().metrics.record_send_failure(Temporary);
                     stats.retried += 1;
                 }
                 Err(SendError::Transient(e)) | Err(SendError::Permanent(e)) => {
                     warn!(outbox = row.id, attempt = row.attempts, error = %e, "send failed for good");
                     outbox::mark_failed(&mut tx, row.id, &e).await?;
+                    crate::monitor::get().metrics.record_send_failure(Permanent);
                     if let Some(t) = row.ticket_id {
                         events::insert(
                             &mut tx,
@@ -233,6 +237,7 @@ impl Outbox {
             }
             tx.commit().await?;
         }
+        self.report(&stats).await;
         if stats != TickStats::default() {
             info!(
                 sent = stats.sent,
@@ -242,6 +247,24 @@ impl Outbox {
             );
         }
         Ok(stats)
+    }
+
+    /// Tells the monitor what is left in the queue and how the tick went.
+    async fn report(&self, stats: &TickStats) {
+        let backlog = match self.db.pool().acquire().await {
+            Ok(mut c) => outbox::backlog(&mut c).await,
+            Err(e) => Err(e.into()),
+        };
+        match backlog {
+            Ok(b) => {
+                let m = crate::monitor::get();
+                let now = crate::compose::wall_clock();
+                let failed = stats.retried + stats.failed > 0;
+                m.health.outbox_tick(b, stats.sent > 0, failed, now);
+                m.metrics.record_backlog(&b, now);
+            }
+            Err(e) => debug!(error = %format!("{e:#}"), "cannot read the outbox's backlog"),
+        }
     }
 
     /// Ticks until `shutdown` turns true. `wake` is nudged after intake

@@ -5,6 +5,16 @@ use super::*;
 
 pub(super) async fn cmd_run(cfg: Config, once: bool, now: Option<i64>) -> Result<ExitCode> {
     let clock = now.map(Clock::Fixed).unwrap_or(Clock::Wall);
+    // SIGHUP's default is to end the process: take it over before anything
+    // else (migrations can take a while), so an early reload is not a kill.
+    let hup = if once {
+        None
+    } else {
+        Some(
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+                .context("cannot handle SIGHUP")?,
+        )
+    };
     let app = App::build(cfg).await?;
     if once {
         let (intake, scan, sent) = app.once(clock).await?;
@@ -33,8 +43,17 @@ pub(super) async fn cmd_run(cfg: Config, once: bool, now: Option<i64>) -> Result
         info!("shutting down: finishing the work in hand");
         let _ = tx.send(true);
     });
-    info!(desk = %app.cfg.desk.address, "posko running");
-    app.run(rx, clock).await?;
+    let (hup_tx, hup_rx) = watch::channel(());
+    let mut hup = hup.expect("set up when not --once");
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            if hup_tx.send(()).is_err() {
+                return;
+            }
+        }
+    });
+    info!(desk = %app.cfg.desk.address, pid = std::process::id(), "posko running");
+    app.run(rx, hup_rx, clock).await?;
     Ok(ExitCode::from(exit::OK))
 }
 

@@ -19,6 +19,7 @@ use super::rules::RawRule;
 use super::sla::{RawClocks, RawSlaTable};
 use super::staff::RawStaff;
 use super::validator::Validator;
+use super::web::RawWeb;
 use super::{Config, ConfigError};
 use crate::catalogue::PriorityScheme;
 
@@ -51,6 +52,7 @@ pub(super) struct RawConfig {
     auth: Option<RawAuth>,
     #[serde(default)]
     digest: crate::digest::config::RawDigest,
+    web: RawWeb,
 }
 
 /// Reads and validates the configuration file at `path`, and the holiday
@@ -138,6 +140,7 @@ fn assemble(
     let auth = v.auth(raw.auth.unwrap_or_default())?;
     let log = v.log(raw.log)?;
     let digest = raw.digest.validate(v.file)?;
+    let web = v.web(raw.web)?;
     Ok(Config {
         source: path.to_path_buf(),
         desk,
@@ -156,5 +159,6 @@ fn assemble(
         escalation,
         auth,
         digest,
+        web,
     })
 }

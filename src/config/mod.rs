@@ -30,6 +30,7 @@ mod staff;
 #[cfg(test)]
 mod tests;
 mod validator;
+mod web;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -52,6 +53,7 @@ pub use inbound::{ImapSettings, Inbound};
 pub use load::{load, parse};
 pub use outbound::{Outbound, OutboxPolicy, SmtpSettings};
 pub use security::{Security, TlsClient};
+pub use web::Web;
 
 /// Where the configuration is read from when `--config` is not given.
 pub const DEFAULT_CONFIG_PATH: &str = "config/posko.toml";
@@ -90,6 +92,8 @@ pub struct Config {
     pub auth: Auth,
     /// The managers' daily digest (`[digest]`).
     pub digest: crate::digest::config::Settings,
+    /// The HTTP listener (`[web]`).
+    pub web: Web,
 }
 
 #[derive(Debug, Clone)]

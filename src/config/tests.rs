@@ -784,3 +784,27 @@ fn the_digest_section_is_read_and_checked_by_its_keys() {
     );
     assert_eq!(with("colour = \"blue\"").unwrap_err().key, "colour");
 }
+
+#[test]
+fn web_defaults_to_loopback_and_checks_its_addresses() {
+    let c = parse(MINIMAL, Path::new("x.toml")).unwrap();
+    assert_eq!(c.web, Web::default());
+    assert_eq!(c.web.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(c.web.public_url, "http://127.0.0.1:8080");
+    let c = with(
+        "[web]\nlisten = \"0.0.0.0:8081\"\npublic_url = \"https://helpdesk.corp.test/\"\nops_listen = \"127.0.0.1:9090\"",
+    )
+    .unwrap();
+    assert_eq!(c.web.listen.to_string(), "0.0.0.0:8081");
+    assert_eq!(c.web.public_url, "https://helpdesk.corp.test");
+    assert_eq!(c.web.ops_listen.unwrap().to_string(), "127.0.0.1:9090");
+    assert!(!with("[web]\nenabled = false").unwrap().web.enabled);
+    for (text, key) in [
+        ("[web]\nlisten = \"localhost\"", "web.listen"),
+        ("[web]\nops_listen = \"127.0.0.1:8080\"", "web.ops_listen"),
+        ("[web]\npublic_url = \"ftp://x\"", "web.public_url"),
+        ("[web]\npublic_url = \"helpdesk\"", "web.public_url"),
+    ] {
+        assert_eq!(with(text).unwrap_err().key, key, "{text}");
+    }
+}

@@ -26,6 +26,7 @@ use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
 use super::{PassStats, batches, tls};
+use crate::compose::wall_clock;
 use crate::config::{ImapSettings, Security};
 use crate::ingest::{Incoming, Ingestor, Outcome};
 use crate::store::mailbox_state;
@@ -110,7 +111,9 @@ pub struct Connected {
 /// The IMAP intake worker.
 pub struct ImapIntake {
     settings: ImapSettings,
-    ingestor: Ingestor,
+    /// The ingestor of the running configuration; a reload (SIGHUP) sends
+    /// a new one, taken up at the next pass.
+    ingestor: watch::Receiver<Ingestor>,
     /// The key of this mailbox in `mailbox_state`.
     source: String,
 }
@@ -123,9 +126,16 @@ impl ImapIntake {
         );
         ImapIntake {
             settings,
-            ingestor,
+            ingestor: watch::channel(ingestor).1,
             source,
         }
+    }
+
+    /// Takes the ingestors a reload sends from `live` (the last one at
+    /// each pass).
+    pub fn with_reload(mut self, live: watch::Receiver<Ingestor>) -> ImapIntake {
+        self.ingestor = live;
+        self
     }
 
     /// Connects, logs in and selects the mailbox.
@@ -204,7 +214,7 @@ impl ImapIntake {
     pub async fn pass(&self, conn: &mut Connected, now: impl Fn() -> i64) -> Result<PassStats> {
         let t = self.settings.timeout;
         let mut stats = PassStats::default();
-        let db = self.ingestor.db().clone();
+        let db = self.ingestor.borrow().db().clone();
         let mut last_uid = {
             let mut c = db.pool().acquire().await?;
             match mailbox_state::get(&mut c, &self.source).await? {
@@ -346,7 +356,10 @@ impl ImapIntake {
         // Moved, not cloned: a copy of every fetched body would double the
         // memory a chunk takes.
         let (fetched, items): (Vec<u32>, Vec<Incoming>) = fetched.into_iter().unzip();
-        let outcomes = self.ingestor.ingest_batch(items, now).await;
+        // The running configuration's ingestor: a reload is taken up here,
+        // between batches.
+        let ingestor = self.ingestor.borrow().clone();
+        let outcomes = ingestor.ingest_batch(items, now).await;
 
         let mut done_uids = Vec::new();
         let mut flag_uids = Vec::new();
@@ -463,6 +476,8 @@ impl ImapIntake {
         now: impl Fn() -> i64 + Clone,
     ) -> Result<()> {
         let mut delay = RECONNECT_MIN;
+        let monitor = crate::monitor::get();
+        monitor.health.expect_source("IMAP");
         loop {
             if *shutdown.borrow() {
                 return Ok(());
@@ -470,18 +485,29 @@ impl ImapIntake {
             match self.connect().await {
                 Ok(conn) => {
                     info!(source = %self.source, idle = conn.can_idle && self.settings.idle, "IMAP connected");
+                    monitor.metrics.record_imap_connected(true);
                     delay = RECONNECT_MIN;
-                    match self
+                    let ended = self
                         .session_loop(conn, &mut shutdown, &queued, now.clone())
-                        .await
-                    {
+                        .await;
+                    monitor.metrics.record_imap_connected(false);
+                    match ended {
                         Ok(()) => return Ok(()),
                         Err(e) => {
+                            monitor.health.source_failed(
+                                "IMAP",
+                                "session failed",
+                                &e,
+                                wall_clock(),
+                            );
                             warn!(error = %format!("{e:#}"), "IMAP session ended; reconnecting")
                         }
                     }
                 }
                 Err(e) => {
+                    monitor
+                        .health
+                        .source_failed("IMAP", connect_failure(&e), &e, wall_clock());
                     warn!(error = %format!("{e:#}"), retry_in = delay.as_secs(), "IMAP connect failed")
                 }
             }
@@ -504,6 +530,9 @@ impl ImapIntake {
         let t = self.settings.timeout;
         loop {
             let stats = self.pass(&mut conn, &now).await?;
+            let monitor = crate::monitor::get();
+            monitor.health.source_ok("IMAP", wall_clock());
+            monitor.metrics.record_imap_poll(wall_clock());
             if stats.queued_mail() {
                 let _ = queued.send(());
             }
@@ -553,6 +582,18 @@ impl ImapIntake {
                 timed(t, "NOOP", conn.session.noop()).await?;
             }
         }
+    }
+}
+
+/// What kind of failure a failed connect was, for `/readyz`.
+fn connect_failure(e: &anyhow::Error) -> &'static str {
+    let text = format!("{e:#}");
+    if text.contains("login as") {
+        "login failed"
+    } else if text.contains("cannot reach") {
+        "cannot connect"
+    } else {
+        "connection failed"
     }
 }
 

@@ -152,9 +152,19 @@ impl Ingestor {
         &self.db
     }
 
+    /// The configuration this ingestor works with.
+    pub fn config(&self) -> &Arc<Config> {
+        &self.cfg
+    }
+
     /// Takes in one message: [`Self::ingest_batch`] for a batch of one.
     pub async fn ingest(&self, item: &Incoming, now: i64) -> Result<Outcome> {
-        self.one(item, Cow::Borrowed(&item.raw), now).await
+        let started = std::time::Instant::now();
+        let out = [self.one(item, Cow::Borrowed(&item.raw), now).await];
+        let source = crate::monitor::source_label(&item.source);
+        crate::monitor::get().ingested(source, &out, started.elapsed());
+        let [out] = out;
+        out
     }
 
     /// Takes in several messages, the entry point of every source: one
@@ -169,6 +179,17 @@ impl Ingestor {
     /// are moved into the insert: the items are taken by value so that a
     /// large message is held once, not twice.
     pub async fn ingest_batch(&self, items: Vec<Incoming>, now: i64) -> Vec<Result<Outcome>> {
+        let started = std::time::Instant::now();
+        let source = items
+            .first()
+            .map_or("other", |i| crate::monitor::source_label(&i.source));
+        let out = self.take_in(items, now).await;
+        crate::monitor::get().ingested(source, &out, started.elapsed());
+        out
+    }
+
+    /// [`Self::ingest_batch`] without the counting.
+    async fn take_in(&self, items: Vec<Incoming>, now: i64) -> Vec<Result<Outcome>> {
         let mut out = Vec::with_capacity(items.len());
         let mut run: Vec<Incoming> = Vec::new();
         let mut run_bytes = 0;

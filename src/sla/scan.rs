@@ -58,6 +58,7 @@ impl Escalator {
     /// Acts on every clock due at `now`: records what fell due since the
     /// clock's last look, queues the mail, and stores its next check.
     pub async fn tick(&self, now: i64) -> Result<ScanStats> {
+        let started = std::time::Instant::now();
         let mut stats = ScanStats::default();
         // Every row handled gets a next check after `now` (or none), so each
         // batch makes progress; the bound only guards against a row a
@@ -81,6 +82,7 @@ impl Escalator {
                 break;
             }
         }
+        crate::monitor::get().scanned(&stats, started.elapsed());
         if stats.queued_mail() {
             info!(
                 clocks = stats.clocks,

@@ -197,6 +197,15 @@ impl Db {
         tx.context("cannot begin a database transaction")
     }
 
+    /// One trivial query: does the database answer (`/readyz`)?
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .context("the database does not answer")?;
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
         if let Some(c) = &self.checkpointer {

@@ -251,3 +251,22 @@ pub async fn acks_after(c: &mut Conn, mark: i64) -> Result<Vec<String>> {
     .fetch_all(&mut *c)
     .await?)
 }
+
+/// The queue's state for health and metrics: unsent mails (queued or being
+/// sent), the oldest, and those whose last attempt failed.
+pub async fn backlog(c: &mut Conn) -> Result<crate::monitor::health::Backlog> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS depth, MIN(created_at) AS oldest_at, \
+         CAST(COALESCE(SUM(CASE WHEN last_error IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS failing, \
+         MIN(CASE WHEN last_error IS NOT NULL THEN created_at END) AS failing_since \
+         FROM outbox WHERE status IN ('queued', 'sending')",
+    )
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(crate::monitor::health::Backlog {
+        depth: row.try_get("depth")?,
+        oldest_at: row.try_get("oldest_at")?,
+        failing: row.try_get("failing")?,
+        failing_since: row.try_get("failing_since")?,
+    })
+}

@@ -16,7 +16,9 @@ use crate::ingest::{Incoming, Ingestor};
 /// Intake from one Maildir.
 pub struct MaildirIntake {
     md: Maildir,
-    ingestor: Ingestor,
+    /// The ingestor of the running configuration; a reload (SIGHUP) sends
+    /// a new one, taken up at the next pass.
+    ingestor: watch::Receiver<Ingestor>,
     max_size: u64,
     poll_interval: Duration,
 }
@@ -31,15 +33,23 @@ impl MaildirIntake {
     ) -> Result<MaildirIntake> {
         Ok(MaildirIntake {
             md: Maildir::open(path)?,
-            ingestor,
+            ingestor: watch::channel(ingestor).1,
             max_size,
             poll_interval,
         })
     }
 
+    /// Takes the ingestors a reload sends from `live` (the last one at
+    /// each pass).
+    pub fn with_reload(mut self, live: watch::Receiver<Ingestor>) -> MaildirIntake {
+        self.ingestor = live;
+        self
+    }
+
     /// One pass at `now`.
     pub async fn tick(&self, now: i64) -> Result<PassStats> {
-        pass(&self.md, &self.ingestor, self.max_size, now).await
+        let ingestor = self.ingestor.borrow().clone();
+        pass(&self.md, &ingestor, self.max_size, now).await
     }
 
     /// Passes until `shutdown` turns true, one every poll interval; `queued`
@@ -52,9 +62,12 @@ impl MaildirIntake {
         queued: watch::Sender<()>,
         now: impl Fn() -> i64,
     ) -> Result<()> {
+        let health = &crate::monitor::get().health;
+        health.expect_source("Maildir");
         loop {
             match self.tick(now()).await {
                 Ok(stats) => {
+                    health.source_ok("Maildir", crate::compose::wall_clock());
                     if stats.queued_mail() {
                         let _ = queued.send(());
                     }
@@ -62,7 +75,11 @@ impl MaildirIntake {
                         info!(?stats, "Maildir pass");
                     }
                 }
-                Err(e) => warn!(error = %format!("{e:#}"), "Maildir pass failed"),
+                Err(e) => {
+                    let wall = crate::compose::wall_clock();
+                    health.source_failed("Maildir", "pass failed", &e, wall);
+                    warn!(error = %format!("{e:#}"), "Maildir pass failed")
+                }
             }
             if *shutdown.borrow() {
                 return Ok(());

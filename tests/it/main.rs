@@ -12,6 +12,7 @@ mod harness;
 mod hostile;
 mod intake;
 mod mailstack_smoke;
+mod monitor;
 mod outsider;
 mod refused;
 mod reply_reading;

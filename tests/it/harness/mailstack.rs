@@ -410,6 +410,22 @@ impl MailStack {
         }
     }
 
+    /// Gives `user` another password (Dovecot re-reads its user file on
+    /// change): a login with [`PASSWORD`] is refused until it is set back.
+    pub fn set_password(&self, user: &str, password: &str) {
+        let users: String = USERS
+            .iter()
+            .map(|u| {
+                let pw = if *u == user { password } else { PASSWORD };
+                format!("{u}:{{PLAIN}}{pw}\n")
+            })
+            .collect();
+        let path = self.dir().join("users");
+        let tmp = self.dir().join("users.new");
+        std::fs::write(&tmp, users).expect("write users");
+        std::fs::rename(&tmp, &path).expect("replace users");
+    }
+
     /// From now on the SMTP sink answers `code` at RCPT TO for `addr` (`None`: accept
     /// again), e.g. 451 to make the daemon retry, then `None` to let it through.
     /// Takes effect at the next RCPT; adds to the builder's `fail_rcpt` rules.

@@ -48,6 +48,9 @@ pub struct Posko {
     pub db_url: String,
     /// Extra environment for every command (e.g. a fault-injection hook).
     pub env: Vec<(String, String)>,
+    /// The port of the daemon's web listener (`[web] listen`), free when
+    /// the configuration was written.
+    pub web_port: u16,
     pg_db: Option<String>,
     daemon: Option<Child>,
 }
@@ -161,6 +164,13 @@ poll_interval = "1s"
             }
         };
         let config = dir.path().join("posko.toml");
+        // Every daemon its own port: the default 8080 would be shared.
+        let web_port = free_port();
+        let web = if io_sections.contains("[web]") || extra.contains("[web]") {
+            String::new()
+        } else {
+            format!("[web]\nlisten = \"127.0.0.1:{web_port}\"\n")
+        };
         let text = format!(
             r#"
 [desk]
@@ -176,6 +186,8 @@ timezone = "Asia/Jakarta"
 url = "{db_url}"
 
 {io_sections}
+
+{web}
 
 [[staff]]
 name = "Siti Rahma"
@@ -213,6 +225,7 @@ role = "manager"
             config,
             db_url,
             env: Vec::new(),
+            web_port,
             pg_db,
             daemon: None,
         }
@@ -351,6 +364,62 @@ role = "manager"
         }
     }
 
+    /// The daemon's process id.
+    pub fn daemon_pid(&self) -> u32 {
+        self.daemon.as_ref().expect("no daemon running").id()
+    }
+
+    /// Sends `signal` ("HUP", "TERM", …) to the daemon.
+    pub fn signal_daemon(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.daemon_pid().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
+    /// Whether the daemon is still running.
+    pub fn daemon_running(&mut self) -> bool {
+        let child = self.daemon.as_mut().expect("no daemon running");
+        child.try_wait().expect("wait daemon").is_none()
+    }
+
+    /// `GET path` on the daemon's web listener: status and body.
+    pub async fn http_get(&self, path: &str) -> (u16, String) {
+        http_request(
+            self.web_port,
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: {e}\n{}", self.daemon_log()))
+    }
+
+    /// Polls `GET path` until it answers `status`, within `timeout`;
+    /// returns the body, or panics with the last answer and the log.
+    pub async fn wait_http(&self, path: &str, status: u16, timeout: Duration) -> String {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut last = None;
+        while std::time::Instant::now() < deadline {
+            match http_request(
+                self.web_port,
+                format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            )
+            .await
+            {
+                Ok((s, body)) if s == status => return body,
+                other => last = Some(other),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "GET {path} did not answer {status} within {timeout:?}; last: {last:?}\n{}",
+            self.daemon_log()
+        )
+    }
+
     pub fn daemon_log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("daemon.log")).unwrap_or_default()
     }
@@ -479,6 +548,37 @@ pub fn shipped_catalogue() -> String {
         .find("# --- catalogue: end ---")
         .expect("end marker in config/posko.toml");
     text[start..end].to_string()
+}
+
+/// A loopback port nobody listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Sends `request` as is to 127.0.0.1:`port` and reads the answer to the
+/// end (the request should say `Connection: close`): status and body.
+pub async fn http_request(port: u16, request: &[u8]) -> std::io::Result<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    s.write_all(request).await?;
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut raw))
+        .await
+        .map_err(|_| std::io::Error::other("no answer within 20 s"))??;
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("not an HTTP answer: {text:?}")))?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_string();
+    Ok((status, body))
 }
 
 /// The wall clock, in seconds since 1970 (what `run --once` acts at).
