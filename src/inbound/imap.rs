@@ -10,9 +10,7 @@
 //! wrapped in one here: a server that stops answering cannot hang intake.
 
 use std::collections::HashSet;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
@@ -20,7 +18,6 @@ use async_imap::extensions::idle::IdleResponse;
 use async_imap::types::Fetch;
 use async_imap::{Client, Session};
 use futures::TryStreamExt;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
@@ -40,50 +37,7 @@ const RECONNECT_MIN: Duration = Duration::from_secs(1);
 /// … up to this.
 const RECONNECT_MAX: Duration = Duration::from_secs(300);
 
-/// A plain or TLS connection, so one session type serves every setting.
-#[derive(Debug)]
-pub enum ImapConn {
-    Plain(TcpStream),
-    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
-}
-
-impl AsyncRead for ImapConn {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            ImapConn::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            ImapConn::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for ImapConn {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        match self.get_mut() {
-            ImapConn::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            ImapConn::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-        }
-    }
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            ImapConn::Plain(s) => Pin::new(s).poll_flush(cx),
-            ImapConn::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-        }
-    }
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            ImapConn::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            ImapConn::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-        }
-    }
-}
+pub use super::imap_conn::ImapConn;
 
 pub type ImapSession = Session<ImapConn>;
 

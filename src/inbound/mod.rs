@@ -4,6 +4,7 @@
 //! UID recorded). The pipe source is the `posko ingest` command.
 
 pub mod imap;
+mod imap_conn;
 pub mod maildir;
 pub mod tls;
 
