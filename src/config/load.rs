@@ -52,6 +52,7 @@ pub(super) struct RawConfig {
     auth: Option<RawAuth>,
     #[serde(default)]
     digest: crate::digest::config::RawDigest,
+    #[serde(default)]
     web: RawWeb,
 }
 
