@@ -36,6 +36,23 @@ pub(crate) fn scoped(n: usize) -> String {
     format!("(${n} = '' OR t.group_key = ${n})")
 }
 
+/// Runs `sql`, whose `$1`, `$2` and `$3` are a period `[from, to)` and the
+/// scope, and returns its rows: the shape of most of the digest's queries.
+pub(crate) async fn rows_in(
+    c: &mut Conn,
+    sql: String,
+    from: i64,
+    to: i64,
+    scope: &str,
+) -> Result<Vec<sqlx::any::AnyRow>> {
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(from)
+        .bind(to)
+        .bind(scope)
+        .fetch_all(&mut *c)
+        .await?)
+}
+
 /// Tickets spam rules closed on arrival are not tickets the desk handled.
 ///
 /// In subqueries per ticket, `kind || ''` keeps the planner on the index by
@@ -241,12 +258,7 @@ pub async fn escalations(
         step = field(c, "e", "step"),
         scope = scoped(3),
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(from)
-        .bind(to)
-        .bind(scope)
-        .fetch_all(&mut *c)
-        .await?;
+    let rows = rows_in(c, sql, from, to, scope).await?;
     rows.iter()
         .map(|r| {
             let group: Option<String> = r.try_get("to_group")?;
@@ -281,12 +293,7 @@ pub async fn recorded_where(
          AND {condition} AND {} ORDER BY t.created_at, t.id LIMIT 200",
         scoped(3)
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(from)
-        .bind(to)
-        .bind(scope)
-        .fetch_all(&mut *c)
-        .await?;
+    let rows = rows_in(c, sql, from, to, scope).await?;
     rows.iter().map(line).collect()
 }
 
@@ -327,12 +334,7 @@ pub async fn incidents(c: &mut Conn, from: i64, to: i64, scope: &str) -> Result<
          AND t.merged_into IS NULL AND {} AND {NOT_IGNORED} ORDER BY t.id",
         scoped(3)
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(from)
-        .bind(to)
-        .bind(scope)
-        .fetch_all(&mut *c)
-        .await?;
+    let rows = rows_in(c, sql, from, to, scope).await?;
     rows.iter()
         .map(|r| {
             Ok(Incident {

@@ -24,12 +24,7 @@ pub async fn sla_shares(
         state = field(c, "e", "state"),
         scope = scoped(3),
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(from)
-        .bind(to)
-        .bind(scope)
-        .fetch_all(&mut *c)
-        .await?;
+    let rows = rows_in(c, sql, from, to, scope).await?;
     rows.iter()
         .map(|r| {
             Ok((
@@ -157,12 +152,7 @@ pub async fn breaches(c: &mut Conn, from: i64, to: i64, scope: &str) -> Result<V
         due = field(c, "e", "due_at"),
         scope = scoped(3),
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(from)
-        .bind(to)
-        .bind(scope)
-        .fetch_all(&mut *c)
-        .await?;
+    let rows = rows_in(c, sql, from, to, scope).await?;
     rows.iter()
         .map(|r| {
             Ok(BreachRow {
@@ -190,12 +180,7 @@ pub async fn at_risk(
          ORDER BY k.due_at, t.id LIMIT 100",
         scoped(3)
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(from)
-        .bind(to)
-        .bind(scope)
-        .fetch_all(&mut *c)
-        .await?;
+    let rows = rows_in(c, sql, from, to, scope).await?;
     rows.iter()
         .map(|r| Ok((line(r)?, r.try_get("clock")?, r.try_get("due_at")?)))
         .collect()
