@@ -381,11 +381,10 @@ pub async fn satisfaction(
         r.try_get("total")?,
     );
     let sql = format!(
-        "SELECT s.ticket_id, s.score, {suggestion} AS suggestion FROM surveys s \
+        "SELECT s.ticket_id, s.score, s.comment AS suggestion FROM surveys s \
          JOIN tickets t ON t.id = s.ticket_id \
          WHERE s.answered_at >= $1 AND s.answered_at < $2 AND s.score <= 2 AND {scope} \
          ORDER BY s.answered_at, s.id",
-        suggestion = field(c, "s", "suggestion").replace(".data", ".answers"),
         scope = scoped(3)
     );
     let low = sqlx::query(sqlx::AssertSqlSafe(sql))
