@@ -20,6 +20,7 @@ use crate::escalation::{Escalator, ScanStats};
 use crate::inbound::PassStats;
 use crate::inbound::imap::ImapIntake;
 use crate::ingest::Ingestor;
+use crate::lifecycle::LifeStats;
 use crate::notify::Templates;
 use crate::outbox::{Outbox, TickStats, Transport};
 use crate::store::Db;
@@ -49,6 +50,8 @@ pub struct App {
     pub ingestor: Ingestor,
     pub escalator: Escalator,
     pub outbox: Outbox,
+    /// The mail templates (the survey pages' mail uses them too).
+    pub templates: Arc<Templates>,
 }
 
 impl App {
@@ -61,7 +64,7 @@ impl App {
         let templates = Arc::new(Templates::load(cfg.desk.templates.as_deref())?);
         let ingestor = Ingestor::new(cfg.clone(), db.clone(), templates.clone());
         ingestor.prepare().await?;
-        let escalator = Escalator::new(cfg.clone(), db.clone(), templates);
+        let escalator = Escalator::new(cfg.clone(), db.clone(), templates.clone());
         let outbox = Outbox::new(
             db.clone(),
             Transport::from_config(&cfg)?,
@@ -73,12 +76,16 @@ impl App {
             ingestor,
             escalator,
             outbox,
+            templates,
         })
     }
 
-    /// One full pass: take in all waiting mail, scan the SLA clocks, then
-    /// send what is due.
-    pub async fn once(&self, clock: Clock) -> Result<(PassStats, ScanStats, TickStats)> {
+    /// One full pass: take in all waiting mail, scan the SLA clocks, send
+    /// the survey reminders and close what is due, then send what is due.
+    pub async fn once(
+        &self,
+        clock: Clock,
+    ) -> Result<(PassStats, ScanStats, LifeStats, TickStats)> {
         let intake = match &self.cfg.inbound {
             Inbound::Maildir {
                 path,
@@ -101,8 +108,9 @@ impl App {
             }
         };
         let scan = self.escalator.tick(clock.now()).await?;
+        let life = self.escalator.lifecycle().tick(clock.now()).await?;
         let sent = self.outbox.tick(clock.now()).await?;
-        Ok((intake, scan, sent))
+        Ok((intake, scan, life, sent))
     }
 
     /// The daemon: the web listener, intake, the SLA scan and the outbox
@@ -116,8 +124,15 @@ impl App {
     ) -> Result<()> {
         // Bound first: a taken port stops the daemon before any mail moves.
         let web = if self.cfg.web.enabled {
+            let site = crate::web::survey::Site {
+                cfg: self.cfg.clone(),
+                templates: self.templates.clone(),
+                pages: crate::web::survey::pages::Pages::load()?,
+                limiter: crate::web::survey::Limiter::new(self.cfg.web.posts_per_minute),
+            };
             let state = WebState {
                 db: self.db.clone(),
+                site: Arc::new(site),
             };
             Some(Listeners::start(&self.cfg.web, state, shutdown.clone()).await?)
         } else {

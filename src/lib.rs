@@ -61,6 +61,7 @@ pub mod escalation;
 pub mod inbound;
 pub mod ingest;
 pub mod isolate;
+pub mod lifecycle;
 pub mod mail;
 pub mod monitor;
 pub mod outbox;
@@ -76,7 +77,7 @@ pub mod workers;
 // paths the rest of the house uses (`crate::parse::…`).
 pub use posko_core::{
     ack_policy, autoreply, budget, calendar, catalogue, commands, display_name, domain, parse,
-    participants, reply_trim, rules, staff_auth, staff_token, threading,
+    participants, reply_trim, rules, staff_auth, staff_token, survey, threading,
 };
 
 // Old paths of the CLI's views, kept while other branches still use them.

@@ -149,7 +149,14 @@ fn base(lang: Language) -> Value {
         "status": {"name": if id { "sedang dikerjakan" } else { "in progress" }},
         "assignee": {"name": "Budi Santoso"},
         "note": "Router di lantai 3 sudah diganti.",
+        "survey": null,
     })
+}
+
+/// The links of a survey as the mail shows them.
+fn survey_links(lang: Language) -> Value {
+    let l = posko::lifecycle::links::links("https://helpdesk.corp.test", "TOKEN", lang);
+    serde_json::to_value(l).unwrap()
 }
 
 fn cases(lang: Language) -> Vec<Case> {
@@ -211,6 +218,41 @@ fn cases(lang: Language) -> Vec<Case> {
             with(&b, json!({"group": {"name": "Jaringan", "level": 2}})),
         ),
         case("resolved", "resolved", Kind::Mail, b.clone()),
+        case(
+            "resolved.survey",
+            "resolved",
+            Kind::Mail,
+            with(&b, json!({"survey": survey_links(lang)})),
+        ),
+        case(
+            "survey_reminder",
+            "survey_reminder",
+            Kind::Mail,
+            with(&b, json!({"survey": survey_links(lang), "expires": "23 Dec 2026"})),
+        ),
+        case(
+            "survey_low",
+            "survey_low",
+            Kind::Mail,
+            with(
+                &b,
+                json!({"requester": "Alice Wijaya <alice@corp.test>",
+                    "low": [{"question": "Kecepatan penanganan", "rating": 2, "label": "Kurang puas"}],
+                    "ratings": [{"question": "Kecepatan penanganan", "rating": 2, "label": "Kurang puas"},
+                        {"question": "Keramahan petugas", "rating": 5, "label": "Sangat puas"}],
+                    "comment": "Tolong lebih cepat."}),
+            ),
+        ),
+        case(
+            "survey_reopened",
+            "survey_reopened",
+            Kind::Mail,
+            with(
+                &b,
+                json!({"requester": "Alice Wijaya <alice@corp.test>",
+                    "text": "Masih putus tiap jam 10."}),
+            ),
+        ),
         case(
             "merged",
             "merged",

@@ -33,4 +33,5 @@ pub mod rules;
 pub mod sla;
 pub mod staff_auth;
 pub mod staff_token;
+pub mod survey;
 pub mod threading;

@@ -33,6 +33,7 @@ pub(super) async fn cmd_check(cfg: Config) -> ExitCode {
             cfg.managers().count()
         )),
     );
+    report("survey", Ok(survey_line(&cfg)));
     if !cfg.digest.font.is_file() {
         println!(
             "warn  digest: the chart font {} cannot be read; `posko digest` needs it \
@@ -122,4 +123,22 @@ pub(super) async fn cmd_check(cfg: Config) -> ExitCode {
     };
     report("outbound", outbound);
     ExitCode::from(if failed { exit::FAILURE } else { exit::OK })
+}
+
+/// `[survey]` and `[closure]` in one line.
+fn survey_line(cfg: &Config) -> String {
+    let d = |d: Option<std::time::Duration>| match d {
+        Some(d) => format!("{}d{}h", d.as_secs() / 86_400, d.as_secs() % 86_400 / 3600),
+        None => "off".into(),
+    };
+    let s = &cfg.survey;
+    format!(
+        "{}, {} questions, links valid {}, reminder {}, auto-close {}; links start {}",
+        if s.enabled { "on" } else { "off" },
+        s.questions.len(),
+        d(Some(s.valid_for)),
+        d(s.remind_after),
+        d(cfg.closure.auto_close_after),
+        cfg.web.public_url
+    )
 }

@@ -17,10 +17,11 @@ pub(super) async fn cmd_run(cfg: Config, once: bool, now: Option<i64>) -> Result
     };
     let app = App::build(cfg).await?;
     if once {
-        let (intake, scan, sent) = app.once(clock).await?;
+        let (intake, scan, life, sent) = app.once(clock).await?;
         println!(
             "fetched {}: {} new tickets, {} comments, {} duplicates, {} quarantined, {} deferred; \
-             sent {}, retrying {}, failed {}; sla: {} clocks due, {} warnings, {} breaches, {} escalations",
+             sent {}, retrying {}, failed {}; sla: {} clocks due, {} warnings, {} breaches, {} escalations; \
+             lifecycle: {} reminders, {} auto-closed",
             intake.fetched,
             intake.new_tickets,
             intake.comments,
@@ -33,7 +34,9 @@ pub(super) async fn cmd_run(cfg: Config, once: bool, now: Option<i64>) -> Result
             scan.clocks,
             scan.warnings,
             scan.breaches,
-            scan.escalations
+            scan.escalations,
+            life.reminders,
+            life.auto_closed
         );
         return Ok(ExitCode::from(exit::OK));
     }

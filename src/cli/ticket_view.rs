@@ -11,7 +11,7 @@ use crate::display_name::{self, Flag, Known};
 use crate::domain::{EmailAddress, TicketId};
 use crate::escalation::{calendar_of, human_duration, rfc3339};
 use crate::notify::Templates;
-use crate::store::{Conn, events, messages, sla_clocks, tickets, watchers};
+use crate::store::{Conn, events, messages, sla_clocks, surveys, tickets, watchers};
 
 #[derive(Debug, Serialize)]
 pub struct AttachmentJson {
@@ -90,6 +90,13 @@ pub struct TicketJson {
     /// of lists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub watchers: Option<Vec<String>>,
+    /// The newest survey: `null`, or `{sent_at, answered_at, ratings,
+    /// comment}`; left out of lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub survey: Option<serde_json::Value>,
+    /// `null` | `requester` | `staff` | `auto`; left out of lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_by: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub messages: Option<Vec<MessageJson>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -125,6 +132,8 @@ fn ticket_json(t: tickets::Ticket) -> TicketJson {
         closed_at: t.closed_at.map(rfc3339),
         sla: None,
         watchers: None,
+        survey: None,
+        closed_by: None,
         messages: None,
         events: None,
         requester_flags: Vec::new(),
@@ -154,6 +163,18 @@ pub async fn show(c: &mut Conn, id: TicketId, known: &Known) -> Result<Option<Ti
     let mut out = ticket_json(t);
     out.requester_flags = requester_flags;
     out.watchers = Some(watchers::list(c, id).await?);
+    out.survey = Some(match surveys::latest(c, id).await? {
+        None => serde_json::Value::Null,
+        Some(s) => serde_json::json!({
+            "sent_at": rfc3339(s.sent_at),
+            "answered_at": s.answered_at.map(rfc3339),
+            "ratings": s.ratings.as_deref()
+                .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
+                .unwrap_or(serde_json::Value::Null),
+            "comment": s.comment,
+        }),
+    });
+    out.closed_by = Some(surveys::closed_by(c, id).await?.into());
     let msgs = messages::list_for_ticket(c, id).await?;
     out.messages = Some(
         msgs.into_iter()

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::auth::RawAuth;
 use super::calendar::RawCalendar;
+use super::closure::RawClosure;
 use super::catalogue::{RawCategory, RawGroup, RawPriority};
 use super::database::RawDatabase;
 use super::desk::RawDesk;
@@ -18,6 +19,7 @@ use super::outbound::RawOutbound;
 use super::rules::RawRule;
 use super::sla::{RawClocks, RawSlaTable};
 use super::staff::RawStaff;
+use super::survey::RawSurvey;
 use super::validator::Validator;
 use super::web::RawWeb;
 use super::{Config, ConfigError};
@@ -54,6 +56,10 @@ pub(super) struct RawConfig {
     digest: crate::digest::config::RawDigest,
     #[serde(default)]
     web: RawWeb,
+    #[serde(default)]
+    survey: RawSurvey,
+    #[serde(default)]
+    closure: RawClosure,
 }
 
 /// Reads and validates the configuration file at `path`, and the holiday
@@ -142,6 +148,8 @@ fn assemble(
     let log = v.log(raw.log)?;
     let digest = raw.digest.validate(v.file)?;
     let web = v.web(raw.web)?;
+    let survey = v.survey(raw.survey)?;
+    let closure = v.closure(raw.closure)?;
     Ok(Config {
         source: path.to_path_buf(),
         desk,
@@ -161,5 +169,7 @@ fn assemble(
         auth,
         digest,
         web,
+        survey,
+        closure,
     })
 }

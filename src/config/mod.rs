@@ -16,6 +16,7 @@
 mod auth;
 mod calendar;
 mod catalogue;
+mod closure;
 mod database;
 mod desk;
 mod escalation;
@@ -27,6 +28,7 @@ mod rules;
 mod security;
 mod sla;
 mod staff;
+mod survey;
 #[cfg(test)]
 mod tests;
 mod validator;
@@ -94,6 +96,10 @@ pub struct Config {
     pub digest: crate::digest::config::Settings,
     /// The HTTP listener (`[web]`).
     pub web: Web,
+    /// The satisfaction survey sent on resolution (`[survey]`).
+    pub survey: crate::survey::Settings,
+    /// When resolved tickets close by themselves (`[closure]`).
+    pub closure: crate::survey::Closure,
 }
 
 #[derive(Debug, Clone)]

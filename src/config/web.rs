@@ -1,4 +1,4 @@
-//! `[web]`: the HTTP listener (health, metrics, later the survey pages).
+//! `[web]`: the HTTP listener (health, metrics, the survey pages).
 //!
 //! Without the section the daemon listens on loopback port 8080, so
 //! `cargo run -- run` needs nothing; `enabled = false` turns it off.
@@ -20,6 +20,7 @@ pub(super) struct RawWeb {
     listen: Option<String>,
     public_url: Option<String>,
     ops_listen: Option<String>,
+    posts_per_minute: Option<u32>,
 }
 
 /// The checked `[web]` section.
@@ -34,7 +35,15 @@ pub struct Web {
     /// A separate address for `/healthz`, `/readyz` and `/metrics`, kept
     /// off the public one.
     pub ops_listen: Option<SocketAddr>,
+    /// Form submissions of the survey pages one address may make per
+    /// minute; 0: no limit (behind a reverse proxy every request comes
+    /// from the proxy's address: set the limit there instead).
+    pub posts_per_minute: u32,
 }
+
+/// Submissions per address and minute unless `[web] posts_per_minute`
+/// says otherwise.
+pub const DEFAULT_POSTS_PER_MINUTE: u32 = 30;
 
 impl Default for Web {
     fn default() -> Web {
@@ -43,6 +52,7 @@ impl Default for Web {
             listen: DEFAULT_LISTEN.parse().expect("a socket address"),
             public_url: format!("http://{DEFAULT_LISTEN}"),
             ops_listen: None,
+            posts_per_minute: DEFAULT_POSTS_PER_MINUTE,
         }
     }
 }
@@ -91,6 +101,7 @@ impl Validator<'_> {
             listen,
             public_url,
             ops_listen,
+            posts_per_minute: raw.posts_per_minute.unwrap_or(DEFAULT_POSTS_PER_MINUTE),
         })
     }
 }

@@ -25,6 +25,7 @@ pub const WITH_HTML: &[&str] = &[
     "major_incident",
     "sla_warning",
     "sla_breach",
+    "resolved",
 ];
 
 /// Templates of staff work that come as text only: their HTML part is the
@@ -35,13 +36,15 @@ pub const TEXT_ONLY: &[&str] = &[
     "status_changed",
     "assigned",
     "escalated",
-    "resolved",
     "merged",
     "staff_confirm",
     "command_error",
     "escalation",
     "help",
     "non_participant",
+    "survey_reminder",
+    "survey_low",
+    "survey_reopened",
 ];
 
 /// Every mail template posko knows, by name.
@@ -110,7 +113,15 @@ const BUILTIN: &[(&str, &str)] = builtin![
     "id/escalated.txt.hbs",
     "en/escalated.txt.hbs",
     "id/resolved.txt.hbs",
+    "id/resolved.html.hbs",
     "en/resolved.txt.hbs",
+    "en/resolved.html.hbs",
+    "id/survey_reminder.txt.hbs",
+    "en/survey_reminder.txt.hbs",
+    "id/survey_low.txt.hbs",
+    "en/survey_low.txt.hbs",
+    "id/survey_reopened.txt.hbs",
+    "en/survey_reopened.txt.hbs",
     "id/merged.txt.hbs",
     "en/merged.txt.hbs",
     "id/staff_confirm.txt.hbs",
@@ -310,6 +321,9 @@ mod tests {
             "requester": {"display": "Alice Wijaya", "address": "alice@corp.test",
                 "shown": "Alice Wijaya <alice@corp.test>", "warning": ""},
             "reference": "[Helpdesk #17]",
+            "staff": {"name": "Budi Santoso", "handle": "budi"},
+            "note": null,
+            "survey": null,
             "message": {"body_text": "Tolong & cepat", "omitted": null},
             "attachments": [{"filename": "layar.png", "content_type": "image/png", "size_human": "120 KB"}],
             "classification": {

@@ -95,6 +95,11 @@ impl Escalator {
         Ok(stats)
     }
 
+    /// The lifecycle worker with this scan's configuration.
+    pub fn lifecycle(&self) -> crate::lifecycle::Lifecycle {
+        crate::lifecycle::Lifecycle::new(self.cfg.clone(), self.db.clone(), self.templates.clone())
+    }
+
     async fn look(
         &self,
         c: &mut Conn,
@@ -136,6 +141,15 @@ impl Escalator {
                 }
                 Ok(_) => {}
                 Err(e) => warn!(error = %format!("{e:#}"), "SLA scan failed"),
+            }
+            // The survey's reminder and the auto-close ride on the scan's
+            // interval (and its reloads).
+            match self.lifecycle().tick(clock()).await {
+                Ok(s) if s.reminders > 0 => {
+                    let _ = wake.send(());
+                }
+                Ok(_) => {}
+                Err(e) => warn!(error = %format!("{e:#}"), "lifecycle tick failed"),
             }
             tokio::select! {
                 _ = interval.tick() => {}

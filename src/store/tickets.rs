@@ -376,13 +376,22 @@ pub async fn update(c: &mut Conn, id: TicketId, u: &Update<'_>, now: i64) -> Res
 
 /// Changes the status and keeps the resolved/closed stamps consistent,
 /// as part of `w`.
+///
+/// What closure keeps follows the status: the auto-close instant lives
+/// only while resolved, who closed only while closed, and a ticket open
+/// again ends its survey's links ([`super::surveys`]).
 pub fn push_status(w: &mut Script, id: TicketId, status: Status, now: i64) {
     w.push(
         "UPDATE tickets SET status = $1, updated_at = $2, \
          resolved_at = CASE WHEN $1 = 'resolved' THEN $2 WHEN $1 = 'closed' THEN resolved_at ELSE NULL END, \
-         closed_at = CASE WHEN $1 = 'closed' THEN $2 ELSE NULL END WHERE id = $3",
+         closed_at = CASE WHEN $1 = 'closed' THEN $2 ELSE NULL END, \
+         auto_close_at = CASE WHEN $1 = 'resolved' THEN auto_close_at ELSE NULL END, \
+         closed_by = CASE WHEN $1 = 'closed' THEN closed_by ELSE NULL END WHERE id = $3",
         vec![status.as_str().into(), now.into(), id.into()],
     );
+    if !matches!(status, Status::Resolved | Status::Closed) {
+        super::surveys::push_supersede(w, id);
+    }
 }
 
 /// Marks the ticket as touched (a new message arrived), as part of `w`.

@@ -1,5 +1,5 @@
-//! The HTTP listener: `/healthz`, `/readyz` and `/metrics` today, the
-//! survey pages later (issue 11 adds its routes to [`public_routes`]).
+//! The HTTP listener: `/healthz`, `/readyz` and `/metrics`, and the
+//! requester's survey, confirm and reopen pages ([`survey`], issue 11).
 //!
 //! Garbage on the port costs bounded memory and time: at most
 //! [`MAX_CONNECTIONS`] at once (more are closed at once), request headers
@@ -14,6 +14,7 @@
 
 mod health;
 mod metrics;
+pub mod survey;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,7 +22,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -55,6 +56,8 @@ pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(120);
 #[derive(Clone)]
 pub struct WebState {
     pub db: Db,
+    /// The pages' configuration, templates and rate limit.
+    pub site: Arc<survey::Site>,
 }
 
 /// Health and metrics.
@@ -65,9 +68,9 @@ fn ops_routes() -> Router<WebState> {
         .route("/metrics", get(metrics::metrics))
 }
 
-/// The pages for people; none yet.
+/// The pages for people.
 fn public_routes() -> Router<WebState> {
-    Router::new()
+    survey::routes()
 }
 
 /// The router for one listener: with the ops routes when `ops` is true.
@@ -162,7 +165,12 @@ async fn serve(listener: TcpListener, app: Router, mut shutdown: watch::Receiver
             debug!(%peer, "web: too many connections; closed");
             continue;
         };
-        let service = TowerToHyperService::new(app.clone());
+        // The pages' rate limit reads the peer's address.
+        let with_peer = tower::ServiceExt::map_request(app.clone(), move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            req
+        });
+        let service = TowerToHyperService::new(with_peer);
         tokio::spawn(async move {
             let _slot = slot;
             let mut http = hyper::server::conn::http1::Builder::new();

@@ -19,3 +19,4 @@ mod reply_reading;
 mod sla;
 mod staff;
 mod staff_tokens;
+mod survey;

@@ -20,7 +20,8 @@ use crate::sla_store;
 use crate::store::events;
 use crate::store::events::MsgRef;
 use crate::store::unit::Unit;
-use crate::store::{messages, tickets, watchers};
+use crate::lifecycle::links;
+use crate::store::{messages, surveys, tickets, watchers};
 
 /// Why a `#merge:N` found no ticket to merge into (known only once the
 /// plan is applied: the plan reads nothing).
@@ -173,6 +174,9 @@ impl Ingestor {
             sla_store::on_status_change(w.conn().await?, id, *from, *to, now, cfg).await?;
             tickets::push_status(w, id, *to, now);
         }
+        if status == Status::Closed && ticket.status != Status::Closed {
+            surveys::push_closed_by(w, id, "staff");
+        }
         if let Some(t) = retarget.filter(|_| clocks_stopped) {
             let t = tickets::Ticket { status, ..t };
             retargeted = sla_store::on_retarget(w.conn().await?, &t, now, cfg).await?;
@@ -301,9 +305,15 @@ impl Ingestor {
             (None, None) => None,
         };
         let mut relayed: Vec<String> = Vec::new();
-        if let Some(template) = template.filter(|_| !new_ticket && !plan.internal) {
+        let told = !new_ticket && !plan.internal;
+        // A resolution: when it closes by itself, and (told) the survey.
+        let survey = match notice {
+            Some("resolved") => links::push_resolution(w, cfg, id, now, told),
+            _ => None,
+        };
+        if let Some(template) = template.filter(|_| told) {
             let lang = cfg.desk.language;
-            let ctx = RequesterNotice {
+            let mut ctx = RequesterNotice {
                 desk: Desk::of(&cfg.desk),
                 ticket: TicketRef::of(&ticket),
                 reference: format!("[{} #{id}]", cfg.desk.tag),
@@ -333,10 +343,19 @@ impl Ingestor {
                         level: g.level,
                     }),
                 merged_into: merge.as_ref().map(TicketRef::of),
+                survey: None,
             };
-            let rendered = self.templates.render(template, lang, &ctx)?;
+            // Watchers get the notice without the requester's links.
+            let plain = self.templates.render(template, lang, &ctx)?;
+            let rendered = match survey {
+                Some(links) => {
+                    ctx.survey = Some(links);
+                    self.templates.render(template, lang, &ctx)?
+                }
+                None => plain.clone(),
+            };
             relayed = self
-                .queue_to_requester(w, m, &ticket, template, &rendered, note.is_some())
+                .queue_to_requester(w, m, &ticket, template, (&rendered, &plain), note.is_some())
                 .await?;
             if !relayed.is_empty() && ticket.first_response_at.is_none() {
                 update.first_response_at = Some(now);

@@ -20,14 +20,16 @@ use crate::store::unit::Unit;
 use crate::store::{messages, tickets, watchers};
 
 impl Ingestor {
-    /// The requester's mail, and a copy to each watcher; returns who got it.
+    /// The requester's mail (`rendered`), and a copy to each watcher
+    /// (`for_watchers`: without the requester's own links); returns who
+    /// got it.
     pub(super) async fn queue_to_requester(
         &self,
         w: &mut Unit<'_>,
         m: StaffMail<'_>,
         ticket: &tickets::Ticket,
         kind: &str,
-        rendered: &Rendered,
+        (rendered, for_watchers): (&Rendered, &Rendered),
         written: bool,
     ) -> Result<Vec<String>> {
         let (msg, staff, now) = (m.msg(), m.staff, m.a.now);
@@ -81,14 +83,16 @@ impl Ingestor {
             }
             done.push(addr.base().to_string());
             let reply_to = self.reply_to_for(&addr, Some(ticket.id), now);
+            let is_requester = requester.as_ref().is_some_and(|r| r.base() == addr.base());
+            let body = if is_requester { rendered } else { for_watchers };
             let out = Outgoing {
                 from_name: format!("{} via {}", staff.name, desk.name),
                 from: desk.address.clone(),
                 reply_to,
                 to: vec![(name, addr.clone())],
                 subject: crate::threading::tagged_subject(&desk.tag, ticket.id, &ticket.subject),
-                text: rendered.text.clone(),
-                html: Some(rendered.html.clone()),
+                text: body.text.clone(),
+                html: Some(body.html.clone()),
                 message_id: compose::new_message_id(Some(ticket.id), kind, desk.domain()),
                 in_reply_to: thread.last().cloned(),
                 references: thread.clone(),

@@ -11,6 +11,7 @@
 //! | `help.rs` | `help` |
 //! | `escalation.rs` | `escalation` (the form to the receiving group) |
 //! | `non_participant.rs` | `non_participant` |
+//! | `survey.rs` | `survey_reminder`, `survey_low`, `survey_reopened` |
 //! | `sla_notice.rs` | `sla_warning`, `sla_breach` (body and subject) |
 //! | `sender.rs` | how staff see a sender; `sender_warning` |
 //! | `words.rs` | `duration`, `clock_name`, `sla_hours`, `sla_confirm`; the ack's `sla` |
@@ -26,6 +27,7 @@ pub mod requester_notice;
 pub mod sender;
 pub mod sla_notice;
 pub mod staff_confirm;
+pub mod survey;
 pub mod words;
 
 pub use sender::{Sender, SenderWarning};

@@ -22,6 +22,9 @@ pub struct RequesterNotice {
     pub assignee: Option<Named>,
     pub group: Option<Group>,
     pub merged_into: Option<TicketRef>,
+    /// `resolved` to the requester: the confirm, reopen, survey and
+    /// rating links (none for watchers, or with surveys off).
+    pub survey: Option<crate::lifecycle::links::Links>,
 }
 
 #[derive(Debug, Clone, Serialize)]

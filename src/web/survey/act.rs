@@ -1,0 +1,209 @@
+//! What a submitted page writes, each in one transaction that begins with
+//! its claim (a conditional `UPDATE`, see [`crate::store::surveys`]): of
+//! two submissions at once exactly one changes anything; the other gets
+//! the refusal the row now calls for.
+
+use anyhow::{Context, Result};
+use serde_json::json;
+
+use super::{WebState, seen};
+use crate::domain::{Direction, EmailAddress, Status, Visibility};
+use crate::lifecycle::mail::{self, Queued};
+use crate::mail::context::survey::{Rated, SurveyLow, SurveyReopened};
+use crate::mail::context::{Desk, TicketRef};
+use crate::store::events::{self, MsgRef};
+use crate::store::surveys::{self, Answered, Found};
+use crate::store::unit::Unit;
+use crate::store::{Conn, messages, tickets};
+use crate::survey::{self, Answer, Page, Refusal, scale_label};
+
+/// After a lost claim: why, as the row is now.
+async fn lost(c: &mut Conn, f: &Found, page: Page, now: i64) -> Result<Refusal> {
+    let hash_of_row = sqlx::query_scalar::<_, String>("SELECT token_hash FROM surveys WHERE id = $1")
+        .bind(f.id)
+        .fetch_one(&mut *c)
+        .await?;
+    let now_row = surveys::find(c, &hash_of_row).await?;
+    Ok(survey::access(page, now_row.as_ref().map(seen), now)
+        .err()
+        .unwrap_or(Refusal::Answered))
+}
+
+fn reference(st: &WebState, f: &Found) -> String {
+    format!("[{} #{}]", st.site.cfg.desk.tag, f.ticket_id)
+}
+
+fn ticket_ref(f: &Found) -> TicketRef {
+    TicketRef {
+        id: f.ticket_id,
+        subject: f.subject.clone(),
+    }
+}
+
+/// Records the answer; the assignee (or group) hears of ratings of 1 or 2.
+pub async fn answer(st: &WebState, f: &Found, a: &Answer, now: i64) -> Result<Result<(), Refusal>> {
+    let site = &st.site;
+    let questions = &site.cfg.survey.questions;
+    let ratings_json = serde_json::to_string(&a.ratings)?;
+    let score = survey::score(&a.ratings);
+    let mut tx = st.db.begin().await?;
+    let claimed = surveys::claim_answer(
+        &mut tx,
+        f.id,
+        now,
+        &Answered {
+            ratings_json: &ratings_json,
+            score,
+            comment: a.comment.as_deref(),
+        },
+    )
+    .await?;
+    if !claimed {
+        let why = lost(&mut tx, f, Page::Survey, now).await?;
+        return Ok(Err(why));
+    }
+    let low = a.low(questions);
+    let mut w = Unit::new(&mut tx, st.db.backend());
+    events::push(
+        &mut w,
+        f.ticket_id,
+        "survey_answered",
+        &f.requester,
+        now,
+        &MsgRef::None,
+        &json!({ "survey": f.id, "score": score, "ratings": a.ratings, "low": low.len() }),
+    );
+    if !low.is_empty() {
+        // Staff read the desk's language.
+        let lang = site.cfg.desk.language;
+        let rated = |(q, r): (&survey::Question, u8)| Rated {
+            question: q.text(lang).to_string(),
+            rating: r,
+            label: scale_label(lang, r),
+        };
+        let ctx = SurveyLow {
+            desk: Desk::of(&site.cfg.desk),
+            ticket: ticket_ref(f),
+            reference: reference(st, f),
+            requester: shown_requester(f),
+            low: low.into_iter().map(rated).collect(),
+            ratings: questions
+                .iter()
+                .filter_map(|q| a.ratings.get(&q.key).map(|r| (q, *r)))
+                .map(rated)
+                .collect(),
+            comment: a.comment.clone(),
+        };
+        let rendered = site.templates.render("survey_low", lang, &ctx)?;
+        let to = mail::handlers(&site.cfg, f.assignee.as_deref(), f.group_key.as_deref());
+        let q = Queued { id: f.ticket_id, subject: &f.subject, kind: "survey_low", to, internal: true };
+        mail::queue(&mut w, &site.cfg, q, &rendered, now)?;
+    }
+    w.finish().await?;
+    tx.commit().await.context("cannot commit the survey answer")?;
+    Ok(Ok(()))
+}
+
+fn shown_requester(f: &Found) -> String {
+    crate::display_name::shown(f.requester_name.as_deref(), &f.requester)
+}
+
+/// The requester confirms: the ticket is closed by them.
+pub async fn confirm(st: &WebState, f: &Found, now: i64) -> Result<Result<(), Refusal>> {
+    let mut tx = st.db.begin().await?;
+    if !surveys::claim_close(&mut tx, f.ticket_id, "requester", now).await? {
+        let why = lost(&mut tx, f, Page::Confirm, now).await?;
+        return Ok(Err(why));
+    }
+    let mut w = Unit::new(&mut tx, st.db.backend());
+    events::push(
+        &mut w,
+        f.ticket_id,
+        "confirmed",
+        &f.requester,
+        now,
+        &MsgRef::None,
+        &json!({ "from": "resolved", "to": "closed", "how": "page" }),
+    );
+    let c = w.conn().await?;
+    crate::sla_store::on_status_change(c, f.ticket_id, Status::Resolved, Status::Closed, now, &st.site.cfg)
+        .await?;
+    tx.commit().await.context("cannot commit the confirmation")?;
+    Ok(Ok(()))
+}
+
+/// The requester reopens, as a reply would: their text as a comment, the
+/// ticket in progress, the resolution clock running again, the survey's
+/// links ended; the assignee (or group) is told.
+pub async fn reopen(st: &WebState, f: &Found, text: &str, now: i64) -> Result<Result<(), Refusal>> {
+    let site = &st.site;
+    let from = f
+        .ticket_status
+        .as_deref()
+        .and_then(Status::parse)
+        .unwrap_or(Status::Resolved);
+    let mut tx = st.db.begin().await?;
+    if !surveys::claim_reopen(&mut tx, f.ticket_id, from.as_str(), now).await? {
+        let why = lost(&mut tx, f, Page::Reopen, now).await?;
+        return Ok(Err(why));
+    }
+    let to = Status::InProgress;
+    let message_id = crate::compose::new_message_id(Some(f.ticket_id), "page", site.cfg.desk.domain());
+    let mut w = Unit::new(&mut tx, st.db.backend());
+    let desk_to = vec![site.cfg.desk.address.as_str().to_string()];
+    messages::push(
+        &mut w,
+        &messages::NewMessage {
+            ticket_id: f.ticket_id,
+            raw_id: None,
+            outbox_id: None,
+            direction: Direction::In,
+            visibility: Visibility::Public,
+            kind: "reply",
+            message_id: &message_id,
+            in_reply_to: None,
+            refs: None,
+            from_addr: &f.requester,
+            from_name: f.requester_name.as_deref(),
+            to_addrs: &desk_to,
+            cc_addrs: &[],
+            subject: &f.subject,
+            body_text: text,
+            body_html: None,
+            quoted_text: None,
+            author: &f.requester,
+            auto_kind: None,
+            created_at: now,
+        },
+        None,
+        None,
+        &[],
+    )?;
+    let mid = MsgRef::Latest(message_id.clone());
+    events::push(&mut w, f.ticket_id, "comment_added", &f.requester, now, &mid,
+        &json!({ "message_id": message_id, "auto": null, "how": "page" }));
+    events::push(&mut w, f.ticket_id, "reopened", &f.requester, now, &mid,
+        &json!({ "from": from.as_str(), "to": to.as_str(), "how": "page" }));
+    let c = w.conn().await?;
+    crate::sla_store::on_status_change(c, f.ticket_id, from, to, now, &site.cfg).await?;
+    // Also ends the survey's links (the status is no longer resolved).
+    tickets::push_status(&mut w, f.ticket_id, to, now);
+    let lang = site.cfg.desk.language;
+    let ctx = SurveyReopened {
+        desk: Desk::of(&site.cfg.desk),
+        ticket: ticket_ref(f),
+        reference: reference(st, f),
+        requester: shown_requester(f),
+        text: text.to_string(),
+    };
+    let rendered = site.templates.render("survey_reopened", lang, &ctx)?;
+    let to_staff = mail::handlers(&site.cfg, f.assignee.as_deref(), f.group_key.as_deref())
+        .into_iter()
+        .filter(|(_, a)| EmailAddress::parse(&f.requester).is_none_or(|r| r.base() != a.base()))
+        .collect();
+    let q = Queued { id: f.ticket_id, subject: &f.subject, kind: "survey_reopened", to: to_staff, internal: true };
+    mail::queue(&mut w, &site.cfg, q, &rendered, now)?;
+    w.finish().await?;
+    tx.commit().await.context("cannot commit the reopening")?;
+    Ok(Ok(()))
+}

@@ -1,0 +1,351 @@
+//! The requester's pages behind the links of the resolution mail (issue
+//! 11): `/s/TOKEN` (the survey; `?r=N` pre-selects `overall`),
+//! `/s/TOKEN/confirm` and `/s/TOKEN/reopen`.
+//!
+//! A GET only shows: mail scanners (Safe Links, Mimecast, Proofpoint)
+//! fetch every link in a mail, so nothing changes until a person submits a
+//! form. Every refusal is a page of its own with its status: unknown token
+//! 404, merged or superseded or expired 410, already answered or closed
+//! 409, a bad form 400 (shown again with what is wrong), a body too large
+//! 413, too many submissions 429. The pure decisions are the core's
+//! ([`crate::survey`]); the writes are in [`act`].
+
+mod act;
+mod limit;
+pub mod pages;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::WebState;
+use crate::config::{Config, Language};
+use crate::notify::Templates;
+use crate::store::surveys::{self, Found};
+use crate::survey::{self, MAX_COMMENT_CHARS, Page, Refusal, Seen, State as SurveyState};
+pub use limit::Limiter;
+use pages::{Choice, FieldError, PageCtx, Pages, QuestionView, TicketLine};
+
+/// What the pages need beside the database.
+pub struct Site {
+    pub cfg: Arc<Config>,
+    pub templates: Arc<Templates>,
+    pub pages: Pages,
+    pub limiter: Limiter,
+}
+
+/// The pages' routes.
+pub fn routes() -> Router<WebState> {
+    Router::new()
+        .route("/s/{token}", get(survey_get).post(survey_post))
+        .route("/s/{token}/confirm", get(confirm_get).post(confirm_post))
+        .route("/s/{token}/reopen", get(reopen_get).post(reopen_post))
+        .route(pages::CSS_PATH, get(pages::css))
+}
+
+fn now() -> i64 {
+    crate::compose::wall_clock()
+}
+
+fn language(code: &str) -> Language {
+    if code == "en" { Language::En } else { Language::Id }
+}
+
+/// A token's survey as the core judges it for `page` at `now`.
+struct Looked {
+    found: Option<Found>,
+    verdict: Result<(), Refusal>,
+}
+
+async fn look(st: &WebState, token: &str, page: Page, now: i64) -> anyhow::Result<Looked> {
+    // Junk never reaches the database.
+    if !survey::token_well_formed(token) {
+        return Ok(Looked { found: None, verdict: Err(Refusal::Unknown) });
+    }
+    let mut c = st.db.pool().acquire().await?;
+    let found = surveys::find(&mut c, &survey::token_hash(token)).await?;
+    let verdict = survey::access(page, found.as_ref().map(seen), now);
+    Ok(Looked { found, verdict })
+}
+
+fn seen(f: &Found) -> Seen<'_> {
+    Seen {
+        state: SurveyState::parse(&f.state).unwrap_or(SurveyState::Superseded),
+        expires_at: f.expires_at,
+        newer: f.newer,
+        ticket_status: f.ticket_status.as_deref(),
+        merged: f.merged,
+    }
+}
+
+/// The base of a page's context: the desk, and the ticket line when the
+/// link is good.
+fn base(site: &Site, found: Option<&Found>, token: &str, show_ticket: bool) -> (Language, PageCtx) {
+    let lang = found.map(|f| language(&f.language)).unwrap_or(site.cfg.desk.language);
+    let path = crate::lifecycle::links::survey_path(token);
+    let ctx = PageCtx {
+        lang: lang.code(),
+        desk: site.cfg.desk.name.clone(),
+        ticket: found.filter(|_| show_ticket).map(|f| TicketLine {
+            id: f.ticket_id,
+            subject: f.subject.clone(),
+        }),
+        max_comment: MAX_COMMENT_CHARS,
+        reopen: format!("{path}/reopen"),
+        survey: path.clone(),
+        action: path,
+        ..PageCtx::default()
+    };
+    (lang, ctx)
+}
+
+fn refuse(site: &Site, found: Option<&Found>, token: &str, why: Refusal) -> Response {
+    page_refusal(site, found, token, why.key(), status(why.status()))
+}
+
+fn page_refusal(site: &Site, found: Option<&Found>, token: &str, kind: &'static str, code: StatusCode) -> Response {
+    let (lang, mut ctx) = base(site, found, token, false);
+    ctx.kind = kind;
+    site.pages.respond(code, "refusal", lang, &ctx)
+}
+
+fn status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST)
+}
+
+fn trouble(site: &Site, e: anyhow::Error) -> Response {
+    tracing::warn!(error = %format!("{e:#}"), "survey page failed");
+    page_refusal(site, None, "", "trouble", StatusCode::SERVICE_UNAVAILABLE)
+}
+
+#[derive(Debug, Deserialize)]
+struct Preselect {
+    r: Option<String>,
+}
+
+/// The survey form, with `chosen` answers ticked.
+fn survey_form(site: &Site, lang: Language, ctx: &mut PageCtx, chosen: &dyn Fn(&str) -> Option<u8>) {
+    ctx.questions = site
+        .cfg
+        .survey
+        .questions
+        .iter()
+        .map(|q| {
+            let pick = chosen(&q.key);
+            QuestionView {
+                key: q.key.clone(),
+                text: q.text(lang).to_string(),
+                options: (1..=5)
+                    .map(|n| Choice { n, label: survey::scale_label(lang, n), checked: pick == Some(n) })
+                    .collect(),
+            }
+        })
+        .collect();
+}
+
+async fn survey_get(
+    State(st): State<WebState>,
+    Path(token): Path<String>,
+    Query(pre): Query<Preselect>,
+) -> Response {
+    let site = &st.site;
+    let l = match look(&st, &token, Page::Survey, now()).await {
+        Ok(l) => l,
+        Err(e) => return trouble(site, e),
+    };
+    if let Err(why) = l.verdict {
+        return refuse(site, l.found.as_ref(), &token, why);
+    }
+    let (lang, mut ctx) = base(site, l.found.as_ref(), &token, true);
+    // A rating link from the mail: `overall` chosen, nothing recorded.
+    let overall = pre.r.as_deref().and_then(survey::parse_rating);
+    survey_form(site, lang, &mut ctx, &|k| (k == "overall").then_some(overall).flatten());
+    site.pages.respond(StatusCode::OK, "survey", lang, &ctx)
+}
+
+/// The decoded fields of a form body, or the page for a body too large.
+fn fields(body: Result<Bytes, BytesRejection>) -> Result<Vec<(String, String)>, StatusCode> {
+    let body = body.map_err(|e| e.status())?;
+    Ok(url::form_urlencoded::parse(&body).into_owned().collect())
+}
+
+/// A POST from `peer`: within its quota, and with a readable body.
+fn admit(
+    site: &Site,
+    peer: SocketAddr,
+    token: &str,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Vec<(String, String)>, Response> {
+    if !site.limiter.allow(peer.ip(), now()) {
+        return Err(page_refusal(site, None, token, "too_many", StatusCode::TOO_MANY_REQUESTS));
+    }
+    fields(body).map_err(|code| {
+        let kind = if code == StatusCode::PAYLOAD_TOO_LARGE { "too_large" } else { "trouble" };
+        page_refusal(site, None, token, kind, code)
+    })
+}
+
+async fn survey_post(
+    State(st): State<WebState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(token): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let site = &st.site;
+    let form = match admit(site, peer, &token, body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let at = now();
+    let l = match look(&st, &token, Page::Survey, at).await {
+        Ok(l) => l,
+        Err(e) => return trouble(site, e),
+    };
+    let (Ok(()), Some(found)) = (l.verdict, l.found.as_ref()) else {
+        return refuse(site, l.found.as_ref(), &token, l.verdict.err().unwrap_or(Refusal::Unknown));
+    };
+    let answer = match survey::read_form(&site.cfg.survey.questions, &form) {
+        Ok(a) => a,
+        Err(e) => {
+            // The form again, with what was chosen and what is wrong.
+            let (lang, mut ctx) = base(site, Some(found), &token, true);
+            let given = |k: &str| {
+                form.iter().rev().find(|(f, _)| f == k).and_then(|(_, v)| survey::parse_rating(v))
+            };
+            survey_form(site, lang, &mut ctx, &given);
+            ctx.comment = form
+                .iter()
+                .find(|(k, _)| k == "comment")
+                .map(|(_, v)| v.chars().take(MAX_COMMENT_CHARS).collect())
+                .unwrap_or_default();
+            let question = site
+                .cfg
+                .survey
+                .questions
+                .iter()
+                .find(|q| q.key == e.field())
+                .map(|q| q.text(lang).to_string())
+                .unwrap_or_default();
+            let kind = match e {
+                survey::FormError::Missing(_) => "missing",
+                survey::FormError::BadRating(_) => "bad",
+                survey::FormError::Twice(_) => "twice",
+                survey::FormError::CommentTooLong => "long",
+            };
+            ctx.error = Some(FieldError { kind, question });
+            return site.pages.respond(StatusCode::BAD_REQUEST, "survey", lang, &ctx);
+        }
+    };
+    match act::answer(&st, found, &answer, at).await {
+        Ok(Ok(())) => done(site, found, &token, "answered"),
+        Ok(Err(why)) => refuse(site, Some(found), &token, why),
+        Err(e) => trouble(site, e),
+    }
+}
+
+fn done(site: &Site, found: &Found, token: &str, kind: &'static str) -> Response {
+    let (lang, mut ctx) = base(site, Some(found), token, true);
+    ctx.kind = kind;
+    if kind == "confirmed" && found.state != "open" {
+        ctx.survey.clear();
+    }
+    site.pages.respond(StatusCode::OK, "done", lang, &ctx)
+}
+
+async fn confirm_get(State(st): State<WebState>, Path(token): Path<String>) -> Response {
+    show(&st, &token, Page::Confirm, "confirm").await
+}
+
+async fn reopen_get(State(st): State<WebState>, Path(token): Path<String>) -> Response {
+    show(&st, &token, Page::Reopen, "reopen").await
+}
+
+/// A page with one form and nothing ticked.
+async fn show(st: &WebState, token: &str, page: Page, name: &str) -> Response {
+    let site = &st.site;
+    let l = match look(st, token, page, now()).await {
+        Ok(l) => l,
+        Err(e) => return trouble(site, e),
+    };
+    if let Err(why) = l.verdict {
+        return refuse(site, l.found.as_ref(), token, why);
+    }
+    let (lang, mut ctx) = base(site, l.found.as_ref(), token, true);
+    ctx.action = format!("{}/{name}", ctx.action);
+    site.pages.respond(StatusCode::OK, name, lang, &ctx)
+}
+
+async fn confirm_post(
+    State(st): State<WebState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(token): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let site = &st.site;
+    if let Err(r) = admit(site, peer, &token, body) {
+        return r;
+    }
+    let at = now();
+    let l = match look(&st, &token, Page::Confirm, at).await {
+        Ok(l) => l,
+        Err(e) => return trouble(site, e),
+    };
+    let (Ok(()), Some(found)) = (l.verdict, l.found.as_ref()) else {
+        return refuse(site, l.found.as_ref(), &token, l.verdict.err().unwrap_or(Refusal::Unknown));
+    };
+    match act::confirm(&st, found, at).await {
+        Ok(Ok(())) => done(site, found, &token, "confirmed"),
+        Ok(Err(why)) => refuse(site, Some(found), &token, why),
+        Err(e) => trouble(site, e),
+    }
+}
+
+async fn reopen_post(
+    State(st): State<WebState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(token): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let site = &st.site;
+    let form = match admit(site, peer, &token, body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let at = now();
+    let l = match look(&st, &token, Page::Reopen, at).await {
+        Ok(l) => l,
+        Err(e) => return trouble(site, e),
+    };
+    let (Ok(()), Some(found)) = (l.verdict, l.found.as_ref()) else {
+        return refuse(site, l.found.as_ref(), &token, l.verdict.err().unwrap_or(Refusal::Unknown));
+    };
+    let text = form
+        .iter()
+        .find(|(k, _)| k == "text")
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_default();
+    let too_long = text.chars().count() > MAX_COMMENT_CHARS;
+    if text.is_empty() || too_long {
+        let (lang, mut ctx) = base(site, Some(found), &token, true);
+        ctx.action = format!("{}/reopen", ctx.action);
+        ctx.comment = text.chars().take(MAX_COMMENT_CHARS).collect();
+        ctx.error = Some(FieldError {
+            kind: if too_long { "long" } else { "missing" },
+            question: String::new(),
+        });
+        return site.pages.respond(StatusCode::BAD_REQUEST, "reopen", lang, &ctx);
+    }
+    match act::reopen(&st, found, &text, at).await {
+        Ok(Ok(())) => done(site, found, &token, "reopened"),
+        Ok(Err(why)) => refuse(site, Some(found), &token, why),
+        Err(e) => trouble(site, e),
+    }
+}
