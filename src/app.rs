@@ -82,10 +82,7 @@ impl App {
 
     /// One full pass: take in all waiting mail, scan the SLA clocks, send
     /// the survey reminders and close what is due, then send what is due.
-    pub async fn once(
-        &self,
-        clock: Clock,
-    ) -> Result<(PassStats, ScanStats, LifeStats, TickStats)> {
+    pub async fn once(&self, clock: Clock) -> Result<(PassStats, ScanStats, LifeStats, TickStats)> {
         let intake = match &self.cfg.inbound {
             Inbound::Maildir {
                 path,

@@ -228,7 +228,10 @@ fn cases(lang: Language) -> Vec<Case> {
             "survey_reminder",
             "survey_reminder",
             Kind::Mail,
-            with(&b, json!({"survey": survey_links(lang), "expires": "23 Dec 2026"})),
+            with(
+                &b,
+                json!({"survey": survey_links(lang), "expires": "23 Dec 2026"}),
+            ),
         ),
         case(
             "survey_low",

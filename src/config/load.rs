@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use super::auth::RawAuth;
 use super::calendar::RawCalendar;
-use super::closure::RawClosure;
 use super::catalogue::{RawCategory, RawGroup, RawPriority};
+use super::closure::RawClosure;
 use super::database::RawDatabase;
 use super::desk::RawDesk;
 use super::escalation::RawEscalation;

@@ -85,8 +85,7 @@ pub fn push_resolution(
     now: i64,
     told: bool,
 ) -> Option<Links> {
-    let (expires_at, remind_at, auto_close_at) =
-        survey::schedule(&cfg.survey, &cfg.closure, now);
+    let (expires_at, remind_at, auto_close_at) = survey::schedule(&cfg.survey, &cfg.closure, now);
     surveys::push_supersede(w, ticket);
     surveys::push_auto_close_at(w, ticket, auto_close_at);
     if !cfg.survey.enabled || !told {

@@ -113,8 +113,12 @@ pub async fn find(c: &mut Conn, hash: &str) -> Result<Option<Found>> {
         newer: r.try_get::<i64, _>("newer")? > 0,
         ticket_status: r.try_get("status")?,
         merged: merged.is_some(),
-        subject: r.try_get::<Option<String>, _>("subject")?.unwrap_or_default(),
-        requester: r.try_get::<Option<String>, _>("requester")?.unwrap_or_default(),
+        subject: r
+            .try_get::<Option<String>, _>("subject")?
+            .unwrap_or_default(),
+        requester: r
+            .try_get::<Option<String>, _>("requester")?
+            .unwrap_or_default(),
         requester_name: r.try_get("requester_name")?,
         assignee: r.try_get("assignee")?,
         group_key: r.try_get("group_key")?,

@@ -166,10 +166,13 @@ async fn serve(listener: TcpListener, app: Router, mut shutdown: watch::Receiver
             continue;
         };
         // The pages' rate limit reads the peer's address.
-        let with_peer = tower::ServiceExt::map_request(app.clone(), move |mut req: hyper::Request<hyper::body::Incoming>| {
-            req.extensions_mut().insert(ConnectInfo(peer));
-            req
-        });
+        let with_peer = tower::ServiceExt::map_request(
+            app.clone(),
+            move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(peer));
+                req
+            },
+        );
         let service = TowerToHyperService::new(with_peer);
         tokio::spawn(async move {
             let _slot = slot;

@@ -53,7 +53,10 @@ fn a_form_needs_every_question_once() {
     let mut long = all("4");
     long.push(("comment".into(), "x".repeat(MAX_COMMENT_CHARS + 1)));
     assert_eq!(read_form(&q, &long), Err(FormError::CommentTooLong));
-    assert_eq!(read_form(&q, &fields(&[])).unwrap_err().field(), "reporting");
+    assert_eq!(
+        read_form(&q, &fields(&[])).unwrap_err().field(),
+        "reporting"
+    );
 }
 
 #[test]
@@ -76,7 +79,11 @@ fn low_ratings_are_listed_in_question_order() {
     f[1].1 = "2".into();
     f[7].1 = "1".into();
     let a = read_form(&q, &f).unwrap();
-    let low: Vec<(&str, u8)> = a.low(&q).iter().map(|(q, r)| (q.key.as_str(), *r)).collect();
+    let low: Vec<(&str, u8)> = a
+        .low(&q)
+        .iter()
+        .map(|(q, r)| (q.key.as_str(), *r))
+        .collect();
     assert_eq!(low, [("speed", 2), ("overall", 1)]);
 }
 
@@ -95,31 +102,55 @@ fn access_follows_the_row_and_the_ticket() {
     use Page::*;
     let now = 500;
     assert_eq!(access(Survey, None, now), Err(Refusal::Unknown));
-    assert_eq!(access(Survey, Some(seen(State::Open, "resolved")), now), Ok(()));
-    assert_eq!(access(Survey, Some(seen(State::Open, "resolved")), 1_000), Err(Refusal::Expired));
+    assert_eq!(
+        access(Survey, Some(seen(State::Open, "resolved")), now),
+        Ok(())
+    );
+    assert_eq!(
+        access(Survey, Some(seen(State::Open, "resolved")), 1_000),
+        Err(Refusal::Expired)
+    );
     assert_eq!(
         access(Survey, Some(seen(State::Answered, "resolved")), now),
         Err(Refusal::Answered)
     );
     // Confirming after answering the survey is fine; twice is not.
-    assert_eq!(access(Confirm, Some(seen(State::Answered, "resolved")), now), Ok(()));
+    assert_eq!(
+        access(Confirm, Some(seen(State::Answered, "resolved")), now),
+        Ok(())
+    );
     assert_eq!(
         access(Confirm, Some(seen(State::Open, "closed")), now),
         Err(Refusal::AlreadyClosed)
     );
     // A closed ticket may still be reopened from its link.
-    assert_eq!(access(Reopen, Some(seen(State::Open, "closed")), now), Ok(()));
+    assert_eq!(
+        access(Reopen, Some(seen(State::Open, "closed")), now),
+        Ok(())
+    );
     assert_eq!(
         access(Reopen, Some(seen(State::Answered, "in_progress")), now),
         Err(Refusal::NotResolved)
     );
     let superseded = seen(State::Superseded, "resolved");
-    assert_eq!(access(Survey, Some(superseded), now), Err(Refusal::Superseded));
-    let newer = Seen { newer: true, ..seen(State::Answered, "resolved") };
+    assert_eq!(
+        access(Survey, Some(superseded), now),
+        Err(Refusal::Superseded)
+    );
+    let newer = Seen {
+        newer: true,
+        ..seen(State::Answered, "resolved")
+    };
     assert_eq!(access(Confirm, Some(newer), now), Err(Refusal::Superseded));
-    let merged = Seen { merged: true, ..seen(State::Open, "closed") };
+    let merged = Seen {
+        merged: true,
+        ..seen(State::Open, "closed")
+    };
     assert_eq!(access(Survey, Some(merged), now), Err(Refusal::TicketGone));
-    let gone = Seen { ticket_status: None, ..seen(State::Open, "x") };
+    let gone = Seen {
+        ticket_status: None,
+        ..seen(State::Open, "x")
+    };
     assert_eq!(access(Reopen, Some(gone), now), Err(Refusal::TicketGone));
     assert_eq!(Refusal::Unknown.status(), 404);
     assert_eq!(Refusal::Expired.status(), 410);
@@ -141,11 +172,22 @@ fn tokens_are_hashed_and_shaped() {
 fn a_resolution_schedules_expiry_reminder_and_auto_close() {
     let s = Settings::default();
     let c = Closure::default();
-    assert_eq!(schedule(&s, &c, 0), (30 * 86_400, Some(3 * 86_400), Some(5 * 86_400)));
-    let off = Settings { remind_after: None, ..s };
-    let keep = Closure { auto_close_after: None };
+    assert_eq!(
+        schedule(&s, &c, 0),
+        (30 * 86_400, Some(3 * 86_400), Some(5 * 86_400))
+    );
+    let off = Settings {
+        remind_after: None,
+        ..s
+    };
+    let keep = Closure {
+        auto_close_after: None,
+    };
     assert_eq!(schedule(&off, &keep, 10), (10 + 30 * 86_400, None, None));
     assert_eq!(scale_label(crate::domain::Language::Id, 1), "Tidak puas");
-    assert_eq!(scale_label(crate::domain::Language::En, 5), "Very satisfied");
+    assert_eq!(
+        scale_label(crate::domain::Language::En, 5),
+        "Very satisfied"
+    );
     assert_eq!(scale_label(crate::domain::Language::En, 0), "");
 }

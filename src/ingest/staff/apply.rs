@@ -13,6 +13,7 @@ use crate::commands::{self, Command};
 use crate::config::Config;
 use crate::domain::{Status, TicketId};
 use crate::ingest::Ingestor;
+use crate::lifecycle::links;
 use crate::mail::context::requester_notice::{self as notice, RequesterNotice};
 use crate::mail::context::staff_confirm::StaffConfirm;
 use crate::mail::context::{Desk, Named, StatusRef, TicketRef};
@@ -20,7 +21,6 @@ use crate::sla_store;
 use crate::store::events;
 use crate::store::events::MsgRef;
 use crate::store::unit::Unit;
-use crate::lifecycle::links;
 use crate::store::{messages, surveys, tickets, watchers};
 
 /// Why a `#merge:N` found no ticket to merge into (known only once the

@@ -19,10 +19,11 @@ use crate::survey::{self, Answer, Page, Refusal, scale_label};
 
 /// After a lost claim: why, as the row is now.
 async fn lost(c: &mut Conn, f: &Found, page: Page, now: i64) -> Result<Refusal> {
-    let hash_of_row = sqlx::query_scalar::<_, String>("SELECT token_hash FROM surveys WHERE id = $1")
-        .bind(f.id)
-        .fetch_one(&mut *c)
-        .await?;
+    let hash_of_row =
+        sqlx::query_scalar::<_, String>("SELECT token_hash FROM surveys WHERE id = $1")
+            .bind(f.id)
+            .fetch_one(&mut *c)
+            .await?;
     let now_row = surveys::find(c, &hash_of_row).await?;
     Ok(survey::access(page, now_row.as_ref().map(seen), now)
         .err()
@@ -96,11 +97,19 @@ pub async fn answer(st: &WebState, f: &Found, a: &Answer, now: i64) -> Result<Re
         };
         let rendered = site.templates.render("survey_low", lang, &ctx)?;
         let to = mail::handlers(&site.cfg, f.assignee.as_deref(), f.group_key.as_deref());
-        let q = Queued { id: f.ticket_id, subject: &f.subject, kind: "survey_low", to, internal: true };
+        let q = Queued {
+            id: f.ticket_id,
+            subject: &f.subject,
+            kind: "survey_low",
+            to,
+            internal: true,
+        };
         mail::queue(&mut w, &site.cfg, q, &rendered, now)?;
     }
     w.finish().await?;
-    tx.commit().await.context("cannot commit the survey answer")?;
+    tx.commit()
+        .await
+        .context("cannot commit the survey answer")?;
     Ok(Ok(()))
 }
 
@@ -126,9 +135,18 @@ pub async fn confirm(st: &WebState, f: &Found, now: i64) -> Result<Result<(), Re
         &json!({ "from": "resolved", "to": "closed", "how": "page" }),
     );
     let c = w.conn().await?;
-    crate::sla_store::on_status_change(c, f.ticket_id, Status::Resolved, Status::Closed, now, &st.site.cfg)
-        .await?;
-    tx.commit().await.context("cannot commit the confirmation")?;
+    crate::sla_store::on_status_change(
+        c,
+        f.ticket_id,
+        Status::Resolved,
+        Status::Closed,
+        now,
+        &st.site.cfg,
+    )
+    .await?;
+    tx.commit()
+        .await
+        .context("cannot commit the confirmation")?;
     Ok(Ok(()))
 }
 
@@ -148,7 +166,8 @@ pub async fn reopen(st: &WebState, f: &Found, text: &str, now: i64) -> Result<Re
         return Ok(Err(why));
     }
     let to = Status::InProgress;
-    let message_id = crate::compose::new_message_id(Some(f.ticket_id), "page", site.cfg.desk.domain());
+    let message_id =
+        crate::compose::new_message_id(Some(f.ticket_id), "page", site.cfg.desk.domain());
     let mut w = Unit::new(&mut tx, st.db.backend());
     let desk_to = vec![site.cfg.desk.address.as_str().to_string()];
     messages::push(
@@ -180,10 +199,24 @@ pub async fn reopen(st: &WebState, f: &Found, text: &str, now: i64) -> Result<Re
         &[],
     )?;
     let mid = MsgRef::Latest(message_id.clone());
-    events::push(&mut w, f.ticket_id, "comment_added", &f.requester, now, &mid,
-        &json!({ "message_id": message_id, "auto": null, "how": "page" }));
-    events::push(&mut w, f.ticket_id, "reopened", &f.requester, now, &mid,
-        &json!({ "from": from.as_str(), "to": to.as_str(), "how": "page" }));
+    events::push(
+        &mut w,
+        f.ticket_id,
+        "comment_added",
+        &f.requester,
+        now,
+        &mid,
+        &json!({ "message_id": message_id, "auto": null, "how": "page" }),
+    );
+    events::push(
+        &mut w,
+        f.ticket_id,
+        "reopened",
+        &f.requester,
+        now,
+        &mid,
+        &json!({ "from": from.as_str(), "to": to.as_str(), "how": "page" }),
+    );
     let c = w.conn().await?;
     crate::sla_store::on_status_change(c, f.ticket_id, from, to, now, &site.cfg).await?;
     // Also ends the survey's links (the status is no longer resolved).
@@ -201,7 +234,13 @@ pub async fn reopen(st: &WebState, f: &Found, text: &str, now: i64) -> Result<Re
         .into_iter()
         .filter(|(_, a)| EmailAddress::parse(&f.requester).is_none_or(|r| r.base() != a.base()))
         .collect();
-    let q = Queued { id: f.ticket_id, subject: &f.subject, kind: "survey_reopened", to: to_staff, internal: true };
+    let q = Queued {
+        id: f.ticket_id,
+        subject: &f.subject,
+        kind: "survey_reopened",
+        to: to_staff,
+        internal: true,
+    };
     mail::queue(&mut w, &site.cfg, q, &rendered, now)?;
     w.finish().await?;
     tx.commit().await.context("cannot commit the reopening")?;

@@ -56,7 +56,11 @@ fn now() -> i64 {
 }
 
 fn language(code: &str) -> Language {
-    if code == "en" { Language::En } else { Language::Id }
+    if code == "en" {
+        Language::En
+    } else {
+        Language::Id
+    }
 }
 
 /// A token's survey as the core judges it for `page` at `now`.
@@ -68,7 +72,10 @@ struct Looked {
 async fn look(st: &WebState, token: &str, page: Page, now: i64) -> anyhow::Result<Looked> {
     // Junk never reaches the database.
     if !survey::token_well_formed(token) {
-        return Ok(Looked { found: None, verdict: Err(Refusal::Unknown) });
+        return Ok(Looked {
+            found: None,
+            verdict: Err(Refusal::Unknown),
+        });
     }
     let mut c = st.db.pool().acquire().await?;
     let found = surveys::find(&mut c, &survey::token_hash(token)).await?;
@@ -89,7 +96,9 @@ fn seen(f: &Found) -> Seen<'_> {
 /// The base of a page's context: the desk, and the ticket line when the
 /// link is good.
 fn base(site: &Site, found: Option<&Found>, token: &str, show_ticket: bool) -> (Language, PageCtx) {
-    let lang = found.map(|f| language(&f.language)).unwrap_or(site.cfg.desk.language);
+    let lang = found
+        .map(|f| language(&f.language))
+        .unwrap_or(site.cfg.desk.language);
     let path = crate::lifecycle::links::survey_path(token);
     let ctx = PageCtx {
         lang: lang.code(),
@@ -111,7 +120,13 @@ fn refuse(site: &Site, found: Option<&Found>, token: &str, why: Refusal) -> Resp
     page_refusal(site, found, token, why.key(), status(why.status()))
 }
 
-fn page_refusal(site: &Site, found: Option<&Found>, token: &str, kind: &'static str, code: StatusCode) -> Response {
+fn page_refusal(
+    site: &Site,
+    found: Option<&Found>,
+    token: &str,
+    kind: &'static str,
+    code: StatusCode,
+) -> Response {
     let (lang, mut ctx) = base(site, found, token, false);
     ctx.kind = kind;
     site.pages.respond(code, "refusal", lang, &ctx)
@@ -132,7 +147,12 @@ struct Preselect {
 }
 
 /// The survey form, with `chosen` answers ticked.
-fn survey_form(site: &Site, lang: Language, ctx: &mut PageCtx, chosen: &dyn Fn(&str) -> Option<u8>) {
+fn survey_form(
+    site: &Site,
+    lang: Language,
+    ctx: &mut PageCtx,
+    chosen: &dyn Fn(&str) -> Option<u8>,
+) {
     ctx.questions = site
         .cfg
         .survey
@@ -144,7 +164,11 @@ fn survey_form(site: &Site, lang: Language, ctx: &mut PageCtx, chosen: &dyn Fn(&
                 key: q.key.clone(),
                 text: q.text(lang).to_string(),
                 options: (1..=5)
-                    .map(|n| Choice { n, label: survey::scale_label(lang, n), checked: pick == Some(n) })
+                    .map(|n| Choice {
+                        n,
+                        label: survey::scale_label(lang, n),
+                        checked: pick == Some(n),
+                    })
                     .collect(),
             }
         })
@@ -167,7 +191,9 @@ async fn survey_get(
     let (lang, mut ctx) = base(site, l.found.as_ref(), &token, true);
     // A rating link from the mail: `overall` chosen, nothing recorded.
     let overall = pre.r.as_deref().and_then(survey::parse_rating);
-    survey_form(site, lang, &mut ctx, &|k| (k == "overall").then_some(overall).flatten());
+    survey_form(site, lang, &mut ctx, &|k| {
+        (k == "overall").then_some(overall).flatten()
+    });
     site.pages.respond(StatusCode::OK, "survey", lang, &ctx)
 }
 
@@ -185,10 +211,20 @@ fn admit(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Vec<(String, String)>, Response> {
     if !site.limiter.allow(peer.ip(), now()) {
-        return Err(page_refusal(site, None, token, "too_many", StatusCode::TOO_MANY_REQUESTS));
+        return Err(page_refusal(
+            site,
+            None,
+            token,
+            "too_many",
+            StatusCode::TOO_MANY_REQUESTS,
+        ));
     }
     fields(body).map_err(|code| {
-        let kind = if code == StatusCode::PAYLOAD_TOO_LARGE { "too_large" } else { "trouble" };
+        let kind = if code == StatusCode::PAYLOAD_TOO_LARGE {
+            "too_large"
+        } else {
+            "trouble"
+        };
         page_refusal(site, None, token, kind, code)
     })
 }
@@ -210,7 +246,12 @@ async fn survey_post(
         Err(e) => return trouble(site, e),
     };
     let (Ok(()), Some(found)) = (l.verdict, l.found.as_ref()) else {
-        return refuse(site, l.found.as_ref(), &token, l.verdict.err().unwrap_or(Refusal::Unknown));
+        return refuse(
+            site,
+            l.found.as_ref(),
+            &token,
+            l.verdict.err().unwrap_or(Refusal::Unknown),
+        );
     };
     let answer = match survey::read_form(&site.cfg.survey.questions, &form) {
         Ok(a) => a,
@@ -218,7 +259,10 @@ async fn survey_post(
             // The form again, with what was chosen and what is wrong.
             let (lang, mut ctx) = base(site, Some(found), &token, true);
             let given = |k: &str| {
-                form.iter().rev().find(|(f, _)| f == k).and_then(|(_, v)| survey::parse_rating(v))
+                form.iter()
+                    .rev()
+                    .find(|(f, _)| f == k)
+                    .and_then(|(_, v)| survey::parse_rating(v))
             };
             survey_form(site, lang, &mut ctx, &given);
             ctx.comment = form
@@ -241,7 +285,9 @@ async fn survey_post(
                 survey::FormError::CommentTooLong => "long",
             };
             ctx.error = Some(FieldError { kind, question });
-            return site.pages.respond(StatusCode::BAD_REQUEST, "survey", lang, &ctx);
+            return site
+                .pages
+                .respond(StatusCode::BAD_REQUEST, "survey", lang, &ctx);
         }
     };
     match act::answer(&st, found, &answer, at).await {
@@ -299,7 +345,12 @@ async fn confirm_post(
         Err(e) => return trouble(site, e),
     };
     let (Ok(()), Some(found)) = (l.verdict, l.found.as_ref()) else {
-        return refuse(site, l.found.as_ref(), &token, l.verdict.err().unwrap_or(Refusal::Unknown));
+        return refuse(
+            site,
+            l.found.as_ref(),
+            &token,
+            l.verdict.err().unwrap_or(Refusal::Unknown),
+        );
     };
     match act::confirm(&st, found, at).await {
         Ok(Ok(())) => done(site, found, &token, "confirmed"),
@@ -325,7 +376,12 @@ async fn reopen_post(
         Err(e) => return trouble(site, e),
     };
     let (Ok(()), Some(found)) = (l.verdict, l.found.as_ref()) else {
-        return refuse(site, l.found.as_ref(), &token, l.verdict.err().unwrap_or(Refusal::Unknown));
+        return refuse(
+            site,
+            l.found.as_ref(),
+            &token,
+            l.verdict.err().unwrap_or(Refusal::Unknown),
+        );
     };
     let text = form
         .iter()
@@ -341,7 +397,9 @@ async fn reopen_post(
             kind: if too_long { "long" } else { "missing" },
             question: String::new(),
         });
-        return site.pages.respond(StatusCode::BAD_REQUEST, "reopen", lang, &ctx);
+        return site
+            .pages
+            .respond(StatusCode::BAD_REQUEST, "reopen", lang, &ctx);
     }
     match act::reopen(&st, found, &text, at).await {
         Ok(Ok(())) => done(site, found, &token, "reopened"),

@@ -31,10 +31,20 @@ macro_rules! pages {
 }
 
 const PAGES: &[(&str, &str, &str)] = pages![
-    "id" / "head", "id" / "foot", "id" / "survey", "id" / "confirm", "id" / "reopen",
-    "id" / "done", "id" / "refusal",
-    "en" / "head", "en" / "foot", "en" / "survey", "en" / "confirm", "en" / "reopen",
-    "en" / "done", "en" / "refusal",
+    "id" / "head",
+    "id" / "foot",
+    "id" / "survey",
+    "id" / "confirm",
+    "id" / "reopen",
+    "id" / "done",
+    "id" / "refusal",
+    "en" / "head",
+    "en" / "foot",
+    "en" / "survey",
+    "en" / "confirm",
+    "en" / "reopen",
+    "en" / "done",
+    "en" / "refusal",
 ];
 
 /// The compiled pages.
@@ -109,7 +119,13 @@ impl Pages {
     }
 
     /// Page `name` in `lang`, as a response with `status` and the headers.
-    pub fn respond(&self, status: StatusCode, name: &str, lang: Language, ctx: &PageCtx) -> Response {
+    pub fn respond(
+        &self,
+        status: StatusCode,
+        name: &str,
+        lang: Language,
+        ctx: &PageCtx,
+    ) -> Response {
         match self.hb.render(&format!("{}_{name}", lang.code()), ctx) {
             Ok(html) => html_response(status, html),
             Err(e) => {
@@ -123,10 +139,19 @@ impl Pages {
 /// The headers of every page (and of the style sheet, bar the type).
 pub fn guard_headers(r: &mut Response) {
     let h = r.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
@@ -146,8 +171,10 @@ pub async fn css() -> Response {
     let mut r = ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS).into_response();
     guard_headers(&mut r);
     // The sheet holds no secret; a day in the browser's cache is fine.
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
     r
 }
 
@@ -160,13 +187,18 @@ mod tests {
         let p = Pages::load().unwrap();
         let ctx = PageCtx {
             desk: "IT <Helpdesk>".into(),
-            ticket: Some(TicketLine { id: 7, subject: "<script>alert(1)</script>".into() }),
+            ticket: Some(TicketLine {
+                id: 7,
+                subject: "<script>alert(1)</script>".into(),
+            }),
             kind: "answered",
             ..PageCtx::default()
         };
         for lang in [Language::Id, Language::En] {
             for name in ["survey", "confirm", "reopen", "done", "refusal"] {
-                let r = p.hb.render(&format!("{}_{name}", lang.code()), &ctx).unwrap();
+                let r =
+                    p.hb.render(&format!("{}_{name}", lang.code()), &ctx)
+                        .unwrap();
                 assert!(!r.contains("<script>"), "{name}");
                 assert!(r.contains("&lt;script&gt;"), "{name}");
                 assert!(r.contains("IT &lt;Helpdesk&gt;"), "{name}");

@@ -37,7 +37,10 @@ async fn driver() -> Driver {
         .expect("chromedriver (Debian: chromium-driver; scripts/setup.sh installs it)");
     let d = Driver { child, port };
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             return d;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -58,7 +61,10 @@ async fn survey_in_a_browser(backend: Backend) {
     let r_en = resolve(&stack, &posko, "Internet down in building C", 2).await;
     // Its survey was sent in English (the pages follow the survey's language).
     posko
-        .sql(&format!("UPDATE surveys SET language = 'en' WHERE ticket_id = {}", r_en.id))
+        .sql(&format!(
+            "UPDATE surveys SET language = 'en' WHERE ticket_id = {}",
+            r_en.id
+        ))
         .await;
     serve(&mut posko).await;
     let d = driver().await;
@@ -80,14 +86,20 @@ async fn survey_in_a_browser(backend: Backend) {
     };
 
     // English first: a screenshot, nothing submitted.
-    client.goto(&format!("{base}{}", r_en.links.ratings[4])).await.unwrap();
+    client
+        .goto(&format!("{base}{}", r_en.links.ratings[4]))
+        .await
+        .unwrap();
     let title = client.title().await.unwrap();
     assert!(title.contains("Satisfaction survey"), "{title}");
     let shot = client.screenshot().await.unwrap();
     std::fs::write(artifacts().join(format!("survey-en-{tag}.png")), shot).unwrap();
 
     // Alice clicks "4" in the mail, then fills in the rest.
-    client.goto(&format!("{base}{}", r.links.ratings[3])).await.unwrap();
+    client
+        .goto(&format!("{base}{}", r.links.ratings[3]))
+        .await
+        .unwrap();
     let checked = client
         .find(Locator::Css("input[name=overall][value='4']"))
         .await
@@ -118,9 +130,24 @@ async fn survey_in_a_browser(backend: Backend) {
         .send_keys("Terima kasih, cepat sekali!")
         .await
         .unwrap();
-    client.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
-    let thanks = client.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
-    assert!(thanks.contains("Jawaban Anda sudah kami terima"), "{thanks}");
+    client
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let thanks = client
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        thanks.contains("Jawaban Anda sudah kami terima"),
+        "{thanks}"
+    );
     client.close().await.unwrap();
 
     let t = posko.ticket(r.id);

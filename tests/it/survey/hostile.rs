@@ -29,18 +29,31 @@ async fn bad_tokens_and_bad_forms(backend: Backend) {
 
     // Unknown: a guessed token of the right shape, a short one, junk.
     let guessed = format!("/s/{}", "A".repeat(43));
-    for path in [guessed.as_str(), "/s/abc", "/s/%27%20OR%201=1--", "/s/x/confirm"] {
+    for path in [
+        guessed.as_str(),
+        "/s/abc",
+        "/s/%27%20OR%201=1--",
+        "/s/x/confirm",
+    ] {
         let a = get(&posko, path).await;
         assert_eq!(a.status, 404, "{path}");
         assert!(a.body.contains("tidak dikenal"), "{path}: {}", a.body);
-        assert_eq!(post(&posko, path, &form(5, 5, "")).await.status, 404, "{path}");
+        assert_eq!(
+            post(&posko, path, &form(5, 5, "")).await.status,
+            404,
+            "{path}"
+        );
     }
     // Bad ratings and missing fields: the form again, 400.
     for bad in ["0", "6", "abc", "", "3.5"] {
         let body = form(4, 4, "").replace("overall=4", &format!("overall={bad}"));
         let a = post(&posko, &r.links.survey, &body).await;
         assert_eq!(a.status, 400, "{bad}: {}", a.body);
-        assert!(a.body.contains("harus angka 1 sampai 5") || a.body.contains("belum dijawab"), "{}", a.body);
+        assert!(
+            a.body.contains("harus angka 1 sampai 5") || a.body.contains("belum dijawab"),
+            "{}",
+            a.body
+        );
     }
     let missing = form(4, 4, "").replace("speed=4&", "");
     let a = post(&posko, &r.links.survey, &missing).await;
@@ -51,7 +64,11 @@ async fn bad_tokens_and_bad_forms(backend: Backend) {
     let long = form(4, 4, &"x".repeat(4001));
     assert_eq!(post(&posko, &r.links.survey, &long).await.status, 400);
     // 10 MB.
-    let huge = format!("{}&comment={}", form(4, 4, ""), "y".repeat(10 * 1024 * 1024));
+    let huge = format!(
+        "{}&comment={}",
+        form(4, 4, ""),
+        "y".repeat(10 * 1024 * 1024)
+    );
     let a = post(&posko, &r.links.survey, &huge).await;
     assert_eq!(a.status, 413, "{}", a.head);
     // Nothing changed by any of it.
@@ -70,7 +87,10 @@ async fn bad_tokens_and_bad_forms(backend: Backend) {
     assert_eq!(codes, [200, 409], "{a:?} {b:?}");
     let t = posko.ticket(r.id);
     assert_eq!(events(&t, "survey_answered"), 1);
-    let (c1, c2) = tokio::join!(post(&posko, &r.links.confirm, ""), post(&posko, &r.links.confirm, ""));
+    let (c1, c2) = tokio::join!(
+        post(&posko, &r.links.confirm, ""),
+        post(&posko, &r.links.confirm, "")
+    );
     let mut codes = [c1.status, c2.status];
     codes.sort();
     assert_eq!(codes, [200, 409]);
@@ -80,7 +100,10 @@ async fn bad_tokens_and_bad_forms(backend: Backend) {
     posko.stop_daemon();
     let old = resolve(&stack, &posko, "Internet lambat di gedung C", 2).await;
     posko
-        .sql(&format!("UPDATE surveys SET expires_at = 1000 WHERE ticket_id = {}", old.id))
+        .sql(&format!(
+            "UPDATE surveys SET expires_at = 1000 WHERE ticket_id = {}",
+            old.id
+        ))
         .await;
     // Merged: a third ticket merged into the second.
     let merged = resolve(&stack, &posko, "Internet lambat di gedung D", 3).await;
@@ -96,7 +119,12 @@ async fn bad_tokens_and_bad_forms(backend: Backend) {
         assert_eq!(a.status, 410, "{link}");
         assert!(a.body.contains("kedaluwarsa"), "{}", a.body);
     }
-    assert_eq!(post(&posko, &old.links.survey, &form(5, 5, "")).await.status, 410);
+    assert_eq!(
+        post(&posko, &old.links.survey, &form(5, 5, ""))
+            .await
+            .status,
+        410
+    );
     assert_eq!(post(&posko, &old.links.reopen, "text=x").await.status, 410);
     assert_eq!(posko.ticket(old.id)["status"], "resolved");
     for link in [&merged.links.survey, &merged.links.reopen] {
@@ -104,7 +132,10 @@ async fn bad_tokens_and_bad_forms(backend: Backend) {
         assert_eq!(a.status, 410, "{link}");
         assert!(a.body.contains("digabung"), "{}", a.body);
     }
-    assert_eq!(post(&posko, &merged.links.reopen, "text=x").await.status, 410);
+    assert_eq!(
+        post(&posko, &merged.links.reopen, "text=x").await.status,
+        410
+    );
     assert_eq!(posko.ticket(merged.id)["status"], "closed");
 
     // A flood from one address: past 40 a minute, 429.

@@ -56,7 +56,11 @@ pub(crate) struct Links {
 
 impl Links {
     pub fn all(&self) -> Vec<String> {
-        let mut v = vec![self.confirm.clone(), self.reopen.clone(), self.survey.clone()];
+        let mut v = vec![
+            self.confirm.clone(),
+            self.reopen.clone(),
+            self.survey.clone(),
+        ];
         v.extend(self.ratings.iter().cloned());
         v
     }
@@ -85,7 +89,11 @@ pub(crate) fn links_of(posko: &Posko, raw: &[u8]) -> Links {
             .cloned()
             .unwrap_or_else(|| panic!("no {suffix} link in\n{text}"))
     };
-    let ratings: Vec<String> = paths.iter().filter(|p| p.contains("?r=")).cloned().collect();
+    let ratings: Vec<String> = paths
+        .iter()
+        .filter(|p| p.contains("?r="))
+        .cloned()
+        .collect();
     assert_eq!(ratings.len(), 5, "{text}");
     let survey = paths
         .iter()
@@ -164,15 +172,25 @@ impl Answer {
 /// Sends `request` to the daemon's listener and reads the whole answer.
 pub(crate) async fn raw_http(port: u16, request: &[u8]) -> Answer {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
     // A body the server refuses early may cut the write short.
     let _ = s.write_all(request).await;
     let mut raw = Vec::new();
     let _ = tokio::time::timeout(WAIT, s.read_to_end(&mut raw)).await;
     let text = String::from_utf8_lossy(&raw).to_string();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    Answer { status, head: head.to_string(), body: body.to_string() }
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    Answer {
+        status,
+        head: head.to_string(),
+        body: body.to_string(),
+    }
 }
 
 pub(crate) async fn get(posko: &Posko, path: &str) -> Answer {
@@ -223,7 +241,12 @@ pub(crate) fn events(t: &Value, kind: &str) -> usize {
 }
 
 /// Waits until a mail in `user`'s inbox contains `needle`; returns its text.
-pub(crate) async fn wait_for_text(stack: &MailStack, posko: &Posko, user: &str, needle: &str) -> String {
+pub(crate) async fn wait_for_text(
+    stack: &MailStack,
+    posko: &Posko,
+    user: &str,
+    needle: &str,
+) -> String {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
         let found = stack

@@ -23,7 +23,10 @@ async fn resolution_mail_and_survey(backend: Backend) {
     ] {
         assert!(text.contains(words), "{words}: {text}");
     }
-    let html = posko::parse::parse(&r.mail, "corp.test").unwrap().body_html.unwrap();
+    let html = posko::parse::parse(&r.mail, "corp.test")
+        .unwrap()
+        .body_html
+        .unwrap();
     assert!(html.contains("Ya, sudah selesai"), "{html}");
     let public = format!("http://127.0.0.1:{}", posko.web_port);
     assert_eq!(urls(&html, &public).len(), 8, "{html}");
@@ -38,18 +41,37 @@ async fn resolution_mail_and_survey(backend: Backend) {
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("Internet lambat di gedung B"));
     assert!(page.body.contains("IT Helpdesk"));
-    assert!(!page.body.contains("lambat sekali sejak pagi"), "no conversation on the page");
-    assert!(page.body.contains(r#"name="overall" value="2" required checked"#), "{}", page.body);
+    assert!(
+        !page.body.contains("lambat sekali sejak pagi"),
+        "no conversation on the page"
+    );
+    assert!(
+        page.body
+            .contains(r#"name="overall" value="2" required checked"#),
+        "{}",
+        page.body
+    );
     assert_eq!(page.body.matches(" checked").count(), 1);
     let csp = page.header("content-security-policy").unwrap();
-    assert!(csp.contains("default-src 'none'") && csp.contains("form-action 'self'"), "{csp}");
-    assert_eq!(page.header("referrer-policy").as_deref(), Some("no-referrer"));
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("form-action 'self'"),
+        "{csp}"
+    );
+    assert_eq!(
+        page.header("referrer-policy").as_deref(),
+        Some("no-referrer")
+    );
     assert_eq!(page.header("x-frame-options").as_deref(), Some("DENY"));
     assert_eq!(page.header("cache-control").as_deref(), Some("no-store"));
     let css = get(&posko, "/assets/survey.css").await;
     assert_eq!(css.status, 200);
 
-    let done = post(&posko, &r.links.survey, &form(4, 2, "Tolong lebih cepat & <b>ramah</b>")).await;
+    let done = post(
+        &posko,
+        &r.links.survey,
+        &form(4, 2, "Tolong lebih cepat & <b>ramah</b>"),
+    )
+    .await;
     assert_eq!(done.status, 200, "{}", done.body);
     assert!(done.body.contains("Terima kasih"), "{}", done.body);
     let t = posko.ticket(r.id);
@@ -60,7 +82,10 @@ async fn resolution_mail_and_survey(backend: Backend) {
     assert_eq!(events(&t, "survey_answered"), 1);
     // Budi (the assignee) is told of the 2.
     let low = wait_for_text(&stack, &posko, "budi", "nilai rendah").await;
-    assert!(low.contains("Kualitas layanan secara keseluruhan: 2 (Kurang puas)"), "{low}");
+    assert!(
+        low.contains("Kualitas layanan secara keseluruhan: 2 (Kurang puas)"),
+        "{low}"
+    );
     // Single use.
     let again = post(&posko, &r.links.survey, &form(5, 5, "")).await;
     assert_eq!(again.status, 409, "{}", again.body);
@@ -100,7 +125,11 @@ async fn reopen_from_the_page(backend: Backend) {
     let r = resolve(&stack, &posko, "VPN putus-putus", 1).await;
     serve(&mut posko).await;
     let page = get(&posko, &r.links.reopen).await;
-    assert!(page.body.contains("Apa yang masih bermasalah?"), "{}", page.body);
+    assert!(
+        page.body.contains("Apa yang masih bermasalah?"),
+        "{}",
+        page.body
+    );
     let empty = post(&posko, &r.links.reopen, "text=+++").await;
     assert_eq!(empty.status, 400);
     assert_eq!(posko.ticket(r.id)["status"], "resolved");
@@ -128,7 +157,10 @@ async fn reopen_from_the_page(backend: Backend) {
     serve(&mut posko).await;
     assert_eq!(get(&posko, &r2.links.survey).await.status, 200);
     assert_eq!(get(&posko, &r.links.survey).await.status, 410);
-    assert_eq!(post(&posko, &r.links.survey, &form(5, 5, "")).await.status, 410);
+    assert_eq!(
+        post(&posko, &r.links.survey, &form(5, 5, "")).await.status,
+        410
+    );
     assert_eq!(post(&posko, &r.links.reopen, "text=lagi").await.status, 410);
     assert_eq!(posko.ticket(r.id)["status"], "resolved");
 }
@@ -150,7 +182,10 @@ async fn confirm_closes_for_the_requester(backend: Backend) {
     assert_eq!(t["closed_by"], "requester");
     assert_eq!(events(&t, "confirmed"), 1);
     assert_eq!(post(&posko, &r.links.confirm, "").await.status, 409);
-    assert_eq!(post(&posko, &r.links.survey, &form(5, 5, "")).await.status, 200);
+    assert_eq!(
+        post(&posko, &r.links.survey, &form(5, 5, "")).await.status,
+        200
+    );
     posko.stop_daemon();
     // Nothing left to close by itself.
     posko.run_once_at(&rfc(wall_now() + 10 * 86_400));
@@ -199,7 +234,10 @@ async fn reminder_then_auto_close(backend: Backend) {
     // Both the first and the reminder's links still open the survey.
     serve(&mut posko).await;
     assert_eq!(get(&posko, &r.links.survey).await.status, 200);
-    assert_eq!(post(&posko, &again.survey, &form(4, 4, "")).await.status, 200);
+    assert_eq!(
+        post(&posko, &again.survey, &form(4, 4, "")).await.status,
+        200
+    );
     assert_eq!(get(&posko, &r.links.survey).await.status, 409);
     posko.stop_daemon();
 
@@ -212,7 +250,9 @@ async fn reminder_then_auto_close(backend: Backend) {
         "",
         "Masih rusak.",
     );
-    stack.deliver("alice@corp.test", &["helpdesk@corp.test"], &raw).await;
+    stack
+        .deliver("alice@corp.test", &["helpdesk@corp.test"], &raw)
+        .await;
     posko.run_once();
     assert_eq!(posko.ticket(r2.id)["status"], "in_progress");
     posko.run_once_at(&rfc(wall_now() + 20 * 86_400));
@@ -252,7 +292,10 @@ async fn reminder_and_auto_close_off(backend: Backend) {
     .await;
     let r = resolve(&stack, &posko, "Scanner mati", 1).await;
     let out = posko.run_once_at(&rfc(wall_now() + 29 * 86_400));
-    assert!(out.contains("lifecycle: 0 reminders, 0 auto-closed"), "{out}");
+    assert!(
+        out.contains("lifecycle: 0 reminders, 0 auto-closed"),
+        "{out}"
+    );
     assert_eq!(posko.ticket(r.id)["status"], "resolved");
     assert_eq!(stack.inbox("alice").await.len(), 2);
 }
