@@ -203,30 +203,45 @@ fn fields(body: Result<Bytes, BytesRejection>) -> Result<Vec<(String, String)>, 
     Ok(url::form_urlencoded::parse(&body).into_owned().collect())
 }
 
-/// A POST from `peer`: within its quota, and with a readable body.
-fn admit(
-    site: &Site,
+/// A POST that may act: from `peer` within its quota, with a readable
+/// body, on a token whose `page` may act now.
+struct Admitted {
+    form: Vec<(String, String)>,
+    found: Found,
+    at: i64,
+}
+
+async fn admit(
+    st: &WebState,
     peer: SocketAddr,
     token: &str,
+    page: Page,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Vec<(String, String)>, Response> {
+) -> Result<Admitted, Response> {
+    let site = &st.site;
     if !site.limiter.allow(peer.ip(), now()) {
-        return Err(page_refusal(
-            site,
-            None,
-            token,
-            "too_many",
-            StatusCode::TOO_MANY_REQUESTS,
-        ));
+        let code = StatusCode::TOO_MANY_REQUESTS;
+        return Err(page_refusal(site, None, token, "too_many", code));
     }
-    fields(body).map_err(|code| {
+    let form = fields(body).map_err(|code| {
         let kind = if code == StatusCode::PAYLOAD_TOO_LARGE {
             "too_large"
         } else {
             "trouble"
         };
         page_refusal(site, None, token, kind, code)
-    })
+    })?;
+    let at = now();
+    let l = look(st, token, page, at)
+        .await
+        .map_err(|e| trouble(site, e))?;
+    match (l.verdict, l.found) {
+        (Ok(()), Some(found)) => Ok(Admitted { form, found, at }),
+        (verdict, found) => {
+            let why = verdict.err().unwrap_or(Refusal::Unknown);
+            Err(refuse(site, found.as_ref(), token, why))
+        }
+    }
 }
 
 async fn survey_post(
@@ -236,23 +251,11 @@ async fn survey_post(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let site = &st.site;
-    let form = match admit(site, peer, &token, body) {
-        Ok(f) => f,
+    let Admitted { form, found, at } = match admit(&st, peer, &token, Page::Survey, body).await {
+        Ok(a) => a,
         Err(r) => return r,
     };
-    let at = now();
-    let l = match look(&st, &token, Page::Survey, at).await {
-        Ok(l) => l,
-        Err(e) => return trouble(site, e),
-    };
-    let (Ok(()), Some(found)) = (l.verdict, l.found.as_ref()) else {
-        return refuse(
-            site,
-            l.found.as_ref(),
-            &token,
-            l.verdict.err().unwrap_or(Refusal::Unknown),
-        );
-    };
+    let found = &found;
     let answer = match survey::read_form(&site.cfg.survey.questions, &form) {
         Ok(a) => a,
         Err(e) => {
@@ -336,22 +339,11 @@ async fn confirm_post(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let site = &st.site;
-    if let Err(r) = admit(site, peer, &token, body) {
-        return r;
-    }
-    let at = now();
-    let l = match look(&st, &token, Page::Confirm, at).await {
-        Ok(l) => l,
-        Err(e) => return trouble(site, e),
+    let Admitted { found, at, .. } = match admit(&st, peer, &token, Page::Confirm, body).await {
+        Ok(a) => a,
+        Err(r) => return r,
     };
-    let (Ok(()), Some(found)) = (l.verdict, l.found.as_ref()) else {
-        return refuse(
-            site,
-            l.found.as_ref(),
-            &token,
-            l.verdict.err().unwrap_or(Refusal::Unknown),
-        );
-    };
+    let found = &found;
     match act::confirm(&st, found, at).await {
         Ok(Ok(())) => done(site, found, &token, "confirmed"),
         Ok(Err(why)) => refuse(site, Some(found), &token, why),
@@ -366,23 +358,11 @@ async fn reopen_post(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let site = &st.site;
-    let form = match admit(site, peer, &token, body) {
-        Ok(f) => f,
+    let Admitted { form, found, at } = match admit(&st, peer, &token, Page::Reopen, body).await {
+        Ok(a) => a,
         Err(r) => return r,
     };
-    let at = now();
-    let l = match look(&st, &token, Page::Reopen, at).await {
-        Ok(l) => l,
-        Err(e) => return trouble(site, e),
-    };
-    let (Ok(()), Some(found)) = (l.verdict, l.found.as_ref()) else {
-        return refuse(
-            site,
-            l.found.as_ref(),
-            &token,
-            l.verdict.err().unwrap_or(Refusal::Unknown),
-        );
-    };
+    let found = &found;
     let text = form
         .iter()
         .find(|(k, _)| k == "text")

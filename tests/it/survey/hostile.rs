@@ -78,9 +78,10 @@ async fn bad_tokens_and_bad_forms(backend: Backend) {
     assert_eq!(after["status"], "resolved");
 
     // Two at once: exactly one wins.
+    let (one, two) = (form(5, 5, "satu"), form(1, 1, "dua"));
     let (a, b) = tokio::join!(
-        post(&posko, &r.links.survey, &form(5, 5, "satu")),
-        post(&posko, &r.links.survey, &form(1, 1, "dua"))
+        post(&posko, &r.links.survey, &one),
+        post(&posko, &r.links.survey, &two)
     );
     let mut codes = [a.status, b.status];
     codes.sort();

@@ -141,7 +141,13 @@ async fn reopen_from_the_page(backend: Backend) {
     assert_eq!(reopened.len(), 1);
     assert_eq!(reopened[0]["how"], "page");
     assert_eq!(reopened[0]["actor"], "alice@corp.test");
-    let last = t["messages"].as_array().unwrap().last().unwrap().clone();
+    let last = t["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|m| m["direction"] == "in")
+        .unwrap()
+        .clone();
     assert_eq!(last["body_text"], "Masih putus tiap jam 10");
     assert_eq!(last["author"], "alice@corp.test");
     assert_eq!(t["sla"]["resolution"]["state"], "running", "{t:#}");
@@ -263,12 +269,13 @@ async fn reminder_then_auto_close(backend: Backend) {
     assert_eq!(get(&posko, &r2.links.survey).await.status, 410);
     posko.stop_daemon();
 
-    // Staff close.
+    // Staff resolve, then close: closed by staff.
+    resolve_again(&stack, &posko, r2.id, &r2.budi_to, &r2.subject, "b8").await;
     staff_mail(
         &stack,
         "Budi Santoso <budi@corp.test>",
         &r2.budi_to,
-        &format!("Re: [Helpdesk #{}] Keyboard rusak #resolve #close", r2.id),
+        &format!("Re: [Helpdesk #{}] Keyboard rusak #close", r2.id),
         "b9@corp.test",
         "",
         "Keyboard diganti.",
