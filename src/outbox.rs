@@ -258,7 +258,7 @@ impl Outbox {
         match backlog {
             Ok(b) => {
                 let m = crate::monitor::get();
-                let now = crate::compose::wall_clock();
+                let now = crate::mail::compose::wall_clock();
                 let failed = stats.retried + stats.failed > 0;
                 m.health.outbox_tick(b, stats.sent > 0, failed, now);
                 m.metrics.record_backlog(&b, now);

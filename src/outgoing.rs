@@ -14,7 +14,7 @@ use anyhow::Result;
 use serde_json::json;
 use tracing::warn;
 
-use crate::compose::{self, Outgoing};
+use crate::mail::compose::{self, Outgoing};
 use crate::domain::{Direction, Visibility};
 use crate::store::events::{self, MsgRef};
 use crate::store::script::Script;

@@ -17,7 +17,7 @@ use posko::mail::context::sla_notice::{ClockView, Escalation, Ticket};
 use posko::mail::context::{
     ClockName, Desk, DurationWords, Sender, SenderWarning, SlaConfirm, SlaHours, SlaNotice,
 };
-use posko::notify::{FRAGMENTS, Templates, WITH_SUBJECT, names};
+use posko::mail::templates::{FRAGMENTS, Templates, WITH_SUBJECT, names};
 use serde_json::{Value, json};
 
 /// How a case is rendered.

@@ -2,7 +2,7 @@
 //! preview (HTML, text and PNGs, touching nothing) or sent now to one address.
 
 use super::*;
-use crate::compose::{new_message_id, wall_clock};
+use crate::mail::compose::{new_message_id, wall_clock};
 use crate::digest::collect::collect;
 use crate::digest::config::Settings;
 use crate::digest::mail::{Envelope, compose, content_id};

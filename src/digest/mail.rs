@@ -14,7 +14,7 @@ use lettre::message::{Attachment, MultiPart};
 
 use super::chart::Chart;
 use super::make::Digest;
-use crate::compose::{clean, header, mailbox, part};
+use crate::mail::compose::{clean, header, mailbox, part};
 use crate::domain::EmailAddress;
 
 /// The Content-ID of a chart of the digest dated `date` (without angle

@@ -23,7 +23,7 @@ use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
 use super::{PassStats, batches, tls};
-use crate::compose::wall_clock;
+use crate::mail::compose::wall_clock;
 use crate::config::{ImapSettings, Security};
 use crate::ingest::{Incoming, Ingestor, Outcome};
 use crate::store::mailbox_state;

@@ -8,7 +8,7 @@ use super::{Arrival, Ingestor, Outcome};
 use crate::domain::{Direction, EmailAddress, Status, TicketId, Visibility};
 use crate::parse::InboundMessage;
 use crate::reply_trim;
-use crate::sla_store;
+use crate::sla::life;
 use crate::store::events::{self, MsgRef};
 use crate::store::script::Script;
 use crate::store::unit::Unit;
@@ -78,7 +78,7 @@ impl Ingestor {
             );
             // Written after the events above (the unit sends them first),
             // with the ticket as it was.
-            sla_store::on_status_change(u.conn().await?, id, ticket.status, status, now, &self.cfg)
+            life::on_status_change(u.conn().await?, id, ticket.status, status, now, &self.cfg)
                 .await?;
             tickets::push_status(u, id, status, now);
         }

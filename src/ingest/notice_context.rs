@@ -7,11 +7,11 @@ use serde_json::json;
 
 use super::Ingestor;
 use crate::catalogue::TicketType;
-use crate::compose;
+use crate::mail::compose;
 use crate::domain::TicketId;
 use crate::mail::context::Desk;
 use crate::mail::context::new_ticket::{Attachment, Classification, Message, NewTicket, Ticket};
-use crate::notify::{self, human_size};
+use crate::mail::excerpt::{EXCERPT_BYTES, excerpt, human_size};
 use crate::parse::InboundMessage;
 use crate::rules;
 
@@ -40,7 +40,7 @@ impl Ingestor {
         // Mail to people carries a bounded part of what a stranger wrote:
         // names and subjects on one line, the text up to EXCERPT_BYTES.
         let one_line = |s: &str| compose::clean::header_text(s, compose::clean::MAX_SUBJECT_CHARS);
-        let (body, omitted) = notify::excerpt(msg.body_text.trim(), notify::EXCERPT_BYTES);
+        let (body, omitted) = excerpt(msg.body_text.trim(), EXCERPT_BYTES);
         // What staff see of the sender: the name beside the real address,
         // flagged when it pretends to be someone else.
         let mut requester = self.templates.sender(

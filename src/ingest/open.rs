@@ -6,16 +6,16 @@ use serde_json::json;
 
 use super::{Arrival, Ingestor, MAX_REFERENCES, Outcome};
 use crate::ack_policy::{self, AckCount};
-use crate::compose::{self, Outgoing};
+use crate::mail::compose::{self, Outgoing};
 use crate::config::Language;
 use crate::domain::{EmailAddress, Status, TicketId, Visibility};
 use crate::isolate;
 use crate::mail::context::new_ticket::NewTicket;
-use crate::notify::Rendered;
+use crate::mail::templates::Rendered;
 use crate::outgoing::{Recording, record_outgoing};
 use crate::parse::InboundMessage;
 use crate::rules;
-use crate::sla_store;
+use crate::sla::life;
 use crate::store::events::{self, MsgRef};
 use crate::store::script::Script;
 use crate::store::unit::Unit;
@@ -142,7 +142,7 @@ impl Ingestor {
             );
             return Ok(false);
         }
-        let targets = sla_store::push_start_clocks(w, &self.cfg, id, r.priority, &r.category, now);
+        let targets = life::push_start_clocks(w, &self.cfg, id, r.priority, &r.category, now);
         let mut acked = false;
         match self.no_answer_reason(msg) {
             Some(reason) => {
@@ -158,7 +158,7 @@ impl Ingestor {
             }
             None => {
                 let mut ctx = self.new_ticket_context(msg, id, &subject, &class, now)?;
-                ctx.sla = sla_store::ack_context(&self.cfg, &self.templates, targets.as_ref())?;
+                ctx.sla = life::ack_context(&self.cfg, &self.templates, targets.as_ref())?;
                 acked = self.queue_ack(w, a, recent_acks, id, &subject, &ctx)?;
                 self.queue_notices(w, a, id, &subject, &class, &ctx)?;
             }

@@ -26,7 +26,7 @@ use super::open::Internal;
 use super::{Arrival, Ingestor, Outcome, reply_parts};
 use crate::config::Language;
 use crate::domain::TicketId;
-use crate::escalation;
+use crate::sla::notice::first_responders;
 use crate::mail::context::Desk;
 use crate::mail::context::non_participant::{self as notice, NonParticipant};
 use crate::parse::InboundMessage;
@@ -106,7 +106,7 @@ impl Ingestor {
             let sender = self
                 .templates
                 .sender(desk.language, &self.known, name, address)?;
-            let (text, omitted) = crate::notify::excerpt(&body, NOTICE_TEXT_MAX);
+            let (text, omitted) = crate::mail::excerpt::excerpt(&body, NOTICE_TEXT_MAX);
             let truncated = !omitted.is_null();
             let ctx = NonParticipant {
                 desk: Desk::of(desk),
@@ -128,7 +128,7 @@ impl Ingestor {
                 Language::En => "Message from a non-participant",
             };
             let subject = format!("{prefix}: {}", ticket.subject);
-            for (name, addr) in escalation::first_responders(&self.cfg, ticket) {
+            for (name, addr) in first_responders(&self.cfg, ticket) {
                 if notified.iter().any(|n| n == addr.base()) {
                     continue;
                 }

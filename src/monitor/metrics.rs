@@ -14,7 +14,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use super::health::Backlog;
-use crate::escalation::ScanStats;
+use crate::sla::scan::ScanStats;
 use crate::ingest::Outcome;
 
 type Labels = Vec<(&'static str, &'static str)>;

@@ -33,7 +33,7 @@ use crate::calendar::Calendar;
 use crate::config::Config;
 use crate::domain::{Status, TicketId};
 use crate::mail::context::{AckSla, SlaConfirm};
-use crate::notify::Templates;
+use crate::mail::templates::Templates;
 use crate::sla::clocks::{self, calendar_of, row_after, row_retargeted};
 use crate::sla::notice::{local_time, rfc3339};
 use crate::sla::{Clock, ClockKind, Targets};

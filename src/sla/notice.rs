@@ -9,12 +9,12 @@ use std::sync::Arc;
 use anyhow::Result;
 use chrono::TimeZone;
 
-use crate::compose::{self, Outgoing};
+use crate::mail::compose::{self, Outgoing};
 use crate::config::{Config, Staff};
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, Visibility};
 use crate::mail::context::sla_notice::{self, ClockView, Escalation};
 use crate::mail::context::{Desk, SlaNotice};
-use crate::notify::Templates;
+use crate::mail::templates::Templates;
 use crate::sla::clocks::calendar_of;
 use crate::sla::due::{Due, Recipient};
 use crate::staff_token::KeyRing;
@@ -178,7 +178,17 @@ impl Notices<'_> {
             ticket_id: Some(ticket.id),
             date: now,
         };
-        crate::escalation::queue_notice(c, kind, out, to, now).await
+        // Recorded like every outgoing mail (crate::outgoing); a mail that
+        // cannot be built is recorded as failed, the scan goes on, and this
+        // threshold is not tried again.
+        let mut w = crate::store::script::Script::new();
+        let recording = crate::outgoing::Recording {
+            kind,
+            visibility: Visibility::Internal,
+            primary: to.base(),
+        };
+        crate::outgoing::record_outgoing(&mut w, &out, recording, now)?;
+        w.run(c, crate::store::backend_of(c)).await
     }
 
     /// The context of the notice of `due` on `row`.

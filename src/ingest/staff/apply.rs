@@ -16,7 +16,7 @@ use crate::ingest::Ingestor;
 use crate::mail::context::requester_notice::{self as notice, RequesterNotice};
 use crate::mail::context::staff_confirm::StaffConfirm;
 use crate::mail::context::{Desk, Named, StatusRef, TicketRef};
-use crate::sla_store;
+use crate::sla::life;
 use crate::store::events;
 use crate::store::events::MsgRef;
 use crate::store::unit::Unit;
@@ -118,7 +118,7 @@ impl Ingestor {
         let clocks_stopped = matches!(ticket.status, Status::Resolved | Status::Closed);
         let mut retargeted = Vec::new();
         if let Some(t) = retarget.as_ref().filter(|_| !clocks_stopped) {
-            retargeted = sla_store::on_retarget(w.conn().await?, t, now, cfg).await?;
+            retargeted = life::on_retarget(w.conn().await?, t, now, cfg).await?;
         }
         let mut update = tickets::Update::default();
         let mut status = ticket.status;
@@ -170,12 +170,12 @@ impl Ingestor {
             }
             // The change, then what it did to the clocks (written after it).
             events::push(w, id, kind, actor, now, mid, &data);
-            sla_store::on_status_change(w.conn().await?, id, *from, *to, now, cfg).await?;
+            life::on_status_change(w.conn().await?, id, *from, *to, now, cfg).await?;
             tickets::push_status(w, id, *to, now);
         }
         if let Some(t) = retarget.filter(|_| clocks_stopped) {
             let t = tickets::Ticket { status, ..t };
-            retargeted = sla_store::on_retarget(w.conn().await?, &t, now, cfg).await?;
+            retargeted = life::on_retarget(w.conn().await?, &t, now, cfg).await?;
         }
         let mut assignee = ticket.assignee.clone();
         if let Some(s) = &plan.assign {
@@ -340,7 +340,7 @@ impl Ingestor {
                 .await?;
             if !relayed.is_empty() && ticket.first_response_at.is_none() {
                 update.first_response_at = Some(now);
-                sla_store::on_first_response(w.conn().await?, id, now, cfg).await?;
+                life::on_first_response(w.conn().await?, id, now, cfg).await?;
                 events::push(
                     w,
                     id,
@@ -374,7 +374,7 @@ impl Ingestor {
                 desk: Desk::of(&cfg.desk),
                 ticket: TicketRef::of(&ticket),
                 applied,
-                sla: sla_store::confirm_lines(cfg, &self.templates, &retargeted)?,
+                sla: life::confirm_lines(cfg, &self.templates, &retargeted)?,
                 status: StatusRef {
                     code: status.as_str(),
                     name: status_name(status, lang),

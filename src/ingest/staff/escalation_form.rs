@@ -14,7 +14,7 @@ use crate::ingest::open::Internal;
 use crate::mail::context::escalation::{
     self as form, Escalation, EscalationForm, HistoryLine, Tried,
 };
-use crate::notify;
+use crate::mail::excerpt::{EXCERPT_BYTES, excerpt};
 use crate::store::unit::Unit;
 use crate::store::{events, messages};
 
@@ -44,7 +44,7 @@ impl Ingestor {
                     && m.message_id != msg.message_id
             })
             .map(|m| {
-                let (text, omitted) = notify::excerpt(m.body_text.trim(), notify::EXCERPT_BYTES);
+                let (text, omitted) = excerpt(m.body_text.trim(), EXCERPT_BYTES);
                 Tried {
                     at: at(m.created_at),
                     author: m.author.clone(),
@@ -56,7 +56,7 @@ impl Ingestor {
         let (request, request_omitted) = history
             .iter()
             .find(|m| m.kind == "request")
-            .map(|m| notify::excerpt(m.body_text.trim(), notify::EXCERPT_BYTES))
+            .map(|m| excerpt(m.body_text.trim(), EXCERPT_BYTES))
             .unwrap_or(("", Value::Null));
         let events: Vec<HistoryLine> = events::list_for_ticket(w.conn().await?, id)
             .await?

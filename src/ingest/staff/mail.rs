@@ -6,13 +6,13 @@ use chrono::TimeZone;
 
 use super::StaffMail;
 use crate::commands::{self, Assignee, Command};
-use crate::compose::{self, Outgoing};
+use crate::mail::compose::{self, Outgoing};
 use crate::config::{Language, Staff};
 use crate::domain::{EmailAddress, Status, Visibility};
 use crate::ingest::{Arrival, Ingestor, MAX_REFERENCES};
 use crate::mail::context::Desk;
 use crate::mail::context::help::Help;
-use crate::notify::Rendered;
+use crate::mail::templates::Rendered;
 use crate::outgoing::{Recording, record_outgoing};
 use crate::staff_auth::{Check, Verdict};
 use crate::store::script::Script;
