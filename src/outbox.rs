@@ -22,6 +22,7 @@ use tracing::{debug, info, warn};
 
 use crate::config::{Config, Outbound, OutboxPolicy, Security, SmtpSettings};
 use crate::monitor::metrics::SendFailure::{Permanent, Temporary};
+use crate::domain::EventKind;
 use crate::store::{Db, events, outbox};
 
 /// How long a claimed row is reserved for its sender. Longer than any SMTP
@@ -224,7 +225,7 @@ impl Outbox {
                         events::insert(
                             &mut tx,
                             t,
-                            "delivery_failed",
+                            EventKind::DeliveryFailed,
                             "system",
                             now,
                             None,

@@ -5,7 +5,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::{Arrival, Ingestor, Outcome};
-use crate::domain::{Direction, EmailAddress, Status, TicketId, Visibility};
+use crate::domain::{Direction, EmailAddress, EventKind, Status, TicketId, Visibility};
 use crate::parse::InboundMessage;
 use crate::reply_trim;
 use crate::sla::life;
@@ -37,7 +37,7 @@ impl Ingestor {
         events::push(
             u,
             id,
-            "comment_added",
+            EventKind::CommentAdded,
             &author,
             now,
             &mid,
@@ -59,10 +59,10 @@ impl Ingestor {
             })
             .unwrap_or(false);
         let new_status = if reopen {
-            Some(("reopened", Status::InProgress))
+            Some((EventKind::Reopened, Status::InProgress))
         } else if ticket.status == Status::Pending && from_requester {
             // The requester answered what the desk was waiting for.
-            Some(("status_changed", Status::InProgress))
+            Some((EventKind::StatusChanged, Status::InProgress))
         } else {
             None
         };

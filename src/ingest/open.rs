@@ -8,7 +8,7 @@ use super::{Arrival, Ingestor, MAX_REFERENCES, Outcome};
 use crate::ack_policy::{self, AckCount};
 use crate::mail::compose::{self, Outgoing};
 use crate::config::Language;
-use crate::domain::{EmailAddress, Status, TicketId, Visibility};
+use crate::domain::{EmailAddress, EventKind, MailKind, Status, TicketId, Visibility};
 use crate::isolate;
 use crate::mail::context::new_ticket::NewTicket;
 use crate::mail::templates::Rendered;
@@ -95,7 +95,7 @@ impl Ingestor {
         events::push(
             w,
             id,
-            "created",
+            EventKind::Created,
             &author,
             now,
             &mid,
@@ -110,7 +110,7 @@ impl Ingestor {
             events::push(
                 w,
                 prev,
-                "followed_up",
+                EventKind::FollowedUp,
                 "system",
                 now,
                 &MsgRef::None,
@@ -120,7 +120,7 @@ impl Ingestor {
         events::push(
             w,
             id,
-            "classified",
+            EventKind::Classified,
             "system",
             now,
             &mid,
@@ -132,7 +132,7 @@ impl Ingestor {
             events::push(
                 w,
                 id,
-                "ignored",
+                EventKind::Ignored,
                 "system",
                 now,
                 &mid,
@@ -149,7 +149,7 @@ impl Ingestor {
                 events::push(
                     w,
                     id,
-                    "ack_suppressed",
+                    EventKind::AckSuppressed,
                     "system",
                     now,
                     &mid,
@@ -198,7 +198,7 @@ impl Ingestor {
             events::push(
                 w,
                 id,
-                "ack_suppressed",
+                EventKind::AckSuppressed,
                 "system",
                 now,
                 &MsgRef::None,
@@ -231,7 +231,7 @@ impl Ingestor {
             date: now,
         };
         let recording = Recording {
-            kind: "ack",
+            kind: MailKind::Ack,
             visibility: Visibility::Public,
             primary: to.base(),
         };
@@ -265,9 +265,9 @@ impl Ingestor {
         let desk = &cfg.desk;
         let r = &class.result;
         let alert = if class.is_security() {
-            Some("security_alert")
+            Some(MailKind::SecurityAlert)
         } else if r.major {
-            Some("major_incident")
+            Some(MailKind::MajorIncident)
         } else {
             None
         };
@@ -298,10 +298,10 @@ impl Ingestor {
         let sender = a.msg.from.as_ref().map(|m| m.address.base().to_string());
         let mut done: Vec<String> = sender.into_iter().collect();
         if let Some(kind) = alert {
-            let rendered = self.templates.render(kind, desk.language, ctx)?;
+            let rendered = self.templates.render(kind.template(), desk.language, ctx)?;
             let prefix = match (kind, desk.language) {
-                ("security_alert", Language::Id) => "Keamanan informasi",
-                ("security_alert", Language::En) => "Information security",
+                (MailKind::SecurityAlert, Language::Id) => "Keamanan informasi",
+                (MailKind::SecurityAlert, Language::En) => "Information security",
                 (_, Language::Id) => "Insiden mayor",
                 (_, Language::En) => "Major incident",
             };
@@ -328,7 +328,7 @@ impl Ingestor {
             }
             done.push(addr.base().to_string());
             let to = Internal {
-                kind: "staff_new",
+                kind: MailKind::StaffNew,
                 id,
                 subject,
                 name,
@@ -367,9 +367,9 @@ impl Ingestor {
             message_id: compose::new_message_id(
                 Some(id),
                 match kind {
-                    "staff_new" => "notice",
-                    "escalation" => "escalation",
-                    "non_participant" => "outsider",
+                    MailKind::StaffNew => "notice",
+                    MailKind::Escalation => "escalation",
+                    MailKind::NonParticipant => "outsider",
                     _ => "alert",
                 },
                 desk.domain(),
@@ -392,7 +392,7 @@ impl Ingestor {
 
 /// An internal mail's kind, ticket, subject and recipient.
 pub(super) struct Internal<'a> {
-    pub kind: &'a str,
+    pub kind: MailKind,
     pub id: TicketId,
     pub subject: &'a str,
     pub name: Option<String>,

@@ -25,7 +25,7 @@ use serde_json::json;
 use super::open::Internal;
 use super::{Arrival, Ingestor, Outcome, reply_parts};
 use crate::config::Language;
-use crate::domain::TicketId;
+use crate::domain::{EventKind, MailKind, TicketId};
 use crate::sla::notice::first_responders;
 use crate::mail::context::Desk;
 use crate::mail::context::non_participant::{self as notice, NonParticipant};
@@ -134,7 +134,7 @@ impl Ingestor {
                 }
                 notified.push(addr.base().to_string());
                 let to = Internal {
-                    kind: "non_participant",
+                    kind: MailKind::NonParticipant,
                     id,
                     subject: &subject,
                     name,
@@ -146,7 +146,7 @@ impl Ingestor {
         crate::store::events::push(
             w,
             id,
-            "non_participant",
+            EventKind::NonParticipant,
             &author,
             now,
             &mid,
@@ -176,7 +176,7 @@ impl Ingestor {
         crate::store::events::push(
             w,
             previous,
-            "non_participant",
+            EventKind::NonParticipant,
             &a.author(),
             now,
             &MsgRef::None,

@@ -25,6 +25,7 @@ use crate::sla::due::{Due, Recipient, due_between, due_since_look, next_check};
 use crate::sla::notice::{self, Notices, rfc3339};
 use crate::store::sla_clocks::{self, ClockRow};
 use crate::store::tickets::Ticket;
+use crate::domain::EventKind;
 use crate::store::{Conn, events, tickets};
 
 /// The calendar a stored clock counts in.
@@ -152,7 +153,7 @@ pub async fn record(
     let mut kinds = vec![event];
     if matches!(due, Due::Breach { .. }) && !cfg.escalation.chain.is_empty() {
         // The breach notice is the first step of the chain as well.
-        kinds.push("escalated");
+        kinds.push(EventKind::Escalated);
     }
     for kind in kinds {
         events::insert(c, ticket.id, kind, "system", now, None, &data).await?;

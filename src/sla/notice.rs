@@ -11,7 +11,7 @@ use chrono::TimeZone;
 
 use crate::mail::compose::{self, Outgoing};
 use crate::config::{Config, Staff};
-use crate::domain::{EmailAddress, Visibility};
+use crate::domain::{EmailAddress, EventKind, MailKind, Visibility};
 use crate::mail::context::sla_notice::{self, ClockView, Escalation};
 use crate::mail::context::{Desk, SlaNotice};
 use crate::mail::templates::Templates;
@@ -86,15 +86,15 @@ pub fn recipients(
     cfg: &Config,
     ticket: &Ticket,
     due: Due,
-) -> (&'static str, Vec<To>, Option<usize>) {
+) -> (EventKind, Vec<To>, Option<usize>) {
     let (event, recipients, step) = match due {
-        Due::Warning { .. } => ("sla_warning", first_responders(cfg, ticket), None),
+        Due::Warning { .. } => (EventKind::SlaWarning, first_responders(cfg, ticket), None),
         Due::Breach { .. } => {
             let mut to = resolve(&Recipient::Group, cfg, ticket);
             if let Some(first) = cfg.escalation.chain.first() {
                 to.extend(resolve(first, cfg, ticket));
             }
-            ("sla_breach", to, Some(1))
+            (EventKind::SlaBreach, to, Some(1))
         }
         Due::Step { step, .. } => {
             let to = cfg
@@ -103,7 +103,7 @@ pub fn recipients(
                 .get(step - 1)
                 .map(|r| resolve(r, cfg, ticket))
                 .unwrap_or_default();
-            ("escalated", to, Some(step))
+            (EventKind::Escalated, to, Some(step))
         }
     };
     let mut seen: Vec<String> = Vec::new();
@@ -155,11 +155,13 @@ impl Notices<'_> {
     ) -> Result<()> {
         let desk = &self.cfg.desk;
         let lang = desk.language;
-        let (template, kind) = match due {
-            Due::Warning { .. } => ("sla_warning", "sla_warning"),
-            Due::Breach { .. } => ("sla_breach", "sla_breach"),
-            Due::Step { .. } => ("sla_breach", "sla_escalated"),
+        let kind = match due {
+            Due::Warning { .. } => MailKind::SlaWarning,
+            Due::Breach { .. } => MailKind::SlaBreach,
+            // A further step is the breach notice again.
+            Due::Step { .. } => MailKind::SlaEscalated,
         };
+        let template = kind.template();
         let ctx = self.context(ticket, row, due)?;
         let rendered = self.templates.render(template, lang, &ctx)?;
         let subject = self.templates.subject(template, lang, &ctx)?;

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::{StaffMail, ticket};
 use crate::catalogue::Group;
 use crate::config::{Language, Staff};
-use crate::domain::TicketId;
+use crate::domain::{EventKind, MailKind, TicketId};
 use crate::ingest::Ingestor;
 use crate::ingest::open::Internal;
 use crate::mail::context::escalation::{
@@ -61,20 +61,24 @@ impl Ingestor {
         let events: Vec<HistoryLine> = events::list_for_ticket(w.conn().await?, id)
             .await?
             .into_iter()
-            .filter(|e| e.kind != "command" && !e.kind.ends_with("_queued"))
+            .filter(|e| {
+                // Names this version does not write stay in the history.
+                EventKind::parse(&e.kind)
+                    .is_none_or(|k| k != EventKind::Command && !k.is_queued())
+            })
             .map(|e| {
-                let detail = match e.kind.as_str() {
-                    "status_changed" | "reopened" | "assigned" => format!(
+                let detail = match EventKind::parse(&e.kind) {
+                    Some(EventKind::StatusChanged | EventKind::Reopened | EventKind::Assigned) => format!(
                         "{} → {}",
                         e.data["from"].as_str().unwrap_or("-"),
                         e.data["to"].as_str().unwrap_or("-")
                     ),
-                    "escalated" => format!(
+                    Some(EventKind::Escalated) => format!(
                         "{} → {}",
                         e.data["from_group"].as_str().unwrap_or("-"),
                         e.data["to_group"].as_str().unwrap_or("-")
                     ),
-                    "classified" => e.data["result"]["category"]
+                    Some(EventKind::Classified) => e.data["result"]["category"]
                         .as_str()
                         .unwrap_or("")
                         .to_string(),
@@ -136,7 +140,7 @@ impl Ingestor {
             }
             done.push(s.email.base().to_string());
             let to = Internal {
-                kind: "escalation",
+                kind: MailKind::Escalation,
                 id,
                 subject: &subject,
                 name: Some(s.name.clone()),

@@ -8,7 +8,7 @@ use super::StaffMail;
 use crate::commands::{self, Assignee, Command};
 use crate::mail::compose::{self, Outgoing};
 use crate::config::{Language, Staff};
-use crate::domain::{EmailAddress, Status, Visibility};
+use crate::domain::{EmailAddress, MailKind, Status, Visibility};
 use crate::ingest::{Arrival, Ingestor, MAX_REFERENCES};
 use crate::mail::context::Desk;
 use crate::mail::context::help::Help;
@@ -26,7 +26,7 @@ impl Ingestor {
         w: &mut Unit<'_>,
         m: StaffMail<'_>,
         ticket: &tickets::Ticket,
-        kind: &str,
+        kind: MailKind,
         rendered: &Rendered,
         written: bool,
     ) -> Result<Vec<String>> {
@@ -89,7 +89,7 @@ impl Ingestor {
                 subject: crate::threading::tagged_subject(&desk.tag, ticket.id, &ticket.subject),
                 text: rendered.text.clone(),
                 html: Some(rendered.html.clone()),
-                message_id: compose::new_message_id(Some(ticket.id), kind, desk.domain()),
+                message_id: compose::new_message_id(Some(ticket.id), kind.as_str(), desk.domain()),
                 in_reply_to: thread.last().cloned(),
                 references: thread.clone(),
                 // A person wrote it; a bare notice is automatic.
@@ -115,7 +115,7 @@ impl Ingestor {
         w: &mut Script,
         a: Arrival<'_>,
         staff: &Staff,
-        kind: &str,
+        kind: MailKind,
         ticket: &tickets::Ticket,
         rendered: &Rendered,
     ) -> Result<()> {
@@ -132,7 +132,7 @@ impl Ingestor {
             subject: crate::threading::tagged_subject(&desk.tag, id, &ticket.subject),
             text: rendered.text.clone(),
             html: Some(rendered.html.clone()),
-            message_id: compose::new_message_id(Some(id), kind, desk.domain()),
+            message_id: compose::new_message_id(Some(id), kind.as_str(), desk.domain()),
             in_reply_to: Some(msg.message_id.clone()),
             references: references.into_iter().skip(skip).collect(),
             auto_submitted: Some("auto-replied"),
@@ -171,7 +171,7 @@ impl Ingestor {
         };
         let rendered = self.templates.render("help", desk.language, &ctx)?;
         if let Some(t) = ticket {
-            return self.queue_to_staff(w, a, staff, "help", t, &rendered);
+            return self.queue_to_staff(w, a, staff, MailKind::Help, t, &rendered);
         }
         let out = Outgoing {
             from_name: desk.name.clone(),
@@ -192,7 +192,7 @@ impl Ingestor {
             date: now,
         };
         let recording = Recording {
-            kind: "help",
+            kind: MailKind::Help,
             visibility: Visibility::Internal,
             primary: staff.email.base(),
         };
