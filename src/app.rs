@@ -16,12 +16,12 @@ use tokio::sync::watch;
 use tracing::info;
 
 use crate::config::{Config, Inbound};
-use crate::sla::scan::{Escalator, ScanStats};
 use crate::inbound::PassStats;
 use crate::inbound::imap::ImapIntake;
 use crate::ingest::Ingestor;
 use crate::mail::templates::Templates;
 use crate::outbox::{Outbox, TickStats, Transport};
+use crate::sla::scan::{Escalator, ScanStats};
 use crate::store::Db;
 use crate::web::{Listeners, WebState};
 use crate::workers::maildir::MaildirIntake;

@@ -21,8 +21,8 @@ use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
 use crate::config::{Config, Outbound, OutboxPolicy, Security, SmtpSettings};
-use crate::monitor::metrics::SendFailure::{Permanent, Temporary};
 use crate::domain::EventKind;
+use crate::monitor::metrics::SendFailure::{Permanent, Temporary};
 use crate::store::{Db, events, outbox};
 
 /// How long a claimed row is reserved for its sender. Longer than any SMTP

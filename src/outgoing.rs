@@ -14,8 +14,8 @@ use anyhow::Result;
 use serde_json::json;
 use tracing::warn;
 
-use crate::mail::compose::{self, Outgoing};
 use crate::domain::{Direction, EventKind, MailKind, Visibility};
+use crate::mail::compose::{self, Outgoing};
 use crate::store::events::{self, MsgRef};
 use crate::store::script::Script;
 use crate::store::{messages, outbox};

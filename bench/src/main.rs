@@ -46,8 +46,8 @@ use posko::app::App;
 use posko::inbound::PassStats;
 use posko::inbound::imap::ImapIntake;
 use posko::inbound::maildir::Maildir;
-use posko::workers::maildir;
 use posko::store::Db;
+use posko::workers::maildir;
 use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
 

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use super::*;
 use crate::domain::Status;
-use crate::sla::due::Recipient;
 use crate::rules::Match;
+use crate::sla::due::Recipient;
 
 const MINIMAL: &str = r#"
 [desk]

@@ -7,8 +7,8 @@ use serde_json::json;
 
 use super::Ingestor;
 use crate::catalogue::TicketType;
-use crate::mail::compose;
 use crate::domain::TicketId;
+use crate::mail::compose;
 use crate::mail::context::Desk;
 use crate::mail::context::new_ticket::{Attachment, Classification, Message, NewTicket, Ticket};
 use crate::mail::excerpt::{EXCERPT_BYTES, excerpt, human_size};

@@ -6,10 +6,10 @@ use serde_json::json;
 
 use super::{Arrival, Ingestor, MAX_REFERENCES, Outcome};
 use crate::ack_policy::{self, AckCount};
-use crate::mail::compose::{self, Outgoing};
 use crate::config::Language;
 use crate::domain::{EmailAddress, EventKind, MailKind, Status, TicketId, Visibility};
 use crate::isolate;
+use crate::mail::compose::{self, Outgoing};
 use crate::mail::context::new_ticket::NewTicket;
 use crate::mail::templates::Rendered;
 use crate::outgoing::{Recording, record_outgoing};

@@ -20,12 +20,12 @@ use serde_json::json;
 
 use crate::calendar::{ALWAYS_OPEN, Calendar};
 use crate::config::Config;
+use crate::domain::EventKind;
 use crate::sla::Clock;
 use crate::sla::due::{Due, Recipient, due_between, due_since_look, next_check};
 use crate::sla::notice::{self, Notices, rfc3339};
 use crate::store::sla_clocks::{self, ClockRow};
 use crate::store::tickets::Ticket;
-use crate::domain::EventKind;
 use crate::store::{Conn, events, tickets};
 
 /// The calendar a stored clock counts in.

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use anyhow::Result;
 use chrono::TimeZone;
 
-use crate::mail::compose::{self, Outgoing};
 use crate::config::{Config, Staff};
 use crate::domain::{EmailAddress, EventKind, MailKind, Visibility};
+use crate::mail::compose::{self, Outgoing};
 use crate::mail::context::sla_notice::{self, ClockView, Escalation};
 use crate::mail::context::{Desk, SlaNotice};
 use crate::mail::templates::Templates;
@@ -82,11 +82,7 @@ pub fn first_responders(cfg: &Config, ticket: &Ticket) -> Vec<To> {
 
 /// What `due` is recorded as (its event kind), who is told (each address
 /// once) and, for a breach or step, its step of the chain.
-pub fn recipients(
-    cfg: &Config,
-    ticket: &Ticket,
-    due: Due,
-) -> (EventKind, Vec<To>, Option<usize>) {
+pub fn recipients(cfg: &Config, ticket: &Ticket, due: Due) -> (EventKind, Vec<To>, Option<usize>) {
     let (event, recipients, step) = match due {
         Due::Warning { .. } => (EventKind::SlaWarning, first_responders(cfg, ticket), None),
         Due::Breach { .. } => {

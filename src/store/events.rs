@@ -65,7 +65,12 @@ pub fn push(
     message: &MsgRef,
     data: &serde_json::Value,
 ) {
-    let head: Vec<Arg> = vec![ticket_id.into(), kind.as_str().into(), actor.into(), at.into()];
+    let head: Vec<Arg> = vec![
+        ticket_id.into(),
+        kind.as_str().into(),
+        actor.into(),
+        at.into(),
+    ];
     let data: Arg = data.to_string().into();
     match message {
         MsgRef::None => w.push(

@@ -9,4 +9,3 @@
 //! - the outbox: [`crate::outbox::Outbox`] — mail out.
 
 pub mod maildir;
-

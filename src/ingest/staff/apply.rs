@@ -135,7 +135,11 @@ impl Ingestor {
         };
         let mut changes = Vec::new();
         if plan.reopen {
-            changes.extend(set_status(Status::InProgress, EventKind::Reopened, json!({})));
+            changes.extend(set_status(
+                Status::InProgress,
+                EventKind::Reopened,
+                json!({}),
+            ));
         }
         if let Some(s) = plan.status {
             changes.extend(set_status(s, EventKind::StatusChanged, json!({})));

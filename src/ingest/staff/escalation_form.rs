@@ -63,16 +63,17 @@ impl Ingestor {
             .into_iter()
             .filter(|e| {
                 // Names this version does not write stay in the history.
-                EventKind::parse(&e.kind)
-                    .is_none_or(|k| k != EventKind::Command && !k.is_queued())
+                EventKind::parse(&e.kind).is_none_or(|k| k != EventKind::Command && !k.is_queued())
             })
             .map(|e| {
                 let detail = match EventKind::parse(&e.kind) {
-                    Some(EventKind::StatusChanged | EventKind::Reopened | EventKind::Assigned) => format!(
-                        "{} → {}",
-                        e.data["from"].as_str().unwrap_or("-"),
-                        e.data["to"].as_str().unwrap_or("-")
-                    ),
+                    Some(EventKind::StatusChanged | EventKind::Reopened | EventKind::Assigned) => {
+                        format!(
+                            "{} → {}",
+                            e.data["from"].as_str().unwrap_or("-"),
+                            e.data["to"].as_str().unwrap_or("-")
+                        )
+                    }
                     Some(EventKind::Escalated) => format!(
                         "{} → {}",
                         e.data["from_group"].as_str().unwrap_or("-"),

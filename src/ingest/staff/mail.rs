@@ -6,10 +6,10 @@ use chrono::TimeZone;
 
 use super::StaffMail;
 use crate::commands::{self, Assignee, Command};
-use crate::mail::compose::{self, Outgoing};
 use crate::config::{Language, Staff};
 use crate::domain::{EmailAddress, MailKind, Status, Visibility};
 use crate::ingest::{Arrival, Ingestor, MAX_REFERENCES};
+use crate::mail::compose::{self, Outgoing};
 use crate::mail::context::Desk;
 use crate::mail::context::help::Help;
 use crate::mail::templates::Rendered;

@@ -7,12 +7,12 @@ use anyhow::Result;
 use serde_json::{Value, json};
 
 use super::StaffMail;
+use crate::domain::{EventKind, MailKind};
 use crate::ingest::Ingestor;
 use crate::mail::context::command_error::{CommandError, Token};
 use crate::mail::context::{Desk, TicketRef};
 use crate::staff_auth::Verdict;
 use crate::staff_token::Problem;
-use crate::domain::{EventKind, MailKind};
 use crate::store::events;
 use crate::store::script::Script;
 use crate::store::tickets;
@@ -48,7 +48,14 @@ impl Ingestor {
         });
         // Not the handle: nothing shows the mail is the staff member's.
         let actor = m.a.author();
-        self.not_applied(w, m, ticket, (EventKind::CommandRefused, MailKind::CommandRefused, &actor), &details, &ctx)
+        self.not_applied(
+            w,
+            m,
+            ticket,
+            (EventKind::CommandRefused, MailKind::CommandRefused, &actor),
+            &details,
+            &ctx,
+        )
     }
 
     /// A command was invalid or not allowed (`errors`, as the staff member
@@ -69,7 +76,14 @@ impl Ingestor {
             "source_message": m.msg().message_id,
         });
         let actor = m.staff.handle.clone();
-        self.not_applied(w, m, ticket, (EventKind::CommandInvalid, MailKind::CommandInvalid, &actor), &details, &ctx)
+        self.not_applied(
+            w,
+            m,
+            ticket,
+            (EventKind::CommandInvalid, MailKind::CommandInvalid, &actor),
+            &details,
+            &ctx,
+        )
     }
 
     /// What [`Self::refuse`] and [`Self::reject`] share: the `kind` event
