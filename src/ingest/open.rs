@@ -6,7 +6,6 @@ use serde_json::json;
 
 use super::{Arrival, Ingestor, MAX_REFERENCES, Outcome};
 use crate::ack_policy::{self, AckCount};
-use crate::config::Language;
 use crate::domain::{EmailAddress, EventKind, MailKind, Status, TicketId, Visibility};
 use crate::isolate;
 use crate::mail::compose::{self, Outgoing};
@@ -299,12 +298,7 @@ impl Ingestor {
         let mut done: Vec<String> = sender.into_iter().collect();
         if let Some(kind) = alert {
             let rendered = self.templates.render(kind.template(), desk.language, ctx)?;
-            let prefix = match (kind, desk.language) {
-                (MailKind::SecurityAlert, Language::Id) => "Keamanan informasi",
-                (MailKind::SecurityAlert, Language::En) => "Information security",
-                (_, Language::Id) => "Insiden mayor",
-                (_, Language::En) => "Major incident",
-            };
+            let prefix = self.templates.subject_prefix(kind, desk.language)?;
             let alert_subject = format!("{prefix}: {subject}");
             for (name, addr) in alerted {
                 if done.iter().any(|d| d == addr.base()) {

@@ -24,7 +24,6 @@ use serde_json::json;
 
 use super::open::Internal;
 use super::{Arrival, Ingestor, Outcome, reply_parts};
-use crate::config::Language;
 use crate::domain::{EventKind, MailKind, TicketId};
 use crate::mail::context::Desk;
 use crate::mail::context::non_participant::{self as notice, NonParticipant};
@@ -123,10 +122,9 @@ impl Ingestor {
             let rendered = self
                 .templates
                 .render("non_participant", desk.language, &ctx)?;
-            let prefix = match desk.language {
-                Language::Id => "Pesan dari bukan peserta",
-                Language::En => "Message from a non-participant",
-            };
+            let prefix = self
+                .templates
+                .subject_prefix(MailKind::NonParticipant, desk.language)?;
             let subject = format!("{prefix}: {}", ticket.subject);
             for (name, addr) in first_responders(&self.cfg, ticket) {
                 if notified.iter().any(|n| n == addr.base()) {

@@ -6,7 +6,7 @@
 use anyhow::Result;
 use serde_json::{Value, json};
 
-use super::mail::{describe, evidence_text, status_name};
+use super::mail::{describe, evidence_text};
 use super::plan::Plan;
 use super::{StaffMail, Text};
 use crate::commands::{self, Command};
@@ -324,7 +324,7 @@ impl Ingestor {
                 note: note.clone(),
                 status: StatusRef {
                     code: status.as_str(),
-                    name: status_name(status, lang),
+                    name: self.templates.status_name(status, lang)?,
                 },
                 pending: status == Status::Pending,
                 assignee: assignee_named(cfg, assignee.as_deref()),
@@ -381,7 +381,7 @@ impl Ingestor {
                 sla: life::confirm_lines(cfg, &self.templates, &retargeted)?,
                 status: StatusRef {
                     code: status.as_str(),
-                    name: status_name(status, lang),
+                    name: self.templates.status_name(status, lang)?,
                 },
                 assignee: assignee_named(cfg, assignee.as_deref()),
                 group: group_key

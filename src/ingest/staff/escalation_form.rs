@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::{StaffMail, ticket};
 use crate::catalogue::Group;
-use crate::config::{Language, Staff};
+use crate::config::Staff;
 use crate::domain::{EventKind, MailKind, TicketId};
 use crate::ingest::Ingestor;
 use crate::ingest::open::Internal;
@@ -129,10 +129,9 @@ impl Ingestor {
         if to_staff.is_empty() {
             to_staff = cfg.managers().collect();
         }
-        let prefix = match desk.language {
-            Language::Id => "Eskalasi",
-            Language::En => "Escalation",
-        };
+        let prefix = self
+            .templates
+            .subject_prefix(MailKind::Escalation, desk.language)?;
         let subject = format!("{prefix}: {}", t.subject);
         let mut done = vec![staff.email.base().to_string()];
         for s in to_staff {

@@ -6,8 +6,8 @@ use chrono::TimeZone;
 
 use super::StaffMail;
 use crate::commands::{self, Assignee, Command};
-use crate::config::{Language, Staff};
-use crate::domain::{EmailAddress, MailKind, Status, Visibility};
+use crate::config::Staff;
+use crate::domain::{EmailAddress, MailKind, Visibility};
 use crate::ingest::{Arrival, Ingestor, MAX_REFERENCES};
 use crate::mail::compose::{self, Outgoing};
 use crate::mail::context::Desk;
@@ -178,10 +178,7 @@ impl Ingestor {
             from: desk.address.clone(),
             reply_to: personal,
             to: vec![(Some(staff.name.clone()), staff.email.clone())],
-            subject: match desk.language {
-                Language::Id => format!("Daftar perintah {}", desk.name),
-                Language::En => format!("{}: command reference", desk.name),
-            },
+            subject: self.templates.subject("help", desk.language, &ctx)?,
             text: rendered.text,
             html: Some(rendered.html),
             message_id: compose::new_message_id(None, "help", desk.domain()),
@@ -209,22 +206,6 @@ impl Ingestor {
             .single()
             .map(|t| t.format("%d %b %Y %H:%M %Z").to_string())
             .unwrap_or_default()
-    }
-}
-
-/// A status in words requesters read.
-pub(super) fn status_name(s: Status, lang: Language) -> &'static str {
-    match (s, lang) {
-        (Status::New, Language::Id) => "baru",
-        (Status::New, Language::En) => "new",
-        (Status::InProgress, Language::Id) => "sedang dikerjakan",
-        (Status::InProgress, Language::En) => "in progress",
-        (Status::Pending, Language::Id) => "menunggu tanggapan Anda",
-        (Status::Pending, Language::En) => "waiting for your reply",
-        (Status::Resolved, Language::Id) => "selesai",
-        (Status::Resolved, Language::En) => "resolved",
-        (Status::Closed, Language::Id) => "ditutup",
-        (Status::Closed, Language::En) => "closed",
     }
 }
 
