@@ -107,7 +107,7 @@ pub fn push_resolution(
     crate::store::events::push(
         w,
         ticket,
-        "survey_sent",
+        crate::domain::EventKind::SurveySent,
         "system",
         now,
         &crate::store::events::MsgRef::None,

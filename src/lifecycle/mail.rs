@@ -5,10 +5,10 @@
 use anyhow::Result;
 use chrono::TimeZone;
 
-use crate::compose::{self, Outgoing};
+use crate::mail::compose::{self, Outgoing};
 use crate::config::Config;
-use crate::domain::{EmailAddress, TicketId, Visibility};
-use crate::notify::Rendered;
+use crate::domain::{EmailAddress, MailKind, TicketId, Visibility};
+use crate::mail::templates::Rendered;
 use crate::outgoing::{Recording, record_outgoing};
 use crate::store::script::Script;
 
@@ -37,7 +37,7 @@ pub fn handlers(
 pub struct Queued<'a> {
     pub id: TicketId,
     pub subject: &'a str,
-    pub kind: &'a str,
+    pub kind: MailKind,
     pub to: Vec<(Option<String>, EmailAddress)>,
     pub internal: bool,
 }
@@ -53,7 +53,7 @@ pub fn queue(w: &mut Script, cfg: &Config, q: Queued<'_>, r: &Rendered, now: i64
             subject: crate::threading::tagged_subject(&desk.tag, q.id, q.subject),
             text: r.text.clone(),
             html: Some(r.html.clone()),
-            message_id: compose::new_message_id(Some(q.id), q.kind, desk.domain()),
+            message_id: compose::new_message_id(Some(q.id), q.kind.as_str(), desk.domain()),
             in_reply_to: None,
             references: Vec::new(),
             auto_submitted: Some("auto-generated"),

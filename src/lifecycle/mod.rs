@@ -3,7 +3,7 @@
 //! auto-close.
 //!
 //! [`Lifecycle::tick`] is one step at `now`, like the SLA scan
-//! ([`crate::escalation::Escalator::tick`], which runs it after each
+//! ([`crate::sla::scan::Escalator::tick`], which runs it after each
 //! scan, so the daemon and `run --once` both do). It reads only what is
 //! due, by the indexes on `surveys.remind_at` and `tickets.auto_close_at`,
 //! and claims each row with a conditional `UPDATE` in the transaction that
@@ -20,11 +20,11 @@ use serde_json::json;
 use tracing::info;
 
 use crate::config::{Config, Language};
-use crate::domain::{Status, TicketId};
+use crate::domain::{EventKind, MailKind, Status, TicketId};
 use crate::mail::context::requester_notice::Requester;
 use crate::mail::context::survey::SurveyReminder;
 use crate::mail::context::{Desk, TicketRef};
-use crate::notify::Templates;
+use crate::mail::templates::Templates;
 use crate::store::events::{self, MsgRef};
 use crate::store::script::Script;
 use crate::store::{Conn, Db, surveys, tickets};
@@ -132,12 +132,12 @@ impl Lifecycle {
             expires: mail::day(cfg, expires_at),
             survey: links::links(&cfg.web.public_url, &minted.token, lang),
         };
-        let rendered = self.templates.render("survey_reminder", lang, &ctx)?;
+        let rendered = self.templates.render(MailKind::SurveyReminder.template(), lang, &ctx)?;
         let mut w = Script::new();
         events::push(
             &mut w,
             ticket.id,
-            "survey_reminded",
+            EventKind::SurveyReminded,
             "system",
             now,
             &MsgRef::None,
@@ -147,7 +147,7 @@ impl Lifecycle {
             let q = mail::Queued {
                 id: ticket.id,
                 subject: &ticket.subject,
-                kind: "survey_reminder",
+                kind: MailKind::SurveyReminder,
                 to: vec![(ticket.requester_name.clone(), to)],
                 internal: false,
             };
@@ -166,14 +166,14 @@ impl Lifecycle {
         events::push(
             &mut w,
             id,
-            "auto_closed",
+            EventKind::AutoClosed,
             "system",
             now,
             &MsgRef::None,
             &json!({ "from": "resolved", "to": "closed" }),
         );
         w.run(c, crate::store::backend_of(c)).await?;
-        crate::sla_store::on_status_change(c, id, Status::Resolved, Status::Closed, now, &self.cfg)
+        crate::sla::life::on_status_change(c, id, Status::Resolved, Status::Closed, now, &self.cfg)
             .await?;
         Ok(true)
     }

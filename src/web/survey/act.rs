@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use serde_json::json;
 
 use super::{WebState, seen};
-use crate::domain::{Direction, EmailAddress, Status, Visibility};
+use crate::domain::{Direction, EmailAddress, EventKind, MailKind, Status, Visibility};
 use crate::lifecycle::mail::{self, Queued};
 use crate::mail::context::survey::{Rated, SurveyLow, SurveyReopened};
 use crate::mail::context::{Desk, TicketRef};
@@ -68,7 +68,7 @@ pub async fn answer(st: &WebState, f: &Found, a: &Answer, now: i64) -> Result<Re
     events::push(
         &mut w,
         f.ticket_id,
-        "survey_answered",
+        EventKind::SurveyAnswered,
         &f.requester,
         now,
         &MsgRef::None,
@@ -95,12 +95,12 @@ pub async fn answer(st: &WebState, f: &Found, a: &Answer, now: i64) -> Result<Re
                 .collect(),
             comment: a.comment.clone(),
         };
-        let rendered = site.templates.render("survey_low", lang, &ctx)?;
+        let rendered = site.templates.render(MailKind::SurveyLow.template(), lang, &ctx)?;
         let to = mail::handlers(&site.cfg, f.assignee.as_deref(), f.group_key.as_deref());
         let q = Queued {
             id: f.ticket_id,
             subject: &f.subject,
-            kind: "survey_low",
+            kind: MailKind::SurveyLow,
             to,
             internal: true,
         };
@@ -128,14 +128,14 @@ pub async fn confirm(st: &WebState, f: &Found, now: i64) -> Result<Result<(), Re
     events::push(
         &mut w,
         f.ticket_id,
-        "confirmed",
+        EventKind::Confirmed,
         &f.requester,
         now,
         &MsgRef::None,
         &json!({ "from": "resolved", "to": "closed", "how": "page" }),
     );
     let c = w.conn().await?;
-    crate::sla_store::on_status_change(
+    crate::sla::life::on_status_change(
         c,
         f.ticket_id,
         Status::Resolved,
@@ -167,7 +167,7 @@ pub async fn reopen(st: &WebState, f: &Found, text: &str, now: i64) -> Result<Re
     }
     let to = Status::InProgress;
     let message_id =
-        crate::compose::new_message_id(Some(f.ticket_id), "page", site.cfg.desk.domain());
+        crate::mail::compose::new_message_id(Some(f.ticket_id), "page", site.cfg.desk.domain());
     let mut w = Unit::new(&mut tx, st.db.backend());
     let desk_to = vec![site.cfg.desk.address.as_str().to_string()];
     messages::push(
@@ -202,7 +202,7 @@ pub async fn reopen(st: &WebState, f: &Found, text: &str, now: i64) -> Result<Re
     events::push(
         &mut w,
         f.ticket_id,
-        "comment_added",
+        EventKind::CommentAdded,
         &f.requester,
         now,
         &mid,
@@ -211,14 +211,14 @@ pub async fn reopen(st: &WebState, f: &Found, text: &str, now: i64) -> Result<Re
     events::push(
         &mut w,
         f.ticket_id,
-        "reopened",
+        EventKind::Reopened,
         &f.requester,
         now,
         &mid,
         &json!({ "from": from.as_str(), "to": to.as_str(), "how": "page" }),
     );
     let c = w.conn().await?;
-    crate::sla_store::on_status_change(c, f.ticket_id, from, to, now, &site.cfg).await?;
+    crate::sla::life::on_status_change(c, f.ticket_id, from, to, now, &site.cfg).await?;
     // Also ends the survey's links (the status is no longer resolved).
     tickets::push_status(&mut w, f.ticket_id, to, now);
     let lang = site.cfg.desk.language;
@@ -229,7 +229,7 @@ pub async fn reopen(st: &WebState, f: &Found, text: &str, now: i64) -> Result<Re
         requester: shown_requester(f),
         text: text.to_string(),
     };
-    let rendered = site.templates.render("survey_reopened", lang, &ctx)?;
+    let rendered = site.templates.render(MailKind::SurveyReopened.template(), lang, &ctx)?;
     let to_staff = mail::handlers(&site.cfg, f.assignee.as_deref(), f.group_key.as_deref())
         .into_iter()
         .filter(|(_, a)| EmailAddress::parse(&f.requester).is_none_or(|r| r.base() != a.base()))
@@ -237,7 +237,7 @@ pub async fn reopen(st: &WebState, f: &Found, text: &str, now: i64) -> Result<Re
     let q = Queued {
         id: f.ticket_id,
         subject: &f.subject,
-        kind: "survey_reopened",
+        kind: MailKind::SurveyReopened,
         to: to_staff,
         internal: true,
     };

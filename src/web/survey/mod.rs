@@ -28,7 +28,7 @@ use serde::Deserialize;
 
 use super::WebState;
 use crate::config::{Config, Language};
-use crate::notify::Templates;
+use crate::mail::templates::Templates;
 use crate::store::surveys::{self, Found};
 use crate::survey::{self, MAX_COMMENT_CHARS, Page, Refusal, Seen, State as SurveyState};
 pub use limit::Limiter;
@@ -52,7 +52,7 @@ pub fn routes() -> Router<WebState> {
 }
 
 fn now() -> i64 {
-    crate::compose::wall_clock()
+    crate::mail::compose::wall_clock()
 }
 
 fn language(code: &str) -> Language {
