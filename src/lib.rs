@@ -30,6 +30,8 @@
 //!   [`staff_token`].
 //! - [`calendar`] (business hours, holidays, time zones) and [`sla`]
 //!   (targets, the clocks' transitions, due instants, warnings, breaches).
+//! - [`survey`]: the satisfaction survey's questions, what a submitted
+//!   form means and its score, and what a survey link may still do.
 //! - [`domain`] is the leaf: ids, statuses, priorities, event and mail
 //!   kinds, addresses, languages, staff, durations and sizes, field errors.
 //!
@@ -50,6 +52,9 @@
 //! maths ([`sla::due`]: what falls due when). Every mail posko writes
 //! comes from [`mail`]: templates with typed contexts, in Indonesian and
 //! English, composed into MIME; [`digest`] is the managers' daily digest.
+//! [`lifecycle`] is what follows a resolution: the survey's links, the
+//! reminder and the auto-close (a tick run after each SLA scan); the
+//! requester's pages are [`web::survey`].
 //! [`app`] runs the workers until shutdown, with the HTTP listener
 //! ([`web`]), what the daemon knows of itself ([`monitor`]), the reload on
 //! SIGHUP ([`reload`]) and logging ([`telemetry`]); [`cli`] is the command

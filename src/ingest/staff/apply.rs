@@ -312,7 +312,7 @@ impl Ingestor {
         let told = !new_ticket && !plan.internal;
         // A resolution: when it closes by itself, and (told) the survey.
         let survey = match notice {
-            Some("resolved") => links::push_resolution(w, cfg, id, now, told),
+            Some(MailKind::Resolved) => links::push_resolution(w, cfg, id, now, told),
             _ => None,
         };
         if let Some(template) = template.filter(|_| told) {
