@@ -137,6 +137,13 @@ async fn survey_in_a_browser(backend: Backend) {
         .click()
         .await
         .unwrap();
+    // The click returns before the answer page has loaded.
+    for _ in 0..100 {
+        if client.title().await.unwrap().contains("Terima kasih") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let thanks = client
         .find(Locator::Css("main"))
         .await
