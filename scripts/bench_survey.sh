@@ -6,6 +6,7 @@
 #
 #   bash scripts/bench_survey.sh            # both databases
 #   DBS=sqlite DURATION=10s bash scripts/bench_survey.sh
+#   POSKO_BIN=target/debug/posko bash scripts/bench_survey.sh   # no build
 #
 # Needs wrk (Debian package) and, for PostgreSQL, POSKO_TEST_PG (default
 # postgres://postgres@127.0.0.1:5432/test; a database is made and dropped).
@@ -21,9 +22,13 @@ CONNS=${CONNS:-200}
 PG=${POSKO_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
 
-echo "== building (release)"
-cargo build --release --locked -p posko
-POSKO="${CARGO_TARGET_DIR:-target}/release/posko"
+if [ -n "${POSKO_BIN:-}" ]; then
+    POSKO=$POSKO_BIN
+else
+    echo "== building (release)"
+    cargo build --release --locked -p posko
+    POSKO="${CARGO_TARGET_DIR:-target}/release/posko"
+fi
 
 DIR=$(mktemp -d /tmp/posko-bench-survey.XXXXXX)
 DAEMON=

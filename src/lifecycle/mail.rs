@@ -5,9 +5,9 @@
 use anyhow::Result;
 use chrono::TimeZone;
 
-use crate::mail::compose::{self, Outgoing};
 use crate::config::Config;
 use crate::domain::{EmailAddress, MailKind, TicketId, Visibility};
+use crate::mail::compose::{self, Outgoing};
 use crate::mail::templates::Rendered;
 use crate::outgoing::{Recording, record_outgoing};
 use crate::store::script::Script;

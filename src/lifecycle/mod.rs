@@ -132,7 +132,9 @@ impl Lifecycle {
             expires: mail::day(cfg, expires_at),
             survey: links::links(&cfg.web.public_url, &minted.token, lang),
         };
-        let rendered = self.templates.render(MailKind::SurveyReminder.template(), lang, &ctx)?;
+        let rendered = self
+            .templates
+            .render(MailKind::SurveyReminder.template(), lang, &ctx)?;
         let mut w = Script::new();
         events::push(
             &mut w,

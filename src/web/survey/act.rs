@@ -95,7 +95,9 @@ pub async fn answer(st: &WebState, f: &Found, a: &Answer, now: i64) -> Result<Re
                 .collect(),
             comment: a.comment.clone(),
         };
-        let rendered = site.templates.render(MailKind::SurveyLow.template(), lang, &ctx)?;
+        let rendered = site
+            .templates
+            .render(MailKind::SurveyLow.template(), lang, &ctx)?;
         let to = mail::handlers(&site.cfg, f.assignee.as_deref(), f.group_key.as_deref());
         let q = Queued {
             id: f.ticket_id,
@@ -229,7 +231,9 @@ pub async fn reopen(st: &WebState, f: &Found, text: &str, now: i64) -> Result<Re
         requester: shown_requester(f),
         text: text.to_string(),
     };
-    let rendered = site.templates.render(MailKind::SurveyReopened.template(), lang, &ctx)?;
+    let rendered = site
+        .templates
+        .render(MailKind::SurveyReopened.template(), lang, &ctx)?;
     let to_staff = mail::handlers(&site.cfg, f.assignee.as_deref(), f.group_key.as_deref())
         .into_iter()
         .filter(|(_, a)| EmailAddress::parse(&f.requester).is_none_or(|r| r.base() != a.base()))
