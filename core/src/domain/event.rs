@@ -391,6 +391,9 @@ mod tests {
             "escalation_queued",
             "help_queued",
             "non_participant_queued",
+            "survey_reminder_queued",
+            "survey_low_queued",
+            "survey_reopened_queued",
         ];
         let written: Vec<&str> = EventKind::all().map(EventKind::as_str).collect();
         assert_eq!(written, stored);
