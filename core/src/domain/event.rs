@@ -27,11 +27,13 @@ pub enum MailKind {
     Escalation,
     Help,
     NonParticipant,
+    /// The ticket's record, for `#show`.
+    Show,
 }
 
 impl MailKind {
     /// Every kind, in the order of the templates.
-    pub const ALL: [MailKind; 17] = [
+    pub const ALL: [MailKind; 18] = [
         MailKind::Ack,
         MailKind::StaffNew,
         MailKind::SecurityAlert,
@@ -49,6 +51,7 @@ impl MailKind {
         MailKind::Escalation,
         MailKind::Help,
         MailKind::NonParticipant,
+        MailKind::Show,
     ];
 
     /// The template's name, and the outbox row's `kind`.
@@ -84,6 +87,7 @@ impl MailKind {
             MailKind::Escalation => ("escalation", "escalation_queued"),
             MailKind::Help => ("help", "help_queued"),
             MailKind::NonParticipant => ("non_participant", "non_participant_queued"),
+            MailKind::Show => ("show", "show_queued"),
         }
     }
 }

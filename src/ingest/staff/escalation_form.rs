@@ -62,31 +62,7 @@ impl Ingestor {
             .await?
             .into_iter()
             .filter(|e| e.kind != "command" && !e.kind.ends_with("_queued"))
-            .map(|e| {
-                let detail = match e.kind.as_str() {
-                    "status_changed" | "reopened" | "assigned" => format!(
-                        "{} → {}",
-                        e.data["from"].as_str().unwrap_or("-"),
-                        e.data["to"].as_str().unwrap_or("-")
-                    ),
-                    "escalated" => format!(
-                        "{} → {}",
-                        e.data["from_group"].as_str().unwrap_or("-"),
-                        e.data["to_group"].as_str().unwrap_or("-")
-                    ),
-                    "classified" => e.data["result"]["category"]
-                        .as_str()
-                        .unwrap_or("")
-                        .to_string(),
-                    _ => String::new(),
-                };
-                HistoryLine {
-                    at: at(e.at),
-                    actor: e.actor,
-                    kind: e.kind,
-                    detail,
-                }
-            })
+            .map(|e| history_line(e, at))
             .collect();
         let requester = self.templates.sender(
             desk.language,
@@ -145,5 +121,34 @@ impl Ingestor {
             self.queue_internal(w, to, &rendered, now)?;
         }
         Ok(())
+    }
+}
+
+/// One event as staff read it in a ticket's history: when, who, what, and
+/// the change in a few words.
+pub(super) fn history_line(e: events::Event, at: impl Fn(i64) -> String) -> HistoryLine {
+    let detail = match e.kind.as_str() {
+        "status_changed" | "reopened" | "assigned" => format!(
+            "{} → {}",
+            e.data["from"].as_str().unwrap_or("-"),
+            e.data["to"].as_str().unwrap_or("-")
+        ),
+        "escalated" => format!(
+            "{} → {}",
+            e.data["from_group"].as_str().unwrap_or("-"),
+            e.data["to_group"].as_str().unwrap_or("-")
+        ),
+        "classified" => e.data["result"]["category"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+        "command" => e.data["command"].as_str().unwrap_or("").to_string(),
+        _ => String::new(),
+    };
+    HistoryLine {
+        at: at(e.at),
+        actor: e.actor,
+        kind: e.kind,
+        detail,
     }
 }
