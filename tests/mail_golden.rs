@@ -262,7 +262,12 @@ fn ticket_record(lang: Language, full: bool) -> Value {
         messages,
         events: vec![
             line("23 Nov 2026 07:55 WIB", "created", "alice@corp.test", ""),
-            line("23 Nov 2026 09:00 WIB", "status_changed", "budi", "in_progress → resolved"),
+            line(
+                "23 Nov 2026 09:00 WIB",
+                "status_changed",
+                "budi",
+                "in_progress → resolved",
+            ),
         ],
         cut: !full,
     };

@@ -256,7 +256,9 @@ pub fn csv(rows: &[Row]) -> String {
     let mut out = HEADERS.join(",");
     out.push('\n');
     for r in rows {
-        out.push_str(&super::csv::line(cells(r).iter().map(|c| super::csv::field(c))));
+        out.push_str(&super::csv::line(
+            cells(r).iter().map(|c| super::csv::field(c)),
+        ));
     }
     out
 }

@@ -254,7 +254,12 @@ mod tests {
             ]
         );
         assert_eq!(
-            (c.closed, c.closed_by_requester, c.closed_by_staff, c.closed_by_auto),
+            (
+                c.closed,
+                c.closed_by_requester,
+                c.closed_by_staff,
+                c.closed_by_auto
+            ),
             (4, 2, 0, 1)
         );
         assert_eq!(c.closed_by_unrecorded, 1);
@@ -262,7 +267,10 @@ mod tests {
         assert_eq!(c.closed_by_staff_pct, Some(0.0));
         assert_eq!(c.reopened_after_resolution, 3);
         let t = text(&c);
-        assert!(t.contains("surveys answered           2 of 3 (66.7%)"), "{t}");
+        assert!(
+            t.contains("surveys answered           2 of 3 (66.7%)"),
+            "{t}"
+        );
         assert!(t.contains("by requester 2 (50.0%)"), "{t}");
         assert!(t.contains("not recorded 1"), "{t}");
         let none = summarise(&[], &[], 0, &["speed"]);

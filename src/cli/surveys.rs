@@ -99,7 +99,8 @@ pub fn export_csv(keys: &[&str], rows: &[SurveyRow]) -> String {
     use super::csv::{field, line, untrusted};
     let columns = question_columns(
         keys,
-        rows.iter().flat_map(|r| r.ratings.keys().map(String::as_str)),
+        rows.iter()
+            .flat_map(|r| r.ratings.keys().map(String::as_str)),
     );
     let header = ["ticket", "answered_at"]
         .into_iter()
@@ -108,12 +109,9 @@ pub fn export_csv(keys: &[&str], rows: &[SurveyRow]) -> String {
         .chain(["comment".to_string()]);
     let mut out = line(header);
     for r in rows {
-        let ratings = columns.iter().map(|k| {
-            r.ratings
-                .get(k)
-                .map(|v| v.to_string())
-                .unwrap_or_default()
-        });
+        let ratings = columns
+            .iter()
+            .map(|k| r.ratings.get(k).map(|v| v.to_string()).unwrap_or_default());
         out.push_str(&line(
             [
                 r.ticket_id.to_string(),
@@ -189,8 +187,16 @@ mod tests {
     #[test]
     fn export_has_a_column_per_question_in_order_and_inert_comments() {
         let rows = [
-            answered(1, &[("speed", 5), ("overall", 4)], "Cepat, \"bagus\"\nterima kasih"),
-            answered(2, &[("overall", 2), ("old_question", 3)], "=HYPERLINK(\"http://x\")"),
+            answered(
+                1,
+                &[("speed", 5), ("overall", 4)],
+                "Cepat, \"bagus\"\nterima kasih",
+            ),
+            answered(
+                2,
+                &[("overall", 2), ("old_question", 3)],
+                "=HYPERLINK(\"http://x\")",
+            ),
         ];
         let csv = export_csv(&["speed", "overall"], &rows);
         let mut lines = csv.split_inclusive('\n');

@@ -76,18 +76,16 @@ pub async fn sent_between(c: &mut Conn, from: i64, to: i64) -> Result<Vec<Survey
 
 /// Answered surveys, in the order they were answered.
 pub async fn answered(c: &mut Conn) -> Result<Vec<SurveyRow>> {
-    let sql = format!(
-        "SELECT {COLUMNS} WHERE s.answered_at IS NOT NULL ORDER BY s.answered_at, s.id"
-    );
+    let sql =
+        format!("SELECT {COLUMNS} WHERE s.answered_at IS NOT NULL ORDER BY s.answered_at, s.id");
     query(c, sql, &[]).await
 }
 
 /// The surveys of the tickets recorded in `[from, to)`: what the report's
 /// satisfaction figures are computed from.
 pub async fn of_tickets_created(c: &mut Conn, from: i64, to: i64) -> Result<Vec<SurveyRow>> {
-    let sql = format!(
-        "SELECT {COLUMNS} WHERE t.created_at >= $1 AND t.created_at < $2 ORDER BY s.id"
-    );
+    let sql =
+        format!("SELECT {COLUMNS} WHERE t.created_at >= $1 AND t.created_at < $2 ORDER BY s.id");
     query(c, sql, &[from, to]).await
 }
 

@@ -19,5 +19,5 @@ mod reply_reading;
 mod show;
 mod sla;
 mod staff;
-mod surveys;
 mod staff_tokens;
+mod surveys;

@@ -56,17 +56,38 @@ async fn records(stack: &MailStack, user: &str) -> Vec<String> {
 async fn show_mails_the_whole_record(backend: Backend) {
     let stack = MailStack::start().await;
     let posko = desk(backend, &stack).await;
-    let id = alice_reports(&stack, &posko, "Internet lambat di gedung B", "a1@corp.test").await;
+    let id = alice_reports(
+        &stack,
+        &posko,
+        "Internet lambat di gedung B",
+        "a1@corp.test",
+    )
+    .await;
     stack.wait_for_mail("budi", 1, WAIT).await;
     let to = posko.staff_address("budi", Some(id), wall_now()).await;
     let subject = format!("Re: [Helpdesk #{id}] Internet lambat di gedung B");
     let budi = "Budi Santoso <budi@corp.test>";
-    staff_mail(&stack, budi, &to, &format!("{subject} #resolve"), "b1@corp.test", "",
-        "Router gedung B sudah diganti.").await;
+    staff_mail(
+        &stack,
+        budi,
+        &to,
+        &format!("{subject} #resolve"),
+        "b1@corp.test",
+        "",
+        "Router gedung B sudah diganti.",
+    )
+    .await;
     posko.run_once();
     stack.wait_for_mail("alice", 2, WAIT).await;
-    answered_survey(&posko, id, wall_now() - 60, r#"{"speed": 2, "overall": 4}"#, 4,
-        "Cepat, tapi <router> sering mati").await;
+    answered_survey(
+        &posko,
+        id,
+        wall_now() - 60,
+        r#"{"speed": 2, "overall": 4}"#,
+        4,
+        "Cepat, tapi <router> sering mati",
+    )
+    .await;
     posko
         .sql(&format!(
             "UPDATE tickets SET status = 'closed', closed_at = {}, closed_by = 'auto' \
@@ -131,7 +152,13 @@ both!(show_mails_the_whole_record);
 async fn show_reveals_nothing_to_others(backend: Backend) {
     let stack = MailStack::start().await;
     let posko = desk(backend, &stack).await;
-    let id = alice_reports(&stack, &posko, "Internet lambat di gedung B", "a1@corp.test").await;
+    let id = alice_reports(
+        &stack,
+        &posko,
+        "Internet lambat di gedung B",
+        "a1@corp.test",
+    )
+    .await;
     let other = alice_reports(&stack, &posko, "Printer rusak", "a2@corp.test").await;
     stack.wait_for_mail("budi", 1, WAIT).await;
     // Bob is no party to Alice's ticket.
@@ -142,27 +169,51 @@ async fn show_reveals_nothing_to_others(backend: Backend) {
         "",
         "#show",
     );
-    stack.deliver("bob@corp.test", &["helpdesk@corp.test"], &raw).await;
+    stack
+        .deliver("bob@corp.test", &["helpdesk@corp.test"], &raw)
+        .await;
     // A forged Budi, to the plain desk address.
-    staff_mail(&stack, "Budi Santoso <budi@corp.test>", "helpdesk@corp.test",
-        &format!("Re: [Helpdesk #{id}] x #show"), "forged@evil.test",
-        "Reply-To: bob@corp.test\r\n", "").await;
+    staff_mail(
+        &stack,
+        "Budi Santoso <budi@corp.test>",
+        "helpdesk@corp.test",
+        &format!("Re: [Helpdesk #{id}] x #show"),
+        "forged@evil.test",
+        "Reply-To: bob@corp.test\r\n",
+        "",
+    )
+    .await;
     // The real Budi, with the reply address of the other ticket.
     let wrong = posko.staff_address("budi", Some(other), wall_now()).await;
-    staff_mail(&stack, "Budi Santoso <budi@corp.test>", &wrong,
-        &format!("Re: [Helpdesk #{id}] x #show"), "b-wrong@corp.test", "", "").await;
+    staff_mail(
+        &stack,
+        "Budi Santoso <budi@corp.test>",
+        &wrong,
+        &format!("Re: [Helpdesk #{id}] x #show"),
+        "b-wrong@corp.test",
+        "",
+        "",
+    )
+    .await;
     posko.run_once();
     posko.run_once();
     let t = posko.ticket(id);
     assert!(events(&t, "show_queued").is_empty(), "{t:#}");
     assert_eq!(events(&t, "command_refused").len(), 2, "{t:#}");
     for user in ["bob", "budi", "alice", "siti"] {
-        assert!(records(&stack, user).await.is_empty(), "{user} got a record");
+        assert!(
+            records(&stack, user).await.is_empty(),
+            "{user} got a record"
+        );
     }
     // Bob's mail reached no record; what he got (if anything) holds none
     // of Alice's words.
     for m in stack.inbox("bob").await {
-        assert!(!text(&m).contains("lambat sekali sejak pagi"), "{}", text(&m));
+        assert!(
+            !text(&m).contains("lambat sekali sejak pagi"),
+            "{}",
+            text(&m)
+        );
     }
 }
 both!(show_reveals_nothing_to_others);

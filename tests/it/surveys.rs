@@ -199,7 +199,13 @@ async fn report_satisfaction_and_closure(backend: Backend) {
     // A period without tickets has no figures.
     let empty = ok(
         posko.cmd(&[
-            "report", "--from", "2026-07-01", "--to", "2026-10-31", "--format", "json",
+            "report",
+            "--from",
+            "2026-07-01",
+            "--to",
+            "2026-10-31",
+            "--format",
+            "json",
         ]),
         "report empty",
     );

@@ -228,5 +228,8 @@ fn show_needs_a_ticket_and_goes_with_other_commands() {
     assert!(p.show && p.assign.is_some());
     let opening = Subject::opening("servicedesk", "other");
     let errors = errors_of(&cfg, "siti", &opening, "#show");
-    assert!(errors[0].starts_with("#show: shows a ticket's record"), "{errors:?}");
+    assert!(
+        errors[0].starts_with("#show: shows a ticket's record"),
+        "{errors:?}"
+    );
 }

@@ -48,7 +48,9 @@ impl Ingestor {
         id: TicketId,
     ) -> Result<()> {
         let ctx = self.record(w, id, m.a.now).await?;
-        let rendered = self.templates.render("show", self.cfg.desk.language, &ctx)?;
+        let rendered = self
+            .templates
+            .render("show", self.cfg.desk.language, &ctx)?;
         let t = ticket(w.conn().await?, id).await?;
         self.queue_to_staff(w, m.a, staff, "show", &t, &rendered)
     }
@@ -59,8 +61,7 @@ impl Ingestor {
         let lang = cfg.desk.language;
         let at = |s: i64| self.local_time(s);
         let sender = |name: Option<&str>, address: &str| {
-            self.templates
-                .sender_view(lang, &self.known, name, address)
+            self.templates.sender_view(lang, &self.known, name, address)
         };
         let c = w.conn().await?;
         let t = ticket(c, id).await?;
@@ -101,7 +102,11 @@ impl Ingestor {
         let mut msgs = Vec::new();
         for m in messages::list_for_ticket(c, id).await? {
             let earlier_record = m.kind == "show";
-            let body = if earlier_record { "" } else { m.body_text.trim() };
+            let body = if earlier_record {
+                ""
+            } else {
+                m.body_text.trim()
+            };
             let (text, omitted) = notify::excerpt(body, MESSAGE_TEXT_BYTES.min(budget));
             budget -= text.len();
             cut |= !omitted.is_null();
