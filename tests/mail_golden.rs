@@ -18,9 +18,9 @@ use posko::mail::context::show::{self as record, Rating, TicketRecord};
 use posko::mail::context::sla_notice::{ClockView, Escalation, Ticket};
 use posko::mail::context::{
     ClockName, Desk, DurationWords, Sender, SenderWarning, SlaConfirm, SlaHours, SlaNotice,
-    StatusRef,
+    StatusName, StatusRef, SubjectPrefix, TypeName,
 };
-use posko::notify::{FRAGMENTS, Templates, WITH_SUBJECT, names};
+use posko::mail::templates::{FRAGMENTS, Templates, WITH_SUBJECT, names};
 use serde_json::{Value, json};
 
 /// How a case is rendered.
@@ -199,12 +199,12 @@ fn ticket_record(lang: Language, full: bool) -> Value {
             status: if full {
                 StatusRef {
                     code: "closed",
-                    name: if id { "ditutup" } else { "closed" },
+                    name: if id { "ditutup" } else { "closed" }.into(),
                 }
             } else {
                 StatusRef {
                     code: "new",
-                    name: if id { "baru" } else { "new" },
+                    name: if id { "baru" } else { "new" }.into(),
                 }
             },
             requester: if full {
@@ -471,6 +471,23 @@ fn cases(lang: Language) -> Vec<Case> {
             .unwrap(),
         ),
         fragment("duration", "duration", json!(DurationWords::new(5400))),
+        fragment(
+            "subject_prefix",
+            "subject_prefix",
+            json!(SubjectPrefix { kind: "escalation" }),
+        ),
+        fragment(
+            "status_name",
+            "status_name",
+            json!(StatusName { status: "pending" }),
+        ),
+        fragment(
+            "type_name",
+            "type_name",
+            json!(TypeName {
+                ticket_type: "change"
+            }),
+        ),
         fragment(
             "duration.seconds",
             "duration",

@@ -17,7 +17,7 @@ use super::exit;
 use super::report::{day_end, day_start};
 use crate::config::Config;
 use crate::domain::survey::question_columns;
-use crate::escalation::rfc3339;
+use crate::sla::notice::rfc3339;
 use crate::store::Db;
 use crate::store::surveys_read::{self, SurveyRow};
 

@@ -17,16 +17,15 @@
 use anyhow::Result;
 
 use super::escalation_form::history_line;
-use super::mail::status_name;
 use super::{StaffMail, ticket};
 use crate::config::Staff;
-use crate::domain::TicketId;
+use crate::domain::{MailKind, TicketId};
 use crate::domain::survey::question_columns;
-use crate::escalation::calendar_of;
+use crate::sla::clocks::calendar_of;
 use crate::ingest::Ingestor;
 use crate::mail::context::show::{self as record, Rating, TicketRecord};
 use crate::mail::context::{Desk, StatusRef};
-use crate::notify;
+use crate::mail::excerpt::{excerpt, human_size};
 use crate::store::unit::Unit;
 use crate::store::{events, messages, sla_clocks, surveys_read, watchers};
 
@@ -52,7 +51,7 @@ impl Ingestor {
             .templates
             .render("show", self.cfg.desk.language, &ctx)?;
         let t = ticket(w.conn().await?, id).await?;
-        self.queue_to_staff(w, m.a, staff, "show", &t, &rendered)
+        self.queue_to_staff(w, m.a, staff, MailKind::Show, &t, &rendered)
     }
 
     /// The record of ticket `id` as of `now`.
@@ -101,13 +100,13 @@ impl Ingestor {
         let mut cut = false;
         let mut msgs = Vec::new();
         for m in messages::list_for_ticket(c, id).await? {
-            let earlier_record = m.kind == "show";
+            let earlier_record = m.kind == MailKind::Show.as_str();
             let body = if earlier_record {
                 ""
             } else {
                 m.body_text.trim()
             };
-            let (text, omitted) = notify::excerpt(body, MESSAGE_TEXT_BYTES.min(budget));
+            let (text, omitted) = excerpt(body, MESSAGE_TEXT_BYTES.min(budget));
             budget -= text.len();
             cut |= !omitted.is_null();
             msgs.push(record::Message {
@@ -126,7 +125,7 @@ impl Ingestor {
                             "{} ({}, {})",
                             a.filename,
                             a.content_type,
-                            notify::human_size(a.size)
+                            human_size(a.size)
                         )
                     })
                     .collect(),
@@ -151,7 +150,7 @@ impl Ingestor {
                 subject: t.subject.clone(),
                 status: StatusRef {
                     code: t.status.as_str(),
-                    name: status_name(t.status, lang),
+                    name: self.templates.status_name(t.status, lang)?,
                 },
                 requester: sender(t.requester_name.as_deref(), &t.requester)?,
                 ticket_type: t.ticket_type,
