@@ -19,13 +19,13 @@ use anyhow::Result;
 use super::escalation_form::history_line;
 use super::{StaffMail, ticket};
 use crate::config::Staff;
-use crate::domain::{MailKind, TicketId};
 use crate::domain::survey::question_columns;
-use crate::sla::clocks::calendar_of;
+use crate::domain::{MailKind, TicketId};
 use crate::ingest::Ingestor;
 use crate::mail::context::show::{self as record, Rating, TicketRecord};
 use crate::mail::context::{Desk, StatusRef};
 use crate::mail::excerpt::{excerpt, human_size};
+use crate::sla::clocks::calendar_of;
 use crate::store::unit::Unit;
 use crate::store::{events, messages, sla_clocks, surveys_read, watchers};
 
