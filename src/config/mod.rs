@@ -118,6 +118,14 @@ impl Config {
         )
     }
 
+    /// The survey's question keys, in the order it asks them (exports,
+    /// reports and `#show` list answers so).
+    // TODO(issue 11): the configured `[[survey.question]]` keys once the
+    // survey's configuration lands; the SOP's ten are its default.
+    pub fn survey_question_keys(&self) -> Vec<&str> {
+        posko_core::domain::survey::DEFAULT_QUESTION_KEYS.to_vec()
+    }
+
     /// The staff member with this address, if any.
     pub fn staff_by_email(&self, addr: &EmailAddress) -> Option<&Staff> {
         self.staff.iter().find(|s| s.email.base() == addr.base())

@@ -18,6 +18,7 @@ pub mod raw;
 pub mod script;
 pub mod sla_clocks;
 pub mod staff_keys;
+pub mod surveys_read;
 pub mod tickets;
 pub mod unit;
 pub mod watchers;

@@ -16,6 +16,8 @@ mod monitor;
 mod outsider;
 mod refused;
 mod reply_reading;
+mod show;
 mod sla;
 mod staff;
 mod staff_tokens;
+mod surveys;
