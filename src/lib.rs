@@ -41,7 +41,9 @@
 //! together and writes the ticket, the message, its events and any outgoing
 //! mail in one database transaction ([`store`]). Outgoing mail is only ever a
 //! row in the outbox at that point ("persist first, send later"); [`outbox`]
-//! is the worker that sends due rows over SMTP or writes them as files.
+//! is the worker that sends due rows over SMTP ([`smtp`]) or writes them as
+//! files. Mailboxes that refuse passwords log in with OAuth 2.0 access
+//! tokens from [`oauth`] (the decisions in posko-core's `oauth`).
 //! [`sla`] is the SLA clocks' I/O side: [`sla::clocks`] (the one protocol
 //! by which anything looks at a stored clock), [`sla::life`],
 //! [`sla::notice`] and the scan worker [`sla::scan`], beside the core's
@@ -63,10 +65,12 @@ pub mod ingest;
 pub mod isolate;
 pub mod mail;
 pub mod monitor;
+pub mod oauth;
 pub mod outbox;
 pub mod outgoing;
 pub mod reload;
 pub mod sla;
+pub mod smtp;
 pub mod store;
 pub mod telemetry;
 pub mod web;

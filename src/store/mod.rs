@@ -10,6 +10,7 @@ pub mod checkpoint;
 pub mod digest;
 pub mod events;
 pub mod mailbox_state;
+pub mod oauth_tokens;
 pub mod messages;
 pub mod outbox;
 pub mod participants;

@@ -12,6 +12,7 @@ mod harness;
 mod hostile;
 mod intake;
 mod mailstack_smoke;
+mod oauth;
 mod monitor;
 mod outsider;
 mod refused;
