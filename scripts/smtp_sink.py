@@ -142,12 +142,12 @@ class RelayWithXOAuth2(RelayToLmtp):
         if len(args) < 2:
             response = await server.challenge_auth("")
             if not isinstance(response, bytes):
-                return AuthResult(success=False)
+                return AuthResult(success=False, handled=False)
         else:
             try:
                 response = base64.b64decode(args[1], validate=True)
             except Exception:
-                return AuthResult(success=False)
+                return AuthResult(success=False, handled=False)
         fields = dict(
             f.split("=", 1) for f in response.decode(errors="replace").split("\x01") if "=" in f
         )
@@ -155,7 +155,8 @@ class RelayWithXOAuth2(RelayToLmtp):
         loop = asyncio.get_running_loop()
         ok = await loop.run_in_executor(None, introspect, self.introspect_url, token)
         log(f"AUTH XOAUTH2 user={fields.get('user')} {'ok' if ok else 'failed'}")
-        return AuthResult(success=ok, auth_data=fields.get("user"))
+        # handled=False: aiosmtpd answers 535 itself.
+        return AuthResult(success=ok, handled=False, auth_data=fields.get("user"))
 
 
 def make_authenticator(user, password):

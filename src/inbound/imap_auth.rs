@@ -57,16 +57,16 @@ impl Mechanism {
 /// The `AUTH=` mechanisms a greeting's `[CAPABILITY …]` code lists.
 pub(super) fn greeting_auth(resp: &Response<'_>) -> Vec<String> {
     match resp {
-        Response::Data {
-            code: Some(ResponseCode::Capabilities(caps)),
-            ..
-        } => caps
+        Response::Data { outcome, .. } => match &outcome.code {
+            Some(ResponseCode::Capabilities(caps)) => caps
             .iter()
             .filter_map(|c| match c {
                 Capability::Auth(m) => Some(m.to_string()),
-                _ => None,
-            })
-            .collect(),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        },
         _ => Vec::new(),
     }
 }

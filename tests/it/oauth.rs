@@ -10,7 +10,7 @@ use crate::both;
 use crate::harness::mail;
 use crate::harness::mailstack::{MailStack, PASSWORD};
 use crate::harness::oauth::{CLIENT_SECRET, FakeOAuth, Mode, SECRET_ENV};
-use crate::harness::posko::{Backend, Posko};
+use crate::harness::posko::{Backend, Posko, http_request};
 
 const WAIT: Duration = Duration::from_secs(40);
 
@@ -116,16 +116,21 @@ async fn token_expiring_mid_run_loses_no_mail(backend: Backend) {
     // the acknowledgment still leaves.
     fake.set_lifetime(3600);
     tokio::time::sleep(Duration::from_secs(4)).await;
-    fake.revoke_all();
     deliver(&stack, 4).await;
-    posko.wait_for_tickets(4, WAIT).await;
     stack.wait_for_mail("alice", 4, WAIT).await;
+    let before = stack.smtp_log();
+    assert!(!before.contains("AUTH XOAUTH2 user=helpdesk failed"), "{before}");
+    fake.revoke_all();
+    deliver(&stack, 5).await;
+    posko.wait_for_tickets(5, WAIT).await;
+    wait_mail(&stack, &posko, 5).await;
     let log = stack.smtp_log();
-    assert!(log.contains("AUTH XOAUTH2 user=helpdesk failed"), "{log}");
-    assert!(log.contains("AUTH XOAUTH2 user=helpdesk ok"), "{log}");
+    let after = &log[before.len()..];
+    assert!(after.contains("AUTH XOAUTH2 user=helpdesk failed"), "{log}");
+    assert!(after.contains("AUTH XOAUTH2 user=helpdesk ok"), "{log}");
 
     let tickets = posko.tickets();
-    assert_eq!(tickets.len(), 4, "{tickets:?}");
+    assert_eq!(tickets.len(), 5, "{tickets:?}");
     assert!(posko.stop_daemon());
     let daemon_log = posko.daemon_log();
     assert!(!daemon_log.contains(CLIENT_SECRET), "secret in the log");
@@ -200,11 +205,31 @@ async fn token_endpoint_down_then_back(backend: Backend) {
 }
 both!(token_endpoint_down_then_back);
 
+/// [`MailStack::wait_for_mail`] for alice, with the daemon's log when
+/// the mail does not come.
+async fn wait_mail(stack: &MailStack, posko: &Posko, n: usize) {
+    let deadline = Instant::now() + WAIT;
+    while stack.inbox("alice").await.len() < n {
+        if Instant::now() > deadline {
+            panic!(
+                "{n} mails never reached alice\n{}\n{}",
+                stack.smtp_log(),
+                posko.daemon_log()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// Polls `/readyz` until it answers `status` with `needle` in the body.
 async fn wait_ready_body(posko: &Posko, status: u16, needle: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(60);
+    let request = b"GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
     loop {
-        let (s, body) = posko.http_get("/readyz").await;
+        // Connection refused until the daemon listens.
+        let (s, body) = http_request(posko.web_port, request)
+            .await
+            .unwrap_or((0, String::new()));
         if s == status && body.contains(needle) {
             return body;
         }

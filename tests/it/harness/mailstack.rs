@@ -297,7 +297,7 @@ impl MailStack {
                 &format!(
                     "passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  \
                      args = {}/dovecot-oauth2.conf.ext\n}}\n\
-                     passdb {{\n  driver = passwd-file\n  mechanisms = plain login\n",
+                     passdb {{\n  driver = passwd-file\n  mechanisms = plain login none\n",
                     dir.display()
                 ),
             );

@@ -47,7 +47,6 @@ struct Inner {
     requests: Vec<HashMap<String, String>>,
     /// Device-code polls still to answer authorization_pending.
     pending: u32,
-    introspections: u32,
     /// Introspections still to answer inactive, whatever the token.
     reject: u32,
     /// Every access token ever issued (to check none is logged).
@@ -131,10 +130,6 @@ impl FakeOAuth {
     /// tokens short.
     pub fn reject_next(&self, n: u32) {
         self.with(|i| i.reject = n);
-    }
-
-    pub fn introspections(&self) -> u32 {
-        self.with(|i| i.introspections)
     }
 }
 
@@ -246,7 +241,6 @@ async fn introspect(
     Form(form): Form<HashMap<String, String>>,
 ) -> (StatusCode, [(&'static str, &'static str); 1], String) {
     let mut i = inner.lock().unwrap();
-    i.introspections += 1;
     let rejected = i.reject > 0;
     i.reject = i.reject.saturating_sub(1);
     let live = !rejected
