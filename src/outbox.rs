@@ -32,9 +32,7 @@ const MAX_BACKOFF_SECONDS: i64 = 3600;
 /// Where mail goes.
 pub enum Transport {
     /// `.eml` files in a directory (the embedded default).
-    File {
-        dir: PathBuf,
-    },
+    File { dir: PathBuf },
     /// An SMTP server (password or OAuth 2.0 login: [`crate::smtp`]).
     Smtp(crate::smtp::Smtp),
 }

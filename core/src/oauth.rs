@@ -187,7 +187,10 @@ mod tests {
                 refresh_token: None
             }))
         );
-        let e = read_answer(400, br#"{"error":"invalid_client","error_description":"bad"}"#);
+        let e = read_answer(
+            400,
+            br#"{"error":"invalid_client","error_description":"bad"}"#,
+        );
         assert!(matches!(e, Ok(Answer::Refused { error, .. }) if error == "invalid_client"));
         assert!(read_answer(500, b"<html>oops</html>").is_err());
         assert!(read_answer(200, br#"{"access_token":"a b"}"#).is_err());
@@ -206,17 +209,20 @@ mod tests {
             Poll::Failed(_)
         ));
         assert!(matches!(
-            read_poll(200, br#"{"access_token":"x","refresh_token":"r","expires_in":60}"#),
-            Poll::Done(Granted { refresh_token: Some(_), .. })
+            read_poll(
+                200,
+                br#"{"access_token":"x","refresh_token":"r","expires_in":60}"#
+            ),
+            Poll::Done(Granted {
+                refresh_token: Some(_),
+                ..
+            })
         ));
     }
 
     #[test]
     fn sasl_responses() {
-        assert_eq!(
-            xoauth2("a@b", "t"),
-            "user=a@b\x01auth=Bearer t\x01\x01"
-        );
+        assert_eq!(xoauth2("a@b", "t"), "user=a@b\x01auth=Bearer t\x01\x01");
         assert_eq!(
             oauthbearer("a,b=c", "t"),
             "n,a=a=2Cb=3Dc,\x01auth=Bearer t\x01\x01"

@@ -147,10 +147,7 @@ impl Validator<'_> {
                 format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token")
             }
             (None, None) => {
-                return Err(self.err(
-                    &k("token_url"),
-                    "required (or tenant, for Microsoft 365)",
-                ));
+                return Err(self.err(&k("token_url"), "required (or tenant, for Microsoft 365)"));
             }
         };
         self.endpoint(&k("token_url"), &token_url)?;
@@ -281,7 +278,10 @@ SMTP
             "inbound.oauth2.tenant"
         );
         assert_eq!(
-            key("token_url = \"http://idp.example.com/token\"\nclient_id = \"a\"\nclient_secret_env = \"S\"", ""),
+            key(
+                "token_url = \"http://idp.example.com/token\"\nclient_id = \"a\"\nclient_secret_env = \"S\"",
+                ""
+            ),
             "inbound.oauth2.token_url"
         );
         assert_eq!(
@@ -289,7 +289,10 @@ SMTP
             "inbound.oauth2.client_secret_env"
         );
         assert_eq!(
-            key("token_url = \"https://idp/token\"\nclient_id = \"a\"\ngrant = \"password\"", ""),
+            key(
+                "token_url = \"https://idp/token\"\nclient_id = \"a\"\ngrant = \"password\"",
+                ""
+            ),
             "inbound.oauth2.grant"
         );
         // A secret in the file is refused: secrets come from the environment.
@@ -303,7 +306,10 @@ SMTP
         // SMTP with OAuth needs the user it logs in as.
         let ok = "token_url = \"https://idp/token\"\nclient_id = \"a\"\ngrant = \"refresh_token\"";
         assert_eq!(
-            key(ok, "auth = \"oauth2\"\n[outbound.oauth2]\nclient_id = \"a\"\ntoken_url = \"https://idp/t\"\nclient_secret_env = \"S\""),
+            key(
+                ok,
+                "auth = \"oauth2\"\n[outbound.oauth2]\nclient_id = \"a\"\ntoken_url = \"https://idp/t\"\nclient_secret_env = \"S\""
+            ),
             "outbound.password_env"
         );
         assert!(with(ok, "username = \"helpdesk@corp.test\"\nauth = \"oauth2\"\n[outbound.oauth2]\nclient_id = \"a\"\ntoken_url = \"https://idp/t\"\nclient_secret_env = \"S\"").is_ok());

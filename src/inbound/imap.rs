@@ -472,9 +472,12 @@ impl ImapIntake {
                     }
                 }
                 Err(e) => {
-                    monitor
-                        .health
-                        .source_failed("IMAP", super::imap_check::connect_failure(&e), &e, wall_clock());
+                    monitor.health.source_failed(
+                        "IMAP",
+                        super::imap_check::connect_failure(&e),
+                        &e,
+                        wall_clock(),
+                    );
                     warn!(error = %format!("{e:#}"), retry_in = delay.as_secs(), "IMAP connect failed")
                 }
             }
@@ -530,7 +533,8 @@ impl ImapIntake {
                 let mut idle = session.idle();
                 timed(t, "IDLE", idle.init()).await?;
                 let result = {
-                    let renew = left.map_or(IDLE_RENEW, |l| l.clamp(Duration::from_secs(1), IDLE_RENEW));
+                    let renew =
+                        left.map_or(IDLE_RENEW, |l| l.clamp(Duration::from_secs(1), IDLE_RENEW));
                     let (wait, stop) = idle.wait_with_timeout(renew);
                     tokio::pin!(wait);
                     tokio::select! {

@@ -59,9 +59,9 @@ pub(super) fn greeting_auth(resp: &Response<'_>) -> Vec<String> {
     match resp {
         Response::Data { outcome, .. } => match &outcome.code {
             Some(ResponseCode::Capabilities(caps)) => caps
-            .iter()
-            .filter_map(|c| match c {
-                Capability::Auth(m) => Some(m.to_string()),
+                .iter()
+                .filter_map(|c| match c {
+                    Capability::Auth(m) => Some(m.to_string()),
                     _ => None,
                 })
                 .collect(),

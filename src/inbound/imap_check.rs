@@ -49,4 +49,3 @@ pub async fn check(settings: &ImapSettings, ingestor: Ingestor) -> Result<String
         }
     ))
 }
-

@@ -54,7 +54,10 @@ pub async fn login(o: &OAuthSettings, show: impl FnOnce(&Prompt)) -> Result<Gran
     if reply.status != 200 {
         let why = match core::read_answer(reply.status, &reply.body) {
             Ok(core::Answer::Refused { error, description }) => {
-                format!("{error}{}", description.map(|d| format!(": {d}")).unwrap_or_default())
+                format!(
+                    "{error}{}",
+                    description.map(|d| format!(": {d}")).unwrap_or_default()
+                )
             }
             _ => format!("HTTP {}", reply.status),
         };

@@ -55,9 +55,7 @@ fn display(url: &url::Url) -> String {
 
 async fn exchange(url: &url::Url, body: String) -> Result<Reply> {
     let host = url.host_str().context("the URL has no host")?.to_string();
-    let port = url
-        .port_or_known_default()
-        .context("the URL has no port")?;
+    let port = url.port_or_known_default().context("the URL has no port")?;
     let tcp = TcpStream::connect((host.trim_matches(['[', ']']), port))
         .await
         .with_context(|| format!("cannot reach {host}:{port}"))?;

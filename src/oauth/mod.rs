@@ -151,7 +151,10 @@ impl TokenSource {
         match self.request().await {
             Ok(g) => {
                 if s.failures > 0 {
-                    info!(mailbox = self.mailbox.key(), "the token endpoint answers again");
+                    info!(
+                        mailbox = self.mailbox.key(),
+                        "the token endpoint answers again"
+                    );
                 }
                 s.failures = 0;
                 s.retry_at = 0;
@@ -160,7 +163,11 @@ impl TokenSource {
                     secret: g.access_token,
                     expires_at: now + g.expires_in,
                 };
-                debug!(mailbox = self.mailbox.key(), expires_in = g.expires_in, "new access token");
+                debug!(
+                    mailbox = self.mailbox.key(),
+                    expires_in = g.expires_in,
+                    "new access token"
+                );
                 s.cached = Some((token.clone(), core::refresh_at(now, g.expires_in)));
                 Ok(token)
             }

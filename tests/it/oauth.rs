@@ -119,7 +119,10 @@ async fn token_expiring_mid_run_loses_no_mail(backend: Backend) {
     deliver(&stack, 4).await;
     stack.wait_for_mail("alice", 4, WAIT).await;
     let before = stack.smtp_log();
-    assert!(!before.contains("AUTH XOAUTH2 user=helpdesk failed"), "{before}");
+    assert!(
+        !before.contains("AUTH XOAUTH2 user=helpdesk failed"),
+        "{before}"
+    );
     fake.revoke_all();
     deliver(&stack, 5).await;
     posko.wait_for_tickets(5, WAIT).await;
@@ -189,14 +192,19 @@ async fn token_endpoint_down_then_back(backend: Backend) {
     deliver(&stack, 1).await;
     posko.start_daemon();
     let reason = wait_ready_body(&posko, 503, "IMAP: OAuth2 token endpoint failed").await;
-    assert!(reason.contains("IMAP: OAuth2 token endpoint failed"), "{reason}");
+    assert!(
+        reason.contains("IMAP: OAuth2 token endpoint failed"),
+        "{reason}"
+    );
     fake.set_mode(Mode::Fail);
     wait_ready_body(&posko, 503, "times since").await;
     assert!(posko.daemon_running(), "{}", posko.daemon_log());
     assert!(posko.tickets().is_empty());
 
     fake.set_mode(Mode::Ok);
-    posko.wait_http("/readyz", 200, Duration::from_secs(60)).await;
+    posko
+        .wait_http("/readyz", 200, Duration::from_secs(60))
+        .await;
     posko.wait_for_tickets(1, WAIT).await;
     stack.wait_for_mail("alice", 1, WAIT).await;
     assert!(posko.stop_daemon());

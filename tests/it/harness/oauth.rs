@@ -139,7 +139,10 @@ impl Drop for FakeOAuth {
     }
 }
 
-fn json(status: StatusCode, body: String) -> (StatusCode, [(&'static str, &'static str); 1], String) {
+fn json(
+    status: StatusCode,
+    body: String,
+) -> (StatusCode, [(&'static str, &'static str); 1], String) {
     (status, [("content-type", "application/json")], body)
 }
 
@@ -245,9 +248,9 @@ async fn introspect(
     i.reject = i.reject.saturating_sub(1);
     let live = !rejected
         && form
-        .get("token")
-        .and_then(|t| i.tokens.get(t))
-        .is_some_and(|dies| *dies > Instant::now());
+            .get("token")
+            .and_then(|t| i.tokens.get(t))
+            .is_some_and(|dies| *dies > Instant::now());
     let body = if live {
         format!(r#"{{"active":true,"username":"{USER}"}}"#)
     } else {
