@@ -125,7 +125,7 @@ impl Smtp {
         Ok(match token {
             Some(token) => format!(
                 "SMTP server answers; OAuth2 access token valid until {}",
-                crate::escalation::rfc3339(token.expires_at)
+                crate::sla::notice::rfc3339(token.expires_at)
             ),
             None => "SMTP server answers".into(),
         })

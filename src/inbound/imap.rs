@@ -24,9 +24,9 @@ use tracing::{debug, info, warn};
 
 use super::imap_auth::{self, Credentials, Mechanism};
 use super::{PassStats, batches, tls};
-use crate::compose::wall_clock;
 use crate::config::{ImapSettings, MailAuth, Security};
 use crate::ingest::{Incoming, Ingestor, Outcome};
+use crate::mail::compose::wall_clock;
 use crate::store::mailbox_state;
 
 /// How long one IDLE lasts before it is renewed; RFC 2177 asks clients to

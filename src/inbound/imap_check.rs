@@ -31,7 +31,7 @@ pub async fn check(settings: &ImapSettings, ingestor: Ingestor) -> Result<String
     let how = match conn.token_expires {
         Some(at) => format!(
             " with OAuth2 (access token valid until {})",
-            crate::escalation::rfc3339(at)
+            crate::sla::notice::rfc3339(at)
         ),
         None => String::new(),
     };

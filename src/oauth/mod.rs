@@ -20,7 +20,7 @@ use posko_core::oauth::{self as core, Answer, Granted};
 use tokio::sync::Mutex;
 use tracing::{debug, info, warn};
 
-use crate::compose::wall_clock;
+use crate::mail::compose::wall_clock;
 use crate::config::{Config, Grant, Inbound, MailAuth, OAuthSettings, Outbound};
 use crate::store::{Db, oauth_tokens};
 
