@@ -35,7 +35,7 @@ pub enum Transport {
     /// `.eml` files in a directory (the embedded default).
     File { dir: PathBuf },
     /// An SMTP server (password or OAuth 2.0 login: [`crate::smtp`]).
-    Smtp(crate::smtp::Smtp),
+    Smtp(Box<crate::smtp::Smtp>),
 }
 
 /// Why one send failed.
@@ -52,7 +52,7 @@ impl Transport {
     pub fn from_config(cfg: &Config, db: Option<&Db>) -> Result<Transport> {
         Ok(match &cfg.outbound {
             Outbound::File { path } => Transport::File { dir: path.clone() },
-            Outbound::Smtp(s) => Transport::Smtp(crate::smtp::Smtp::new(s, db)?),
+            Outbound::Smtp(s) => Transport::Smtp(Box::new(crate::smtp::Smtp::new(s, db)?)),
         })
     }
 

@@ -43,7 +43,7 @@ impl Smtp {
             Some((_, MailAuth::OAuth2(o))) => (
                 None,
                 Some(Arc::new(TokenSource::new(
-                    o.clone(),
+                    (**o).clone(),
                     Mailbox::Smtp,
                     db.cloned(),
                 ))),

@@ -19,7 +19,7 @@ pub enum MailAuth {
     /// A password from the environment variable `password_env`.
     Password { password_env: String },
     /// SASL XOAUTH2 (or OAUTHBEARER) with an access token.
-    OAuth2(OAuthSettings),
+    OAuth2(Box<OAuthSettings>),
 }
 
 /// Which OAuth 2.0 grant gets the access token.
@@ -115,9 +115,9 @@ impl Validator<'_> {
                         "required with auth = \"oauth2\" (token_url or tenant, client_id, …)",
                     )
                 })?;
-                Ok(Some(MailAuth::OAuth2(
+                Ok(Some(MailAuth::OAuth2(Box::new(
                     self.oauth(&format!("{section}.oauth2"), raw)?,
-                )))
+                ))))
             }
             other => Err(self.err(
                 &format!("{section}.auth"),

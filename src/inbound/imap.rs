@@ -87,7 +87,7 @@ impl ImapIntake {
         let credentials = match &settings.auth {
             MailAuth::Password { password_env } => Credentials::Password(password_env.clone()),
             MailAuth::OAuth2(o) => Credentials::OAuth2(Arc::new(crate::oauth::TokenSource::new(
-                o.clone(),
+                (**o).clone(),
                 crate::oauth::Mailbox::Imap,
                 Some(ingestor.db().clone()),
             ))),

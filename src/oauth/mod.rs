@@ -20,8 +20,8 @@ use posko_core::oauth::{self as core, Answer, Granted};
 use tokio::sync::Mutex;
 use tracing::{debug, info, warn};
 
-use crate::mail::compose::wall_clock;
 use crate::config::{Config, Grant, Inbound, MailAuth, OAuthSettings, Outbound};
+use crate::mail::compose::wall_clock;
 use crate::store::{Db, oauth_tokens};
 
 /// Every error of the token endpoint starts with this, so workers can tell
@@ -60,7 +60,7 @@ impl Mailbox {
             _ => return None,
         };
         match auth {
-            MailAuth::OAuth2(o) => Some(o),
+            MailAuth::OAuth2(o) => Some(o.as_ref()),
             MailAuth::Password { .. } => None,
         }
     }
