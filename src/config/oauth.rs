@@ -222,12 +222,8 @@ mod tests {
     use super::*;
     use crate::config::{Inbound, Outbound, parse};
 
-    const IMAP: &str = r#"
-[desk]
-name = "IT Helpdesk"
-address = "helpdesk@corp.test"
-[database]
-url = "sqlite://var/posko.db"
+    /// Microsoft 365's servers, the IMAP one with OAuth.
+    const SERVERS: &str = r#"
 [inbound]
 kind = "imap"
 host = "outlook.office365.com"
@@ -243,7 +239,11 @@ SMTP
 "#;
 
     fn with(oauth: &str, smtp: &str) -> Result<crate::config::Config, ConfigError> {
-        let text = IMAP.replace("OAUTH", oauth).replace("SMTP", smtp);
+        let minimal = crate::config::tests::MINIMAL;
+        let io = minimal.find("[inbound]").expect("MINIMAL has [inbound]");
+        let text = format!("{}{}", &minimal[..io], SERVERS)
+            .replace("OAUTH", oauth)
+            .replace("SMTP", smtp);
         parse(&text, Path::new("x.toml"))
     }
 
