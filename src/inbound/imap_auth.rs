@@ -163,3 +163,22 @@ async fn authenticate(
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Mechanism;
+
+    #[test]
+    fn xoauth2_unless_only_oauthbearer_is_offered() {
+        let caps = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(Mechanism::choose(&[]), Mechanism::XOAuth2);
+        assert_eq!(
+            Mechanism::choose(&caps(&["PLAIN", "XOAUTH2", "OAUTHBEARER"])),
+            Mechanism::XOAuth2
+        );
+        assert_eq!(
+            Mechanism::choose(&caps(&["PLAIN", "oauthbearer"])),
+            Mechanism::OAuthBearer
+        );
+    }
+}
