@@ -64,7 +64,7 @@ impl App {
         let escalator = Escalator::new(cfg.clone(), db.clone(), templates);
         let outbox = Outbox::new(
             db.clone(),
-            Transport::from_config(&cfg)?,
+            Transport::from_config(&cfg, Some(&db))?,
             cfg.outbox.clone(),
         );
         Ok(App {

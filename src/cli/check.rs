@@ -116,7 +116,7 @@ pub(super) async fn cmd_check(cfg: Config) -> ExitCode {
             ),
         },
     }
-    let outbound = match Transport::from_config(&cfg) {
+    let outbound = match Transport::from_config(&cfg, db.as_ref()) {
         Ok(t) => t.test_connection().await,
         Err(e) => Err(e),
     };

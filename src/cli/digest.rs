@@ -144,7 +144,7 @@ pub(super) async fn cmd_digest(cfg: Config, a: DigestArgs) -> Result<ExitCode> {
         }
         let outbox = Outbox::new(
             db.clone(),
-            crate::outbox::Transport::from_config(&cfg)?,
+            crate::outbox::Transport::from_config(&cfg, Some(&db))?,
             cfg.outbox.clone(),
         );
         outbox.tick(now).await?;

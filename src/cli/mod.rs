@@ -142,7 +142,8 @@ pub enum Command {
     },
     /// The managers' daily digest of a date: a preview, or sent to one address now.
     Digest(digest::DigestArgs),
-    /// The keys of the staff tokens (the reply addresses in mail to staff).
+    /// The keys of the staff tokens (the reply addresses in mail to
+    /// staff), and the OAuth 2.0 sign-in of the mailboxes.
     Auth {
         #[command(subcommand)]
         command: AuthCommand,
@@ -168,6 +169,14 @@ pub enum AuthCommand {
         /// As of this instant (RFC 3339).
         #[arg(long, value_parser = parse_instant)]
         now: Option<i64>,
+    },
+    /// Signs a mailbox in with OAuth 2.0's device-code flow (auth =
+    /// "oauth2", grant = "refresh_token") and stores its refresh token in
+    /// the database.
+    Login {
+        /// Which mailbox: the IMAP one ([inbound]) or the SMTP one ([outbound]).
+        #[arg(long, value_enum)]
+        mailbox: crate::oauth::Mailbox,
     },
 }
 

@@ -8,7 +8,7 @@ use crate::domain::Status;
 use crate::rules::Match;
 use crate::sla::due::Recipient;
 
-const MINIMAL: &str = r#"
+pub(super) const MINIMAL: &str = r#"
 [desk]
 name = "IT Helpdesk"
 address = "helpdesk@corp.test"

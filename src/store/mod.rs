@@ -11,6 +11,7 @@ pub mod digest;
 pub mod events;
 pub mod mailbox_state;
 pub mod messages;
+pub mod oauth_tokens;
 pub mod outbox;
 pub mod participants;
 pub mod quarantine;

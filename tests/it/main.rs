@@ -13,6 +13,7 @@ mod hostile;
 mod intake;
 mod mailstack_smoke;
 mod monitor;
+mod oauth;
 mod outsider;
 mod refused;
 mod reply_reading;
