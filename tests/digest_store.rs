@@ -812,7 +812,9 @@ async fn preview_renders_in_chromium() {
             .output()
             .is_ok_and(|o| o.status.success())
     }) else {
-        eprintln!("SKIPPED preview_renders_in_chromium: no chromium here (scripts/setup.sh installs it)");
+        eprintln!(
+            "SKIPPED preview_renders_in_chromium: no chromium here (scripts/setup.sh installs it)"
+        );
         return;
     };
     let (dir, config) = desk().await;

@@ -6,10 +6,10 @@ use crate::compose::wall_clock;
 use crate::digest::collect::collect;
 use crate::digest::config::Settings;
 use crate::digest::mail::content_id;
-use crate::digest::send::{Job, queue};
 use crate::digest::make::{Digest, labels, make};
 use crate::digest::period::{self, Period};
 use crate::digest::render::Templates as DigestTemplates;
+use crate::digest::send::{Job, queue};
 use crate::domain::EmailAddress;
 use crate::outbox::Outbox;
 

@@ -6,10 +6,10 @@ use serde::Deserialize;
 
 use super::validator::Validator;
 use super::{ConfigError, Staff};
-use crate::domain::EmailAddress;
 use crate::catalogue::{
     Catalogue, Category, DEFAULT_CATEGORY, Group, Level, Names, PriorityScheme, TicketType,
 };
+use crate::domain::EmailAddress;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -393,10 +393,7 @@ pub fn sla(days: &[Day], family: &str, lang: Language) -> Result<Chart> {
             .x_label_area_size(70)
             .y_label_area_size(80)
             // Room above 100 % for the legend, with no tick or line there.
-            .build_cartesian_2d(
-                -0.5f64..(n as f64 - 0.5),
-                Percent,
-            )
+            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), Percent)
             .map_err(err)?;
         let label = |x: &f64| {
             let i = x.round();

@@ -199,7 +199,9 @@ impl DigestSender {
                 if queue(&mut tx, cfg, &d, &date_text, job, true, now).await? {
                     tx.commit().await.context("cannot commit the digest")?;
                     stats.queued += 1;
-                    crate::monitor::get().metrics.record_digest(!job.scope.is_empty());
+                    crate::monitor::get()
+                        .metrics
+                        .record_digest(!job.scope.is_empty());
                     info!(
                         date = %date_text,
                         to = %job.to,

@@ -21,10 +21,7 @@ async fn desk(backend: Backend, stack: &MailStack) -> Posko {
     let network = "key = \"network\"\nname = \"Jaringan / Network\"\nlevel = 2\n";
     let catalogue = shipped_catalogue();
     assert!(catalogue.contains(network), "the shipped network group");
-    let catalogue = catalogue.replace(
-        network,
-        &format!("{network}lead = \"budi@corp.test\"\n"),
-    );
+    let catalogue = catalogue.replace(network, &format!("{network}lead = \"budi@corp.test\"\n"));
     Posko::with(
         backend,
         stack,
@@ -44,7 +41,13 @@ async fn desk(backend: Backend, stack: &MailStack) -> Posko {
 
 /// Alice reports `subject` (message `id`); the pass at `now` takes it in.
 async fn report(stack: &MailStack, posko: &Posko, subject: &str, id: &str, now: &str) -> String {
-    let raw = mail::plain("Alice Wijaya <alice@corp.test>", subject, id, "", "Mohon dibantu.");
+    let raw = mail::plain(
+        "Alice Wijaya <alice@corp.test>",
+        subject,
+        id,
+        "",
+        "Mohon dibantu.",
+    );
     stack
         .deliver("alice@corp.test", &["helpdesk@corp.test"], &raw)
         .await;
@@ -144,6 +147,14 @@ fn check_mail(raw: &[u8], charts: usize) -> String {
 async fn digest_once_per_business_day(backend: Backend) {
     let stack = MailStack::start().await;
     let posko = desk(backend, &stack).await;
+    let check = String::from_utf8_lossy(&posko.cmd(&["check"]).stdout).into_owned();
+    assert!(
+        check.contains(
+            "ok    digest: at 07:00 (Asia/Jakarta) on business days to manager@corp.test, \
+             director@corp.test, budi@corp.test (lead of network)"
+        ),
+        "{check}"
+    );
 
     // Friday 27 November, before 07:00: a network ticket, no digest yet.
     report(
