@@ -2,7 +2,6 @@
 //! preview (HTML, text and PNGs, touching nothing) or sent now to one address.
 
 use super::*;
-use crate::compose::wall_clock;
 use crate::digest::collect::collect;
 use crate::digest::config::Settings;
 use crate::digest::mail::content_id;
@@ -11,6 +10,7 @@ use crate::digest::period::{self, Period};
 use crate::digest::render::Templates as DigestTemplates;
 use crate::digest::send::{Job, queue};
 use crate::domain::EmailAddress;
+use crate::mail::compose::wall_clock;
 use crate::outbox::Outbox;
 
 #[derive(Debug, clap::Args)]

@@ -24,7 +24,7 @@ use super::mail::{Envelope, compose, content_id};
 use super::make::{Digest, labels, make};
 use super::period;
 use super::render::Templates;
-use crate::compose::new_message_id;
+use crate::mail::compose::new_message_id;
 use crate::config::Config;
 use crate::domain::EmailAddress;
 use crate::store::digest_sends::{self, Claim};

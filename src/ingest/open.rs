@@ -6,16 +6,15 @@ use serde_json::json;
 
 use super::{Arrival, Ingestor, MAX_REFERENCES, Outcome};
 use crate::ack_policy::{self, AckCount};
-use crate::compose::{self, Outgoing};
-use crate::config::Language;
-use crate::domain::{EmailAddress, Status, TicketId, Visibility};
+use crate::domain::{EmailAddress, EventKind, MailKind, Status, TicketId, Visibility};
 use crate::isolate;
+use crate::mail::compose::{self, Outgoing};
 use crate::mail::context::new_ticket::NewTicket;
-use crate::notify::Rendered;
+use crate::mail::templates::Rendered;
 use crate::outgoing::{Recording, record_outgoing};
 use crate::parse::InboundMessage;
 use crate::rules;
-use crate::sla_store;
+use crate::sla::life;
 use crate::store::events::{self, MsgRef};
 use crate::store::script::Script;
 use crate::store::unit::Unit;
@@ -95,7 +94,7 @@ impl Ingestor {
         events::push(
             w,
             id,
-            "created",
+            EventKind::Created,
             &author,
             now,
             &mid,
@@ -110,7 +109,7 @@ impl Ingestor {
             events::push(
                 w,
                 prev,
-                "followed_up",
+                EventKind::FollowedUp,
                 "system",
                 now,
                 &MsgRef::None,
@@ -120,7 +119,7 @@ impl Ingestor {
         events::push(
             w,
             id,
-            "classified",
+            EventKind::Classified,
             "system",
             now,
             &mid,
@@ -132,7 +131,7 @@ impl Ingestor {
             events::push(
                 w,
                 id,
-                "ignored",
+                EventKind::Ignored,
                 "system",
                 now,
                 &mid,
@@ -142,14 +141,14 @@ impl Ingestor {
             );
             return Ok(false);
         }
-        let targets = sla_store::push_start_clocks(w, &self.cfg, id, r.priority, &r.category, now);
+        let targets = life::push_start_clocks(w, &self.cfg, id, r.priority, &r.category, now);
         let mut acked = false;
         match self.no_answer_reason(msg) {
             Some(reason) => {
                 events::push(
                     w,
                     id,
-                    "ack_suppressed",
+                    EventKind::AckSuppressed,
                     "system",
                     now,
                     &mid,
@@ -158,7 +157,7 @@ impl Ingestor {
             }
             None => {
                 let mut ctx = self.new_ticket_context(msg, id, &subject, &class, now)?;
-                ctx.sla = sla_store::ack_context(&self.cfg, &self.templates, targets.as_ref())?;
+                ctx.sla = life::ack_context(&self.cfg, &self.templates, targets.as_ref())?;
                 acked = self.queue_ack(w, a, recent_acks, id, &subject, &ctx)?;
                 self.queue_notices(w, a, id, &subject, &class, &ctx)?;
             }
@@ -198,7 +197,7 @@ impl Ingestor {
             events::push(
                 w,
                 id,
-                "ack_suppressed",
+                EventKind::AckSuppressed,
                 "system",
                 now,
                 &MsgRef::None,
@@ -231,7 +230,7 @@ impl Ingestor {
             date: now,
         };
         let recording = Recording {
-            kind: "ack",
+            kind: MailKind::Ack,
             visibility: Visibility::Public,
             primary: to.base(),
         };
@@ -265,9 +264,9 @@ impl Ingestor {
         let desk = &cfg.desk;
         let r = &class.result;
         let alert = if class.is_security() {
-            Some("security_alert")
+            Some(MailKind::SecurityAlert)
         } else if r.major {
-            Some("major_incident")
+            Some(MailKind::MajorIncident)
         } else {
             None
         };
@@ -298,13 +297,8 @@ impl Ingestor {
         let sender = a.msg.from.as_ref().map(|m| m.address.base().to_string());
         let mut done: Vec<String> = sender.into_iter().collect();
         if let Some(kind) = alert {
-            let rendered = self.templates.render(kind, desk.language, ctx)?;
-            let prefix = match (kind, desk.language) {
-                ("security_alert", Language::Id) => "Keamanan informasi",
-                ("security_alert", Language::En) => "Information security",
-                (_, Language::Id) => "Insiden mayor",
-                (_, Language::En) => "Major incident",
-            };
+            let rendered = self.templates.render(kind.template(), desk.language, ctx)?;
+            let prefix = self.templates.subject_prefix(kind, desk.language)?;
             let alert_subject = format!("{prefix}: {subject}");
             for (name, addr) in alerted {
                 if done.iter().any(|d| d == addr.base()) {
@@ -328,7 +322,7 @@ impl Ingestor {
             }
             done.push(addr.base().to_string());
             let to = Internal {
-                kind: "staff_new",
+                kind: MailKind::StaffNew,
                 id,
                 subject,
                 name,
@@ -367,9 +361,9 @@ impl Ingestor {
             message_id: compose::new_message_id(
                 Some(id),
                 match kind {
-                    "staff_new" => "notice",
-                    "escalation" => "escalation",
-                    "non_participant" => "outsider",
+                    MailKind::StaffNew => "notice",
+                    MailKind::Escalation => "escalation",
+                    MailKind::NonParticipant => "outsider",
                     _ => "alert",
                 },
                 desk.domain(),
@@ -392,7 +386,7 @@ impl Ingestor {
 
 /// An internal mail's kind, ticket, subject and recipient.
 pub(super) struct Internal<'a> {
-    pub kind: &'a str,
+    pub kind: MailKind,
     pub id: TicketId,
     pub subject: &'a str,
     pub name: Option<String>,

@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 
 use super::Conn;
 use super::script::Script;
-use crate::domain::{Status, TicketId};
+use crate::domain::{EventKind, Status, TicketId};
 
 /// What a new ticket starts with.
 #[derive(Debug, Clone)]
@@ -232,7 +232,7 @@ pub async fn recategorise(
     super::events::insert(
         c,
         id,
-        "recategorised",
+        EventKind::Recategorised,
         actor,
         now,
         message_id,
