@@ -8,6 +8,7 @@
 
 pub mod checkpoint;
 pub mod digest;
+pub mod digest_sends;
 pub mod events;
 pub mod mailbox_state;
 pub mod messages;

@@ -8,6 +8,7 @@ mod admin;
 mod classify;
 mod corpus;
 mod delivery;
+mod digest;
 mod harness;
 mod hostile;
 mod intake;
