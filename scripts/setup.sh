@@ -6,8 +6,7 @@
 #  - postfix: its smtp-sink fault-injection tool (no Postfix service)
 #  - openssl; PostgreSQL on 127.0.0.1:5432 for the store tests
 #  - fonts-dejavu-core: the font of the digest's charts (digest.font)
-#  - chromium, chromium-driver: the headless browser of the survey page's
-#    tests (tests/it/survey/browser.rs)
+#  - chromium chromium-driver: the headless browser the HTML checks render in
 set -euo pipefail
 
 packages=(dovecot-imapd dovecot-lmtpd python3-aiosmtpd postfix openssl fonts-dejavu-core chromium chromium-driver)

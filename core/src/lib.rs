@@ -26,6 +26,7 @@ pub mod clean;
 pub mod commands;
 pub mod display_name;
 pub mod domain;
+pub mod oauth;
 pub mod parse;
 pub mod participants;
 pub mod reply_trim;

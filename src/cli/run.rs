@@ -17,11 +17,11 @@ pub(super) async fn cmd_run(cfg: Config, once: bool, now: Option<i64>) -> Result
     };
     let app = App::build(cfg).await?;
     if once {
-        let (intake, scan, life, sent) = app.once(clock).await?;
+        let (intake, scan, life, digest, sent) = app.once(clock).await?;
         println!(
             "fetched {}: {} new tickets, {} comments, {} duplicates, {} quarantined, {} deferred; \
              sent {}, retrying {}, failed {}; sla: {} clocks due, {} warnings, {} breaches, {} escalations; \
-             lifecycle: {} reminders, {} auto-closed",
+             lifecycle: {} reminders, {} auto-closed; digests: {} queued",
             intake.fetched,
             intake.new_tickets,
             intake.comments,
@@ -36,7 +36,8 @@ pub(super) async fn cmd_run(cfg: Config, once: bool, now: Option<i64>) -> Result
             scan.breaches,
             scan.escalations,
             life.reminders,
-            life.auto_closed
+            life.auto_closed,
+            digest.queued
         );
         return Ok(ExitCode::from(exit::OK));
     }

@@ -73,6 +73,8 @@ pub enum Command {
     Requester(EmailAddress),
     /// `#help`: mail back the command reference.
     Help,
+    /// `#show`: mail the sender the ticket's whole record.
+    Show,
 }
 
 /// Who `#assign` names.
@@ -117,7 +119,7 @@ pub enum StatusChange {
 }
 
 /// The command names, in the order of the reference.
-pub const NAMES: [&str; 17] = [
+pub const NAMES: [&str; 18] = [
     "status",
     "assign",
     "internal",
@@ -135,6 +137,7 @@ pub const NAMES: [&str; 17] = [
     "merge",
     "requester",
     "help",
+    "show",
 ];
 
 impl Command {
@@ -158,6 +161,7 @@ impl Command {
             Command::Merge(_) => "merge",
             Command::Requester(_) => "requester",
             Command::Help => "help",
+            Command::Show => "show",
         }
     }
 
@@ -180,7 +184,8 @@ impl Command {
             | Command::Close
             | Command::Reopen
             | Command::Escalate(None)
-            | Command::Help => return None,
+            | Command::Help
+            | Command::Show => return None,
         })
     }
 

@@ -77,6 +77,11 @@ pub(super) const REFERENCE: &[(&str, &str, &str)] = &[
         "buka tiket atas nama orang lain (mis. dari telepon)",
     ),
     (
+        "#show",
+        "mail yourself the ticket's whole record: messages, events, SLA clocks, survey",
+        "kirim ke Anda seluruh catatan tiket: pesan, kejadian, jam SLA, survei",
+    ),
+    (
         "#help",
         "mail back this reference",
         "kirim kembali daftar perintah ini",

@@ -62,6 +62,7 @@ fn every_command_and_value_kind() {
             Command::Requester(addr("alice@corp.test")),
         ),
         ("#help", Command::Help),
+        ("#show", Command::Show),
     ];
     for (text, expected) in cases {
         assert_eq!(ok(text), vec![expected.clone()], "{text}");
@@ -74,7 +75,7 @@ fn every_command_and_value_kind() {
 fn names_are_stable_and_cover_the_interface() {
     let seen: Vec<&str> = [
         "#status:new #assign:me #internal #resolve #escalate #priority:2 #urgency:low",
-        "#impact:high #category:x #type:change #cc:a@b.test #merge:3 #requester:c@d.test #help",
+        "#impact:high #category:x #type:change #cc:a@b.test #merge:3 #requester:c@d.test #help #show",
     ]
     .iter()
     .flat_map(|s| parse(s, "").commands)
@@ -566,7 +567,7 @@ fn valid_commands() -> impl Strategy<Value = Vec<Command>> {
             proptest::collection::btree_set(address(), 0..3),
             proptest::option::of((1i64..=i64::MAX).prop_map(Command::Merge)),
             proptest::option::of(address().prop_map(Command::Requester)),
-            proptest::option::of(Just(Command::Help)),
+            proptest::option::of(prop_oneof![Just(Command::Help), Just(Command::Show)]),
         ),
     )
         .prop_flat_map(|((s, a, i, e, p, u), (im, c, t, cc, m, r, h))| {

@@ -15,7 +15,7 @@ pub(super) struct Spec {
     pub(super) arity: Arity,
 }
 
-pub(super) const SPECS: [Spec; 17] = {
+pub(super) const SPECS: [Spec; 18] = {
     const fn s(name: &'static str, arity: Arity) -> Spec {
         Spec { name, arity }
     }
@@ -37,6 +37,7 @@ pub(super) const SPECS: [Spec; 17] = {
         s("merge", Arity::Required),
         s("requester", Arity::Required),
         s("help", Arity::None),
+        s("show", Arity::None),
     ]
 };
 
@@ -63,6 +64,9 @@ pub(super) const NAME_HINTS: &[(&str, &str)] = &[
     ("tembusan", "cc"),
     ("pelapor", "requester"),
     ("pemohon", "requester"),
+    ("lihat", "show"),
+    ("tampilkan", "show"),
+    ("riwayat", "show"),
 ];
 
 /// Status words, English and Indonesian. Reopening is not a status of its
@@ -217,6 +221,7 @@ pub(super) fn flag(name: &str) -> Command {
         "close" => Command::Close,
         "reopen" => Command::Reopen,
         "help" => Command::Help,
+        "show" => Command::Show,
         _ => unreachable!("not a flag: {name}"),
     }
 }

@@ -42,11 +42,13 @@ pub enum MailKind {
     SurveyLow,
     /// The requester reopened from the page, to the assignee or group.
     SurveyReopened,
+    /// The ticket's record, for `#show`.
+    Show,
 }
 
 impl MailKind {
     /// Every kind, in the order of the templates.
-    pub const ALL: [MailKind; 23] = [
+    pub const ALL: [MailKind; 24] = [
         MailKind::Ack,
         MailKind::StaffNew,
         MailKind::SecurityAlert,
@@ -70,6 +72,7 @@ impl MailKind {
         MailKind::SurveyReminder,
         MailKind::SurveyLow,
         MailKind::SurveyReopened,
+        MailKind::Show,
     ];
 
     /// The outbox row's and the message row's `kind`.
@@ -120,6 +123,7 @@ impl MailKind {
             MailKind::SurveyReminder => ("survey_reminder", "survey_reminder_queued"),
             MailKind::SurveyLow => ("survey_low", "survey_low_queued"),
             MailKind::SurveyReopened => ("survey_reopened", "survey_reopened_queued"),
+            MailKind::Show => ("show", "show_queued"),
         }
     }
 }
@@ -394,6 +398,7 @@ mod tests {
             "survey_reminder_queued",
             "survey_low_queued",
             "survey_reopened_queued",
+            "show_queued",
         ];
         let written: Vec<&str> = EventKind::all().map(EventKind::as_str).collect();
         assert_eq!(written, stored);

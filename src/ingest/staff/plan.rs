@@ -109,6 +109,9 @@ pub struct Plan {
     pub merge: Option<TicketId>,
     pub internal: bool,
     pub help: bool,
+    /// `#show`: mail the sender the ticket's record (after the other
+    /// commands of the mail have applied).
+    pub show: bool,
 }
 
 /// Why a command cannot be applied; each says what was probably meant.
@@ -182,6 +185,10 @@ pub enum PlanError {
         raw: String,
         id: TicketId,
         desk: EmailAddress,
+    },
+    /// `#show` in a new mail: there is no record to show yet.
+    ShowWithoutTicket {
+        raw: String,
     },
 }
 
@@ -281,6 +288,11 @@ impl fmt::Display for PlanError {
                 f,
                 "{raw}: #requester opens a new ticket; send it in a new mail to {desk}, \
                  not in a reply on ticket #{id}"
+            ),
+            PlanError::ShowWithoutTicket { raw } => write!(
+                f,
+                "{raw}: shows a ticket's record; send it in a reply on the ticket \
+                 (its subject tag, e.g. [Helpdesk #17])"
             ),
         }
     }
@@ -505,6 +517,13 @@ pub fn plan(
             }
             Command::Internal => p.internal = true,
             Command::Help => p.help = true,
+            Command::Show => {
+                if t.id.is_some() {
+                    p.show = true;
+                } else {
+                    errors.push(PlanError::ShowWithoutTicket { raw });
+                }
+            }
         }
     }
     if errors.is_empty() {
