@@ -11,6 +11,7 @@ mod delivery;
 mod harness;
 mod hostile;
 mod intake;
+mod language;
 mod mailstack_smoke;
 mod monitor;
 mod outsider;

@@ -71,6 +71,8 @@ pub enum Command {
     Merge(TicketId),
     /// `#requester:<address>`: open the ticket on someone's behalf.
     Requester(EmailAddress),
+    /// `#lang:en` / `#lang:id`: the language the requester is answered in.
+    Lang(Language),
     /// `#help`: mail back the command reference.
     Help,
 }
@@ -117,7 +119,7 @@ pub enum StatusChange {
 }
 
 /// The command names, in the order of the reference.
-pub const NAMES: [&str; 17] = [
+pub const NAMES: [&str; 18] = [
     "status",
     "assign",
     "internal",
@@ -134,6 +136,7 @@ pub const NAMES: [&str; 17] = [
     "cc",
     "merge",
     "requester",
+    "lang",
     "help",
 ];
 
@@ -157,6 +160,7 @@ impl Command {
             Command::Cc(_) => "cc",
             Command::Merge(_) => "merge",
             Command::Requester(_) => "requester",
+            Command::Lang(_) => "lang",
             Command::Help => "help",
         }
     }
@@ -174,6 +178,7 @@ impl Command {
             Command::Type(t) => t.as_str().to_string(),
             Command::Cc(a) | Command::Requester(a) => a.as_str().to_string(),
             Command::Merge(n) => n.to_string(),
+            Command::Lang(l) => l.code().to_string(),
             Command::Internal
             | Command::Pending
             | Command::Resolve
@@ -276,6 +281,7 @@ fn example(name: &str) -> &'static str {
         "type" => "incident",
         "cc" | "requester" => "someone@corp.test",
         "merge" => "12",
+        "lang" => "en",
         _ => "…",
     }
 }

@@ -135,6 +135,8 @@ pub enum EventKind {
     SlaRetargeted,
     /// A breach climbed a step of the escalation chain.
     SlaEscalated,
+    /// Staff set the language the requester is answered in (`#lang`).
+    LanguageSet,
     /// A mail was put in the outbox.
     Queued(MailKind),
 }
@@ -142,7 +144,7 @@ pub enum EventKind {
 impl EventKind {
     /// Every kind without a mail, then the queueing of every mail.
     pub fn all() -> impl Iterator<Item = EventKind> {
-        const PLAIN: [EventKind; 27] = [
+        const PLAIN: [EventKind; 28] = [
             EventKind::Created,
             EventKind::Classified,
             EventKind::Ignored,
@@ -170,6 +172,7 @@ impl EventKind {
             EventKind::SlaRestarted,
             EventKind::SlaRetargeted,
             EventKind::SlaEscalated,
+            EventKind::LanguageSet,
         ];
         PLAIN
             .into_iter()
@@ -206,6 +209,7 @@ impl EventKind {
             EventKind::SlaRestarted => "sla_restarted",
             EventKind::SlaRetargeted => "sla_retargeted",
             EventKind::SlaEscalated => "sla_escalated",
+            EventKind::LanguageSet => "language_set",
             EventKind::Queued(mail) => mail.queued(),
         }
     }

@@ -258,6 +258,21 @@ impl Ingestor {
                 );
             }
         }
+        if let Some(l) = plan.language.filter(|l| ticket.language != Some(*l)) {
+            tickets::push_language(w, id, l, now);
+            events::push(
+                w,
+                id,
+                "language_set",
+                actor,
+                now,
+                mid,
+                &json!({
+                    "from": ticket.language_or(cfg.desk.language).code(),
+                    "to": l.code(),
+                }),
+            );
+        }
         if let Some(target) = &merge {
             update.merged_into = Some(target.id);
             events::push(
@@ -302,7 +317,11 @@ impl Ingestor {
         };
         let mut relayed: Vec<String> = Vec::new();
         if let Some(template) = template.filter(|_| !new_ticket && !plan.internal) {
-            let lang = cfg.desk.language;
+            // The requester's language; `#lang` in this very mail already
+            // counts.
+            let lang = plan
+                .language
+                .unwrap_or_else(|| ticket.language_or(cfg.desk.language));
             let ctx = RequesterNotice {
                 desk: Desk::of(&cfg.desk),
                 ticket: TicketRef::of(&ticket),
