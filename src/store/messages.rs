@@ -201,7 +201,7 @@ pub async fn recent_sent_texts(
     max_chars: i64,
 ) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(
-        "SELECT SUBSTR(body_text, 1, $2) FROM messages \
+        "SELECT SUBSTR(body_text, 1, CAST($2 AS INTEGER)) FROM messages \
          WHERE ticket_id = $1 AND direction = 'out' AND visibility = 'public' \
          ORDER BY id DESC LIMIT $3",
     )

@@ -166,7 +166,7 @@ async fn lang_command_switches_the_notices(backend: Backend) {
     let t = posko.ticket(id);
     assert_eq!(t["language"], "en");
     assert_eq!(events(&t, "language_set").len(), 1);
-    assert!(!events(&t, "command_error").is_empty(), "{t:#}");
+    assert!(!events(&t, "command_invalid").is_empty(), "{t:#}");
 }
 both!(lang_command_switches_the_notices);
 
