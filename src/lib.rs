@@ -75,8 +75,8 @@ pub mod workers;
 // The pure cores live in the `posko-core` crate (core/); these keep the
 // paths the rest of the house uses (`crate::parse::…`).
 pub use posko_core::{
-    ack_policy, autoreply, budget, calendar, catalogue, commands, display_name, domain, language, parse,
-    participants, reply_trim, rules, staff_auth, staff_token, thread_index, threading,
+    ack_policy, autoreply, budget, calendar, catalogue, commands, display_name, domain, language,
+    parse, participants, reply_trim, rules, staff_auth, staff_token, thread_index, threading,
 };
 
 // Old paths of the CLI's views, kept while other branches still use them.

@@ -115,7 +115,8 @@ mod tests {
         const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         let mut s = String::new();
         for chunk in b.chunks(3) {
-            let n = chunk.iter().fold(0u32, |a, &x| (a << 8) | u32::from(x)) << (8 * (3 - chunk.len()));
+            let n =
+                chunk.iter().fold(0u32, |a, &x| (a << 8) | u32::from(x)) << (8 * (3 - chunk.len()));
             for i in 0..=chunk.len() {
                 s.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
             }
@@ -150,7 +151,11 @@ mod tests {
         let tag = SubjectTag::new("Helpdesk").unwrap();
         assert!(topic_fits(&tag, None, "Printer rusak"));
         assert!(topic_fits(&tag, Some("printer  RUSAK"), "Printer rusak"));
-        assert!(topic_fits(&tag, Some("[Helpdesk #4] Printer rusak"), "Printer rusak"));
+        assert!(topic_fits(
+            &tag,
+            Some("[Helpdesk #4] Printer rusak"),
+            "Printer rusak"
+        ));
         assert!(!topic_fits(&tag, Some("Gaji bulan ini"), "Printer rusak"));
     }
 }

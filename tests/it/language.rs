@@ -24,9 +24,7 @@ const INDONESIAN: &str = "Halo tim IT, printer di lantai tiga tidak bisa menceta
 
 async fn deliver(stack: &MailStack, from: &str, raw: &[u8]) {
     let envelope = mail::address(from);
-    stack
-        .deliver(&envelope, &["helpdesk@corp.test"], raw)
-        .await;
+    stack.deliver(&envelope, &["helpdesk@corp.test"], raw).await;
 }
 
 fn language_event(t: &Value) -> Value {
@@ -173,7 +171,9 @@ both!(lang_command_switches_the_notices);
 /// Outlook's Thread-Index for `blocks` answers in the conversation `head`
 /// (22 bytes), base64.
 fn thread_index(head: u8, blocks: usize) -> String {
-    let mut bytes: Vec<u8> = (0..22u8).map(|i| i.wrapping_mul(7).wrapping_add(head)).collect();
+    let mut bytes: Vec<u8> = (0..22u8)
+        .map(|i| i.wrapping_mul(7).wrapping_add(head))
+        .collect();
     for b in 0..blocks {
         bytes.extend([0x10, 0x20, 0x30, 0x40, b as u8]);
     }
@@ -206,7 +206,9 @@ async fn thread_index_threads_participants_only(backend: Backend) {
     let alice = "Alice Wijaya <alice@corp.test>";
     let bob = "Bob Harjo <bob@corp.test>";
     let outlook = |index: String, topic: &str| {
-        format!("Thread-Topic: {topic}\r\nThread-Index: {index}\r\nX-Mailer: Microsoft Outlook 16.0\r\n")
+        format!(
+            "Thread-Topic: {topic}\r\nThread-Index: {index}\r\nX-Mailer: Microsoft Outlook 16.0\r\n"
+        )
     };
     let subject = "Laptop tidak bisa booting";
     deliver(
@@ -265,7 +267,10 @@ async fn thread_index_threads_participants_only(backend: Backend) {
     );
     let all = posko.tickets();
     assert_eq!(all.len(), 2, "{all:#?}");
-    let bobs = all.iter().find(|t| t["requester"] == "bob@corp.test").unwrap();
+    let bobs = all
+        .iter()
+        .find(|t| t["requester"] == "bob@corp.test")
+        .unwrap();
     assert_ne!(bobs["id"].as_i64(), Some(id));
     assert!(bobs["linked_ticket"].is_null());
 }

@@ -209,12 +209,14 @@ pub(super) fn build(spec: &Spec, value: Option<&str>) -> Result<Command, Command
             Some(a) => Ok(Command::Requester(a)),
             None => Err(bad("an e-mail address such as someone@corp.test", None)),
         },
-        "lang" => lookup(LANG_WORDS, &lower).map(|l| Command::Lang(*l)).ok_or_else(|| {
-            bad(
-                "en or id (the languages of the desk's mail)",
-                suggest(&lower, LANG_WORDS.iter().map(|(w, _)| *w)).map(String::from),
-            )
-        }),
+        "lang" => lookup(LANG_WORDS, &lower)
+            .map(|l| Command::Lang(*l))
+            .ok_or_else(|| {
+                bad(
+                    "en or id (the languages of the desk's mail)",
+                    suggest(&lower, LANG_WORDS.iter().map(|(w, _)| *w)).map(String::from),
+                )
+            }),
         "merge" => {
             let digits = lower.strip_prefix('#').unwrap_or(&lower);
             match digits.parse::<TicketId>() {

@@ -28,8 +28,14 @@ fn content_language_wins_over_the_text() {
 
 #[test]
 fn long_enough_text_is_detected() {
-    assert_eq!(from_mail(None, EN), FromMail::Says(Language::En, Basis::Text));
-    assert_eq!(from_mail(Some(" "), ID), FromMail::Says(Language::Id, Basis::Text));
+    assert_eq!(
+        from_mail(None, EN),
+        FromMail::Says(Language::En, Basis::Text)
+    );
+    assert_eq!(
+        from_mail(Some(" "), ID),
+        FromMail::Says(Language::Id, Basis::Text)
+    );
     let fr = "Bonjour, mon ordinateur portable ne se connecte plus au réseau du bureau \
               depuis ce matin, pouvez-vous m'aider s'il vous plaît ?";
     assert_eq!(from_mail(None, fr), FromMail::Other(Basis::Text));
@@ -37,7 +43,13 @@ fn long_enough_text_is_detected() {
 
 #[test]
 fn short_text_is_unsure() {
-    for t in ["ok thanks", "Noted, terima kasih", "", "👍", "sudah bisa, thanks banyak ya pak"] {
+    for t in [
+        "ok thanks",
+        "Noted, terima kasih",
+        "",
+        "👍",
+        "sudah bisa, thanks banyak ya pak",
+    ] {
         assert_eq!(from_mail(None, t), FromMail::Unsure, "{t:?}");
         assert!(needs_earlier(None, t));
     }
@@ -62,7 +74,11 @@ fn decide_falls_back_to_earlier_then_desk() {
     assert_eq!((d.language, d.basis), (Language::Id, Basis::Desk));
     assert_eq!(d.stored(), None);
     // A language we do not write: the desk's, not the earlier ticket's.
-    let d = decide(FromMail::Other(Basis::Text), Some(Language::En), Language::Id);
+    let d = decide(
+        FromMail::Other(Basis::Text),
+        Some(Language::En),
+        Language::Id,
+    );
     assert_eq!(d.language, Language::Id);
     let d = decide(
         FromMail::Says(Language::En, Basis::Text),
@@ -71,4 +87,3 @@ fn decide_falls_back_to_earlier_then_desk() {
     );
     assert_eq!((d.language, d.basis), (Language::En, Basis::Text));
 }
-
