@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::both;
 use crate::harness::mail;
 use crate::harness::mailstack::MailStack;
-use crate::harness::posko::{Backend, wall_now};
+use crate::harness::posko::{Backend, Posko, wall_now};
 use crate::staff::{desk, events, staff_mail, text};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -25,6 +25,19 @@ const INDONESIAN: &str = "Halo tim IT, printer di lantai tiga tidak bisa menceta
 async fn deliver(stack: &MailStack, from: &str, raw: &[u8]) {
     let envelope = mail::address(from);
     stack.deliver(&envelope, &["helpdesk@corp.test"], raw).await;
+}
+
+/// Alice reports a jammed printer, in Indonesian; the ticket's number.
+async fn alice_reports_in_indonesian(stack: &MailStack, posko: &Posko) -> i64 {
+    let alice = "Alice Wijaya <alice@corp.test>";
+    deliver(
+        stack,
+        alice,
+        &mail::plain(alice, "Printer macet", "p1@corp.test", "", INDONESIAN),
+    )
+    .await;
+    posko.run_once();
+    posko.ticket_titled("Printer macet")["id"].as_i64().unwrap()
 }
 
 fn language_event(t: &Value) -> Value {
@@ -112,17 +125,8 @@ both!(each_requester_in_their_language);
 async fn lang_command_switches_the_notices(backend: Backend) {
     let stack = MailStack::start().await;
     let posko = desk(backend, &stack).await;
-    let alice = "Alice Wijaya <alice@corp.test>";
-    deliver(
-        &stack,
-        alice,
-        &mail::plain(alice, "Printer macet", "m1@corp.test", "", INDONESIAN),
-    )
-    .await;
-    posko.run_once();
-    let t = posko.ticket_titled("Printer macet");
-    let id = t["id"].as_i64().unwrap();
-    assert_eq!(t["language"], "id");
+    let id = alice_reports_in_indonesian(&stack, &posko).await;
+    assert_eq!(posko.ticket(id)["language"], "id");
     let ack = text(&stack.wait_for_mail("alice", 1, WAIT).await[0]);
     assert!(ack.contains("laporan Anda sudah kami terima"), "{ack}");
 
@@ -283,14 +287,7 @@ async fn a_quote_of_our_mail_without_markers_is_set_aside(backend: Backend) {
     let stack = MailStack::start().await;
     let posko = desk(backend, &stack).await;
     let alice = "Alice Wijaya <alice@corp.test>";
-    deliver(
-        &stack,
-        alice,
-        &mail::plain(alice, "Printer macet", "q1@corp.test", "", INDONESIAN),
-    )
-    .await;
-    posko.run_once();
-    let id = posko.ticket_titled("Printer macet")["id"].as_i64().unwrap();
+    let id = alice_reports_in_indonesian(&stack, &posko).await;
     let to = posko.staff_address("budi", Some(id), wall_now()).await;
     staff_mail(
         &stack,
