@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 
 use posko::domain::Status;
 use posko::ingest::{DryOutcome, Ingestor, TicketView};
-use posko::notify::Templates;
+use posko::mail::templates::Templates;
 use posko::threading::Found;
 
 /// The instant every message arrives at: 23 Nov 2026 07:55 in Jakarta.

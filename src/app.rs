@@ -1,7 +1,7 @@
 //! Builds the workers from the configuration and runs them until shutdown.
 //!
 //! Three workers share the database: intake (Maildir or IMAP), the SLA scan
-//! ([`crate::escalation`]) and the outbox; beside them the web listener
+//! ([`crate::sla::scan`]) and the outbox; beside them the web listener
 //! ([`crate::web`]: health, metrics) and the reload on SIGHUP
 //! ([`crate::reload`]). Intake and the scan nudge the
 //! outbox after they queued mail, so an acknowledgment or a breach notice
@@ -16,12 +16,12 @@ use tokio::sync::watch;
 use tracing::info;
 
 use crate::config::{Config, Inbound};
-use crate::escalation::{Escalator, ScanStats};
 use crate::inbound::PassStats;
 use crate::inbound::imap::ImapIntake;
 use crate::ingest::Ingestor;
-use crate::notify::Templates;
+use crate::mail::templates::Templates;
 use crate::outbox::{Outbox, TickStats, Transport};
+use crate::sla::scan::{Escalator, ScanStats};
 use crate::store::Db;
 use crate::web::{Listeners, WebState};
 use crate::workers::maildir::MaildirIntake;
@@ -36,7 +36,7 @@ pub enum Clock {
 impl Clock {
     pub fn now(self) -> i64 {
         match self {
-            Clock::Wall => crate::compose::wall_clock(),
+            Clock::Wall => crate::mail::compose::wall_clock(),
             Clock::Fixed(t) => t,
         }
     }

@@ -5,7 +5,7 @@
 //! Such a failure must cost that message only: it goes to quarantine with
 //! the reason, is marked done at its source, and intake goes on. These
 //! helpers turn a panic into a value the caller can act on; the callers
-//! ([`crate::ingest`], [`crate::compose`]) decide what becomes of the
+//! ([`crate::ingest`], [`crate::mail::compose`]) decide what becomes of the
 //! message.
 //!
 //! A panic unwinds through the work of the message (its transaction is

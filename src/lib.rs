@@ -13,8 +13,8 @@
 //! decide and never do I/O, take "now" and the configuration as typed
 //! arguments, and depend on no async runtime, database driver or mail
 //! transport (`scripts/test.sh` checks this with `cargo tree`). They are
-//! re-exported here under their old paths, so `crate::parse::…` names the
-//! core module:
+//! re-exported at this crate's root, so `crate::parse::…` names the core
+//! module:
 //!
 //! - [`parse`] turns raw bytes into an [`parse::InboundMessage`];
 //!   [`autoreply`] decides whether a machine sent it; [`reply_trim`] keeps
@@ -39,16 +39,21 @@
 //! values: cores never see [`config::Config`]. [`inbound`] reads mailboxes (IMAP, a Maildir, an
 //! MTA pipe) into raw bytes; [`ingest`] is the use case that ties the cores
 //! together and writes the ticket, the message, its events and any outgoing
-//! mail in one database transaction ([`store`]). Outgoing mail is only ever a
-//! row in the outbox at that point ("persist first, send later"); [`outbox`]
-//! is the worker that sends due rows over SMTP or writes them as files.
+//! mail in one database transaction ([`store`]), keeping one message's
+//! failure its own ([`isolate`]). Outgoing mail is only ever a row in the
+//! outbox at that point ("persist first, send later", [`outgoing`]);
+//! [`outbox`] is the worker that sends due rows over SMTP or writes them as
+//! files. [`workers`] holds the intake workers.
 //! [`sla`] is the SLA clocks' I/O side: [`sla::clocks`] (the one protocol
 //! by which anything looks at a stored clock), [`sla::life`],
 //! [`sla::notice`] and the scan worker [`sla::scan`], beside the core's
 //! maths ([`sla::due`]: what falls due when). Every mail posko writes
 //! comes from [`mail`]: templates with typed contexts, in Indonesian and
-//! English, composed into MIME. [`app`] runs the workers until
-//! shutdown; [`cli`] is the command line and its views.
+//! English, composed into MIME; [`digest`] is the managers' daily digest.
+//! [`app`] runs the workers until shutdown, with the HTTP listener
+//! ([`web`]), what the daemon knows of itself ([`monitor`]), the reload on
+//! SIGHUP ([`reload`]) and logging ([`telemetry`]); [`cli`] is the command
+//! line and its views.
 //!
 //! Nothing in posko-core imports this crate; inside this crate, the use
 //! cases and workers import the cores and the store, never the other way.
@@ -57,7 +62,6 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod digest;
-pub mod escalation;
 pub mod inbound;
 pub mod ingest;
 pub mod isolate;
@@ -72,18 +76,9 @@ pub mod telemetry;
 pub mod web;
 pub mod workers;
 
-// The pure cores live in the `posko-core` crate (core/); these keep the
-// paths the rest of the house uses (`crate::parse::…`).
+// The pure cores live in the `posko-core` crate (core/), named from the
+// root like the crate's own modules (`crate::parse::…`).
 pub use posko_core::{
     ack_policy, autoreply, budget, calendar, catalogue, commands, display_name, domain, language,
     parse, participants, reply_trim, rules, staff_auth, staff_token, thread_index, threading,
 };
-
-// Old paths of the CLI's views, kept while other branches still use them.
-pub use cli::{auth as auth_cli, report, rules as rules_cli, ticket_view as view};
-
-// Old paths, kept while the house is rebuilt (issue 10).
-pub use mail::compose;
-pub use mail::notify;
-pub use posko_core::sla::due as sla_due;
-pub use sla::life as sla_store;

@@ -21,6 +21,7 @@ use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
 use crate::config::{Config, Outbound, OutboxPolicy, Security, SmtpSettings};
+use crate::domain::EventKind;
 use crate::monitor::metrics::SendFailure::{Permanent, Temporary};
 use crate::store::{Db, events, outbox};
 
@@ -224,7 +225,7 @@ impl Outbox {
                         events::insert(
                             &mut tx,
                             t,
-                            "delivery_failed",
+                            EventKind::DeliveryFailed,
                             "system",
                             now,
                             None,
@@ -258,7 +259,7 @@ impl Outbox {
         match backlog {
             Ok(b) => {
                 let m = crate::monitor::get();
-                let now = crate::compose::wall_clock();
+                let now = crate::mail::compose::wall_clock();
                 let failed = stats.retried + stats.failed > 0;
                 m.health.outbox_tick(b, stats.sent > 0, failed, now);
                 m.metrics.record_backlog(&b, now);

@@ -14,8 +14,8 @@ use anyhow::Result;
 use serde_json::json;
 use tracing::warn;
 
-use crate::compose::{self, Outgoing};
-use crate::domain::{Direction, Visibility};
+use crate::domain::{Direction, EventKind, MailKind, Visibility};
+use crate::mail::compose::{self, Outgoing};
 use crate::store::events::{self, MsgRef};
 use crate::store::script::Script;
 use crate::store::{messages, outbox};
@@ -25,7 +25,7 @@ use crate::store::{messages, outbox};
 pub struct Recording<'a> {
     /// The outbox row's kind (`ack`, `staff_new`, `sla_warning` …); the
     /// event is `<kind>_queued`.
-    pub kind: &'a str,
+    pub kind: MailKind,
     /// Who may see it on the ticket.
     pub visibility: Visibility,
     /// The recipient the acknowledgment limits count (its base address).
@@ -40,7 +40,7 @@ pub fn record_outgoing(w: &mut Script, out: &Outgoing, r: Recording<'_>, now: i6
     let subject = compose::clean::subject(&out.subject);
     let mut row = outbox::NewOutgoing {
         ticket_id: out.ticket_id,
-        kind: r.kind,
+        kind: r.kind.as_str(),
         message_id: &out.message_id,
         env_from: out.from.as_str(),
         rcpts: &rcpts,
@@ -54,17 +54,17 @@ pub fn record_outgoing(w: &mut Script, out: &Outgoing, r: Recording<'_>, now: i6
         Ok(raw) => raw,
         Err(e) => {
             let reason = format!("cannot build the message: {e:#}");
-            warn!(kind = r.kind, ticket = ?out.ticket_id, error = %reason, "outgoing mail recorded as failed");
+            warn!(kind = r.kind.as_str(), ticket = ?out.ticket_id, error = %reason, "outgoing mail recorded as failed");
             outbox::push_failed(w, &row, &reason)?;
             if let Some(t) = out.ticket_id {
                 events::push(
                     w,
                     t,
-                    "delivery_failed",
+                    EventKind::DeliveryFailed,
                     "system",
                     now,
                     &MsgRef::None,
-                    &json!({ "mail": r.kind, "to": rcpts, "error": reason, "attempts": 0,
+                    &json!({ "mail": r.kind.as_str(), "to": rcpts, "error": reason, "attempts": 0,
                              "message_id": out.message_id }),
                 );
             }
@@ -93,7 +93,7 @@ pub fn record_outgoing(w: &mut Script, out: &Outgoing, r: Recording<'_>, now: i6
             outbox_id: None,
             direction: Direction::Out,
             visibility: r.visibility,
-            kind: r.kind,
+            kind: r.kind.as_str(),
             message_id: &out.message_id,
             in_reply_to: out.in_reply_to.as_deref(),
             refs: Some(refs.as_str()).filter(|r| !r.is_empty()),
@@ -119,7 +119,7 @@ pub fn record_outgoing(w: &mut Script, out: &Outgoing, r: Recording<'_>, now: i6
     events::push(
         w,
         ticket,
-        &format!("{}_queued", r.kind),
+        EventKind::Queued(r.kind),
         "system",
         now,
         &MsgRef::Latest(out.message_id.clone()),

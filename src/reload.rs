@@ -19,10 +19,10 @@ use tokio::sync::watch;
 use tracing::{error, info, warn};
 
 use crate::config::{self, Config};
-use crate::escalation::Escalator;
 use crate::ingest::Ingestor;
+use crate::mail::templates::Templates;
 use crate::monitor;
-use crate::notify::Templates;
+use crate::sla::scan::Escalator;
 use crate::store::Db;
 
 /// What a reload hands the workers.

@@ -16,8 +16,9 @@ use posko::display_name::Flag;
 use posko::mail::context::sla_notice::{ClockView, Escalation, Ticket};
 use posko::mail::context::{
     ClockName, Desk, DurationWords, Sender, SenderWarning, SlaConfirm, SlaHours, SlaNotice,
+    StatusName, SubjectPrefix, TypeName,
 };
-use posko::notify::{FRAGMENTS, Templates, WITH_SUBJECT, names};
+use posko::mail::templates::{FRAGMENTS, Templates, WITH_SUBJECT, names};
 use serde_json::{Value, json};
 
 /// How a case is rendered.
@@ -317,6 +318,23 @@ fn cases(lang: Language) -> Vec<Case> {
             .unwrap(),
         ),
         fragment("duration", "duration", json!(DurationWords::new(5400))),
+        fragment(
+            "subject_prefix",
+            "subject_prefix",
+            json!(SubjectPrefix { kind: "escalation" }),
+        ),
+        fragment(
+            "status_name",
+            "status_name",
+            json!(StatusName { status: "pending" }),
+        ),
+        fragment(
+            "type_name",
+            "type_name",
+            json!(TypeName {
+                ticket_type: "change"
+            }),
+        ),
         fragment(
             "duration.seconds",
             "duration",

@@ -8,7 +8,7 @@ pub(crate) fn bench_rules(count: usize, rules: usize) -> Result<()> {
         include_str!("../../config/posko.toml"),
         Path::new("config/posko.toml"),
     )?;
-    let (n, secs, rate) = posko::rules_cli::bench(&cfg, count, rules)?;
+    let (n, secs, rate) = posko::cli::rules::bench(&cfg, count, rules)?;
     println!(
         "rules: classified {count} messages with {n} rules in {secs:.3} s: {rate:.0} messages/s"
     );

@@ -122,7 +122,7 @@ groups = ["network"]
 }
 
 pub(crate) fn now() -> i64 {
-    posko::compose::wall_clock()
+    posko::mail::compose::wall_clock()
 }
 
 impl TempDirGuard {

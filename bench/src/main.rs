@@ -21,7 +21,7 @@
 //!   message (large text, HTML, single-line bodies, deeply nested HTML)
 //!   through each binary's `run --once`, side by side (see `hostile.rs`);
 //! * `sla-scan --tickets 1000000 --due 10`: one SLA scan
-//!   ([`posko::escalation::Escalator::tick`]) over a SQLite database holding
+//!   ([`posko::sla::scan::Escalator::tick`]) over a SQLite database holding
 //!   N tickets with two clocks each, of which `due` are due (each a
 //!   warning: an event and a mail); then a second scan with nothing due.
 //!
@@ -45,8 +45,9 @@ use futures::TryStreamExt;
 use posko::app::App;
 use posko::inbound::PassStats;
 use posko::inbound::imap::ImapIntake;
-use posko::inbound::maildir::{self, Maildir};
+use posko::inbound::maildir::Maildir;
 use posko::store::Db;
+use posko::workers::maildir;
 use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
 

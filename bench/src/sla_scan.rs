@@ -7,8 +7,8 @@ use super::*;
 /// one scan. Loading uses multi-row INSERTs of literal values in large
 /// transactions (generation, not timed).
 pub(crate) async fn bench_sla_scan(tickets: usize, due: usize, keep: bool) -> Result<()> {
-    use posko::escalation::Escalator;
-    use posko::notify::Templates;
+    use posko::mail::templates::Templates;
+    use posko::sla::scan::Escalator;
     let dir = workdir(keep)?;
     let url = database_url(dir.path(), "sqlite");
     let cfg = std::sync::Arc::new(config(dir.path(), &url, &Inbound::Maildir, "50MB")?);

@@ -6,8 +6,8 @@
 //! - **Every stage is bounded by construction.** The message is at most
 //!   `inbound.max_message_size`; HTML is converted by a streaming converter
 //!   when it is large or deeply nested ([`crate::parse`]); notices carry
-//!   at most an excerpt of the text (`posko::notify::excerpt`); outgoing
-//!   bodies are encoded in one pass (`posko::compose`). So each stage's
+//!   at most an excerpt of the text (`posko::mail::excerpt::excerpt`); outgoing
+//!   bodies are encoded in one pass (`posko::mail::compose`). So each stage's
 //!   time and memory grow in proportion to the message, not faster.
 //! - **Checks between stages.** Synchronous work cannot be pre-empted (a
 //!   tokio timeout only fires at an `.await`), so [`Meter`] is consulted

@@ -42,22 +42,6 @@ impl TicketType {
     pub fn parse(s: &str) -> Option<TicketType> {
         TicketType::ALL.into_iter().find(|t| t.as_str() == s)
     }
-
-    /// The name people read, in the desk's language.
-    pub fn name(self, lang: Language) -> &'static str {
-        match (self, lang) {
-            (TicketType::Incident, Language::Id) => "Insiden",
-            (TicketType::Incident, Language::En) => "Incident",
-            (TicketType::Request, Language::Id) => "Permintaan layanan",
-            (TicketType::Request, Language::En) => "Service request",
-            (TicketType::Access, Language::Id) => "Permintaan akses",
-            (TicketType::Access, Language::En) => "Access request",
-            (TicketType::Change, Language::Id) => "Permintaan perubahan (RFC)",
-            (TicketType::Change, Language::En) => "Change request (RFC)",
-            (TicketType::Security, Language::Id) => "Keamanan informasi",
-            (TicketType::Security, Language::En) => "Information security",
-        }
-    }
 }
 
 /// A text in the desk's two languages.

@@ -100,5 +100,5 @@ fn describe(k: &Key, signing: bool, lifetime: i64, now: i64) -> String {
 }
 
 fn time(t: i64) -> String {
-    crate::escalation::rfc3339(t)
+    crate::sla::notice::rfc3339(t)
 }

@@ -2,7 +2,6 @@
 //! preview (HTML, text and PNGs, touching nothing) or sent now to one address.
 
 use super::*;
-use crate::compose::{new_message_id, wall_clock};
 use crate::digest::collect::collect;
 use crate::digest::config::Settings;
 use crate::digest::mail::{Envelope, compose, content_id};
@@ -10,6 +9,7 @@ use crate::digest::make::{Digest, labels, make};
 use crate::digest::period::{self, Period};
 use crate::digest::render::Templates as DigestTemplates;
 use crate::domain::EmailAddress;
+use crate::mail::compose::{new_message_id, wall_clock};
 use crate::outbox::Outbox;
 use crate::store::outbox::{NewOutgoing, enqueue};
 

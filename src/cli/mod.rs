@@ -16,7 +16,7 @@ use tracing::{error, info};
 use crate::app::{App, Clock};
 use crate::config::{self, Config, Inbound};
 use crate::ingest::{Incoming, Outcome};
-use crate::notify::Templates;
+use crate::mail::templates::Templates;
 use crate::outbox::Transport;
 use crate::store::{self, Db};
 

@@ -22,6 +22,7 @@ use sqlx::Row as _;
 
 use super::exit;
 use crate::config::Config;
+use crate::domain::EventKind;
 use crate::store::Conn;
 use crate::store::Db;
 use std::process::ExitCode;
@@ -116,8 +117,8 @@ pub async fn compute(c: &mut Conn, from: i64, to: i64) -> Result<Vec<Row>> {
             Some("resolution") => Some(&mut f.resolution),
             _ => None,
         };
-        match kind.as_str() {
-            "sla_stopped" => {
+        match EventKind::parse(&kind) {
+            Some(EventKind::SlaStopped) => {
                 if let Some(o) = clock {
                     *o = Outcome {
                         met: Some(data["state"] == "met"),
@@ -125,7 +126,7 @@ pub async fn compute(c: &mut Conn, from: i64, to: i64) -> Result<Vec<Row>> {
                     };
                 }
             }
-            "sla_breach" => {
+            Some(EventKind::SlaBreach) => {
                 f.breaches += 1;
                 if let Some(o) = clock
                     && o.met.is_none()
@@ -133,9 +134,9 @@ pub async fn compute(c: &mut Conn, from: i64, to: i64) -> Result<Vec<Row>> {
                     o.met = Some(false);
                 }
             }
-            "escalated" => f.escalations += 1,
-            "reopened" => f.reopened = true,
-            "recategorised" => f.recategorised = true,
+            Some(EventKind::Escalated) => f.escalations += 1,
+            Some(EventKind::Reopened) => f.reopened = true,
+            Some(EventKind::Recategorised) => f.recategorised = true,
             _ => {}
         }
     }

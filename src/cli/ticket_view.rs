@@ -9,8 +9,10 @@ use serde::Serialize;
 use crate::config::{Config, Language};
 use crate::display_name::{self, Flag, Known};
 use crate::domain::{EmailAddress, TicketId};
-use crate::escalation::{calendar_of, human_duration, rfc3339};
-use crate::notify::Templates;
+use crate::mail::templates::Templates;
+use crate::mail::words::human_duration;
+use crate::sla::clocks::calendar_of;
+use crate::sla::notice::rfc3339;
 use crate::store::{Conn, events, messages, sla_clocks, tickets, watchers};
 
 #[derive(Debug, Serialize)]

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::validator::Validator;
 use super::{ConfigError, Staff};
 use crate::catalogue::Catalogue;
-use crate::escalation::{self, Recipient};
+use crate::sla::due::{Policy, Recipient};
 
 /// `[escalation]` as written in the file.
 ///
@@ -19,7 +19,7 @@ use crate::escalation::{self, Recipient};
 pub(super) struct RawEscalation {
     /// Fractions of the target; default `[0.75]`; `[]` sends no warnings.
     warn_at: Option<Vec<f64>>,
-    /// Who a breach climbs to, step by step (see [`crate::escalation`]).
+    /// Who a breach climbs to, step by step (see [`crate::sla::scan`]).
     chain: Option<Vec<String>>,
     /// Each further step after another `every` × target of business time.
     every: Option<f64>,
@@ -35,8 +35,8 @@ impl Validator<'_> {
         mut raw: RawEscalation,
         catalogue: &Catalogue,
         staff: &[Staff],
-    ) -> Result<escalation::Policy, ConfigError> {
-        let defaults = escalation::Policy::default();
+    ) -> Result<Policy, ConfigError> {
+        let defaults = Policy::default();
         let chain = match raw.chain.take() {
             None => defaults.chain,
             Some(list) => {
@@ -84,7 +84,7 @@ impl Validator<'_> {
             }
         };
         let warn_at = self.warn_at(raw.warn_at.take())?;
-        Ok(escalation::Policy {
+        Ok(Policy {
             warn_at,
             chain,
             every,

@@ -87,7 +87,7 @@ pub struct Config {
     /// (`[[sla]]`, `[clocks]`, and the catalogue's per-category targets).
     pub sla: SlaPolicy,
     /// Warnings, the escalation chain and the scan (`[escalation]`).
-    pub escalation: crate::escalation::Policy,
+    pub escalation: crate::sla::due::Policy,
     /// Who may command by mail, with what proof, and what needs a manager.
     pub auth: Auth,
     /// The managers' daily digest (`[digest]`).

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use super::*;
 use crate::domain::Status;
-use crate::escalation::Recipient;
 use crate::rules::Match;
+use crate::sla::due::Recipient;
 
 const MINIMAL: &str = r#"
 [desk]
@@ -378,7 +378,7 @@ fn the_shipped_config_is_valid() {
 fn sla_sections_are_wired_and_checked() {
     let c = parse(MINIMAL, Path::new("x.toml")).unwrap();
     assert_eq!(c.sla, crate::sla::SlaPolicy::default());
-    assert_eq!(c.escalation, crate::escalation::Policy::default());
+    assert_eq!(c.escalation, crate::sla::due::Policy::default());
     let text = format!(
         "{MINIMAL}\n[[staff]]\nname = \"H\"\nemail = \"h@corp.test\"\nhandle = \"hendra\"\nlevel = 2\n\
          [calendar]\nhours = \"24x7\"\n[[sla]]\npriority = 1\nresponse = \"15m\"\nresolution = \"1x8h\"\n\

@@ -14,8 +14,8 @@ use lettre::message::{Attachment, MultiPart};
 
 use super::chart::Chart;
 use super::make::Digest;
-use crate::compose::{clean, header, mailbox, part};
 use crate::domain::EmailAddress;
+use crate::mail::compose::{clean, header, mailbox, part};
 
 /// The Content-ID of a chart of the digest dated `date` (without angle
 /// brackets): unique per chart and day, in the desk's domain.

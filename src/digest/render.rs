@@ -12,7 +12,7 @@ use handlebars::{Handlebars, handlebars_helper};
 
 use super::sections::Context;
 use crate::config::Language;
-use crate::notify::Rendered;
+use crate::mail::templates::Rendered;
 
 const BUILTIN: &[(&str, &str)] = &[
     (

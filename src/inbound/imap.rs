@@ -23,9 +23,9 @@ use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
 use super::{PassStats, batches, tls};
-use crate::compose::wall_clock;
 use crate::config::{ImapSettings, Security};
 use crate::ingest::{Incoming, Ingestor, Outcome};
+use crate::mail::compose::wall_clock;
 use crate::store::mailbox_state;
 
 /// How long one IDLE lasts before it is renewed; RFC 2177 asks clients to

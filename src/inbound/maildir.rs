@@ -85,9 +85,6 @@ impl Maildir {
 /// quarantine keeps).
 pub(crate) const OVERSIZE_HEAD: u64 = 64 * 1024;
 
-/// The intake pass moved to the workers; its old path still works.
-pub use crate::workers::maildir::pass;
-
 /// Reads a message; an oversized one only up to a little more than the
 /// limit, so memory stays bounded while ingest still sees it is too large.
 pub(crate) fn read_message(file: &Path, max_size: u64) -> Result<(Vec<u8>, u64)> {

@@ -5,10 +5,10 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::{Arrival, Ingestor, Outcome};
-use crate::domain::{Direction, EmailAddress, Status, TicketId, Visibility};
+use crate::domain::{Direction, EmailAddress, EventKind, Status, TicketId, Visibility};
 use crate::parse::InboundMessage;
 use crate::reply_trim;
-use crate::sla_store;
+use crate::sla::life;
 use crate::store::events::{self, MsgRef};
 use crate::store::script::Script;
 use crate::store::unit::Unit;
@@ -38,7 +38,7 @@ impl Ingestor {
         events::push(
             u,
             id,
-            "comment_added",
+            EventKind::CommentAdded,
             &author,
             now,
             &mid,
@@ -60,10 +60,10 @@ impl Ingestor {
             })
             .unwrap_or(false);
         let new_status = if reopen {
-            Some(("reopened", Status::InProgress))
+            Some((EventKind::Reopened, Status::InProgress))
         } else if ticket.status == Status::Pending && from_requester {
             // The requester answered what the desk was waiting for.
-            Some(("status_changed", Status::InProgress))
+            Some((EventKind::StatusChanged, Status::InProgress))
         } else {
             None
         };
@@ -79,7 +79,7 @@ impl Ingestor {
             );
             // Written after the events above (the unit sends them first),
             // with the ticket as it was.
-            sla_store::on_status_change(u.conn().await?, id, ticket.status, status, now, &self.cfg)
+            life::on_status_change(u.conn().await?, id, ticket.status, status, now, &self.cfg)
                 .await?;
             tickets::push_status(u, id, status, now);
         }

@@ -18,7 +18,7 @@ use super::{Arrival, Examined, Incoming, Ingestor};
 use crate::commands::{self, Parsed};
 use crate::config::Config;
 use crate::domain::TicketId;
-use crate::notify::Templates;
+use crate::mail::templates::Templates;
 use crate::parse::InboundMessage;
 use crate::staff_token::KeyRing;
 use crate::store::Db;

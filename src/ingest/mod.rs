@@ -48,7 +48,7 @@ use crate::config::Config;
 use crate::display_name;
 use crate::domain::TicketId;
 use crate::isolate;
-use crate::notify::Templates;
+use crate::mail::templates::Templates;
 use crate::store::{self, Db, quarantine, raw, tickets};
 
 mod arrival;

@@ -7,11 +7,11 @@ use serde_json::json;
 
 use super::Ingestor;
 use crate::catalogue::TicketType;
-use crate::compose;
 use crate::domain::{Language, TicketId};
+use crate::mail::compose;
 use crate::mail::context::Desk;
 use crate::mail::context::new_ticket::{Attachment, Classification, Message, NewTicket, Ticket};
-use crate::notify::{self, human_size};
+use crate::mail::excerpt::{EXCERPT_BYTES, excerpt, human_size};
 use crate::parse::InboundMessage;
 use crate::rules;
 
@@ -42,7 +42,7 @@ impl Ingestor {
         // Mail to people carries a bounded part of what a stranger wrote:
         // names and subjects on one line, the text up to EXCERPT_BYTES.
         let one_line = |s: &str| compose::clean::header_text(s, compose::clean::MAX_SUBJECT_CHARS);
-        let (body, omitted) = notify::excerpt(msg.body_text.trim(), notify::EXCERPT_BYTES);
+        let (body, omitted) = excerpt(msg.body_text.trim(), EXCERPT_BYTES);
         // What staff see of the sender: the name beside the real address,
         // flagged when it pretends to be someone else.
         let mut requester = self.templates.sender(
@@ -59,7 +59,7 @@ impl Ingestor {
         requester["full"] = json!(msg.from.as_ref().map(|m| one_line(&m.display())));
         requester["address"] = json!(msg.from.as_ref().map(|m| m.address.as_str()));
         Ok(NewTicket {
-            classification: self.classification_context(class, lang),
+            classification: self.classification_context(class, lang)?,
             desk: Desk::of(desk),
             ticket: Ticket {
                 id,
@@ -88,7 +88,11 @@ impl Ingestor {
     }
 
     /// The classification as templates see it, in `lang`.
-    fn classification_context(&self, class: &rules::Outcome, lang: Language) -> Classification {
+    fn classification_context(
+        &self,
+        class: &rules::Outcome,
+        lang: Language,
+    ) -> Result<Classification> {
         let cat = &self.cfg.catalogue;
         let r = &class.result;
         let category_name = cat
@@ -99,12 +103,13 @@ impl Ingestor {
             .group(&r.group)
             .map(|g| g.name.clone())
             .unwrap_or_else(|| r.group.clone());
-        let type_name = TicketType::parse(r.ticket_type)
-            .map(|t| t.name(lang))
-            .unwrap_or(r.ticket_type);
-        Classification {
+        let type_name = match TicketType::parse(r.ticket_type) {
+            Some(t) => self.templates.type_name(t, lang)?,
+            None => r.ticket_type.to_string(),
+        };
+        Ok(Classification {
             ticket_type: r.ticket_type.to_string(),
-            type_name: type_name.to_string(),
+            type_name,
             category: r.category.clone(),
             category_name,
             urgency: r.urgency.clone(),
@@ -121,6 +126,6 @@ impl Ingestor {
             major: r.major,
             tags: r.tags.clone(),
             rules: class.matched.iter().map(|m| m.rule.clone()).collect(),
-        }
+        })
     }
 }

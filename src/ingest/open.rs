@@ -7,16 +7,15 @@ use serde_json::json;
 use super::language::requester_of;
 use super::{Arrival, Ingestor, MAX_REFERENCES, Outcome};
 use crate::ack_policy::{self, AckCount};
-use crate::compose::{self, Outgoing};
-use crate::config::Language;
-use crate::domain::{EmailAddress, Status, TicketId, Visibility};
+use crate::domain::{EmailAddress, EventKind, Language, MailKind, Status, TicketId, Visibility};
 use crate::isolate;
+use crate::mail::compose::{self, Outgoing};
 use crate::mail::context::new_ticket::NewTicket;
-use crate::notify::Rendered;
+use crate::mail::templates::Rendered;
 use crate::outgoing::{Recording, record_outgoing};
 use crate::parse::InboundMessage;
 use crate::rules;
-use crate::sla_store;
+use crate::sla::life;
 use crate::store::events::{self, MsgRef};
 use crate::store::script::Script;
 use crate::store::unit::Unit;
@@ -99,7 +98,7 @@ impl Ingestor {
         events::push(
             w,
             id,
-            "created",
+            EventKind::Created,
             &author,
             now,
             &mid,
@@ -115,7 +114,7 @@ impl Ingestor {
             events::push(
                 w,
                 prev,
-                "followed_up",
+                EventKind::FollowedUp,
                 "system",
                 now,
                 &MsgRef::None,
@@ -125,7 +124,7 @@ impl Ingestor {
         events::push(
             w,
             id,
-            "classified",
+            EventKind::Classified,
             "system",
             now,
             &mid,
@@ -137,7 +136,7 @@ impl Ingestor {
             events::push(
                 w,
                 id,
-                "ignored",
+                EventKind::Ignored,
                 "system",
                 now,
                 &mid,
@@ -147,14 +146,14 @@ impl Ingestor {
             );
             return Ok(false);
         }
-        let targets = sla_store::push_start_clocks(w, &self.cfg, id, r.priority, &r.category, now);
+        let targets = life::push_start_clocks(w, &self.cfg, id, r.priority, &r.category, now);
         let mut acked = false;
         match self.no_answer_reason(msg) {
             Some(reason) => {
                 events::push(
                     w,
                     id,
-                    "ack_suppressed",
+                    EventKind::AckSuppressed,
                     "system",
                     now,
                     &mid,
@@ -166,7 +165,7 @@ impl Ingestor {
                 // (a second context only when the two differ).
                 let context = |lang: Language| -> Result<NewTicket> {
                     let mut ctx = self.new_ticket_context(msg, id, &subject, &class, now, lang)?;
-                    ctx.sla = sla_store::ack_context(&self.templates, targets.as_ref(), lang)?;
+                    ctx.sla = life::ack_context(&self.templates, targets.as_ref(), lang)?;
                     Ok(ctx)
                 };
                 let desk_lang = self.cfg.desk.language;
@@ -215,7 +214,7 @@ impl Ingestor {
             events::push(
                 w,
                 id,
-                "ack_suppressed",
+                EventKind::AckSuppressed,
                 "system",
                 now,
                 &MsgRef::None,
@@ -248,7 +247,7 @@ impl Ingestor {
             date: now,
         };
         let recording = Recording {
-            kind: "ack",
+            kind: MailKind::Ack,
             visibility: Visibility::Public,
             primary: to.base(),
         };
@@ -282,9 +281,9 @@ impl Ingestor {
         let desk = &cfg.desk;
         let r = &class.result;
         let alert = if class.is_security() {
-            Some("security_alert")
+            Some(MailKind::SecurityAlert)
         } else if r.major {
-            Some("major_incident")
+            Some(MailKind::MajorIncident)
         } else {
             None
         };
@@ -315,13 +314,8 @@ impl Ingestor {
         let sender = a.msg.from.as_ref().map(|m| m.address.base().to_string());
         let mut done: Vec<String> = sender.into_iter().collect();
         if let Some(kind) = alert {
-            let rendered = self.templates.render(kind, desk.language, ctx)?;
-            let prefix = match (kind, desk.language) {
-                ("security_alert", Language::Id) => "Keamanan informasi",
-                ("security_alert", Language::En) => "Information security",
-                (_, Language::Id) => "Insiden mayor",
-                (_, Language::En) => "Major incident",
-            };
+            let rendered = self.templates.render(kind.template(), desk.language, ctx)?;
+            let prefix = self.templates.subject_prefix(kind, desk.language)?;
             let alert_subject = format!("{prefix}: {subject}");
             for (name, addr) in alerted {
                 if done.iter().any(|d| d == addr.base()) {
@@ -345,7 +339,7 @@ impl Ingestor {
             }
             done.push(addr.base().to_string());
             let to = Internal {
-                kind: "staff_new",
+                kind: MailKind::StaffNew,
                 id,
                 subject,
                 name,
@@ -384,9 +378,9 @@ impl Ingestor {
             message_id: compose::new_message_id(
                 Some(id),
                 match kind {
-                    "staff_new" => "notice",
-                    "escalation" => "escalation",
-                    "non_participant" => "outsider",
+                    MailKind::StaffNew => "notice",
+                    MailKind::Escalation => "escalation",
+                    MailKind::NonParticipant => "outsider",
                     _ => "alert",
                 },
                 desk.domain(),
@@ -409,7 +403,7 @@ impl Ingestor {
 
 /// An internal mail's kind, ticket, subject and recipient.
 pub(super) struct Internal<'a> {
-    pub kind: &'a str,
+    pub kind: MailKind,
     pub id: TicketId,
     pub subject: &'a str,
     pub name: Option<String>,

@@ -24,13 +24,12 @@ use serde_json::json;
 
 use super::open::Internal;
 use super::{Arrival, Ingestor, Outcome, reply_parts, sent_texts};
-use crate::config::Language;
-use crate::domain::TicketId;
-use crate::escalation;
+use crate::domain::{EventKind, MailKind, TicketId};
 use crate::mail::context::Desk;
 use crate::mail::context::non_participant::{self as notice, NonParticipant};
 use crate::parse::InboundMessage;
 use crate::participants::{self, Role};
+use crate::sla::notice::first_responders;
 use crate::store::events::MsgRef;
 use crate::store::script::Script;
 use crate::store::unit::Unit;
@@ -107,7 +106,7 @@ impl Ingestor {
             let sender = self
                 .templates
                 .sender(desk.language, &self.known, name, address)?;
-            let (text, omitted) = crate::notify::excerpt(&body, NOTICE_TEXT_MAX);
+            let (text, omitted) = crate::mail::excerpt::excerpt(&body, NOTICE_TEXT_MAX);
             let truncated = !omitted.is_null();
             let ctx = NonParticipant {
                 desk: Desk::of(desk),
@@ -124,18 +123,17 @@ impl Ingestor {
             let rendered = self
                 .templates
                 .render("non_participant", desk.language, &ctx)?;
-            let prefix = match desk.language {
-                Language::Id => "Pesan dari bukan peserta",
-                Language::En => "Message from a non-participant",
-            };
+            let prefix = self
+                .templates
+                .subject_prefix(MailKind::NonParticipant, desk.language)?;
             let subject = format!("{prefix}: {}", ticket.subject);
-            for (name, addr) in escalation::first_responders(&self.cfg, ticket) {
+            for (name, addr) in first_responders(&self.cfg, ticket) {
                 if notified.iter().any(|n| n == addr.base()) {
                     continue;
                 }
                 notified.push(addr.base().to_string());
                 let to = Internal {
-                    kind: "non_participant",
+                    kind: MailKind::NonParticipant,
                     id,
                     subject: &subject,
                     name,
@@ -147,7 +145,7 @@ impl Ingestor {
         crate::store::events::push(
             w,
             id,
-            "non_participant",
+            EventKind::NonParticipant,
             &author,
             now,
             &mid,
@@ -177,7 +175,7 @@ impl Ingestor {
         crate::store::events::push(
             w,
             previous,
-            "non_participant",
+            EventKind::NonParticipant,
             &a.author(),
             now,
             &MsgRef::None,

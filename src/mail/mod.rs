@@ -10,9 +10,3 @@ pub mod context;
 pub mod excerpt;
 pub mod templates;
 pub mod words;
-
-/// The old path `crate::notify`, kept while the house is rebuilt (issue 10).
-pub mod notify {
-    pub use super::excerpt::{EXCERPT_BYTES, excerpt, human_size};
-    pub use super::templates::*;
-}

@@ -59,11 +59,14 @@ pub const FRAGMENTS: &[&str] = &[
     "clock_name",
     "sla_hours",
     "sla_confirm",
+    "subject_prefix",
+    "status_name",
+    "type_name",
 ];
 
 /// Templates that also have a subject (`NAME.subject.hbs`, rendered by
 /// [`Templates::subject`]).
-pub const WITH_SUBJECT: &[&str] = &["sla_warning", "sla_breach"];
+pub const WITH_SUBJECT: &[&str] = &["sla_warning", "sla_breach", "help"];
 
 /// (path under `templates/`, contents) of every built-in template.
 macro_rules! builtin {
@@ -120,7 +123,9 @@ const BUILTIN: &[(&str, &str)] = builtin![
     "id/escalation.txt.hbs",
     "en/escalation.txt.hbs",
     "id/help.txt.hbs",
+    "id/help.subject.hbs",
     "en/help.txt.hbs",
+    "en/help.subject.hbs",
     "id/non_participant.txt.hbs",
     "en/non_participant.txt.hbs",
     "id/sender_warning.txt.hbs",
@@ -133,6 +138,12 @@ const BUILTIN: &[(&str, &str)] = builtin![
     "en/sla_hours.txt.hbs",
     "id/sla_confirm.txt.hbs",
     "en/sla_confirm.txt.hbs",
+    "id/subject_prefix.txt.hbs",
+    "en/subject_prefix.txt.hbs",
+    "id/status_name.txt.hbs",
+    "en/status_name.txt.hbs",
+    "id/type_name.txt.hbs",
+    "en/type_name.txt.hbs",
 ];
 
 /// The compiled templates.

@@ -1,14 +1,20 @@
-//! SLA figures in words, in the desk's language: durations (`10 menit`,
-//! `1 hour 30 minutes`), clock names (`respons`), how targets are counted.
-//! The words are in the templates (`duration`, `clock_name`, `sla_hours`,
-//! `sla_confirm`), so a desk can change them like any other text.
+//! Figures and names in words, in the desk's language: durations (`10
+//! menit`, `1 hour 30 minutes`), clock names (`respons`), how targets are
+//! counted, statuses, ticket types and internal subjects' prefixes. The
+//! words are in the templates (`duration`, `clock_name`, `sla_hours`,
+//! `sla_confirm`, `status_name`, `type_name`, `subject_prefix`), so a desk
+//! can change them like any other text.
 
 use std::sync::OnceLock;
 
 use anyhow::Result;
 
+use crate::catalogue::TicketType;
 use crate::config::Language;
-use crate::mail::context::{ClockName, DurationWords, SlaConfirm, SlaHours};
+use crate::domain::{MailKind, Status};
+use crate::mail::context::{
+    ClockName, DurationWords, SlaConfirm, SlaHours, StatusName, SubjectPrefix, TypeName,
+};
 use crate::mail::templates::Templates;
 use crate::sla::ClockKind;
 
@@ -34,6 +40,30 @@ impl Templates {
     /// A confirmation's line about a re-targeted clock.
     pub fn sla_confirm(&self, ctx: &SlaConfirm, lang: Language) -> Result<String> {
         self.fragment("sla_confirm", lang, ctx)
+    }
+
+    /// What the subject of an internal mail of `kind` starts with.
+    pub fn subject_prefix(&self, kind: MailKind, lang: Language) -> Result<String> {
+        let ctx = SubjectPrefix {
+            kind: kind.as_str(),
+        };
+        self.fragment("subject_prefix", lang, &ctx)
+    }
+
+    /// A status in words requesters read: `sedang dikerjakan`.
+    pub fn status_name(&self, status: Status, lang: Language) -> Result<String> {
+        let ctx = StatusName {
+            status: status.as_str(),
+        };
+        self.fragment("status_name", lang, &ctx)
+    }
+
+    /// A ticket type's name: `Insiden`, `Service request`.
+    pub fn type_name(&self, ticket_type: TicketType, lang: Language) -> Result<String> {
+        let ctx = TypeName {
+            ticket_type: ticket_type.as_str(),
+        };
+        self.fragment("type_name", lang, &ctx)
     }
 }
 

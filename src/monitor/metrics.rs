@@ -14,8 +14,8 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use super::health::Backlog;
-use crate::escalation::ScanStats;
 use crate::ingest::Outcome;
+use crate::sla::scan::ScanStats;
 
 type Labels = Vec<(&'static str, &'static str)>;
 

@@ -51,7 +51,7 @@ impl Monitor {
         match db_problem {
             Some(p) => self
                 .health
-                .database_failed(&p, crate::compose::wall_clock()),
+                .database_failed(&p, crate::mail::compose::wall_clock()),
             None if !outcomes.is_empty() => self.health.database_ok(),
             None => {}
         }
@@ -60,7 +60,7 @@ impl Monitor {
 
 impl Monitor {
     /// An SLA scan went through (so the database takes writes).
-    pub fn scanned(&self, stats: &crate::escalation::ScanStats, took: Duration) {
+    pub fn scanned(&self, stats: &crate::sla::scan::ScanStats, took: Duration) {
         self.metrics.record_scan(stats, took);
         self.health.database_ok();
     }

@@ -20,6 +20,7 @@ use serde_json::json;
 
 use crate::calendar::{ALWAYS_OPEN, Calendar};
 use crate::config::Config;
+use crate::domain::EventKind;
 use crate::sla::Clock;
 use crate::sla::due::{Due, Recipient, due_between, due_since_look, next_check};
 use crate::sla::notice::{self, Notices, rfc3339};
@@ -152,7 +153,7 @@ pub async fn record(
     let mut kinds = vec![event];
     if matches!(due, Due::Breach { .. }) && !cfg.escalation.chain.is_empty() {
         // The breach notice is the first step of the chain as well.
-        kinds.push("escalated");
+        kinds.push(EventKind::Escalated);
     }
     for kind in kinds {
         events::insert(c, ticket.id, kind, "system", now, None, &data).await?;

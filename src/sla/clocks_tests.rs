@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::config::{self, Config};
 use crate::domain::Status;
-use crate::notify::Templates;
+use crate::mail::templates::Templates;
 use crate::sla::life;
 use crate::sla::scan::Escalator;
 use crate::store::script::Script;

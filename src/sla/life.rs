@@ -31,9 +31,9 @@ use serde_json::json;
 
 use crate::calendar::Calendar;
 use crate::config::Config;
-use crate::domain::{Language, Status, TicketId};
+use crate::domain::{EventKind, Language, Status, TicketId};
 use crate::mail::context::{AckSla, SlaConfirm};
-use crate::notify::Templates;
+use crate::mail::templates::Templates;
 use crate::sla::clocks::{self, calendar_of, row_after, row_retargeted};
 use crate::sla::notice::{local_time, rfc3339};
 use crate::sla::{Clock, ClockKind, Targets};
@@ -141,8 +141,8 @@ async fn transition(
         sla_clocks::update(c, &new).await?;
         let was_stopped = row.clock.state.is_stopped();
         let kind = match (was_stopped, clock.state.is_stopped()) {
-            (false, true) => Some("sla_stopped"),
-            (true, false) => Some("sla_restarted"),
+            (false, true) => Some(EventKind::SlaStopped),
+            (true, false) => Some(EventKind::SlaRestarted),
             _ => None,
         };
         if let Some(kind) = kind {
@@ -305,7 +305,7 @@ async fn retarget_event(
     events::insert(
         c,
         ticket.id,
-        "sla_retargeted",
+        EventKind::SlaRetargeted,
         "system",
         now,
         None,

@@ -9,12 +9,12 @@ use std::sync::Arc;
 use anyhow::Result;
 use chrono::TimeZone;
 
-use crate::compose::{self, Outgoing};
 use crate::config::{Config, Staff};
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, EventKind, MailKind, Visibility};
+use crate::mail::compose::{self, Outgoing};
 use crate::mail::context::sla_notice::{self, ClockView, Escalation};
 use crate::mail::context::{Desk, SlaNotice};
-use crate::notify::Templates;
+use crate::mail::templates::Templates;
 use crate::sla::clocks::calendar_of;
 use crate::sla::due::{Due, Recipient};
 use crate::staff_token::KeyRing;
@@ -82,19 +82,15 @@ pub fn first_responders(cfg: &Config, ticket: &Ticket) -> Vec<To> {
 
 /// What `due` is recorded as (its event kind), who is told (each address
 /// once) and, for a breach or step, its step of the chain.
-pub fn recipients(
-    cfg: &Config,
-    ticket: &Ticket,
-    due: Due,
-) -> (&'static str, Vec<To>, Option<usize>) {
+pub fn recipients(cfg: &Config, ticket: &Ticket, due: Due) -> (EventKind, Vec<To>, Option<usize>) {
     let (event, recipients, step) = match due {
-        Due::Warning { .. } => ("sla_warning", first_responders(cfg, ticket), None),
+        Due::Warning { .. } => (EventKind::SlaWarning, first_responders(cfg, ticket), None),
         Due::Breach { .. } => {
             let mut to = resolve(&Recipient::Group, cfg, ticket);
             if let Some(first) = cfg.escalation.chain.first() {
                 to.extend(resolve(first, cfg, ticket));
             }
-            ("sla_breach", to, Some(1))
+            (EventKind::SlaBreach, to, Some(1))
         }
         Due::Step { step, .. } => {
             let to = cfg
@@ -103,7 +99,7 @@ pub fn recipients(
                 .get(step - 1)
                 .map(|r| resolve(r, cfg, ticket))
                 .unwrap_or_default();
-            ("escalated", to, Some(step))
+            (EventKind::Escalated, to, Some(step))
         }
     };
     let mut seen: Vec<String> = Vec::new();
@@ -155,11 +151,13 @@ impl Notices<'_> {
     ) -> Result<()> {
         let desk = &self.cfg.desk;
         let lang = desk.language;
-        let (template, kind) = match due {
-            Due::Warning { .. } => ("sla_warning", "sla_warning"),
-            Due::Breach { .. } => ("sla_breach", "sla_breach"),
-            Due::Step { .. } => ("sla_breach", "sla_escalated"),
+        let kind = match due {
+            Due::Warning { .. } => MailKind::SlaWarning,
+            Due::Breach { .. } => MailKind::SlaBreach,
+            // A further step is the breach notice again.
+            Due::Step { .. } => MailKind::SlaEscalated,
         };
+        let template = kind.template();
         let ctx = self.context(ticket, row, due)?;
         let rendered = self.templates.render(template, lang, &ctx)?;
         let subject = self.templates.subject(template, lang, &ctx)?;
@@ -178,7 +176,17 @@ impl Notices<'_> {
             ticket_id: Some(ticket.id),
             date: now,
         };
-        crate::escalation::queue_notice(c, kind, out, to, now).await
+        // Recorded like every outgoing mail (crate::outgoing); a mail that
+        // cannot be built is recorded as failed, the scan goes on, and this
+        // threshold is not tried again.
+        let mut w = crate::store::script::Script::new();
+        let recording = crate::outgoing::Recording {
+            kind,
+            visibility: Visibility::Internal,
+            primary: to.base(),
+        };
+        crate::outgoing::record_outgoing(&mut w, &out, recording, now)?;
+        w.run(c, crate::store::backend_of(c)).await
     }
 
     /// The context of the notice of `due` on `row`.

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::config::Config;
-use crate::notify::Templates;
+use crate::mail::templates::Templates;
 use crate::sla::clocks::{self, calendar_of};
 use crate::sla::due::next_check;
 use crate::sla::notice::Notices;

@@ -5,13 +5,15 @@ use sqlx::Row;
 
 use super::Conn;
 use super::script::{Arg, Script};
-use crate::domain::TicketId;
+use crate::domain::{EventKind, TicketId};
 
 /// One change: what, who, when, from which message, and details as JSON.
 #[derive(Debug, Clone)]
 pub struct Event {
     pub id: i64,
     pub ticket_id: TicketId,
+    /// As stored: [`EventKind::parse`] reads it (`None` for a name this
+    /// version does not write).
     pub kind: String,
     pub actor: String,
     pub at: i64,
@@ -22,7 +24,7 @@ pub struct Event {
 pub async fn insert(
     c: &mut Conn,
     ticket_id: TicketId,
-    kind: &str,
+    kind: EventKind,
     actor: &str,
     at: i64,
     message_id: Option<i64>,
@@ -33,7 +35,7 @@ pub async fn insert(
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(ticket_id)
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(actor)
     .bind(at)
     .bind(message_id)
@@ -57,13 +59,18 @@ pub enum MsgRef {
 pub fn push(
     w: &mut Script,
     ticket_id: TicketId,
-    kind: &str,
+    kind: EventKind,
     actor: &str,
     at: i64,
     message: &MsgRef,
     data: &serde_json::Value,
 ) {
-    let head: Vec<Arg> = vec![ticket_id.into(), kind.into(), actor.into(), at.into()];
+    let head: Vec<Arg> = vec![
+        ticket_id.into(),
+        kind.as_str().into(),
+        actor.into(),
+        at.into(),
+    ];
     let data: Arg = data.to_string().into();
     match message {
         MsgRef::None => w.push(

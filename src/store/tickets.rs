@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 
 use super::Conn;
 use super::script::Script;
-use crate::domain::{Language, Status, TicketId};
+use crate::domain::{EventKind, Language, Status, TicketId};
 
 /// What a new ticket starts with.
 #[derive(Debug, Clone)]
@@ -249,7 +249,7 @@ pub async fn recategorise(
     super::events::insert(
         c,
         id,
-        "recategorised",
+        EventKind::Recategorised,
         actor,
         now,
         message_id,

@@ -25,7 +25,7 @@ pub(super) async fn readyz(State(state): State<WebState>) -> (StatusCode, String
 
 /// The workers' reports, and a look at the database now.
 pub(super) async fn readiness(state: &WebState) -> Result<(), Vec<String>> {
-    let now = crate::compose::wall_clock();
+    let now = crate::mail::compose::wall_clock();
     let health = &monitor::get().health;
     match tokio::time::timeout(DB_PING_TIMEOUT, state.db.ping()).await {
         Ok(Ok(())) => {}

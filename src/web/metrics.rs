@@ -14,7 +14,7 @@ pub(super) async fn metrics(State(state): State<WebState>) -> impl IntoResponse 
     let ready = super::health::readiness(&state).await.is_ok();
     let m = monitor::get();
     m.metrics
-        .record_backlog(&m.health.backlog(), crate::compose::wall_clock());
+        .record_backlog(&m.health.backlog(), crate::mail::compose::wall_clock());
     (
         [(header::CONTENT_TYPE, CONTENT_TYPE)],
         m.metrics.render(ready),

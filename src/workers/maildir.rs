@@ -67,7 +67,7 @@ impl MaildirIntake {
         loop {
             match self.tick(now()).await {
                 Ok(stats) => {
-                    health.source_ok("Maildir", crate::compose::wall_clock());
+                    health.source_ok("Maildir", crate::mail::compose::wall_clock());
                     if stats.queued_mail() {
                         let _ = queued.send(());
                     }
@@ -76,7 +76,7 @@ impl MaildirIntake {
                     }
                 }
                 Err(e) => {
-                    let wall = crate::compose::wall_clock();
+                    let wall = crate::mail::compose::wall_clock();
                     health.source_failed("Maildir", "pass failed", &e, wall);
                     warn!(error = %format!("{e:#}"), "Maildir pass failed")
                 }

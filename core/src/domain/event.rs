@@ -7,7 +7,9 @@
 use std::fmt;
 
 /// The kinds of mail posko writes; `<kind>_queued` is the event of putting
-/// one in the outbox. The names are the templates' names.
+/// one in the outbox. The names are the templates' names, but for an
+/// escalation step's notice (the breach template sent again) and a refused
+/// or unreadable command's answer (`command_error`): [`MailKind::template`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MailKind {
     Ack,
@@ -16,6 +18,8 @@ pub enum MailKind {
     MajorIncident,
     SlaWarning,
     SlaBreach,
+    /// A further step of the escalation chain: `sla_breach`'s template.
+    SlaEscalated,
     StaffReply,
     StatusChanged,
     Assigned,
@@ -24,6 +28,11 @@ pub enum MailKind {
     Merged,
     StaffConfirm,
     CommandError,
+    /// The `command_error` template, for commands refused (role, state,
+    /// conflict).
+    CommandRefused,
+    /// The `command_error` template, for a command that could not be read.
+    CommandInvalid,
     Escalation,
     Help,
     NonParticipant,
@@ -31,13 +40,14 @@ pub enum MailKind {
 
 impl MailKind {
     /// Every kind, in the order of the templates.
-    pub const ALL: [MailKind; 17] = [
+    pub const ALL: [MailKind; 20] = [
         MailKind::Ack,
         MailKind::StaffNew,
         MailKind::SecurityAlert,
         MailKind::MajorIncident,
         MailKind::SlaWarning,
         MailKind::SlaBreach,
+        MailKind::SlaEscalated,
         MailKind::StaffReply,
         MailKind::StatusChanged,
         MailKind::Assigned,
@@ -46,14 +56,25 @@ impl MailKind {
         MailKind::Merged,
         MailKind::StaffConfirm,
         MailKind::CommandError,
+        MailKind::CommandRefused,
+        MailKind::CommandInvalid,
         MailKind::Escalation,
         MailKind::Help,
         MailKind::NonParticipant,
     ];
 
-    /// The template's name, and the outbox row's `kind`.
+    /// The outbox row's and the message row's `kind`.
     pub fn as_str(self) -> &'static str {
         self.names().0
+    }
+
+    /// The template it is rendered from.
+    pub fn template(self) -> &'static str {
+        match self {
+            MailKind::SlaEscalated => MailKind::SlaBreach.as_str(),
+            MailKind::CommandRefused | MailKind::CommandInvalid => MailKind::CommandError.as_str(),
+            k => k.as_str(),
+        }
     }
 
     /// The event of queueing it: `ack_queued`.
@@ -73,6 +94,7 @@ impl MailKind {
             MailKind::MajorIncident => ("major_incident", "major_incident_queued"),
             MailKind::SlaWarning => ("sla_warning", "sla_warning_queued"),
             MailKind::SlaBreach => ("sla_breach", "sla_breach_queued"),
+            MailKind::SlaEscalated => ("sla_escalated", "sla_escalated_queued"),
             MailKind::StaffReply => ("staff_reply", "staff_reply_queued"),
             MailKind::StatusChanged => ("status_changed", "status_changed_queued"),
             MailKind::Assigned => ("assigned", "assigned_queued"),
@@ -81,6 +103,8 @@ impl MailKind {
             MailKind::Merged => ("merged", "merged_queued"),
             MailKind::StaffConfirm => ("staff_confirm", "staff_confirm_queued"),
             MailKind::CommandError => ("command_error", "command_error_queued"),
+            MailKind::CommandRefused => ("command_refused", "command_refused_queued"),
+            MailKind::CommandInvalid => ("command_invalid", "command_invalid_queued"),
             MailKind::Escalation => ("escalation", "escalation_queued"),
             MailKind::Help => ("help", "help_queued"),
             MailKind::NonParticipant => ("non_participant", "non_participant_queued"),
@@ -124,19 +148,38 @@ pub enum EventKind {
     SenderUnverified,
     /// Staff commands were applied.
     Command,
-    /// A command could not be read.
+    /// Not written by this version (a command that could not be read is
+    /// [`EventKind::CommandInvalid`]); kept so the name stays taken.
     CommandError,
     /// A command was refused (role, state, conflict).
     CommandRefused,
+    /// A command could not be read, and none applied.
+    CommandInvalid,
     /// A mail could not be delivered.
     DeliveryFailed,
+    /// A clock's warning threshold was crossed.
+    SlaWarning,
+    /// A clock's target passed.
+    SlaBreach,
     SlaStopped,
     SlaRestarted,
     SlaRetargeted,
     /// A breach climbed a step of the escalation chain.
     SlaEscalated,
-    /// Staff set the language the requester is answered in (`#lang`).
+    /// The satisfaction survey went to the requester.
+    SurveySent,
+    /// The requester was reminded of the survey.
+    SurveyReminded,
+    /// The requester answered the survey.
+    SurveyAnswered,
+    /// The requester confirmed the resolution.
+    Confirmed,
+    /// A resolved ticket closed by itself after its waiting time.
+    AutoClosed,
+    /// The requester's language was set.
     LanguageSet,
+    /// The ticket was counted in a managers' digest that went out.
+    DigestSent,
     /// A mail was put in the outbox.
     Queued(MailKind),
 }
@@ -144,7 +187,7 @@ pub enum EventKind {
 impl EventKind {
     /// Every kind without a mail, then the queueing of every mail.
     pub fn all() -> impl Iterator<Item = EventKind> {
-        const PLAIN: [EventKind; 28] = [
+        const PLAIN: [EventKind; 37] = [
             EventKind::Created,
             EventKind::Classified,
             EventKind::Ignored,
@@ -167,12 +210,21 @@ impl EventKind {
             EventKind::Command,
             EventKind::CommandError,
             EventKind::CommandRefused,
+            EventKind::CommandInvalid,
             EventKind::DeliveryFailed,
+            EventKind::SlaWarning,
+            EventKind::SlaBreach,
             EventKind::SlaStopped,
             EventKind::SlaRestarted,
             EventKind::SlaRetargeted,
             EventKind::SlaEscalated,
+            EventKind::SurveySent,
+            EventKind::SurveyReminded,
+            EventKind::SurveyAnswered,
+            EventKind::Confirmed,
+            EventKind::AutoClosed,
             EventKind::LanguageSet,
+            EventKind::DigestSent,
         ];
         PLAIN
             .into_iter()
@@ -204,12 +256,21 @@ impl EventKind {
             EventKind::Command => "command",
             EventKind::CommandError => "command_error",
             EventKind::CommandRefused => "command_refused",
+            EventKind::CommandInvalid => "command_invalid",
             EventKind::DeliveryFailed => "delivery_failed",
+            EventKind::SlaWarning => "sla_warning",
+            EventKind::SlaBreach => "sla_breach",
             EventKind::SlaStopped => "sla_stopped",
             EventKind::SlaRestarted => "sla_restarted",
             EventKind::SlaRetargeted => "sla_retargeted",
             EventKind::SlaEscalated => "sla_escalated",
+            EventKind::SurveySent => "survey_sent",
+            EventKind::SurveyReminded => "survey_reminded",
+            EventKind::SurveyAnswered => "survey_answered",
+            EventKind::Confirmed => "confirmed",
+            EventKind::AutoClosed => "auto_closed",
             EventKind::LanguageSet => "language_set",
+            EventKind::DigestSent => "digest_sent",
             EventKind::Queued(mail) => mail.queued(),
         }
     }
@@ -244,7 +305,7 @@ mod tests {
             assert!(seen.insert(k.as_str()), "{k} twice");
             assert_eq!(EventKind::parse(k.as_str()), Some(k));
         }
-        assert_eq!(seen.len(), 27 + MailKind::ALL.len());
+        assert_eq!(seen.len(), 37 + MailKind::ALL.len());
         assert_eq!(
             EventKind::parse("sla_breach_queued"),
             Some(EventKind::Queued(MailKind::SlaBreach))
@@ -254,5 +315,74 @@ mod tests {
         for m in MailKind::ALL {
             assert_eq!(MailKind::parse(m.as_str()), Some(m));
         }
+    }
+
+    /// Existing databases hold these names: a rename here would orphan
+    /// their events, so the list is written out, not derived.
+    #[test]
+    fn the_stored_names_stay_as_they_are() {
+        let stored = [
+            "created",
+            "classified",
+            "ignored",
+            "ack_suppressed",
+            "comment_added",
+            "status_changed",
+            "reopened",
+            "assigned",
+            "priority_changed",
+            "recategorised",
+            "escalated",
+            "watcher_added",
+            "merged",
+            "merged_from",
+            "followed_up",
+            "first_response",
+            "opened_on_behalf",
+            "non_participant",
+            "sender_unverified",
+            "command",
+            "command_error",
+            "command_refused",
+            "command_invalid",
+            "delivery_failed",
+            "sla_warning",
+            "sla_breach",
+            "sla_stopped",
+            "sla_restarted",
+            "sla_retargeted",
+            "sla_escalated",
+            "survey_sent",
+            "survey_reminded",
+            "survey_answered",
+            "confirmed",
+            "auto_closed",
+            "language_set",
+            "digest_sent",
+            "ack_queued",
+            "staff_new_queued",
+            "security_alert_queued",
+            "major_incident_queued",
+            "sla_warning_queued",
+            "sla_breach_queued",
+            "sla_escalated_queued",
+            "staff_reply_queued",
+            "status_changed_queued",
+            "assigned_queued",
+            "escalated_queued",
+            "resolved_queued",
+            "merged_queued",
+            "staff_confirm_queued",
+            "command_error_queued",
+            "command_refused_queued",
+            "command_invalid_queued",
+            "escalation_queued",
+            "help_queued",
+            "non_participant_queued",
+        ];
+        let written: Vec<&str> = EventKind::all().map(EventKind::as_str).collect();
+        assert_eq!(written, stored);
+        assert_eq!(MailKind::SlaEscalated.template(), "sla_breach");
+        assert_eq!(MailKind::Ack.template(), "ack");
     }
 }

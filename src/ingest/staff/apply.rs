@@ -6,17 +6,17 @@
 use anyhow::Result;
 use serde_json::{Value, json};
 
-use super::mail::{describe, evidence_text, status_name};
+use super::mail::{describe, evidence_text};
 use super::plan::Plan;
 use super::{StaffMail, Text};
 use crate::commands::{self, Command};
 use crate::config::Config;
-use crate::domain::{Status, TicketId};
+use crate::domain::{EventKind, MailKind, Status, TicketId};
 use crate::ingest::Ingestor;
 use crate::mail::context::requester_notice::{self as notice, RequesterNotice};
 use crate::mail::context::staff_confirm::StaffConfirm;
 use crate::mail::context::{Desk, Named, StatusRef, TicketRef};
-use crate::sla_store;
+use crate::sla::life;
 use crate::store::events;
 use crate::store::events::MsgRef;
 use crate::store::unit::Unit;
@@ -82,7 +82,7 @@ impl Ingestor {
             events::push(
                 w,
                 id,
-                "command",
+                EventKind::Command,
                 actor,
                 now,
                 mid,
@@ -118,15 +118,15 @@ impl Ingestor {
         let clocks_stopped = matches!(ticket.status, Status::Resolved | Status::Closed);
         let mut retargeted = Vec::new();
         if let Some(t) = retarget.as_ref().filter(|_| !clocks_stopped) {
-            retargeted = sla_store::on_retarget(w.conn().await?, t, now, cfg).await?;
+            retargeted = life::on_retarget(w.conn().await?, t, now, cfg).await?;
         }
         let mut update = tickets::Update::default();
         let mut status = ticket.status;
         let private_text = plan.internal || plan.escalate.is_some() || text.new.trim().is_empty();
         let mut set_status = |to: Status,
-                              kind: &'static str,
+                              kind: EventKind,
                               why: Value|
-         -> Option<(Status, Status, &'static str, Value)> {
+         -> Option<(Status, Status, EventKind, Value)> {
             (to != status).then(|| {
                 let from = status;
                 status = to;
@@ -135,15 +135,19 @@ impl Ingestor {
         };
         let mut changes = Vec::new();
         if plan.reopen {
-            changes.extend(set_status(Status::InProgress, "reopened", json!({})));
+            changes.extend(set_status(
+                Status::InProgress,
+                EventKind::Reopened,
+                json!({}),
+            ));
         }
         if let Some(s) = plan.status {
-            changes.extend(set_status(s, "status_changed", json!({})));
+            changes.extend(set_status(s, EventKind::StatusChanged, json!({})));
         }
         if merge.is_some() {
             changes.extend(set_status(
                 Status::Closed,
-                "status_changed",
+                EventKind::StatusChanged,
                 json!({ "reason": "merged" }),
             ));
         }
@@ -151,7 +155,7 @@ impl Ingestor {
             changes.extend(
                 set_status(
                     Status::InProgress,
-                    "status_changed",
+                    EventKind::StatusChanged,
                     json!({ "reason": "first staff reply" }),
                 )
                 .filter(|(from, ..)| *from == Status::New),
@@ -169,13 +173,13 @@ impl Ingestor {
                 d.extend(w.clone());
             }
             // The change, then what it did to the clocks (written after it).
-            events::push(w, id, kind, actor, now, mid, &data);
-            sla_store::on_status_change(w.conn().await?, id, *from, *to, now, cfg).await?;
+            events::push(w, id, *kind, actor, now, mid, &data);
+            life::on_status_change(w.conn().await?, id, *from, *to, now, cfg).await?;
             tickets::push_status(w, id, *to, now);
         }
         if let Some(t) = retarget.filter(|_| clocks_stopped) {
             let t = tickets::Ticket { status, ..t };
-            retargeted = sla_store::on_retarget(w.conn().await?, &t, now, cfg).await?;
+            retargeted = life::on_retarget(w.conn().await?, &t, now, cfg).await?;
         }
         let mut assignee = ticket.assignee.clone();
         if let Some(s) = &plan.assign {
@@ -184,7 +188,7 @@ impl Ingestor {
             events::push(
                 w,
                 id,
-                "assigned",
+                EventKind::Assigned,
                 actor,
                 now,
                 mid,
@@ -203,7 +207,7 @@ impl Ingestor {
             events::push(
                 w,
                 id,
-                "escalated",
+                EventKind::Escalated,
                 actor,
                 now,
                 mid,
@@ -221,7 +225,7 @@ impl Ingestor {
             events::push(
                 w,
                 id,
-                "priority_changed",
+                EventKind::PriorityChanged,
                 actor,
                 now,
                 mid,
@@ -250,7 +254,7 @@ impl Ingestor {
                 events::push(
                     w,
                     id,
-                    "watcher_added",
+                    EventKind::WatcherAdded,
                     actor,
                     now,
                     mid,
@@ -263,7 +267,7 @@ impl Ingestor {
             events::push(
                 w,
                 id,
-                "language_set",
+                EventKind::LanguageSet,
                 actor,
                 now,
                 mid,
@@ -278,7 +282,7 @@ impl Ingestor {
             events::push(
                 w,
                 id,
-                "merged",
+                EventKind::Merged,
                 actor,
                 now,
                 mid,
@@ -287,7 +291,7 @@ impl Ingestor {
             events::push(
                 w,
                 target.id,
-                "merged_from",
+                EventKind::MergedFrom,
                 actor,
                 now,
                 &MsgRef::None,
@@ -297,22 +301,22 @@ impl Ingestor {
 
         // Mail to the requester and the watchers.
         let notice = if merge.is_some() {
-            Some("merged")
+            Some(MailKind::Merged)
         } else if status == Status::Resolved && status != ticket.status {
-            Some("resolved")
+            Some(MailKind::Resolved)
         } else if plan.escalate.is_some() {
-            Some("escalated")
+            Some(MailKind::Escalated)
         } else if status != ticket.status {
-            Some("status_changed")
+            Some(MailKind::StatusChanged)
         } else if plan.assign.is_some() {
-            Some("assigned")
+            Some(MailKind::Assigned)
         } else {
             None
         };
         let note = (!private_text).then(|| text.new.trim().to_string());
         let template = match (notice, &note) {
             (Some(n), _) => Some(n),
-            (None, Some(_)) => Some("staff_reply"),
+            (None, Some(_)) => Some(MailKind::StaffReply),
             (None, None) => None,
         };
         let mut relayed: Vec<String> = Vec::new();
@@ -339,7 +343,7 @@ impl Ingestor {
                 note: note.clone(),
                 status: StatusRef {
                     code: status.as_str(),
-                    name: status_name(status, lang),
+                    name: self.templates.status_name(status, lang)?,
                 },
                 pending: status == Status::Pending,
                 assignee: assignee_named(cfg, assignee.as_deref()),
@@ -353,21 +357,21 @@ impl Ingestor {
                     }),
                 merged_into: merge.as_ref().map(TicketRef::of),
             };
-            let rendered = self.templates.render(template, lang, &ctx)?;
+            let rendered = self.templates.render(template.template(), lang, &ctx)?;
             relayed = self
                 .queue_to_requester(w, m, &ticket, template, &rendered, note.is_some())
                 .await?;
             if !relayed.is_empty() && ticket.first_response_at.is_none() {
                 update.first_response_at = Some(now);
-                sla_store::on_first_response(w.conn().await?, id, now, cfg).await?;
+                life::on_first_response(w.conn().await?, id, now, cfg).await?;
                 events::push(
                     w,
                     id,
-                    "first_response",
+                    EventKind::FirstResponse,
                     actor,
                     now,
                     mid,
-                    &json!({ "seconds": now - ticket.created_at, "via": template }),
+                    &json!({ "seconds": now - ticket.created_at, "via": template.as_str() }),
                 );
             }
         }
@@ -393,10 +397,10 @@ impl Ingestor {
                 desk: Desk::of(&cfg.desk),
                 ticket: TicketRef::of(&ticket),
                 applied,
-                sla: sla_store::confirm_lines(cfg, &self.templates, &retargeted)?,
+                sla: life::confirm_lines(cfg, &self.templates, &retargeted)?,
                 status: StatusRef {
                     code: status.as_str(),
-                    name: status_name(status, lang),
+                    name: self.templates.status_name(status, lang)?,
                 },
                 assignee: assignee_named(cfg, assignee.as_deref()),
                 group: group_key
@@ -410,7 +414,7 @@ impl Ingestor {
                 evidence: evidence_text(verdict),
             };
             let rendered = self.templates.render("staff_confirm", lang, &ctx)?;
-            self.queue_to_staff(w, m.a, staff, "staff_confirm", &ticket, &rendered)?;
+            self.queue_to_staff(w, m.a, staff, MailKind::StaffConfirm, &ticket, &rendered)?;
         }
         Ok(())
     }

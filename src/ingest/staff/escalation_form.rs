@@ -7,14 +7,14 @@ use serde_json::Value;
 
 use super::{StaffMail, ticket};
 use crate::catalogue::Group;
-use crate::config::{Language, Staff};
-use crate::domain::TicketId;
+use crate::config::Staff;
+use crate::domain::{EventKind, MailKind, TicketId};
 use crate::ingest::Ingestor;
 use crate::ingest::open::Internal;
 use crate::mail::context::escalation::{
     self as form, Escalation, EscalationForm, HistoryLine, Tried,
 };
-use crate::notify;
+use crate::mail::excerpt::{EXCERPT_BYTES, excerpt};
 use crate::store::unit::Unit;
 use crate::store::{events, messages};
 
@@ -44,7 +44,7 @@ impl Ingestor {
                     && m.message_id != msg.message_id
             })
             .map(|m| {
-                let (text, omitted) = notify::excerpt(m.body_text.trim(), notify::EXCERPT_BYTES);
+                let (text, omitted) = excerpt(m.body_text.trim(), EXCERPT_BYTES);
                 Tried {
                     at: at(m.created_at),
                     author: m.author.clone(),
@@ -56,25 +56,30 @@ impl Ingestor {
         let (request, request_omitted) = history
             .iter()
             .find(|m| m.kind == "request")
-            .map(|m| notify::excerpt(m.body_text.trim(), notify::EXCERPT_BYTES))
+            .map(|m| excerpt(m.body_text.trim(), EXCERPT_BYTES))
             .unwrap_or(("", Value::Null));
         let events: Vec<HistoryLine> = events::list_for_ticket(w.conn().await?, id)
             .await?
             .into_iter()
-            .filter(|e| e.kind != "command" && !e.kind.ends_with("_queued"))
+            .filter(|e| {
+                // Names this version does not write stay in the history.
+                EventKind::parse(&e.kind).is_none_or(|k| k != EventKind::Command && !k.is_queued())
+            })
             .map(|e| {
-                let detail = match e.kind.as_str() {
-                    "status_changed" | "reopened" | "assigned" => format!(
-                        "{} → {}",
-                        e.data["from"].as_str().unwrap_or("-"),
-                        e.data["to"].as_str().unwrap_or("-")
-                    ),
-                    "escalated" => format!(
+                let detail = match EventKind::parse(&e.kind) {
+                    Some(EventKind::StatusChanged | EventKind::Reopened | EventKind::Assigned) => {
+                        format!(
+                            "{} → {}",
+                            e.data["from"].as_str().unwrap_or("-"),
+                            e.data["to"].as_str().unwrap_or("-")
+                        )
+                    }
+                    Some(EventKind::Escalated) => format!(
                         "{} → {}",
                         e.data["from_group"].as_str().unwrap_or("-"),
                         e.data["to_group"].as_str().unwrap_or("-")
                     ),
-                    "classified" => e.data["result"]["category"]
+                    Some(EventKind::Classified) => e.data["result"]["category"]
                         .as_str()
                         .unwrap_or("")
                         .to_string(),
@@ -124,10 +129,9 @@ impl Ingestor {
         if to_staff.is_empty() {
             to_staff = cfg.managers().collect();
         }
-        let prefix = match desk.language {
-            Language::Id => "Eskalasi",
-            Language::En => "Escalation",
-        };
+        let prefix = self
+            .templates
+            .subject_prefix(MailKind::Escalation, desk.language)?;
         let subject = format!("{prefix}: {}", t.subject);
         let mut done = vec![staff.email.base().to_string()];
         for s in to_staff {
@@ -136,7 +140,7 @@ impl Ingestor {
             }
             done.push(s.email.base().to_string());
             let to = Internal {
-                kind: "escalation",
+                kind: MailKind::Escalation,
                 id,
                 subject: &subject,
                 name: Some(s.name.clone()),

@@ -6,13 +6,13 @@ use chrono::TimeZone;
 
 use super::StaffMail;
 use crate::commands::{self, Assignee, Command};
-use crate::compose::{self, Outgoing};
-use crate::config::{Language, Staff};
-use crate::domain::{EmailAddress, Status, Visibility};
+use crate::config::Staff;
+use crate::domain::{EmailAddress, MailKind, Visibility};
 use crate::ingest::{Arrival, Ingestor, MAX_REFERENCES};
+use crate::mail::compose::{self, Outgoing};
 use crate::mail::context::Desk;
 use crate::mail::context::help::Help;
-use crate::notify::Rendered;
+use crate::mail::templates::Rendered;
 use crate::outgoing::{Recording, record_outgoing};
 use crate::staff_auth::{Check, Verdict};
 use crate::store::script::Script;
@@ -26,7 +26,7 @@ impl Ingestor {
         w: &mut Unit<'_>,
         m: StaffMail<'_>,
         ticket: &tickets::Ticket,
-        kind: &str,
+        kind: MailKind,
         rendered: &Rendered,
         written: bool,
     ) -> Result<Vec<String>> {
@@ -89,7 +89,7 @@ impl Ingestor {
                 subject: crate::threading::tagged_subject(&desk.tag, ticket.id, &ticket.subject),
                 text: rendered.text.clone(),
                 html: Some(rendered.html.clone()),
-                message_id: compose::new_message_id(Some(ticket.id), kind, desk.domain()),
+                message_id: compose::new_message_id(Some(ticket.id), kind.as_str(), desk.domain()),
                 in_reply_to: thread.last().cloned(),
                 references: thread.clone(),
                 // A person wrote it; a bare notice is automatic.
@@ -115,7 +115,7 @@ impl Ingestor {
         w: &mut Script,
         a: Arrival<'_>,
         staff: &Staff,
-        kind: &str,
+        kind: MailKind,
         ticket: &tickets::Ticket,
         rendered: &Rendered,
     ) -> Result<()> {
@@ -132,7 +132,7 @@ impl Ingestor {
             subject: crate::threading::tagged_subject(&desk.tag, id, &ticket.subject),
             text: rendered.text.clone(),
             html: Some(rendered.html.clone()),
-            message_id: compose::new_message_id(Some(id), kind, desk.domain()),
+            message_id: compose::new_message_id(Some(id), kind.as_str(), desk.domain()),
             in_reply_to: Some(msg.message_id.clone()),
             references: references.into_iter().skip(skip).collect(),
             auto_submitted: Some("auto-replied"),
@@ -171,17 +171,14 @@ impl Ingestor {
         };
         let rendered = self.templates.render("help", desk.language, &ctx)?;
         if let Some(t) = ticket {
-            return self.queue_to_staff(w, a, staff, "help", t, &rendered);
+            return self.queue_to_staff(w, a, staff, MailKind::Help, t, &rendered);
         }
         let out = Outgoing {
             from_name: desk.name.clone(),
             from: desk.address.clone(),
             reply_to: personal,
             to: vec![(Some(staff.name.clone()), staff.email.clone())],
-            subject: match desk.language {
-                Language::Id => format!("Daftar perintah {}", desk.name),
-                Language::En => format!("{}: command reference", desk.name),
-            },
+            subject: self.templates.subject("help", desk.language, &ctx)?,
             text: rendered.text,
             html: Some(rendered.html),
             message_id: compose::new_message_id(None, "help", desk.domain()),
@@ -192,7 +189,7 @@ impl Ingestor {
             date: now,
         };
         let recording = Recording {
-            kind: "help",
+            kind: MailKind::Help,
             visibility: Visibility::Internal,
             primary: staff.email.base(),
         };
@@ -209,22 +206,6 @@ impl Ingestor {
             .single()
             .map(|t| t.format("%d %b %Y %H:%M %Z").to_string())
             .unwrap_or_default()
-    }
-}
-
-/// A status in words requesters read.
-pub(super) fn status_name(s: Status, lang: Language) -> &'static str {
-    match (s, lang) {
-        (Status::New, Language::Id) => "baru",
-        (Status::New, Language::En) => "new",
-        (Status::InProgress, Language::Id) => "sedang dikerjakan",
-        (Status::InProgress, Language::En) => "in progress",
-        (Status::Pending, Language::Id) => "menunggu tanggapan Anda",
-        (Status::Pending, Language::En) => "waiting for your reply",
-        (Status::Resolved, Language::Id) => "selesai",
-        (Status::Resolved, Language::En) => "resolved",
-        (Status::Closed, Language::Id) => "ditutup",
-        (Status::Closed, Language::En) => "closed",
     }
 }
 

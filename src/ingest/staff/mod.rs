@@ -54,7 +54,7 @@ use serde_json::json;
 use super::{Arrival, Ingestor, Outcome};
 use crate::commands::{self, Command, Parsed};
 use crate::config::Staff;
-use crate::domain::{EmailAddress, TicketId};
+use crate::domain::{EmailAddress, EventKind, TicketId};
 use crate::parse::InboundMessage;
 use crate::staff_auth::{self, Verdict};
 use crate::staff_token::{self, KeyRing, Problem};
@@ -302,7 +302,7 @@ impl Ingestor {
             events::push(
                 u,
                 ticket.id,
-                "sender_unverified",
+                EventKind::SenderUnverified,
                 &a.author(),
                 a.now,
                 &MsgRef::Latest(msg.message_id.clone()),

@@ -8,6 +8,7 @@ use super::plan::{self, Rules, Subject};
 use super::{StaffMail, Text, staff_text, ticket};
 use crate::commands::{Command, Parsed};
 use crate::config::Staff;
+use crate::domain::EventKind;
 use crate::ingest::{Arrival, Ingestor, Outcome};
 use crate::parse::Mailbox;
 use crate::rules;
@@ -159,7 +160,7 @@ impl Ingestor {
             events::push(
                 u,
                 id,
-                "opened_on_behalf",
+                EventKind::OpenedOnBehalf,
                 &staff.handle,
                 a.now,
                 &request,

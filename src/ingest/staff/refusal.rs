@@ -7,6 +7,7 @@ use anyhow::Result;
 use serde_json::{Value, json};
 
 use super::StaffMail;
+use crate::domain::{EventKind, MailKind};
 use crate::ingest::Ingestor;
 use crate::mail::context::command_error::{CommandError, Token};
 use crate::mail::context::{Desk, TicketRef};
@@ -47,7 +48,14 @@ impl Ingestor {
         });
         // Not the handle: nothing shows the mail is the staff member's.
         let actor = m.a.author();
-        self.not_applied(w, m, ticket, ("command_refused", &actor), &details, &ctx)
+        self.not_applied(
+            w,
+            m,
+            ticket,
+            (EventKind::CommandRefused, MailKind::CommandRefused, &actor),
+            &details,
+            &ctx,
+        )
     }
 
     /// A command was invalid or not allowed (`errors`, as the staff member
@@ -68,7 +76,14 @@ impl Ingestor {
             "source_message": m.msg().message_id,
         });
         let actor = m.staff.handle.clone();
-        self.not_applied(w, m, ticket, ("command_invalid", &actor), &details, &ctx)
+        self.not_applied(
+            w,
+            m,
+            ticket,
+            (EventKind::CommandInvalid, MailKind::CommandInvalid, &actor),
+            &details,
+            &ctx,
+        )
     }
 
     /// What [`Self::refuse`] and [`Self::reject`] share: the `kind` event
@@ -79,15 +94,15 @@ impl Ingestor {
         w: &mut Script,
         m: StaffMail<'_>,
         ticket: &tickets::Ticket,
-        (kind, actor): (&str, &str),
+        (event, mail, actor): (EventKind, MailKind, &str),
         details: &Value,
         ctx: &CommandError,
     ) -> Result<()> {
-        events::push(w, ticket.id, kind, actor, m.a.now, m.mid, details);
+        events::push(w, ticket.id, event, actor, m.a.now, m.mid, details);
         let rendered = self
             .templates
             .render("command_error", self.cfg.desk.language, ctx)?;
-        self.queue_to_staff(w, m.a, m.staff, kind, ticket, &rendered)
+        self.queue_to_staff(w, m.a, m.staff, mail, ticket, &rendered)
     }
 
     /// What the staff member is told about a token that did not prove

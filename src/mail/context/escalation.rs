@@ -5,7 +5,7 @@ use serde_json::Value;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct EscalationForm {
-    /// What staff see of the requester ([`crate::notify::Templates::sender`]).
+    /// What staff see of the requester ([`crate::mail::templates::Templates::sender`]).
     pub requester: Value,
     pub ticket: Ticket,
     pub escalation: Escalation,

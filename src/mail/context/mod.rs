@@ -30,7 +30,9 @@ pub mod words;
 
 pub use sender::{Sender, SenderWarning};
 pub use sla_notice::{SlaBreach, SlaNotice, SlaWarning};
-pub use words::{AckSla, ClockName, DurationWords, SlaConfirm, SlaHours};
+pub use words::{
+    AckSla, ClockName, DurationWords, SlaConfirm, SlaHours, StatusName, SubjectPrefix, TypeName,
+};
 
 use serde::Serialize;
 
@@ -70,7 +72,7 @@ impl TicketRef {
 #[derive(Debug, Clone, Serialize)]
 pub struct StatusRef {
     pub code: &'static str,
-    pub name: &'static str,
+    pub name: String,
 }
 
 /// Someone by name.

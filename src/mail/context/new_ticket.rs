@@ -12,7 +12,7 @@ pub struct NewTicket {
     pub classification: Classification,
     pub desk: Desk,
     pub ticket: Ticket,
-    /// What staff see of the sender ([`crate::notify::Templates::sender`]:
+    /// What staff see of the sender ([`crate::mail::templates::Templates::sender`]:
     /// `shown`, `flags`, `warning`), with `display`, `full` and `address`.
     pub requester: Value,
     /// `[Helpdesk #12]`

@@ -11,7 +11,7 @@ pub struct NonParticipant {
     pub ticket: Ticket,
     /// `[Helpdesk #12]`
     pub reference: String,
-    /// What staff see of the sender ([`crate::notify::Templates::sender`]).
+    /// What staff see of the sender ([`crate::mail::templates::Templates::sender`]).
     pub sender: Value,
     /// Their text, bounded.
     pub text: String,

@@ -33,6 +33,29 @@ pub struct ClockName {
     pub kind: &'static str,
 }
 
+/// Fragment `subject_prefix`: what an internal mail's subject starts with
+/// (`Eskalasi`, `Major incident`).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct SubjectPrefix {
+    /// The mail's kind: `security_alert`, `major_incident`,
+    /// `non_participant` or `escalation`.
+    pub kind: &'static str,
+}
+
+/// Fragment `status_name`: a status in words requesters read.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct StatusName {
+    /// The status's code: `new`, `in_progress`, `pending` …
+    pub status: &'static str,
+}
+
+/// Fragment `type_name`: a ticket type's name (`Insiden`).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct TypeName {
+    /// The type's code: `incident`, `request`, `access` …
+    pub ticket_type: &'static str,
+}
+
 /// Fragment `sla_hours`: how the targets are counted.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct SlaHours {
