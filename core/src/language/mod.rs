@@ -4,9 +4,11 @@
 //!
 //! Evidence, strongest first:
 //! 1. `Content-Language`: the client says which language the mail is in;
-//! 2. the new text itself, detected by trigrams (`whatlang`), only on its
-//!    first [`DETECT_BYTES`] and only when it has [`MIN_WORDS`] words or
-//!    more ("ok thanks" says nothing reliable);
+//! 2. the new text itself, only its first [`DETECT_BYTES`] and only when
+//!    it has [`MIN_WORDS`] words or more ("ok thanks" says nothing
+//!    reliable): Indonesian and English by their function words when those
+//!    are clear, else by trigrams (`whatlang`, for other languages and the
+//!    few unclear mixes);
 //! 3. the language of the requester's latest earlier ticket;
 //! 4. the desk's `[desk] language`.
 //!
@@ -155,7 +157,11 @@ pub fn detect(text: &str) -> FromMail {
     if !long_enough(text) {
         return FromMail::Unsure;
     }
-    match DETECTOR.detect(head(text)).map(|info| info.lang()) {
+    let head = head(text);
+    if let Some(l) = by_function_words(head) {
+        return FromMail::Says(l, Basis::Text);
+    }
+    match DETECTOR.detect(head).map(|info| info.lang()) {
         // whatlang's Javanese model claims much everyday Indonesian (short
         // sentences, common words); and a requester who writes Javanese
         // reads Indonesian: either way the answer is Indonesian.
@@ -164,6 +170,68 @@ pub fn detect(text: &str) -> FromMail {
         _ => FromMail::Other(Basis::Text),
     }
 }
+
+/// Which language a lower-case word is a function word of: Indonesian
+/// words that carry no subject (a third of any Indonesian text, and none is
+/// an English, Dutch, German, French or Italian word), and English ones
+/// (none is an Indonesian word). A `match` on bytes: no allocation, no
+/// table scan.
+fn function_word(w: &[u8]) -> Option<Language> {
+    match w {
+        b"yang" | b"dan" | b"tidak" | b"saya" | b"ini" | b"itu" | b"dengan" | b"untuk" | b"ada"
+        | b"sudah" | b"bisa" | b"mohon" | b"dari" | b"akan" | b"tapi" | b"tetapi" | b"juga"
+        | b"karena" | b"sejak" | b"kami" | b"anda" | b"belum" | b"masih" | b"sama" | b"terima"
+        | b"kasih" | b"tolong" | b"apakah" | b"bagaimana" | b"kalau" | b"jika" | b"atau"
+        | b"pada" | b"oleh" | b"kita" | b"sekarang" | b"hari" | b"tadi" | b"lagi" | b"tim" => {
+            Some(Language::Id)
+        }
+        b"the" | b"and" | b"to" | b"of" | b"is" | b"it" | b"you" | b"that" | b"for" | b"have"
+        | b"with" | b"this" | b"on" | b"not" | b"please" | b"can" | b"my" | b"are" | b"was"
+        | b"be" | b"we" | b"our" | b"your" | b"from" | b"since" | b"but" | b"there" | b"could"
+        | b"would" | b"will" | b"after" | b"what" | b"when" | b"has" | b"been" | b"does"
+        | b"thanks" | b"thank" | b"hello" | b"dear" => Some(Language::En),
+        _ => None,
+    }
+}
+
+/// Indonesian or English by their function words ([`function_word`]), when
+/// they say it: one language has at least [`MIN_CLEAR`] of them and more
+/// than the other, and they are a tenth of the words or more (so a French
+/// or German text, with few of either, is left to whatlang; in a mail that
+/// mixes the two, the one it uses more is a fair answer). Counting words
+/// is far cheaper than trigram statistics (a few µs for 2 KB against
+/// hundreds), and it decides nearly every mail a desk in Indonesia gets.
+fn by_function_words(head: &str) -> Option<Language> {
+    let (mut id, mut en, mut words) = (0usize, 0usize, 0usize);
+    let mut buf = [0u8; 12];
+    for token in head.split(|c: char| !c.is_alphanumeric()) {
+        if token.is_empty() {
+            continue;
+        }
+        words += 1;
+        // Function words are short and ASCII.
+        if token.len() > buf.len() || !token.is_ascii() {
+            continue;
+        }
+        let w = &mut buf[..token.len()];
+        w.copy_from_slice(token.as_bytes());
+        w.make_ascii_lowercase();
+        match function_word(w) {
+            Some(Language::Id) => id += 1,
+            Some(Language::En) => en += 1,
+            None => {}
+        }
+    }
+    let (top, other, lang) = if id >= en {
+        (id, en, Language::Id)
+    } else {
+        (en, id, Language::En)
+    };
+    (top >= MIN_CLEAR && top > other && top * 10 >= words).then_some(lang)
+}
+
+/// The fewest function words that decide a language by themselves.
+const MIN_CLEAR: usize = 3;
 
 /// The ticket's language: the mail's when it said one, else `earlier` (the
 /// language stored on the requester's latest ticket that has one), else

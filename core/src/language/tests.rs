@@ -61,7 +61,7 @@ fn short_text_is_unsure() {
 #[test]
 fn only_the_head_of_a_long_text_is_read() {
     // English first, then a long Indonesian log: the head decides.
-    let text = format!("{EN}\n{}", ID.repeat(200));
+    let text = format!("{}\n{}", EN.repeat(15), ID.repeat(200));
     assert_eq!(detect(&text), FromMail::Says(Language::En, Basis::Text));
 }
 
@@ -86,4 +86,19 @@ fn decide_falls_back_to_earlier_then_desk() {
         Language::Id,
     );
     assert_eq!((d.language, d.basis), (Language::En, Basis::Text));
+}
+
+#[test]
+fn function_words_decide_the_common_case_and_whatlang_the_rest() {
+    assert_eq!(by_function_words(EN), Some(Language::En));
+    assert_eq!(by_function_words(ID), Some(Language::Id));
+    // French has few of either: left to whatlang, which says French.
+    let fr = "Bonjour, mon ordinateur portable ne se connecte plus au réseau du bureau \
+              depuis ce matin, pouvez-vous m'aider s'il vous plaît ?";
+    assert_eq!(by_function_words(fr), None);
+    // Mixed: whichever language leads clearly, else whatlang's guess.
+    let mixed = "Halo tim IT, saya tidak bisa login. This started after the update \
+                 and it happens every time. Mohon bantuannya karena pekerjaan saya \
+                 jadi terhambat dan belum ada perubahan sejak tadi pagi.";
+    assert_eq!(detect(mixed), FromMail::Says(Language::Id, Basis::Text));
 }
