@@ -45,7 +45,7 @@ pub fn conversation(thread_index: &str) -> Option<Conversation> {
         return None;
     }
     let bytes = base64(thread_index)?;
-    if bytes.len() < HEAD || (bytes.len() - HEAD) % BLOCK != 0 {
+    if bytes.len() < HEAD || !(bytes.len() - HEAD).is_multiple_of(BLOCK) {
         return None;
     }
     // A key of zeros is no conversation (a client that fills the header in
