@@ -6,9 +6,10 @@
 #  - postfix: its smtp-sink fault-injection tool (no Postfix service)
 #  - openssl; PostgreSQL on 127.0.0.1:5432 for the store tests
 #  - fonts-dejavu-core: the font of the digest's charts (digest.font)
+#  - chromium chromium-driver: the headless browser the HTML checks render in
 set -euo pipefail
 
-packages=(dovecot-imapd dovecot-lmtpd python3-aiosmtpd postfix openssl fonts-dejavu-core)
+packages=(dovecot-imapd dovecot-lmtpd python3-aiosmtpd postfix openssl fonts-dejavu-core chromium chromium-driver)
 
 as_root() {
   if [[ $EUID -eq 0 ]]; then "$@"; else sudo "$@"; fi

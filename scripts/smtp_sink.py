@@ -11,10 +11,16 @@ stock handlers re-serialise the message, which would hide encoding bugs.
 Run with /usr/bin/python3: Debian's python3-aiosmtpd is only importable there.
 Prints READY on stdout once listening; runs until SIGTERM/SIGINT. Logs each
 accepted message (mail from, rcpts) to stderr.
+
+With --oauth2-introspect URL it also offers AUTH XOAUTH2 (then required) and
+asks that token introspection endpoint (RFC 7662, POST token=…) whether the
+bearer token is live, as a mail provider does.
 """
 
 import argparse
 import asyncio
+import base64
+import json
 import logging
 import signal
 import socket
@@ -22,6 +28,8 @@ import smtplib
 import ssl
 import sys
 import threading
+import urllib.parse
+import urllib.request
 import warnings
 
 from aiosmtpd.controller import Controller
@@ -112,6 +120,45 @@ class RelayToLmtp:
         return "250 OK delivered"
 
 
+def introspect(url, token):
+    """True when the endpoint says the token is active."""
+    data = urllib.parse.urlencode({"token": token}).encode()
+    try:
+        with urllib.request.urlopen(url, data=data, timeout=5) as resp:
+            return json.load(resp).get("active") is True
+    except Exception as e:  # an unreachable endpoint refuses, like a provider
+        log(f"introspection failed: {e}")
+        return False
+
+
+class RelayWithXOAuth2(RelayToLmtp):
+    """The relay, also taking AUTH XOAUTH2 (user=…^Aauth=Bearer …^A^A)."""
+
+    def __init__(self, introspect_url, *args):
+        super().__init__(*args)
+        self.introspect_url = introspect_url
+
+    async def auth_XOAUTH2(self, server, args):
+        if len(args) < 2:
+            response = await server.challenge_auth("")
+            if not isinstance(response, bytes):
+                return AuthResult(success=False, handled=False)
+        else:
+            try:
+                response = base64.b64decode(args[1], validate=True)
+            except Exception:
+                return AuthResult(success=False, handled=False)
+        fields = dict(
+            f.split("=", 1) for f in response.decode(errors="replace").split("\x01") if "=" in f
+        )
+        token = fields.get("auth", "").removeprefix("Bearer ")
+        loop = asyncio.get_running_loop()
+        ok = await loop.run_in_executor(None, introspect, self.introspect_url, token)
+        log(f"AUTH XOAUTH2 user={fields.get('user')} {'ok' if ok else 'failed'}")
+        # handled=False: aiosmtpd answers 535 itself.
+        return AuthResult(success=ok, handled=False, auth_data=fields.get("user"))
+
+
 def make_authenticator(user, password):
     def authenticator(server, session, envelope, mechanism, auth_data):
         ok = (
@@ -141,6 +188,7 @@ def main():
     p.add_argument("--starttls-port", type=int, help="also listen here, with STARTTLS")
     p.add_argument("--implicit-tls-port", type=int, help="also listen here, with implicit TLS")
     p.add_argument("--auth", help="user:password; AUTH PLAIN/LOGIN then required")
+    p.add_argument("--oauth2-introspect", metavar="URL", help="offer AUTH XOAUTH2 (then required)")
     p.add_argument("--fail-rcpt", action="append", default=[], metavar="ADDR=CODE")
     p.add_argument("--fail-file", help="file of ADDR=CODE lines, re-read at every RCPT")
     args = p.parse_args()
@@ -161,11 +209,12 @@ def main():
         "server_hostname": "sink.corp.test",
         "enable_SMTPUTF8": True,
     }
-    if args.auth:
-        user, sep, password = args.auth.partition(":")
+    if args.auth or args.oauth2_introspect:
+        user, sep, password = (args.auth or ":").partition(":")
         if not sep:
             p.error("--auth wants user:password")
-        common["authenticator"] = make_authenticator(user, password)
+        # Without --auth no password is right (user and password empty).
+        common["authenticator"] = make_authenticator(user, password or None)
         common["auth_required"] = True
         # Loopback test server: allow AUTH on the plain port too.
         common["auth_require_tls"] = False
@@ -185,7 +234,11 @@ def main():
                 log(f"cannot listen on 127.0.0.1:{port}: {e.strerror}")
                 sys.exit(1)
 
-    handler = RelayToLmtp(args.lmtp_port, parse_fail_rules(args.fail_rcpt), args.fail_file)
+    relay_args = (args.lmtp_port, parse_fail_rules(args.fail_rcpt), args.fail_file)
+    if args.oauth2_introspect:
+        handler = RelayWithXOAuth2(args.oauth2_introspect, *relay_args)
+    else:
+        handler = RelayToLmtp(*relay_args)
     controllers = []
     for port, mode in listeners:
         kwargs = dict(common)
@@ -196,7 +249,7 @@ def main():
         controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
         controller.start()
         controllers.append(controller)
-        log(f"listening on 127.0.0.1:{port} tls={mode or 'none'} auth={bool(args.auth)}")
+        log(f"listening on 127.0.0.1:{port} tls={mode or 'none'} auth={bool(args.auth)} xoauth2={bool(args.oauth2_introspect)}")
 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

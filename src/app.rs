@@ -1,9 +1,10 @@
 //! Builds the workers from the configuration and runs them until shutdown.
 //!
-//! Three workers share the database: intake (Maildir or IMAP), the SLA scan
-//! ([`crate::sla::scan`]) and the outbox; beside them the web listener
+//! Four workers share the database: intake (Maildir or IMAP), the SLA scan
+//! ([`crate::sla::scan`]), the daily digest ([`crate::digest::send`]) and
+//! the outbox; beside them the web listener
 //! ([`crate::web`]: health, metrics) and the reload on SIGHUP
-//! ([`crate::reload`]). Intake and the scan nudge the
+//! ([`crate::reload`]). Intake, the scan and the digest nudge the
 //! outbox after they queued mail, so an acknowledgment or a breach notice
 //! leaves within moments. On shutdown each worker
 //! finishes the step it is in (a batch is committed and marked done, a
@@ -16,6 +17,7 @@ use tokio::sync::watch;
 use tracing::info;
 
 use crate::config::{Config, Inbound};
+use crate::digest::send::{DigestSender, SendStats};
 use crate::inbound::PassStats;
 use crate::inbound::imap::ImapIntake;
 use crate::ingest::Ingestor;
@@ -64,7 +66,7 @@ impl App {
         let escalator = Escalator::new(cfg.clone(), db.clone(), templates);
         let outbox = Outbox::new(
             db.clone(),
-            Transport::from_config(&cfg)?,
+            Transport::from_config(&cfg, Some(&db))?,
             cfg.outbox.clone(),
         );
         Ok(App {
@@ -76,9 +78,10 @@ impl App {
         })
     }
 
-    /// One full pass: take in all waiting mail, scan the SLA clocks, then
-    /// send what is due.
-    pub async fn once(&self, clock: Clock) -> Result<(PassStats, ScanStats, TickStats)> {
+    /// One full pass: take in all waiting mail, scan the SLA clocks, queue
+    /// the daily digest when due, then send what is due. A digest that
+    /// cannot be made is logged and does not stop the pass.
+    pub async fn once(&self, clock: Clock) -> Result<(PassStats, ScanStats, SendStats, TickStats)> {
         let intake = match &self.cfg.inbound {
             Inbound::Maildir {
                 path,
@@ -101,8 +104,15 @@ impl App {
             }
         };
         let scan = self.escalator.tick(clock.now()).await?;
+        let digest = DigestSender::new(self.cfg.clone(), self.db.clone())
+            .tick(clock.now())
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %format!("{e:#}"), "digest not sent");
+                SendStats::default()
+            });
         let sent = self.outbox.tick(clock.now()).await?;
-        Ok((intake, scan, sent))
+        Ok((intake, scan, digest, sent))
     }
 
     /// The daemon: the web listener, intake, the SLA scan and the outbox
@@ -126,6 +136,7 @@ impl App {
         let (wake_tx, wake_rx) = watch::channel(());
         let (ingestor_tx, ingestor_rx) = watch::channel(self.ingestor.clone());
         let (escalator_tx, escalator_rx) = watch::channel(self.escalator.clone());
+        let (config_tx, config_rx) = watch::channel(self.cfg.clone());
         let app = Arc::new(self);
         let reload_task = tokio::spawn(crate::reload::run(
             app.cfg.clone(),
@@ -133,11 +144,19 @@ impl App {
             crate::reload::Live {
                 ingestor: ingestor_tx,
                 escalator: escalator_tx,
+                config: config_tx,
             },
             hup,
             shutdown.clone(),
         ));
         let scan_task = tokio::spawn(scan(escalator_rx, wake_tx.clone(), shutdown.clone(), clock));
+        let digest_task = tokio::spawn(crate::digest::send::run(
+            app.db.clone(),
+            config_rx,
+            wake_tx.clone(),
+            shutdown.clone(),
+            move || clock.now(),
+        ));
         let outbox_task = {
             let app = app.clone();
             let shutdown = shutdown.clone();
@@ -172,13 +191,17 @@ impl App {
         };
         let scan_result = scan_task.await.context("the SLA scan panicked")?;
         let outbox_result = outbox_task.await.context("the outbox worker panicked")?;
+        let digest_result = digest_task.await.context("the digest worker panicked")?;
         let _ = reload_task.await;
         if let Some(web) = web {
             web.join().await;
         }
         info!("posko stopped");
         app.db.close().await;
-        intake_result.and(scan_result).and(outbox_result)
+        intake_result
+            .and(scan_result)
+            .and(digest_result)
+            .and(outbox_result)
     }
 }
 

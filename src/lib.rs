@@ -42,8 +42,10 @@
 //! mail in one database transaction ([`store`]), keeping one message's
 //! failure its own ([`isolate`]). Outgoing mail is only ever a row in the
 //! outbox at that point ("persist first, send later", [`outgoing`]);
-//! [`outbox`] is the worker that sends due rows over SMTP or writes them as
-//! files. [`workers`] holds the intake workers.
+//! [`outbox`] is the worker that sends due rows over SMTP ([`smtp`]) or
+//! writes them as files. [`workers`] holds the intake workers. Mailboxes
+//! that refuse passwords log in with OAuth 2.0 access tokens from
+//! [`oauth`] (the decisions in posko-core's `oauth`).
 //! [`sla`] is the SLA clocks' I/O side: [`sla::clocks`] (the one protocol
 //! by which anything looks at a stored clock), [`sla::life`],
 //! [`sla::notice`] and the scan worker [`sla::scan`], beside the core's
@@ -67,10 +69,12 @@ pub mod ingest;
 pub mod isolate;
 pub mod mail;
 pub mod monitor;
+pub mod oauth;
 pub mod outbox;
 pub mod outgoing;
 pub mod reload;
 pub mod sla;
+pub mod smtp;
 pub mod store;
 pub mod telemetry;
 pub mod web;

@@ -13,14 +13,11 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use lettre::address::Envelope;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde_json::json;
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
-use crate::config::{Config, Outbound, OutboxPolicy, Security, SmtpSettings};
+use crate::config::{Config, Outbound, OutboxPolicy};
 use crate::domain::EventKind;
 use crate::monitor::metrics::SendFailure::{Permanent, Temporary};
 use crate::store::{Db, events, outbox};
@@ -36,10 +33,9 @@ const MAX_BACKOFF_SECONDS: i64 = 3600;
 /// Where mail goes.
 pub enum Transport {
     /// `.eml` files in a directory (the embedded default).
-    File {
-        dir: PathBuf,
-    },
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    File { dir: PathBuf },
+    /// An SMTP server (password or OAuth 2.0 login: [`crate::smtp`]).
+    Smtp(Box<crate::smtp::Smtp>),
 }
 
 /// Why one send failed.
@@ -52,10 +48,11 @@ pub enum SendError {
 }
 
 impl Transport {
-    pub fn from_config(cfg: &Config) -> Result<Transport> {
+    /// `db` keeps the refresh token of an OAuth 2.0 login (`posko auth login`).
+    pub fn from_config(cfg: &Config, db: Option<&Db>) -> Result<Transport> {
         Ok(match &cfg.outbound {
             Outbound::File { path } => Transport::File { dir: path.clone() },
-            Outbound::Smtp(s) => Transport::Smtp(smtp_transport(s)?),
+            Outbound::Smtp(s) => Transport::Smtp(Box::new(crate::smtp::Smtp::new(s, db)?)),
         })
     }
 
@@ -84,11 +81,7 @@ impl Transport {
                 // lettre ends DATA with CRLF "." CRLF itself; a message that
                 // already ends in CRLF would otherwise gain an empty line.
                 let body = raw.strip_suffix(b"\r\n").unwrap_or(raw);
-                match t.send_raw(&envelope, body).await {
-                    Ok(_) => Ok(()),
-                    Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
-                    Err(e) => Err(SendError::Transient(e.to_string())),
-                }
+                t.send(&envelope, body).await
             }
         }
     }
@@ -102,14 +95,7 @@ impl Transport {
                     .with_context(|| format!("cannot create {}", dir.display()))?;
                 Ok(format!("mail is written as files to {}", dir.display()))
             }
-            Transport::Smtp(t) => {
-                let ok = t
-                    .test_connection()
-                    .await
-                    .context("SMTP server does not answer")?;
-                anyhow::ensure!(ok, "SMTP server refused the connection");
-                Ok("SMTP server answers".into())
-            }
+            Transport::Smtp(t) => t.test_connection().await,
         }
     }
 }
@@ -128,34 +114,6 @@ async fn write_file(dir: &std::path::Path, name: &str, raw: &[u8]) -> Result<()>
         .await
         .with_context(|| format!("cannot rename to {}", file.display()))?;
     Ok(())
-}
-
-fn smtp_transport(s: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>> {
-    let mut tls = TlsParameters::builder(s.host.clone());
-    if let Some(ca) = &s.tls.ca_file {
-        let pem = std::fs::read(ca)
-            .with_context(|| format!("cannot read outbound.ca_file {}", ca.display()))?;
-        tls = tls.add_root_certificate(
-            Certificate::from_pem(&pem)
-                .with_context(|| format!("{} is not a PEM certificate", ca.display()))?,
-        );
-    }
-    let tls = tls.build_rustls().context("cannot set up TLS for SMTP")?;
-    let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host)
-        .port(s.port)
-        .timeout(Some(s.timeout))
-        .tls(match s.security {
-            Security::Tls => Tls::Wrapper(tls),
-            Security::StartTls => Tls::Required(tls),
-            Security::None => Tls::None,
-        });
-    if let (Some(user), Some(var)) = (&s.username, &s.password_env) {
-        let password = std::env::var(var).with_context(|| {
-            format!("outbound.password_env: the environment variable {var} is not set")
-        })?;
-        b = b.credentials(Credentials::new(user.clone(), password));
-    }
-    Ok(b.build())
 }
 
 /// What one tick did.

@@ -29,6 +29,8 @@ use crate::store::Db;
 pub struct Live {
     pub ingestor: watch::Sender<Ingestor>,
     pub escalator: watch::Sender<Escalator>,
+    /// The configuration itself, for the digest worker.
+    pub config: watch::Sender<Arc<Config>>,
 }
 
 /// Builds the workers' parts from the file `running` was read from.
@@ -109,6 +111,7 @@ pub async fn run(
                 running = ingestor.config().clone();
                 let _ = live.ingestor.send(ingestor);
                 let _ = live.escalator.send(escalator);
+                let _ = live.config.send(running.clone());
                 monitor::get().metrics.record_reload(true);
                 info!("configuration reloaded: rules, catalogue, staff, SLA and templates");
             }

@@ -790,3 +790,100 @@ async fn sent_digest_is_alternative_with_related_pngs_by_content_id() {
         assert_eq!(png_size(bytes), (1200, 600));
     }
 }
+
+/// Where the browser check leaves its screenshot: `target/artifacts/`.
+fn artifacts() -> std::path::PathBuf {
+    let tmp = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let dir = tmp.parent().unwrap_or(tmp).join("artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The preview HTML as a manager's mail program would show it: rendered in
+/// headless Chromium (which `scripts/setup.sh` installs), the screenshot
+/// kept as `target/artifacts/digest-preview.png`. It must be a real page:
+/// the window's size, mostly white paper with a fair amount of ink and
+/// colour (the charts' lines) on it.
+#[tokio::test]
+async fn preview_renders_in_chromium() {
+    let Some(chromium) = ["chromium", "chromium-browser"].into_iter().find(|b| {
+        std::process::Command::new(b)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }) else {
+        eprintln!(
+            "SKIPPED preview_renders_in_chromium: no chromium here (scripts/setup.sh installs it)"
+        );
+        return;
+    };
+    let (dir, config) = desk().await;
+    let out = dir.path().join("digest.html");
+    let o = posko(
+        &config,
+        &[
+            "digest",
+            "--date",
+            "2026-12-01",
+            "--preview",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let shot = artifacts().join("digest-preview.png");
+    let _ = std::fs::remove_file(&shot);
+    let profile = dir.path().join("chromium-profile");
+    let mut child = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--force-device-scale-factor=1",
+            "--window-size=1200,3200",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", out.display()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start chromium");
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(90) {
+            let _ = child.kill();
+            panic!("chromium took over 90 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let png = std::fs::read(&shot).expect("chromium wrote the screenshot");
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(png));
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!((info.width, info.height), (1200, 3200));
+    let channels = info.color_type.samples();
+    let pixels = buf[..info.buffer_size()].chunks(channels);
+    let (mut ink, mut colour, mut total) = (0usize, 0usize, 0usize);
+    for p in pixels {
+        total += 1;
+        let (r, g, b) = (p[0] as i32, p[1] as i32, p[2] as i32);
+        if r.min(g).min(b) < 200 {
+            ink += 1;
+        }
+        if (r - g).abs().max((g - b).abs()).max((r - b).abs()) > 60 {
+            colour += 1;
+        }
+    }
+    let (ink, colour) = (ink as f64 / total as f64, colour as f64 / total as f64);
+    assert!(ink > 0.01 && ink < 0.6, "ink covers {:.1} %", ink * 100.0);
+    assert!(colour > 0.001, "colour covers {:.2} %", colour * 100.0);
+    eprintln!(
+        "{}: ink {:.1} %, colour {:.2} %",
+        shot.display(),
+        ink * 100.0,
+        colour * 100.0
+    );
+}

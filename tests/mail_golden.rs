@@ -13,10 +13,12 @@ use std::path::{Path, PathBuf};
 
 use posko::config::Language;
 use posko::display_name::Flag;
+use posko::mail::context::escalation::HistoryLine;
+use posko::mail::context::show::{self as record, Rating, TicketRecord};
 use posko::mail::context::sla_notice::{ClockView, Escalation, Ticket};
 use posko::mail::context::{
     ClockName, Desk, DurationWords, Sender, SenderWarning, SlaConfirm, SlaHours, SlaNotice,
-    StatusName, SubjectPrefix, TypeName,
+    StatusName, StatusRef, SubjectPrefix, TypeName,
 };
 use posko::mail::templates::{FRAGMENTS, Templates, WITH_SUBJECT, names};
 use serde_json::{Value, json};
@@ -121,6 +123,155 @@ fn sla_notice(lang: Language, step: usize) -> Value {
         },
     };
     serde_json::to_value(notice).unwrap()
+}
+
+/// A ticket's record for `#show`: resolved, closed by the requester, its
+/// survey answered (`full`); or a new ticket with nothing of that.
+fn ticket_record(lang: Language, full: bool) -> Value {
+    let id = lang == Language::Id;
+    let plain = |shown: &str, address: &str| Sender {
+        shown: shown.into(),
+        address: address.into(),
+        flags: vec![],
+        warning: String::new(),
+    };
+    let line = |at: &str, kind: &str, actor: &str, detail: &str| HistoryLine {
+        at: at.into(),
+        actor: actor.into(),
+        kind: kind.into(),
+        detail: detail.into(),
+    };
+    let mut messages = vec![record::Message {
+        number: 1,
+        at: "23 Nov 2026 07:55 WIB".into(),
+        inbound: true,
+        kind: "request".into(),
+        internal: false,
+        from: if full {
+            plain("Alice Wijaya <alice@corp.test>", "alice@corp.test")
+        } else {
+            lying_sender(lang)
+        },
+        to: vec!["IT Helpdesk <helpdesk@corp.test>".into()],
+        subject: "Internet <lambat> di gedung B".into(),
+        attachments: vec!["layar.png (image/png, 120 KB)".into()],
+        text: "Internet lambat sekali sejak pagi.\nTolong & cepat.".into(),
+        omitted: if full {
+            Value::Null
+        } else {
+            json!({"bytes": 300000, "size_human": "293 KB", "lines": 4000})
+        },
+        record: false,
+    }];
+    if full {
+        messages.push(record::Message {
+            number: 4,
+            at: "23 Nov 2026 09:30 WIB".into(),
+            inbound: false,
+            kind: "show".into(),
+            internal: true,
+            from: plain("IT Helpdesk <helpdesk@corp.test>", "helpdesk@corp.test"),
+            to: vec!["Budi Santoso <budi@corp.test>".into()],
+            subject: "[Helpdesk #17] Internet <lambat> di gedung B".into(),
+            attachments: vec![],
+            text: String::new(),
+            omitted: Value::Null,
+            record: true,
+        });
+    }
+    let clock = |name: &str, state: &'static str, due: Option<&str>| record::Clock {
+        name: name.into(),
+        state,
+        target: if id { "8 jam" } else { "8 hours" }.into(),
+        business_hours: true,
+        due_at: due.map(str::to_string),
+    };
+    let ctx = TicketRecord {
+        desk: Desk {
+            name: "IT Helpdesk".into(),
+            address: "helpdesk@corp.test".into(),
+        },
+        reference: "[Helpdesk #17]".into(),
+        as_of: "24 Nov 2026 10:00 WIB".into(),
+        ticket: record::Ticket {
+            id: 17,
+            subject: "Internet <lambat> di gedung B".into(),
+            status: if full {
+                StatusRef {
+                    code: "closed",
+                    name: if id { "ditutup" } else { "closed" }.into(),
+                }
+            } else {
+                StatusRef {
+                    code: "new",
+                    name: if id { "baru" } else { "new" }.into(),
+                }
+            },
+            requester: if full {
+                plain("Alice Wijaya <alice@corp.test>", "alice@corp.test")
+            } else {
+                lying_sender(lang)
+            },
+            ticket_type: full.then(|| "incident".into()),
+            category: full.then(|| "network.internet-down".into()),
+            priority: full.then_some(1),
+            group: full.then(|| "network".into()),
+            assignee: full.then(|| "budi".into()),
+            watchers: if full {
+                vec!["dewi@corp.test".into()]
+            } else {
+                vec![]
+            },
+            merged_into: None,
+            created_at: "23 Nov 2026 07:55 WIB".into(),
+            resolved_at: full.then(|| "23 Nov 2026 09:00 WIB".into()),
+            closed_at: full.then(|| "23 Nov 2026 10:00 WIB".into()),
+            closed_by: full.then(|| "requester".into()),
+        },
+        clocks: if full {
+            vec![
+                clock(if id { "respons" } else { "response" }, "met", None),
+                clock(
+                    if id { "penyelesaian" } else { "resolution" },
+                    "breached",
+                    Some("23 Nov 2026 08:55 WIB"),
+                ),
+            ]
+        } else {
+            vec![]
+        },
+        survey: full.then(|| record::Survey {
+            state: "answered".into(),
+            sent_at: "23 Nov 2026 09:00 WIB".into(),
+            expires_at: "23 Dec 2026 09:00 WIB".into(),
+            reminded_at: None,
+            answered_at: Some("23 Nov 2026 09:40 WIB".into()),
+            ratings: vec![
+                Rating {
+                    key: "speed".into(),
+                    value: 2,
+                },
+                Rating {
+                    key: "overall".into(),
+                    value: 4,
+                },
+            ],
+            score: Some(4),
+            comment: Some("Cepat, tapi <b>router</b> masih sering mati & lambat.".into()),
+        }),
+        messages,
+        events: vec![
+            line("23 Nov 2026 07:55 WIB", "created", "alice@corp.test", ""),
+            line(
+                "23 Nov 2026 09:00 WIB",
+                "status_changed",
+                "budi",
+                "in_progress → resolved",
+            ),
+        ],
+        cut: !full,
+    };
+    serde_json::to_value(ctx).unwrap()
 }
 
 /// The context the ingest and staff mails share.
@@ -289,6 +440,8 @@ fn cases(lang: Language) -> Vec<Case> {
                     "helpdesk+p.budi.x@corp.test", "personal_until": "22 Jan 2027"}),
             ),
         ),
+        case("show", "show", Kind::Mail, ticket_record(lang, true)),
+        case("show.new", "show", Kind::Mail, ticket_record(lang, false)),
         case(
             "non_participant",
             "non_participant",

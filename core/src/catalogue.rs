@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use crate::domain::Language;
+use crate::domain::{EmailAddress, Language};
 
 /// What kind of ticket it is (the recording form's kinds, plus change
 /// requests and information security from the company SOP).
@@ -67,6 +67,9 @@ pub struct Group {
     pub key: String,
     pub name: String,
     pub level: u8,
+    /// Who gets the daily digest restricted to this group's tickets
+    /// (`lead = "addr"` or a list); often nobody.
+    pub leads: Vec<EmailAddress>,
 }
 
 /// One entry of the service catalogue.
@@ -206,6 +209,7 @@ impl Catalogue {
                             key: DEFAULT_GROUP.into(),
                             name: "Service Desk".into(),
                             level: 1,
+                            leads: Vec::new(),
                         });
                         DEFAULT_GROUP.into()
                     }
@@ -319,6 +323,7 @@ mod tests {
             key: key.into(),
             name: key.into(),
             level,
+            leads: Vec::new(),
         }
     }
 

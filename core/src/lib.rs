@@ -28,6 +28,7 @@ pub mod commands;
 pub mod display_name;
 pub mod domain;
 pub mod language;
+pub mod oauth;
 pub mod parse;
 pub mod participants;
 pub mod reply_trim;

@@ -1,4 +1,5 @@
-//! `posko auth …`: the keys of the staff tokens ([`crate::staff_token`]).
+//! `posko auth …`: the keys of the staff tokens ([`crate::staff_token`]),
+//! and `auth login`, the OAuth 2.0 sign-in of a mailbox ([`crate::oauth`]).
 //!
 //! `rotate-key` replaces the key kept in the database without breaking
 //! replies to recent mail: the new key signs from now on, the old one still
@@ -54,6 +55,7 @@ pub async fn run(cfg: Config, command: AuthCommand) -> Result<ExitCode> {
             );
             println!("running instances take the new key within a minute");
         }
+        AuthCommand::Login { mailbox } => return login(cfg, mailbox).await,
         AuthCommand::Keys { now } => {
             let now = now.unwrap_or_else(|| Clock::Wall.now());
             let (ring, whence) = match &cfg.auth.secret_env {
@@ -82,6 +84,48 @@ pub async fn run(cfg: Config, command: AuthCommand) -> Result<ExitCode> {
             }
         }
     }
+    Ok(ExitCode::from(exit::OK))
+}
+
+/// The device-code flow, then the refresh token into the database.
+async fn login(cfg: Config, mailbox: crate::oauth::Mailbox) -> Result<ExitCode> {
+    let name = mailbox.key();
+    let Some(o) = mailbox.settings(&cfg) else {
+        eprintln!("posko: the {name} mailbox does not have auth = \"oauth2\"");
+        return Ok(ExitCode::from(exit::CONFIG));
+    };
+    if o.grant != crate::config::Grant::RefreshToken {
+        eprintln!(
+            "posko: the {name} mailbox has grant = \"client_credentials\": it needs no sign-in \
+             (`posko check` fetches a token)"
+        );
+        return Ok(ExitCode::from(exit::CONFIG));
+    }
+    // The database first: a sign-in whose token cannot be kept is wasted.
+    let db = Db::open(&cfg).await?;
+    db.migrate().await?;
+    let granted = crate::oauth::device::login(o, |p| {
+        println!(
+            "To sign in the {name} mailbox, open {} and enter the code {}",
+            p.verification_uri, p.user_code
+        );
+        if let Some(link) = &p.verification_uri_complete {
+            println!("(or open {link})");
+        }
+        println!(
+            "waiting up to {} min for the sign-in…",
+            p.expires_in.as_secs().div_ceil(60)
+        );
+    })
+    .await?;
+    let refresh = granted.refresh_token.ok_or_else(|| {
+        anyhow::anyhow!(
+            "the token endpoint gave no refresh token (Microsoft: add the scope offline_access)"
+        )
+    })?;
+    let mut c = db.pool().acquire().await?;
+    crate::store::oauth_tokens::put(&mut c, name, &refresh, Clock::Wall.now()).await?;
+    println!("signed in: the refresh token of the {name} mailbox is stored in the database");
     Ok(ExitCode::from(exit::OK))
 }
 

@@ -39,11 +39,8 @@ pub(super) async fn cmd_check(cfg: Config) -> ExitCode {
              (Debian: fonts-dejavu-core, or set digest.font)",
             cfg.digest.font.display()
         );
-    } else if cfg.digest.enabled {
-        println!(
-            "note  digest: daily sending is not built yet; send with `posko digest --to ADDRESS`"
-        );
     }
+    digest_recipients(&cfg);
     if cfg.catalogue.builtin_default {
         let other = cfg.catalogue.default_category();
         println!(
@@ -116,10 +113,39 @@ pub(super) async fn cmd_check(cfg: Config) -> ExitCode {
             ),
         },
     }
-    let outbound = match Transport::from_config(&cfg) {
+    let outbound = match Transport::from_config(&cfg, db.as_ref()) {
         Ok(t) => t.test_connection().await,
         Err(e) => Err(e),
     };
     report("outbound", outbound);
     ExitCode::from(if failed { exit::FAILURE } else { exit::OK })
+}
+
+/// The `[digest]` line: when it goes out and to whom, each group lead with
+/// the group whose digest they get.
+fn digest_recipients(cfg: &Config) {
+    let jobs = crate::digest::send::jobs(cfg);
+    let named: Vec<String> = jobs
+        .iter()
+        .map(|j| match j.scope.as_str() {
+            "" => j.to.to_string(),
+            g => format!("{} (lead of {g})", j.to),
+        })
+        .collect();
+    let d = &cfg.digest;
+    if !d.enabled {
+        println!("note  digest: daily sending is off (digest.enabled); `posko digest` works");
+    } else if named.is_empty() {
+        println!(
+            "warn  digest: enabled but nobody gets it (no manager, no address in digest.to, \
+             no group lead)"
+        );
+    } else {
+        println!(
+            "ok    digest: at {} ({}) on business days to {}",
+            d.at.format("%H:%M"),
+            cfg.desk.timezone,
+            named.join(", ")
+        );
+    }
 }

@@ -4,14 +4,14 @@
 use super::*;
 use crate::digest::collect::collect;
 use crate::digest::config::Settings;
-use crate::digest::mail::{Envelope, compose, content_id};
+use crate::digest::mail::content_id;
 use crate::digest::make::{Digest, labels, make};
 use crate::digest::period::{self, Period};
 use crate::digest::render::Templates as DigestTemplates;
+use crate::digest::send::{Job, queue};
 use crate::domain::EmailAddress;
-use crate::mail::compose::{new_message_id, wall_clock};
+use crate::mail::compose::wall_clock;
 use crate::outbox::Outbox;
-use crate::store::outbox::{NewOutgoing, enqueue};
 
 #[derive(Debug, clap::Args)]
 pub struct DigestArgs {
@@ -110,45 +110,22 @@ pub(super) async fn cmd_digest(cfg: Config, a: DigestArgs) -> Result<ExitCode> {
             format!("cid:{}", content_id(c, &date_text, &domain))
         })?;
         db.migrate().await?;
-        let message_id = new_message_id(None, "digest", &domain);
-        let raw = compose(
-            &d,
-            &Envelope {
-                from_name: &cfg.desk.name,
-                from: &cfg.desk.address,
-                to: &to,
-                message_id: &message_id,
-                date: now,
-                digest_date: &date_text,
-            },
-        )?;
-        let rcpts = vec![to.as_str().to_string()];
+        let job = Job {
+            to,
+            scope: scope.to_string(),
+        };
         {
+            // Sent on request: no claim, so the daily send still goes out.
             let mut c = db.pool().acquire().await?;
-            enqueue(
-                &mut c,
-                &NewOutgoing {
-                    ticket_id: None,
-                    kind: "digest",
-                    message_id: &message_id,
-                    env_from: cfg.desk.address.as_str(),
-                    rcpts: &rcpts,
-                    primary_rcpt: to.as_str(),
-                    subject: &d.subject,
-                    raw: &raw,
-                    due_at: now,
-                    now,
-                },
-            )
-            .await?;
+            queue(&mut c, &cfg, &d, &date_text, &job, false, now).await?;
         }
         let outbox = Outbox::new(
             db.clone(),
-            crate::outbox::Transport::from_config(&cfg)?,
+            crate::outbox::Transport::from_config(&cfg, Some(&db))?,
             cfg.outbox.clone(),
         );
         outbox.tick(now).await?;
-        println!("{to}: {} ({} bytes)", d.subject, raw.len());
+        println!("{}: {}", job.to, d.subject);
     }
     Ok(ExitCode::from(exit::OK))
 }

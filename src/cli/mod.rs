@@ -23,12 +23,15 @@ use crate::store::{self, Db};
 /// sysexits(3) codes.
 pub mod auth;
 mod check;
+mod csv;
 mod digest;
 mod outbox;
 mod quarantine;
 pub mod report;
+pub mod report_closure;
 pub mod rules;
 mod run;
+pub mod surveys;
 pub mod ticket_view;
 mod tickets;
 
@@ -39,6 +42,7 @@ pub use quarantine::QuarantineCommand;
 use quarantine::cmd_quarantine;
 use report::cmd_report;
 use run::{cmd_ingest, cmd_migrate, cmd_run};
+pub use surveys::SurveysCommand;
 pub use tickets::TicketsCommand;
 use tickets::cmd_tickets;
 
@@ -114,7 +118,8 @@ pub enum Command {
     },
     /// The SLA report of a period, per priority and per category: tickets,
     /// response and resolution met %, mean and 90th-percentile times,
-    /// breaches, escalations, reopened, recategorised.
+    /// breaches, escalations, reopened, recategorised; then satisfaction
+    /// and how tickets were closed.
     Report {
         /// First day (desk time zone), e.g. 2026-07-01.
         #[arg(long)]
@@ -125,6 +130,11 @@ pub enum Command {
         #[arg(long, default_value = "table", value_parser = ["table", "csv", "json"])]
         format: String,
     },
+    /// The satisfaction surveys: a list, or the answers as CSV.
+    Surveys {
+        #[command(subcommand)]
+        command: SurveysCommand,
+    },
     /// Try the classification rules: on a message file, or on stored tickets.
     Rules {
         #[command(subcommand)]
@@ -132,7 +142,8 @@ pub enum Command {
     },
     /// The managers' daily digest of a date: a preview, or sent to one address now.
     Digest(digest::DigestArgs),
-    /// The keys of the staff tokens (the reply addresses in mail to staff).
+    /// The keys of the staff tokens (the reply addresses in mail to
+    /// staff), and the OAuth 2.0 sign-in of the mailboxes.
     Auth {
         #[command(subcommand)]
         command: AuthCommand,
@@ -158,6 +169,14 @@ pub enum AuthCommand {
         /// As of this instant (RFC 3339).
         #[arg(long, value_parser = parse_instant)]
         now: Option<i64>,
+    },
+    /// Signs a mailbox in with OAuth 2.0's device-code flow (auth =
+    /// "oauth2", grant = "refresh_token") and stores its refresh token in
+    /// the database.
+    Login {
+        /// Which mailbox: the IMAP one ([inbound]) or the SMTP one ([outbound]).
+        #[arg(long, value_enum)]
+        mailbox: crate::oauth::Mailbox,
     },
 }
 
@@ -213,6 +232,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Outbox { command } => cmd_outbox(cfg, command).await,
         Command::Rules { command } => rules::run(cfg, command).await,
         Command::Report { from, to, format } => cmd_report(cfg, &from, &to, &format).await,
+        Command::Surveys { command } => surveys::cmd_surveys(cfg, command).await,
         Command::Auth { command } => auth::run(cfg, command).await,
         Command::Digest(args) => digest::cmd_digest(cfg, args).await,
     };

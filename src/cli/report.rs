@@ -20,7 +20,7 @@ use anyhow::Result;
 use serde::Serialize;
 use sqlx::Row as _;
 
-use super::exit;
+use super::{exit, report_closure};
 use crate::config::Config;
 use crate::domain::EventKind;
 use crate::store::Conn;
@@ -254,19 +254,12 @@ fn cells(r: &Row) -> [String; 13] {
 
 /// CSV with a header line; times in seconds, shares in percent.
 pub fn csv(rows: &[Row]) -> String {
-    let quote = |s: &str| {
-        if s.contains([',', '"', '\n']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
-        }
-    };
     let mut out = HEADERS.join(",");
     out.push('\n');
     for r in rows {
-        let line: Vec<String> = cells(r).iter().map(|c| quote(c)).collect();
-        out.push_str(&line.join(","));
-        out.push('\n');
+        out.push_str(&super::csv::line(
+            cells(r).iter().map(|c| super::csv::field(c)),
+        ));
     }
     out
 }
@@ -353,9 +346,10 @@ pub fn table(rows: &[Row], title: &str) -> String {
 }
 
 /// JSON: one object per priority and per category. Priority objects carry
-/// `"priority": N`, category objects `"category": "key"`.
-pub fn json(rows: &[Row]) -> Result<String> {
-    let list: Vec<serde_json::Value> = rows
+/// `"priority": N`, category objects `"category": "key"`; then the
+/// satisfaction and closure figures (`"by": "closure"`), when given.
+pub fn json(rows: &[Row], closure: Option<&report_closure::Closure>) -> Result<String> {
+    let mut list: Vec<serde_json::Value> = rows
         .iter()
         .map(|r| {
             let mut v = serde_json::to_value(r)?;
@@ -371,6 +365,9 @@ pub fn json(rows: &[Row]) -> Result<String> {
             Ok(v)
         })
         .collect::<Result<_>>()?;
+    if let Some(c) = closure {
+        list.push(serde_json::to_value(c)?);
+    }
     Ok(serde_json::to_string_pretty(&list)?)
 }
 
@@ -385,6 +382,22 @@ pub fn day_start(date: &str, tz: chrono_tz::Tz) -> Result<i64, String> {
         .ok_or_else(|| format!("{date}: no midnight in {tz}"))
 }
 
+/// The end of local day `date` in `tz`: the next local midnight.
+pub fn day_end(date: &str, tz: chrono_tz::Tz) -> Result<i64, String> {
+    let d = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("{date:?} is not a date such as 2026-12-31"))?;
+    day_start(&(d + chrono::Days::new(1)).to_string(), tz)
+}
+
+/// `[start, end)` of the local days `from` to `to`, both included.
+pub fn period(from: &str, to: &str, tz: chrono_tz::Tz) -> Result<(i64, i64), String> {
+    let (start, end) = (day_start(from, tz)?, day_end(to, tz)?);
+    if start >= end {
+        return Err(format!("--from {from} is after --to {to}"));
+    }
+    Ok((start, end))
+}
+
 /// `posko report --from --to --format`.
 pub(super) async fn cmd_report(
     cfg: Config,
@@ -393,36 +406,31 @@ pub(super) async fn cmd_report(
     format: &str,
 ) -> Result<ExitCode> {
     let tz = cfg.desk.timezone;
-    let (start, end) = match (day_start(from, tz), day_start(to, tz)) {
-        (Ok(a), Ok(b)) if a <= b => (a, b),
-        (Err(e), _) | (_, Err(e)) => {
+    let (start, end) = match period(from, to, tz) {
+        Ok(p) => p,
+        Err(e) => {
             eprintln!("posko: {e}");
             return Ok(ExitCode::from(exit::USAGE));
         }
-        _ => {
-            eprintln!("posko: --from {from} is after --to {to}");
-            return Ok(ExitCode::from(exit::USAGE));
-        }
     };
-    // --to names the last day: the period ends at the next local midnight.
-    let end = day_start(
-        &(chrono::NaiveDate::parse_from_str(to.trim(), "%Y-%m-%d")? + chrono::Days::new(1))
-            .to_string(),
-        tz,
-    )
-    .map_err(anyhow::Error::msg)?
-    .max(end);
     let db = Db::open(&cfg).await?;
     db.migrate().await?;
     let mut c = db.pool().acquire().await?;
     let rows = compute(&mut c, start, end).await?;
+    let keys = cfg.survey_question_keys();
+    let closure = report_closure::compute(&mut c, start, end, &keys).await?;
+    // A period without tickets has no figures, as it has no rows.
+    let closure = (!rows.is_empty()).then_some(&closure);
     match format {
         "csv" => print!("{}", csv(&rows)),
-        "json" => println!("{}", json(&rows)?),
-        _ => print!(
-            "{}",
-            table(&rows, &format!("SLA report {from} to {to} ({tz})"))
-        ),
+        "json" => println!("{}", json(&rows, closure)?),
+        _ => {
+            print!(
+                "{}",
+                table(&rows, &format!("SLA report {from} to {to} ({tz})"))
+            );
+            print!("{}", closure.map(report_closure::text).unwrap_or_default());
+        }
     }
     Ok(ExitCode::from(exit::OK))
 }
@@ -477,6 +485,6 @@ mod tests {
             c.contains("\npriority,1,2,100.0,400.0,500,0.0,40000.0,40000,1,2,1,0\n"),
             "{c}"
         );
-        assert!(json(&[r]).unwrap().contains("\"priority\": 1"));
+        assert!(json(&[r], None).unwrap().contains("\"priority\": 1"));
     }
 }

@@ -17,10 +17,11 @@ pub(super) async fn cmd_run(cfg: Config, once: bool, now: Option<i64>) -> Result
     };
     let app = App::build(cfg).await?;
     if once {
-        let (intake, scan, sent) = app.once(clock).await?;
+        let (intake, scan, digest, sent) = app.once(clock).await?;
         println!(
             "fetched {}: {} new tickets, {} comments, {} duplicates, {} quarantined, {} deferred; \
-             sent {}, retrying {}, failed {}; sla: {} clocks due, {} warnings, {} breaches, {} escalations",
+             sent {}, retrying {}, failed {}; sla: {} clocks due, {} warnings, {} breaches, {} escalations; \
+             digests: {} queued",
             intake.fetched,
             intake.new_tickets,
             intake.comments,
@@ -33,7 +34,8 @@ pub(super) async fn cmd_run(cfg: Config, once: bool, now: Option<i64>) -> Result
             scan.clocks,
             scan.warnings,
             scan.breaches,
-            scan.escalations
+            scan.escalations,
+            digest.queued
         );
         return Ok(ExitCode::from(exit::OK));
     }

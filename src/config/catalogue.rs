@@ -9,6 +9,7 @@ use super::{ConfigError, Staff};
 use crate::catalogue::{
     Catalogue, Category, DEFAULT_CATEGORY, Group, Level, Names, PriorityScheme, TicketType,
 };
+use crate::domain::EmailAddress;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -16,6 +17,18 @@ pub(super) struct RawGroup {
     key: String,
     name: String,
     level: u8,
+    /// Who gets the group's digest: one address or a list.
+    #[serde(default)]
+    lead: Option<Leads>,
+}
+
+/// `lead = "addr"` or `lead = ["addr", …]`. Untagged is safe here: both
+/// shapes are plain values, so no unknown key can hide behind the mismatch.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum Leads {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -173,10 +186,25 @@ impl Validator<'_> {
                     format!("{} is not 1, 2 or 3", g.level),
                 ));
             }
+            let leads = match g.lead {
+                None => Vec::new(),
+                Some(Leads::One(a)) => vec![a],
+                Some(Leads::Many(v)) => v,
+            };
+            let mut parsed: Vec<EmailAddress> = Vec::new();
+            for a in &leads {
+                let addr = EmailAddress::parse(a.trim()).ok_or_else(|| {
+                    self.err(&format!("{key}.lead"), format!("{a:?} is not an address"))
+                })?;
+                if !parsed.iter().any(|p| p.base() == addr.base()) {
+                    parsed.push(addr);
+                }
+            }
             groups.push(Group {
                 key: g.key,
                 name: g.name,
                 level: g.level,
+                leads: parsed,
             });
         }
         for (i, s) in staff.iter().enumerate() {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::ConfigError;
+use super::oauth::{MailAuth, RawOAuth};
 use super::security::{Security, TlsClient};
 use super::validator::Validator;
 use crate::budget::Budget;
@@ -39,7 +40,8 @@ pub struct ImapSettings {
     pub security: Security,
     pub tls: TlsClient,
     pub username: String,
-    pub password_env: String,
+    /// A password, or OAuth 2.0 (`auth = "oauth2"`).
+    pub auth: MailAuth,
     pub mailbox: String,
     /// Where processed mail is moved; when absent it is flagged \Seen in place.
     pub processed_mailbox: Option<String>,
@@ -59,7 +61,9 @@ pub(super) struct RawInbound {
     security: Option<String>,
     ca_file: Option<PathBuf>,
     username: Option<String>,
+    auth: Option<String>,
     password_env: Option<String>,
+    oauth2: Option<RawOAuth>,
     mailbox: Option<String>,
     processed_mailbox: Option<String>,
     idle: Option<bool>,
@@ -138,19 +142,21 @@ impl Validator<'_> {
                 let username = r
                     .username
                     .ok_or_else(|| self.err("inbound.username", "required when kind = \"imap\""))?;
-                let password_env = r.password_env.ok_or_else(|| {
-                    self.err(
-                        "inbound.password_env",
-                        "required when kind = \"imap\": the name of the environment variable holding the password",
-                    )
-                })?;
+                let auth = self
+                    .mail_auth("inbound", r.auth.as_deref(), r.password_env, r.oauth2)?
+                    .ok_or_else(|| {
+                        self.err(
+                            "inbound.password_env",
+                            "required when kind = \"imap\": the name of the environment variable holding the password (or auth = \"oauth2\")",
+                        )
+                    })?;
                 Ok(Inbound::Imap(ImapSettings {
                     host,
                     port,
                     security,
                     tls: TlsClient { ca_file: r.ca_file },
                     username,
-                    password_env,
+                    auth,
                     mailbox: r.mailbox.unwrap_or_else(|| "INBOX".into()),
                     processed_mailbox: r.processed_mailbox,
                     idle: r.idle.unwrap_or(true),

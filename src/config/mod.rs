@@ -22,6 +22,7 @@ mod escalation;
 mod inbound;
 mod load;
 mod log;
+mod oauth;
 mod outbound;
 mod rules;
 mod security;
@@ -51,6 +52,7 @@ pub use posko_core::staff_auth::{Auth, AuthMode, DEFAULT_TOKEN_LIFETIME};
 pub use desk::Desk;
 pub use inbound::{ImapSettings, Inbound};
 pub use load::{load, parse};
+pub use oauth::{Grant, MailAuth, OAuthSettings};
 pub use outbound::{Outbound, OutboxPolicy, SmtpSettings};
 pub use security::{Security, TlsClient};
 pub use web::Web;
@@ -116,6 +118,14 @@ impl Config {
                 .map(|s| (s.name.clone(), s.email.clone()))
                 .collect(),
         )
+    }
+
+    /// The survey's question keys, in the order it asks them (exports,
+    /// reports and `#show` list answers so).
+    // TODO(issue 11): the configured `[[survey.question]]` keys once the
+    // survey's configuration lands; the SOP's ten are its default.
+    pub fn survey_question_keys(&self) -> Vec<&str> {
+        posko_core::domain::survey::DEFAULT_QUESTION_KEYS.to_vec()
     }
 
     /// The staff member with this address, if any.

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::ConfigError;
+use super::oauth::{MailAuth, RawOAuth};
 use super::security::{Security, TlsClient};
 use super::validator::Validator;
 
@@ -21,8 +22,8 @@ pub struct SmtpSettings {
     pub port: u16,
     pub security: Security,
     pub tls: TlsClient,
-    pub username: Option<String>,
-    pub password_env: Option<String>,
+    /// Who logs in, and how; `None`: no SMTP AUTH.
+    pub login: Option<(String, MailAuth)>,
     pub timeout: Duration,
 }
 
@@ -43,7 +44,9 @@ pub(super) struct RawOutbound {
     security: Option<String>,
     ca_file: Option<PathBuf>,
     username: Option<String>,
+    auth: Option<String>,
     password_env: Option<String>,
+    oauth2: Option<RawOAuth>,
     timeout: Option<String>,
     max_attempts: Option<u32>,
     poll_interval: Option<String>,
@@ -78,10 +81,12 @@ impl Validator<'_> {
                     Security::StartTls => 587,
                     Security::None => 25,
                 });
-                if r.username.is_some() != r.password_env.is_some() {
+                let auth =
+                    self.mail_auth("outbound", r.auth.as_deref(), r.password_env, r.oauth2)?;
+                if r.username.is_some() != auth.is_some() {
                     return Err(self.err(
                         "outbound.password_env",
-                        "username and password_env go together: set both or neither",
+                        "username and password_env (or auth = \"oauth2\") go together: set both or neither",
                     ));
                 }
                 Outbound::Smtp(SmtpSettings {
@@ -89,8 +94,7 @@ impl Validator<'_> {
                     port,
                     security,
                     tls: TlsClient { ca_file: r.ca_file },
-                    username: r.username,
-                    password_env: r.password_env,
+                    login: r.username.zip(auth),
                     timeout: self
                         .duration("outbound.timeout", r.timeout.as_deref().unwrap_or("60s"))?,
                 })

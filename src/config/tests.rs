@@ -8,7 +8,7 @@ use crate::domain::Status;
 use crate::rules::Match;
 use crate::sla::due::Recipient;
 
-const MINIMAL: &str = r#"
+pub(super) const MINIMAL: &str = r#"
 [desk]
 name = "IT Helpdesk"
 address = "helpdesk@corp.test"
@@ -807,4 +807,33 @@ fn web_defaults_to_loopback_and_checks_its_addresses() {
     ] {
         assert_eq!(with(text).unwrap_err().key, key, "{text}");
     }
+}
+
+#[test]
+fn group_leads_get_their_groups_digest() {
+    let leads = |lead: &str| {
+        let text = format!("{MINIMAL}{CATALOGUE}").replace(
+            "name = \"Network\"\nlevel = 2\n",
+            &format!("name = \"Network\"\nlevel = 2\n{lead}\n"),
+        );
+        parse(&text, Path::new("c.toml"))
+    };
+    let c = leads("lead = \"budi@corp.test\"").unwrap();
+    let net = c.catalogue.group("network").unwrap();
+    assert_eq!(net.leads.len(), 1);
+    assert_eq!(net.leads[0].as_str(), "budi@corp.test");
+    let c = leads("lead = [\"budi@corp.test\", \"Budi@Corp.test\", \"ani@corp.test\"]").unwrap();
+    let jobs = crate::digest::send::jobs(&c);
+    // No manager in MINIMAL: only the leads, each once, on their group.
+    let got: Vec<(&str, &str)> = jobs
+        .iter()
+        .map(|j| (j.to.as_str(), j.scope.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![("budi@corp.test", "network"), ("ani@corp.test", "network")]
+    );
+    let e = leads("lead = \"not an address\"").unwrap_err();
+    assert_eq!(e.key, "group[1].lead");
+    assert!(leads("lead = 3").is_err());
 }

@@ -350,6 +350,38 @@ pub fn backlog(aging: &[AgeRow], family: &str, lang: Language) -> Result<Chart> 
     })
 }
 
+/// The SLA chart's y axis: 0–135 %, with ticks and grid lines only at 0,
+/// 20 … 100 (the room above 100 holds the legend, and a tick at 120 % would
+/// read as a value).
+struct Percent;
+
+impl Percent {
+    const TOP: f64 = 135.0;
+}
+
+impl Ranged for Percent {
+    type FormatOption = plotters::coord::ranged1d::NoDefaultFormatting;
+    type ValueType = f64;
+
+    fn range(&self) -> std::ops::Range<f64> {
+        0.0..Self::TOP
+    }
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        plotters::coord::types::RangedCoordf64::from(0.0..Self::TOP).map(value, limit)
+    }
+
+    fn key_points<H: plotters::coord::ranged1d::KeyPointHint>(&self, _hint: H) -> Vec<f64> {
+        (0..=5).map(|k| f64::from(k) * 20.0).collect()
+    }
+}
+
+impl plotters::coord::ranged1d::ValueFormatter<f64> for Percent {
+    fn format(value: &f64) -> String {
+        format!("{value:.0}")
+    }
+}
+
 /// Response and resolution met % per day; days with nothing decided are gaps.
 pub fn sla(days: &[Day], family: &str, lang: Language) -> Result<Chart> {
     let w = words(lang);
@@ -360,7 +392,8 @@ pub fn sla(days: &[Day], family: &str, lang: Language) -> Result<Chart> {
             .margin(24)
             .x_label_area_size(70)
             .y_label_area_size(80)
-            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..135f64)
+            // Room above 100 % for the legend, with no tick or line there.
+            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), Percent)
             .map_err(err)?;
         let label = |x: &f64| {
             let i = x.round();
@@ -376,15 +409,7 @@ pub fn sla(days: &[Day], family: &str, lang: Language) -> Result<Chart> {
             .disable_x_mesh()
             .x_labels(n)
             .x_label_formatter(&label)
-            .y_labels(8)
-            // Room above 100 % for the legend, without labels there.
-            .y_label_formatter(&|y| {
-                if *y <= 100.0 {
-                    format!("{y:.0}")
-                } else {
-                    String::new()
-                }
-            })
+            .y_label_formatter(&|y| format!("{y:.0}"))
             .x_desc(w.day)
             .y_desc(w.met)
             .label_style((family, 22))

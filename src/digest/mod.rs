@@ -7,7 +7,8 @@
 //! recurring incidents into problem candidates, [`sections`] turns figures
 //! into the typed context of the templates, [`render`] renders them (text
 //! and HTML, Indonesian and English) and [`chart`] draws the PNG charts.
-//! [`config`] is the `[digest]` section.
+//! [`config`] is the `[digest]` section; [`send`] is the daemon's worker
+//! that queues each day's digest once per recipient.
 
 pub mod chart;
 pub mod collect;
@@ -19,6 +20,7 @@ pub mod period;
 pub mod problems;
 pub mod render;
 pub mod sections;
+pub mod send;
 
 #[cfg(test)]
 mod tests;

@@ -22,8 +22,9 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
+use super::imap_auth::{self, Credentials, Mechanism};
 use super::{PassStats, batches, tls};
-use crate::config::{ImapSettings, Security};
+use crate::config::{ImapSettings, MailAuth, Security};
 use crate::ingest::{Incoming, Ingestor, Outcome};
 use crate::mail::compose::wall_clock;
 use crate::store::mailbox_state;
@@ -37,12 +38,13 @@ const RECONNECT_MIN: Duration = Duration::from_secs(1);
 /// … up to this.
 const RECONNECT_MAX: Duration = Duration::from_secs(300);
 
+pub use super::imap_check::check;
 pub use super::imap_conn::ImapConn;
 
 pub type ImapSession = Session<ImapConn>;
 
 /// Runs `f` with the configured timeout; a timeout is an error like any other.
-async fn timed<T, E: std::fmt::Display>(
+pub(super) async fn timed<T, E: std::fmt::Display>(
     dur: Duration,
     what: &str,
     f: impl std::future::Future<Output = Result<T, E>>,
@@ -60,6 +62,9 @@ pub struct Connected {
     pub uidvalidity: u32,
     pub can_idle: bool,
     pub can_move: bool,
+    /// When the OAuth access token it logged in with runs out: the
+    /// session is renewed then.
+    pub token_expires: Option<i64>,
 }
 
 /// The IMAP intake worker.
@@ -70,6 +75,7 @@ pub struct ImapIntake {
     ingestor: watch::Receiver<Ingestor>,
     /// The key of this mailbox in `mailbox_state`.
     source: String,
+    credentials: Credentials,
 }
 
 impl ImapIntake {
@@ -78,10 +84,19 @@ impl ImapIntake {
             "imap://{}@{}:{}/{}",
             settings.username, settings.host, settings.port, settings.mailbox
         );
+        let credentials = match &settings.auth {
+            MailAuth::Password { password_env } => Credentials::Password(password_env.clone()),
+            MailAuth::OAuth2(o) => Credentials::OAuth2(Arc::new(crate::oauth::TokenSource::new(
+                (**o).clone(),
+                crate::oauth::Mailbox::Imap,
+                Some(ingestor.db().clone()),
+            ))),
+        };
         ImapIntake {
             settings,
             ingestor: watch::channel(ingestor).1,
             source,
+            credentials,
         }
     }
 
@@ -96,16 +111,12 @@ impl ImapIntake {
     pub async fn connect(&self) -> Result<Connected> {
         let s = &self.settings;
         let t = s.timeout;
-        let password = std::env::var(&s.password_env).with_context(|| {
-            format!(
-                "inbound.password_env: the environment variable {} is not set",
-                s.password_env
-            )
-        })?;
         let tcp = timed(t, "connect", TcpStream::connect((s.host.as_str(), s.port)))
             .await
             .with_context(|| format!("cannot reach {}:{}", s.host, s.port))?;
         let _ = tcp.set_nodelay(true);
+        // The greeting's AUTH= capabilities choose the OAuth mechanism.
+        let mut caps = Vec::new();
         let conn = match s.security {
             Security::Tls => {
                 let cfg = tls::client_config(&s.tls)?;
@@ -114,7 +125,7 @@ impl ImapIntake {
             Security::None => ImapConn::Plain(tcp),
             Security::StartTls => {
                 let mut client = Client::new(ImapConn::Plain(tcp));
-                greeting(&mut client, t).await?;
+                caps = greeting(&mut client, t).await?;
                 timed(
                     t,
                     "STARTTLS",
@@ -130,19 +141,16 @@ impl ImapIntake {
         };
         let mut client = Client::new(conn);
         if s.security != Security::StartTls {
-            greeting(&mut client, t).await?;
+            caps = greeting(&mut client, t).await?;
         }
-        let mut session = match timed(t, "LOGIN", async {
-            client
-                .login(&s.username, &password)
-                .await
-                .map_err(|(e, _)| e)
-        })
-        .await
-        {
-            Ok(session) => session,
-            Err(e) => return Err(e.context(format!("login as {} refused", s.username))),
-        };
+        let (mut session, token_expires) = imap_auth::login(
+            client,
+            &s.username,
+            &self.credentials,
+            Mechanism::choose(&caps),
+            t,
+        )
+        .await?;
         let caps = timed(t, "CAPABILITY", session.capabilities()).await?;
         let can_idle = caps.has_str("IDLE");
         let can_move = caps.has_str("MOVE");
@@ -161,6 +169,7 @@ impl ImapIntake {
             uidvalidity,
             can_idle,
             can_move,
+            token_expires,
         })
     }
 
@@ -446,7 +455,11 @@ impl ImapIntake {
                         .await;
                     monitor.metrics.record_imap_connected(false);
                     match ended {
-                        Ok(()) => return Ok(()),
+                        Ok(Ended::Shutdown) => return Ok(()),
+                        Ok(Ended::TokenExpired) => {
+                            debug!("the access token ran out; logging in again");
+                            continue;
+                        }
                         Err(e) => {
                             monitor.health.source_failed(
                                 "IMAP",
@@ -459,9 +472,12 @@ impl ImapIntake {
                     }
                 }
                 Err(e) => {
-                    monitor
-                        .health
-                        .source_failed("IMAP", connect_failure(&e), &e, wall_clock());
+                    monitor.health.source_failed(
+                        "IMAP",
+                        super::imap_check::connect_failure(&e),
+                        &e,
+                        wall_clock(),
+                    );
                     warn!(error = %format!("{e:#}"), retry_in = delay.as_secs(), "IMAP connect failed")
                 }
             }
@@ -473,14 +489,15 @@ impl ImapIntake {
         }
     }
 
-    /// Passes and waits on one connection; `Ok` only on shutdown.
+    /// Passes and waits on one connection; `Ok` on shutdown, or when the
+    /// access token it logged in with ran out.
     async fn session_loop(
         &self,
         mut conn: Connected,
         shutdown: &mut watch::Receiver<bool>,
         queued: &watch::Sender<()>,
         now: impl Fn() -> i64,
-    ) -> Result<()> {
+    ) -> Result<Ended> {
         let t = self.settings.timeout;
         loop {
             let stats = self.pass(&mut conn, &now).await?;
@@ -495,7 +512,15 @@ impl ImapIntake {
             }
             if *shutdown.borrow() {
                 let _ = timed(t, "LOGOUT", conn.session.logout()).await;
-                return Ok(());
+                return Ok(Ended::Shutdown);
+            }
+            // Until the token runs out (the session is renewed then).
+            let left = conn
+                .token_expires
+                .map(|at| Duration::from_secs((at - wall_clock()).max(0) as u64));
+            if left.is_some_and(|l| l.is_zero()) {
+                let _ = timed(t, "LOGOUT", conn.session.logout()).await;
+                return Ok(Ended::TokenExpired);
             }
             if conn.can_idle && self.settings.idle {
                 let Connected {
@@ -503,11 +528,14 @@ impl ImapIntake {
                     uidvalidity,
                     can_idle,
                     can_move,
+                    token_expires,
                 } = conn;
                 let mut idle = session.idle();
                 timed(t, "IDLE", idle.init()).await?;
                 let result = {
-                    let (wait, stop) = idle.wait_with_timeout(IDLE_RENEW);
+                    let renew =
+                        left.map_or(IDLE_RENEW, |l| l.clamp(Duration::from_secs(1), IDLE_RENEW));
+                    let (wait, stop) = idle.wait_with_timeout(renew);
                     tokio::pin!(wait);
                     tokio::select! {
                         r = &mut wait => r,
@@ -526,10 +554,14 @@ impl ImapIntake {
                     uidvalidity,
                     can_idle,
                     can_move,
+                    token_expires,
                 };
             } else {
+                let wait = left.map_or(self.settings.poll_interval, |l| {
+                    l.clamp(Duration::from_secs(1), self.settings.poll_interval)
+                });
                 tokio::select! {
-                    _ = tokio::time::sleep(self.settings.poll_interval) => {}
+                    _ = tokio::time::sleep(wait) => {}
                     _ = shutdown.changed() => {}
                 }
                 // NOOP lets the server report new mail and proves the link is alive.
@@ -539,43 +571,18 @@ impl ImapIntake {
     }
 }
 
-/// What kind of failure a failed connect was, for `/readyz`.
-fn connect_failure(e: &anyhow::Error) -> &'static str {
-    let text = format!("{e:#}");
-    if text.contains("login as") {
-        "login failed"
-    } else if text.contains("cannot reach") {
-        "cannot connect"
-    } else {
-        "connection failed"
-    }
+/// Why a session ended without an error.
+enum Ended {
+    Shutdown,
+    /// The OAuth access token it logged in with ran out.
+    TokenExpired,
 }
 
-/// Reads the server greeting (`* OK …`).
-async fn greeting(client: &mut Client<ImapConn>, t: Duration) -> Result<()> {
+/// Reads the server greeting (`* OK …`); the `AUTH=` mechanisms it lists.
+async fn greeting(client: &mut Client<ImapConn>, t: Duration) -> Result<Vec<String>> {
     let resp = timed(t, "greeting", client.read_response()).await?;
-    resp.context("the server closed the connection before greeting")?;
-    Ok(())
-}
-
-/// For `posko check`: connect, log in, select, and say what was found.
-pub async fn check(settings: &ImapSettings, ingestor: Ingestor) -> Result<String> {
-    let intake = ImapIntake::new(settings.clone(), ingestor);
-    let mut conn = intake.connect().await?;
-    let _ = timed(settings.timeout, "LOGOUT", conn.session.logout()).await;
-    Ok(format!(
-        "IMAP {}:{} answers; logged in as {}; mailbox {:?} open (UIDVALIDITY {}, IDLE {})",
-        settings.host,
-        settings.port,
-        settings.username,
-        settings.mailbox,
-        conn.uidvalidity,
-        if conn.can_idle {
-            "offered"
-        } else {
-            "not offered"
-        }
-    ))
+    let resp = resp.context("the server closed the connection before greeting")?;
+    Ok(imap_auth::greeting_auth(resp.parsed()))
 }
 
 /// The shared pieces of an intake worker, for [`crate::app`].

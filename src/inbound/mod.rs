@@ -4,6 +4,8 @@
 //! UID recorded). The pipe source is the `posko ingest` command.
 
 pub mod imap;
+mod imap_auth;
+mod imap_check;
 mod imap_conn;
 pub mod maildir;
 pub mod tls;

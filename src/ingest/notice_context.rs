@@ -2,7 +2,6 @@
 //! notice and the alerts to staff).
 
 use anyhow::Result;
-use chrono::TimeZone;
 use serde_json::json;
 
 use super::Ingestor;
@@ -28,12 +27,7 @@ impl Ingestor {
         lang: Language,
     ) -> Result<NewTicket> {
         let desk = &self.cfg.desk;
-        let created = desk
-            .timezone
-            .timestamp_opt(now, 0)
-            .single()
-            .map(|t| t.format("%d %b %Y %H:%M %Z").to_string())
-            .unwrap_or_default();
+        let created = crate::mail::words::local_time(&desk.timezone, now);
         let requester_display = msg
             .from
             .as_ref()

@@ -119,3 +119,13 @@ mod tests {
         );
     }
 }
+
+/// An instant as people read it in mail: the desk's zone, numeric
+/// (`2026-11-23 09:10 WIB`), so no month name has to be in a language.
+pub fn local_time(tz: &chrono_tz::Tz, t: i64) -> String {
+    use chrono::TimeZone;
+    tz.timestamp_opt(t, 0)
+        .single()
+        .map(|d| d.format("%Y-%m-%d %H:%M %Z").to_string())
+        .unwrap_or_default()
+}

@@ -35,6 +35,7 @@ pub struct Metrics {
     sla: Family<Labels, Counter>,
     scan_seconds: Histogram,
     reloads: Family<Labels, Counter>,
+    digests: Family<Labels, Counter>,
     ready: Gauge,
 }
 
@@ -67,6 +68,7 @@ impl Metrics {
             sla: Family::default(),
             scan_seconds: seconds(),
             reloads: Family::default(),
+            digests: Family::default(),
             ready: Gauge::default(),
         };
         r.register(
@@ -129,6 +131,11 @@ impl Metrics {
             "posko_config_reloads",
             "Configuration reloads (SIGHUP), by result",
             m.reloads.clone(),
+        );
+        r.register(
+            "posko_digests_queued",
+            "Daily digests queued, by scope (desk, group)",
+            m.digests.clone(),
         );
         r.register(
             "posko_ready",
@@ -212,6 +219,12 @@ impl Metrics {
     pub fn record_reload(&self, ok: bool) {
         let result = if ok { "ok" } else { "refused" };
         self.reloads.get_or_create(&vec![("result", result)]).inc();
+    }
+
+    /// A daily digest was queued: the desk's, or a group lead's.
+    pub fn record_digest(&self, group: bool) {
+        let scope = if group { "group" } else { "desk" };
+        self.digests.get_or_create(&vec![("scope", scope)]).inc();
     }
 
     /// The text exposition, with `ready` as `/readyz` would answer now.

@@ -328,7 +328,7 @@ async fn retarget_event(
 
 /// The confirmation's lines about clocks a change re-targeted, in the
 /// desk's language (template `sla_confirm`): "SLA respons: 10 menit, jatuh
-/// tempo 23 Nov 2026 09:10 WIB".
+/// tempo 2026-11-23 09:10 WIB".
 pub fn confirm_lines(
     cfg: &Config,
     templates: &Templates,

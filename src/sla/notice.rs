@@ -278,10 +278,5 @@ pub fn rfc3339(t: i64) -> String {
 
 /// An instant in the desk's zone, for mail.
 pub fn local_time(cfg: &Config, t: i64) -> String {
-    cfg.desk
-        .timezone
-        .timestamp_opt(t, 0)
-        .single()
-        .map(|d| d.format("%d %b %Y %H:%M %Z").to_string())
-        .unwrap_or_default()
+    crate::mail::words::local_time(&cfg.desk.timezone, t)
 }

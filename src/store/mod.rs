@@ -8,9 +8,11 @@
 
 pub mod checkpoint;
 pub mod digest;
+pub mod digest_sends;
 pub mod events;
 pub mod mailbox_state;
 pub mod messages;
+pub mod oauth_tokens;
 pub mod outbox;
 pub mod participants;
 pub mod quarantine;
@@ -18,6 +20,7 @@ pub mod raw;
 pub mod script;
 pub mod sla_clocks;
 pub mod staff_keys;
+pub mod surveys_read;
 pub mod tickets;
 pub mod unit;
 pub mod watchers;

@@ -578,11 +578,11 @@ async fn raising_the_priority_retargets_the_clocks(backend: Backend) {
     let confirm = stack.wait_for_mail("budi", 1, WAIT).await;
     let text = mail::body_text(&confirm[0]);
     assert!(
-        text.contains("SLA respons: 10 menit, jatuh tempo 23 Nov 2026 09:10 WIB"),
+        text.contains("SLA respons: 10 menit, jatuh tempo 2026-11-23 09:10 WIB"),
         "{text}"
     );
     assert!(
-        text.contains("SLA penyelesaian: 8 jam, jatuh tempo 24 Nov 2026 09:00 WIB"),
+        text.contains("SLA penyelesaian: 8 jam, jatuh tempo 2026-11-24 09:00 WIB"),
         "{text}"
     );
 

@@ -75,6 +75,8 @@ pub enum Command {
     Lang(Language),
     /// `#help`: mail back the command reference.
     Help,
+    /// `#show`: mail the sender the ticket's whole record.
+    Show,
 }
 
 /// Who `#assign` names.
@@ -119,7 +121,7 @@ pub enum StatusChange {
 }
 
 /// The command names, in the order of the reference.
-pub const NAMES: [&str; 18] = [
+pub const NAMES: [&str; 19] = [
     "status",
     "assign",
     "internal",
@@ -138,6 +140,7 @@ pub const NAMES: [&str; 18] = [
     "requester",
     "lang",
     "help",
+    "show",
 ];
 
 impl Command {
@@ -162,6 +165,7 @@ impl Command {
             Command::Requester(_) => "requester",
             Command::Lang(_) => "lang",
             Command::Help => "help",
+            Command::Show => "show",
         }
     }
 
@@ -185,7 +189,8 @@ impl Command {
             | Command::Close
             | Command::Reopen
             | Command::Escalate(None)
-            | Command::Help => return None,
+            | Command::Help
+            | Command::Show => return None,
         })
     }
 

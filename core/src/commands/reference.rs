@@ -82,6 +82,11 @@ pub(super) const REFERENCE: &[(&str, &str, &str)] = &[
         "balas pelapor dalam bahasa Inggris atau Indonesia mulai sekarang",
     ),
     (
+        "#show",
+        "mail yourself the ticket's whole record: messages, events, SLA clocks, survey",
+        "kirim ke Anda seluruh catatan tiket: pesan, kejadian, jam SLA, survei",
+    ),
+    (
         "#help",
         "mail back this reference",
         "kirim kembali daftar perintah ini",

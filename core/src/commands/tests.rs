@@ -65,6 +65,7 @@ fn every_command_and_value_kind() {
         ("#lang:en", Command::Lang(Language::En)),
         ("#lang:ID", Command::Lang(Language::Id)),
         ("#lang:inggris", Command::Lang(Language::En)),
+        ("#show", Command::Show),
     ];
     for (text, expected) in cases {
         assert_eq!(ok(text), vec![expected.clone()], "{text}");
@@ -77,7 +78,7 @@ fn every_command_and_value_kind() {
 fn names_are_stable_and_cover_the_interface() {
     let seen: Vec<&str> = [
         "#status:new #assign:me #internal #resolve #escalate #priority:2 #urgency:low",
-        "#impact:high #category:x #type:change #cc:a@b.test #merge:3 #requester:c@d.test #help",
+        "#impact:high #category:x #type:change #cc:a@b.test #merge:3 #requester:c@d.test #help #show",
         "#lang:en",
     ]
     .iter()
@@ -570,7 +571,7 @@ fn valid_commands() -> impl Strategy<Value = Vec<Command>> {
             proptest::collection::btree_set(address(), 0..3),
             proptest::option::of((1i64..=i64::MAX).prop_map(Command::Merge)),
             proptest::option::of(address().prop_map(Command::Requester)),
-            proptest::option::of(Just(Command::Help)),
+            proptest::option::of(prop_oneof![Just(Command::Help), Just(Command::Show)]),
         ),
     )
         .prop_flat_map(|((s, a, i, e, p, u), (im, c, t, cc, m, r, h))| {

@@ -15,7 +15,7 @@ pub(super) struct Spec {
     pub(super) arity: Arity,
 }
 
-pub(super) const SPECS: [Spec; 18] = {
+pub(super) const SPECS: [Spec; 19] = {
     const fn s(name: &'static str, arity: Arity) -> Spec {
         Spec { name, arity }
     }
@@ -38,6 +38,7 @@ pub(super) const SPECS: [Spec; 18] = {
         s("requester", Arity::Required),
         s("lang", Arity::Required),
         s("help", Arity::None),
+        s("show", Arity::None),
     ]
 };
 
@@ -64,6 +65,9 @@ pub(super) const NAME_HINTS: &[(&str, &str)] = &[
     ("tembusan", "cc"),
     ("pelapor", "requester"),
     ("pemohon", "requester"),
+    ("lihat", "show"),
+    ("tampilkan", "show"),
+    ("riwayat", "show"),
     ("bahasa", "lang"),
     ("language", "lang"),
 ];
@@ -238,6 +242,7 @@ pub(super) fn flag(name: &str) -> Command {
         "close" => Command::Close,
         "reopen" => Command::Reopen,
         "help" => Command::Help,
+        "show" => Command::Show,
         _ => unreachable!("not a flag: {name}"),
     }
 }

@@ -36,11 +36,13 @@ pub enum MailKind {
     Escalation,
     Help,
     NonParticipant,
+    /// The ticket's record, for `#show`.
+    Show,
 }
 
 impl MailKind {
     /// Every kind, in the order of the templates.
-    pub const ALL: [MailKind; 20] = [
+    pub const ALL: [MailKind; 21] = [
         MailKind::Ack,
         MailKind::StaffNew,
         MailKind::SecurityAlert,
@@ -61,6 +63,7 @@ impl MailKind {
         MailKind::Escalation,
         MailKind::Help,
         MailKind::NonParticipant,
+        MailKind::Show,
     ];
 
     /// The outbox row's and the message row's `kind`.
@@ -108,6 +111,7 @@ impl MailKind {
             MailKind::Escalation => ("escalation", "escalation_queued"),
             MailKind::Help => ("help", "help_queued"),
             MailKind::NonParticipant => ("non_participant", "non_participant_queued"),
+            MailKind::Show => ("show", "show_queued"),
         }
     }
 }
@@ -379,6 +383,7 @@ mod tests {
             "escalation_queued",
             "help_queued",
             "non_participant_queued",
+            "show_queued",
         ];
         let written: Vec<&str> = EventKind::all().map(EventKind::as_str).collect();
         assert_eq!(written, stored);

@@ -8,6 +8,7 @@ mod event;
 mod language;
 mod priority;
 mod staff;
+pub mod survey;
 mod units;
 
 use std::fmt;

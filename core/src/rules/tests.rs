@@ -19,6 +19,7 @@ fn cat() -> Catalogue {
         key: key.into(),
         name: key.into(),
         level,
+        leads: Vec::new(),
     };
     Catalogue {
         groups: vec![g("servicedesk", 1), g("network", 2), g("infra", 2)],

@@ -384,10 +384,15 @@ impl Ingestor {
         if plan.help {
             self.queue_help(w, m.a, staff, Some(&ticket)).await?;
         }
+        if plan.show {
+            // After the update: the record shows what this mail changed.
+            self.queue_show(w, m, staff, id).await?;
+        }
+        // `#help` and `#show` are answered by their own mail.
         let applied: Vec<String> = parsed
             .commands
             .iter()
-            .filter(|l| l.command != Command::Help)
+            .filter(|l| !matches!(l.command, Command::Help | Command::Show))
             .map(|l| describe(&l.command, staff, cfg))
             .collect();
         if !applied.is_empty() {

@@ -65,33 +65,7 @@ impl Ingestor {
                 // Names this version does not write stay in the history.
                 EventKind::parse(&e.kind).is_none_or(|k| k != EventKind::Command && !k.is_queued())
             })
-            .map(|e| {
-                let detail = match EventKind::parse(&e.kind) {
-                    Some(EventKind::StatusChanged | EventKind::Reopened | EventKind::Assigned) => {
-                        format!(
-                            "{} → {}",
-                            e.data["from"].as_str().unwrap_or("-"),
-                            e.data["to"].as_str().unwrap_or("-")
-                        )
-                    }
-                    Some(EventKind::Escalated) => format!(
-                        "{} → {}",
-                        e.data["from_group"].as_str().unwrap_or("-"),
-                        e.data["to_group"].as_str().unwrap_or("-")
-                    ),
-                    Some(EventKind::Classified) => e.data["result"]["category"]
-                        .as_str()
-                        .unwrap_or("")
-                        .to_string(),
-                    _ => String::new(),
-                };
-                HistoryLine {
-                    at: at(e.at),
-                    actor: e.actor,
-                    kind: e.kind,
-                    detail,
-                }
-            })
+            .map(|e| history_line(e, at))
             .collect();
         let requester = self.templates.sender(
             desk.language,
@@ -149,5 +123,34 @@ impl Ingestor {
             self.queue_internal(w, to, &rendered, now)?;
         }
         Ok(())
+    }
+}
+
+/// One event as staff read it in a ticket's history: when, who, what, and
+/// the change in a few words.
+pub(super) fn history_line(e: events::Event, at: impl Fn(i64) -> String) -> HistoryLine {
+    let detail = match EventKind::parse(&e.kind) {
+        Some(EventKind::StatusChanged | EventKind::Reopened | EventKind::Assigned) => format!(
+            "{} → {}",
+            e.data["from"].as_str().unwrap_or("-"),
+            e.data["to"].as_str().unwrap_or("-")
+        ),
+        Some(EventKind::Escalated) => format!(
+            "{} → {}",
+            e.data["from_group"].as_str().unwrap_or("-"),
+            e.data["to_group"].as_str().unwrap_or("-")
+        ),
+        Some(EventKind::Classified) => e.data["result"]["category"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+        Some(EventKind::Command) => e.data["command"].as_str().unwrap_or("").to_string(),
+        _ => String::new(),
+    };
+    HistoryLine {
+        at: at(e.at),
+        actor: e.actor,
+        kind: e.kind,
+        detail,
     }
 }

@@ -2,7 +2,6 @@
 //! the answer to the staff member, and the command reference.
 
 use anyhow::Result;
-use chrono::TimeZone;
 
 use super::StaffMail;
 use crate::commands::{self, Assignee, Command};
@@ -199,13 +198,7 @@ impl Ingestor {
 
     /// An instant as staff read it: the desk's time zone.
     pub(super) fn local_time(&self, t: i64) -> String {
-        self.cfg
-            .desk
-            .timezone
-            .timestamp_opt(t, 0)
-            .single()
-            .map(|t| t.format("%d %b %Y %H:%M %Z").to_string())
-            .unwrap_or_default()
+        crate::mail::words::local_time(&self.cfg.desk.timezone, t)
     }
 }
 

@@ -68,6 +68,7 @@ mod mail;
 mod on_ticket;
 pub mod plan;
 mod refusal;
+mod show;
 
 /// How long the keys read from the database are used before they are read
 /// again: a key made by `posko auth rotate-key` signs in a running daemon

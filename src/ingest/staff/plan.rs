@@ -111,6 +111,9 @@ pub struct Plan {
     pub language: Option<Language>,
     pub internal: bool,
     pub help: bool,
+    /// `#show`: mail the sender the ticket's record (after the other
+    /// commands of the mail have applied).
+    pub show: bool,
 }
 
 /// Why a command cannot be applied; each says what was probably meant.
@@ -184,6 +187,10 @@ pub enum PlanError {
         raw: String,
         id: TicketId,
         desk: EmailAddress,
+    },
+    /// `#show` in a new mail: there is no record to show yet.
+    ShowWithoutTicket {
+        raw: String,
     },
 }
 
@@ -283,6 +290,11 @@ impl fmt::Display for PlanError {
                 f,
                 "{raw}: #requester opens a new ticket; send it in a new mail to {desk}, \
                  not in a reply on ticket #{id}"
+            ),
+            PlanError::ShowWithoutTicket { raw } => write!(
+                f,
+                "{raw}: shows a ticket's record; send it in a reply on the ticket \
+                 (its subject tag, e.g. [Helpdesk #17])"
             ),
         }
     }
@@ -508,6 +520,13 @@ pub fn plan(
             Command::Lang(l) => p.language = Some(*l),
             Command::Internal => p.internal = true,
             Command::Help => p.help = true,
+            Command::Show => {
+                if t.id.is_some() {
+                    p.show = true;
+                } else {
+                    errors.push(PlanError::ShowWithoutTicket { raw });
+                }
+            }
         }
     }
     if errors.is_empty() {

@@ -217,3 +217,19 @@ fn reopen_priority_scales_categories_and_watchers_are_checked() {
     assert_eq!(p.cc.len(), 1);
     assert!(p.internal);
 }
+
+#[test]
+fn show_needs_a_ticket_and_goes_with_other_commands() {
+    let cfg = cfg();
+    let open = ticket(7, Status::InProgress, "servicedesk", "other");
+    let p = plan_of(&cfg, "siti", &open, "#show").unwrap();
+    assert!(p.show && p.status.is_none());
+    let p = plan_of(&cfg, "siti", &open, "#assign:me #show").unwrap();
+    assert!(p.show && p.assign.is_some());
+    let opening = Subject::opening("servicedesk", "other");
+    let errors = errors_of(&cfg, "siti", &opening, "#show");
+    assert!(
+        errors[0].starts_with("#show: shows a ticket's record"),
+        "{errors:?}"
+    );
+}

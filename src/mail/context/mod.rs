@@ -12,6 +12,7 @@
 //! | `escalation.rs` | `escalation` (the form to the receiving group) |
 //! | `non_participant.rs` | `non_participant` |
 //! | `sla_notice.rs` | `sla_warning`, `sla_breach` (body and subject) |
+//! | `show.rs` | `show` (a ticket's record, for `#show`) |
 //! | `sender.rs` | how staff see a sender; `sender_warning` |
 //! | `words.rs` | `duration`, `clock_name`, `sla_hours`, `sla_confirm`; the ack's `sla` |
 //!
@@ -24,6 +25,7 @@ pub mod new_ticket;
 pub mod non_participant;
 pub mod requester_notice;
 pub mod sender;
+pub mod show;
 pub mod sla_notice;
 pub mod staff_confirm;
 pub mod words;

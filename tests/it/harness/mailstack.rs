@@ -56,6 +56,7 @@ const POLL: Duration = Duration::from_millis(10);
 pub struct MailStackBuilder {
     smtp_auth: Option<(String, String)>,
     fail_rcpt: Vec<(String, u16)>,
+    oauth2_introspect: Option<String>,
 }
 
 impl MailStackBuilder {
@@ -63,6 +64,15 @@ impl MailStackBuilder {
     /// (also on the plain port: it is loopback). [`MailStack::deliver`] uses them.
     pub fn smtp_auth(mut self, user: &str, password: &str) -> Self {
         self.smtp_auth = Some((user.to_owned(), password.to_owned()));
+        self
+    }
+
+    /// Dovecot also takes XOAUTH2 / OAUTHBEARER, and the SMTP sink XOAUTH2
+    /// (then required, like `smtp_auth`), both asking the token
+    /// introspection endpoint at `url` (RFC 7662, POST) whether a token is
+    /// live ([`super::oauth::FakeOAuth`]).
+    pub fn oauth2(mut self, introspect_url: &str) -> Self {
+        self.oauth2_introspect = Some(introspect_url.to_owned());
         self
     }
 
@@ -266,7 +276,33 @@ impl MailStack {
                 "chown dovecot:dovecot mail failed (not root?)",
             ));
         }
-        std::fs::write(dir.join("dovecot.conf"), dovecot_conf(dir, &self.ports))
+        let mut conf = dovecot_conf(dir, &self.ports);
+        if let Some(url) = &self.options.oauth2_introspect {
+            // Dovecot 2.3's oauth2 passdb (doc.dovecot.org, "Open
+            // Authentication v2.0 database"), asking our endpoint.
+            std::fs::write(
+                dir.join("dovecot-oauth2.conf.ext"),
+                format!(
+                    "introspection_mode = post\nintrospection_url = {url}\n\
+                     force_introspection = yes\nusername_attribute = username\n\
+                     active_attribute = active\nactive_value = true\n"
+                ),
+            )?;
+            conf = conf.replace(
+                "auth_mechanisms = plain login\n",
+                "auth_mechanisms = plain login xoauth2 oauthbearer\n",
+            );
+            conf = conf.replace(
+                "passdb {\n  driver = passwd-file\n",
+                &format!(
+                    "passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  \
+                     args = {}/dovecot-oauth2.conf.ext\n}}\n\
+                     passdb {{\n  driver = passwd-file\n  mechanisms = plain login none\n",
+                    dir.display()
+                ),
+            );
+        }
+        std::fs::write(dir.join("dovecot.conf"), conf)
     }
 
     fn spawn_dovecot(&self) -> Result<(), StartError> {
@@ -364,6 +400,9 @@ impl MailStack {
             .arg(dir.join("fail-rcpt"));
         if let Some((user, password)) = &self.options.smtp_auth {
             cmd.arg("--auth").arg(format!("{user}:{password}"));
+        }
+        if let Some(url) = &self.options.oauth2_introspect {
+            cmd.arg("--oauth2-introspect").arg(url);
         }
         for (addr, code) in &self.options.fail_rcpt {
             cmd.arg("--fail-rcpt").arg(format!("{addr}={code}"));

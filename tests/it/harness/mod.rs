@@ -2,4 +2,5 @@
 
 pub mod mail;
 pub mod mailstack;
+pub mod oauth;
 pub mod posko;

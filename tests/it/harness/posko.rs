@@ -255,7 +255,9 @@ role = "manager"
         child.wait_with_output().expect("wait posko")
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    /// The `posko --config … <args>` command, not started: for tests that
+    /// run several at once.
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_posko"));
         c.arg("--config")
             .arg(&self.config)
