@@ -81,6 +81,16 @@ pub fn human_duration(seconds: i64, lang: Language) -> String {
         .unwrap_or_else(|_| format!("{seconds} s"))
 }
 
+/// An instant as people read it in mail: the desk's zone, numeric
+/// (`2026-11-23 09:10 WIB`), so no month name has to be in a language.
+pub fn local_time(tz: &chrono_tz::Tz, t: i64) -> String {
+    use chrono::TimeZone;
+    tz.timestamp_opt(t, 0)
+        .single()
+        .map(|d| d.format("%Y-%m-%d %H:%M %Z").to_string())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,14 +128,4 @@ mod tests {
             "counted around the clock"
         );
     }
-}
-
-/// An instant as people read it in mail: the desk's zone, numeric
-/// (`2026-11-23 09:10 WIB`), so no month name has to be in a language.
-pub fn local_time(tz: &chrono_tz::Tz, t: i64) -> String {
-    use chrono::TimeZone;
-    tz.timestamp_opt(t, 0)
-        .single()
-        .map(|d| d.format("%Y-%m-%d %H:%M %Z").to_string())
-        .unwrap_or_default()
 }
