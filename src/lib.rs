@@ -89,6 +89,7 @@ pub mod workers;
 // The pure cores live in the `posko-core` crate (core/), named from the
 // root like the crate's own modules (`crate::parse::…`).
 pub use posko_core::{
-    ack_policy, autoreply, budget, calendar, catalogue, commands, display_name, domain, parse,
-    participants, reply_trim, rules, staff_auth, staff_token, survey, threading,
+    ack_policy, autoreply, budget, calendar, catalogue, commands, display_name, domain, language,
+    parse, participants, reply_trim, rules, staff_auth, staff_token, survey, thread_index,
+    threading,
 };

@@ -7,7 +7,8 @@
 //! ([`rules`] against the [`catalogue`]); a reply in, staff commands out
 //! ([`commands`]); two instants in, the open time between them out
 //! ([`calendar`]); a ticket's history in, its service-level clocks out
-//! ([`sla`]). Nothing here reads a file, a socket, a clock or the database:
+//! ([`sla`]); a mail in, the language its sender is answered in out
+//! ([`language`]). Nothing here reads a file, a socket, a clock or the database:
 //! "now" is an argument, and the configuration arrives already validated
 //! as the typed values each core defines (the `posko` crate's `config`
 //! turns the TOML into them).
@@ -26,6 +27,7 @@ pub mod clean;
 pub mod commands;
 pub mod display_name;
 pub mod domain;
+pub mod language;
 pub mod oauth;
 pub mod parse;
 pub mod participants;
@@ -35,4 +37,5 @@ pub mod sla;
 pub mod staff_auth;
 pub mod staff_token;
 pub mod survey;
+pub mod thread_index;
 pub mod threading;

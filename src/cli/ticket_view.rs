@@ -84,6 +84,9 @@ pub struct TicketJson {
     pub first_response_at: Option<String>,
     pub resolved_at: Option<String>,
     pub closed_at: Option<String>,
+    /// The language its requester is answered in (`id`, `en`): set when the
+    /// ticket opened or by `#lang`, else the desk's.
+    pub language: String,
     /// `{ "response": {...}, "resolution": {...} }`, or `null` when the
     /// ticket has no clocks; left out of lists.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -108,8 +111,9 @@ pub struct TicketJson {
     pub requester_flags: Vec<Flag>,
 }
 
-fn ticket_json(t: tickets::Ticket) -> TicketJson {
+fn ticket_json(t: tickets::Ticket, desk: Language) -> TicketJson {
     TicketJson {
+        language: t.language_or(desk).code().to_string(),
         id: t.id,
         subject: t.subject,
         status: t.status.as_str().into(),
@@ -142,18 +146,24 @@ fn ticket_json(t: tickets::Ticket) -> TicketJson {
     }
 }
 
-/// The list view: tickets without their messages.
-pub async fn list(c: &mut Conn, all: bool, limit: i64) -> Result<Vec<TicketJson>> {
+/// The list view: tickets without their messages; `desk` is the desk's
+/// language, for the tickets that have none of their own.
+pub async fn list(c: &mut Conn, all: bool, limit: i64, desk: Language) -> Result<Vec<TicketJson>> {
     Ok(tickets::list(c, !all, limit)
         .await?
         .into_iter()
-        .map(ticket_json)
+        .map(|t| ticket_json(t, desk))
         .collect())
 }
 
 /// One ticket with its messages and events; display names are checked
-/// against `known` ([`display_name::check`]).
-pub async fn show(c: &mut Conn, id: TicketId, known: &Known) -> Result<Option<TicketJson>> {
+/// against `known` ([`display_name::check`]); `desk` as in [`list`].
+pub async fn show(
+    c: &mut Conn,
+    id: TicketId,
+    known: &Known,
+    desk: Language,
+) -> Result<Option<TicketJson>> {
     let Some(t) = tickets::get(c, id).await? else {
         return Ok(None);
     };
@@ -162,7 +172,7 @@ pub async fn show(c: &mut Conn, id: TicketId, known: &Known) -> Result<Option<Ti
         EmailAddress::parse(&t.requester).as_ref(),
         known,
     );
-    let mut out = ticket_json(t);
+    let mut out = ticket_json(t, desk);
     out.requester_flags = requester_flags;
     out.watchers = Some(watchers::list(c, id).await?);
     out.survey = Some(match surveys::latest(c, id).await? {

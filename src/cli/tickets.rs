@@ -35,7 +35,7 @@ pub(super) async fn cmd_tickets(cfg: Config, command: TicketsCommand) -> Result<
     let mut c = db.pool().acquire().await?;
     match command {
         TicketsCommand::List { json, all, limit } => {
-            let list = view::list(&mut c, all, limit).await?;
+            let list = view::list(&mut c, all, limit, cfg.desk.language).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
@@ -56,7 +56,7 @@ pub(super) async fn cmd_tickets(cfg: Config, command: TicketsCommand) -> Result<
         }
         TicketsCommand::Show { id, json, now, .. } => {
             let known = cfg.known_names();
-            let Some(mut t) = view::show(&mut c, id, &known).await? else {
+            let Some(mut t) = view::show(&mut c, id, &known, cfg.desk.language).await? else {
                 eprintln!("posko: no ticket #{id}");
                 return Ok(ExitCode::from(exit::DATAERR));
             };

@@ -90,8 +90,14 @@ impl Ingestor {
         let mut pending = Script::new();
         let mut outcomes = Vec::with_capacity(items.len());
         for (i, (item, examined)) in items.iter().zip(examined).enumerate() {
+            // A new ticket whose mail cannot say its language reads the
+            // requester's earlier tickets: the one-message steps.
             let msg = match examined {
-                Examined::Parsed(m) if matches!(self.route(&m), Route::New) => m,
+                Examined::Parsed(m)
+                    if matches!(self.route(&m), Route::New) && !self.needs_earlier_language(&m) =>
+                {
+                    m
+                }
                 other => {
                     // The one-message steps, after the writes before them.
                     pending.flush(&mut tx, backend).await?;
@@ -156,7 +162,7 @@ impl Ingestor {
                 Cow::Borrowed(&item.raw),
                 now,
             );
-            let built = self.open_ticket_as(&mut w, a, id, None, recent_acks);
+            let built = self.open_ticket_as(&mut w, a, id, None, recent_acks, None);
             match started {
                 Poll::Pending => run.await?,
                 Poll::Ready(r) => r?,

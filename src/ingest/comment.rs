@@ -12,7 +12,7 @@ use crate::sla::life;
 use crate::store::events::{self, MsgRef};
 use crate::store::script::Script;
 use crate::store::unit::Unit;
-use crate::store::{messages, tickets};
+use crate::store::{Conn, messages, tickets};
 
 impl Ingestor {
     /// The arrival as a comment on `ticket` (as it was read); `reopen` when
@@ -30,7 +30,8 @@ impl Ingestor {
     ) -> Result<Outcome> {
         let (msg, now) = (a.msg, a.now);
         let id = ticket.id;
-        let (body, quoted) = reply_parts(msg);
+        let sent = sent_texts(u.conn().await?, id).await?;
+        let (body, quoted) = reply_parts(msg, &sent);
         let kind = if msg.auto.is_some() { "auto" } else { "reply" };
         let author = a.author();
         let mid = self.record_inbound(u, a, id, kind, (&body, quoted.as_deref()), &author)?;
@@ -135,19 +136,36 @@ impl Ingestor {
             None,
             &msg.attachments,
         )?;
+        if let Some(conversation) = msg.conversation() {
+            messages::push_conversation(w, &msg.message_id, &conversation.key);
+        }
         Ok(MsgRef::Latest(msg.message_id.clone()))
     }
 }
 
+/// How many of the desk's latest mails to the requester the reply reader
+/// compares a reply with, and how much of each: a reply quotes the mail it
+/// answers, which is nearly always one of the last few, and its start.
+const SENT_MAILS: i64 = 3;
+const SENT_CHARS: i64 = 8 * 1024;
+
+/// The text of the desk's latest mails to the requester on `ticket` (see
+/// [`SENT_MAILS`]): what [`reply_parts`] recognises as a quote of ours.
+pub(crate) async fn sent_texts(c: &mut Conn, ticket: TicketId) -> Result<Vec<String>> {
+    messages::recent_sent_texts(c, ticket, SENT_MAILS, SENT_CHARS).await
+}
+
 /// The new text of a reply, and what was set aside as quoted (none when
-/// nothing is left without it).
-pub(crate) fn reply_parts(msg: &InboundMessage) -> (String, Option<String>) {
-    // `sent` (the ticket's outgoing mail) is wired after the restructure.
+/// nothing is left without it). `sent`: the text of the desk's latest mail
+/// to the requester ([`sent_texts`]), so a quote of it without any marker
+/// is set aside too.
+pub(crate) fn reply_parts(msg: &InboundMessage, sent: &[String]) -> (String, Option<String>) {
+    let sent: Vec<&str> = sent.iter().map(String::as_str).collect();
     let trimmed = reply_trim::read(&reply_trim::Reply {
         text: &msg.body_text,
         html: msg.body_html.as_deref(),
         subject: &msg.subject,
-        sent: &[],
+        sent: &sent,
     });
     if trimmed.reply.is_empty() {
         (msg.body_text.trim().to_string(), None)

@@ -143,7 +143,7 @@ impl Ingestor {
             }
             (None, Decision::Append { ticket, reopen }) => {
                 // Read as the ingest reads it.
-                let (body, quoted) = super::reply_parts(&msg);
+                let (body, quoted) = super::reply_parts(&msg, &[]);
                 let author = a.author();
                 self.record_inbound(
                     &mut w,
@@ -189,7 +189,7 @@ impl Ingestor {
         linked_to: Option<TicketId>,
     ) -> Result<DryOutcome> {
         let no_acks = crate::ack_policy::AckCount::default();
-        self.open_ticket_as(w, a, id, linked_to, no_acks)?;
+        self.open_ticket_as(w, a, id, linked_to, no_acks, None)?;
         Ok(DryOutcome::Opened { id, linked_to })
     }
 }

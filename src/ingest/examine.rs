@@ -25,8 +25,8 @@ pub enum Route {
     /// Its From is in the staff directory: commands, authentication
     /// (`staff/`). A robot's mail from a staff address is threaded instead.
     Staff(Box<Staff>),
-    /// It names a ticket (subject tag) or refers to earlier mail: threading
-    /// reads the database to decide.
+    /// It names a ticket (subject tag), refers to earlier mail, or answers
+    /// an Outlook conversation: threading reads the database to decide.
     Thread,
     /// Neither: it opens a new ticket, with nothing to read to tell.
     New,
@@ -62,8 +62,11 @@ impl Ingestor {
             Some(_) => return Route::Thread,
             None => {}
         }
+        // An Outlook answer (its Thread-Index has reply blocks) may have lost
+        // both tag and references: threading looks its conversation up.
         if threading::tag_number(&msg.subject, &self.cfg.desk.tag).is_some()
             || msg.referenced_ids().next().is_some()
+            || msg.conversation().is_some_and(|c| c.is_answer())
         {
             Route::Thread
         } else {

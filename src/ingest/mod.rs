@@ -56,6 +56,7 @@ mod batch;
 mod comment;
 mod dry;
 mod examine;
+mod language;
 mod notice_context;
 pub(crate) mod open;
 mod outsider;
@@ -63,7 +64,7 @@ mod process;
 mod staff;
 
 pub(crate) use arrival::Arrival;
-pub(crate) use comment::reply_parts;
+pub(crate) use comment::{reply_parts, sent_texts};
 pub use dry::{DryOutcome, DryRun, TicketView};
 pub use examine::Route;
 use examine::{Examined, header_block};

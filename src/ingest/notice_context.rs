@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::Ingestor;
 use crate::catalogue::TicketType;
-use crate::domain::TicketId;
+use crate::domain::{Language, TicketId};
 use crate::mail::compose;
 use crate::mail::context::Desk;
 use crate::mail::context::new_ticket::{Attachment, Classification, Message, NewTicket, Ticket};
@@ -15,7 +15,8 @@ use crate::parse::InboundMessage;
 use crate::rules;
 
 impl Ingestor {
-    /// The context of the acknowledgment, the notice and the alerts.
+    /// The context of the acknowledgment, the notice and the alerts, with
+    /// its words in `lang`.
     pub(super) fn new_ticket_context(
         &self,
         msg: &InboundMessage,
@@ -23,6 +24,7 @@ impl Ingestor {
         subject: &str,
         class: &rules::Outcome,
         now: i64,
+        lang: Language,
     ) -> Result<NewTicket> {
         let desk = &self.cfg.desk;
         let created = crate::mail::words::local_time(&desk.timezone, now);
@@ -38,7 +40,7 @@ impl Ingestor {
         // What staff see of the sender: the name beside the real address,
         // flagged when it pretends to be someone else.
         let mut requester = self.templates.sender(
-            desk.language,
+            lang,
             &self.known,
             msg.from.as_ref().and_then(|m| m.name.as_deref()),
             msg.from
@@ -51,7 +53,7 @@ impl Ingestor {
         requester["full"] = json!(msg.from.as_ref().map(|m| one_line(&m.display())));
         requester["address"] = json!(msg.from.as_ref().map(|m| m.address.as_str()));
         Ok(NewTicket {
-            classification: self.classification_context(class)?,
+            classification: self.classification_context(class, lang)?,
             desk: Desk::of(desk),
             ticket: Ticket {
                 id,
@@ -79,9 +81,12 @@ impl Ingestor {
         })
     }
 
-    /// The classification as templates see it, in the desk's language.
-    fn classification_context(&self, class: &rules::Outcome) -> Result<Classification> {
-        let lang = self.cfg.desk.language;
+    /// The classification as templates see it, in `lang`.
+    fn classification_context(
+        &self,
+        class: &rules::Outcome,
+        lang: Language,
+    ) -> Result<Classification> {
         let cat = &self.cfg.catalogue;
         let r = &class.result;
         let category_name = cat

@@ -4,9 +4,10 @@
 use anyhow::Result;
 use serde_json::json;
 
+use super::language::requester_of;
 use super::{Arrival, Ingestor, MAX_REFERENCES, Outcome};
 use crate::ack_policy::{self, AckCount};
-use crate::domain::{EmailAddress, EventKind, MailKind, Status, TicketId, Visibility};
+use crate::domain::{EmailAddress, EventKind, Language, MailKind, Status, TicketId, Visibility};
 use crate::isolate;
 use crate::mail::compose::{self, Outgoing};
 use crate::mail::context::new_ticket::NewTicket;
@@ -39,13 +40,16 @@ impl Ingestor {
             sender: sender_acks,
             total: raw::acks_total(u.conn().await?, self.ack_since(a.now)).await?,
         };
-        self.open_ticket_as(u, a, id, previous, acks)?;
+        let earlier = self.earlier_language(u.conn().await?, a.msg).await?;
+        self.open_ticket_as(u, a, id, previous, acks, earlier)?;
         Ok(Outcome::NewTicket(id))
     }
 
     /// [`Self::open_ticket`] with its number `id` given: the writes only, no
     /// database (the batch builds them while the previous message's writes
-    /// run). True when they acknowledge the message.
+    /// run). `earlier`: the language of the requester's earlier tickets, when
+    /// the mail needs it ([`Self::earlier_language`]). True when they
+    /// acknowledge the message.
     pub(super) fn open_ticket_as(
         &self,
         w: &mut Script,
@@ -53,13 +57,12 @@ impl Ingestor {
         id: TicketId,
         previous: Option<TicketId>,
         recent_acks: AckCount,
+        earlier: Option<Language>,
     ) -> Result<bool> {
         let (msg, now) = (a.msg, a.now);
         let from = msg.from.as_ref();
-        let requester = from
-            .map(|m| m.address.as_str().to_string())
-            .or_else(|| msg.sender_text.clone())
-            .unwrap_or_else(|| "unknown".into());
+        let requester = requester_of(msg);
+        let lang = self.ticket_language(msg, earlier);
         isolate::fault_point(&msg.subject);
         isolate::store_fault_point(&msg.subject)?;
         let subject = threading::clean_subject(&msg.subject, &self.cfg.desk.tag);
@@ -86,6 +89,7 @@ impl Ingestor {
                     tags: &r.tags,
                     major: r.major,
                 }),
+                language: lang.stored(),
                 now,
             },
         );
@@ -103,6 +107,7 @@ impl Ingestor {
                 "message_id": msg.message_id,
                 "auto": msg.auto.as_ref().map(|a| json!({"kind": a.kind.as_str(), "reason": a.reason})),
                 "linked_to": previous,
+                "language": { "code": lang.language.code(), "basis": lang.basis.as_str() },
             }),
         );
         if let Some(prev) = previous {
@@ -156,9 +161,21 @@ impl Ingestor {
                 );
             }
             None => {
-                let mut ctx = self.new_ticket_context(msg, id, &subject, &class, now)?;
-                ctx.sla = life::ack_context(&self.cfg, &self.templates, targets.as_ref())?;
-                acked = self.queue_ack(w, a, recent_acks, id, &subject, &ctx)?;
+                // Staff read the desk's language; the requester their own
+                // (a second context only when the two differ).
+                let context = |lang: Language| -> Result<NewTicket> {
+                    let mut ctx = self.new_ticket_context(msg, id, &subject, &class, now, lang)?;
+                    ctx.sla = life::ack_context(&self.templates, targets.as_ref(), lang)?;
+                    Ok(ctx)
+                };
+                let desk_lang = self.cfg.desk.language;
+                let ctx = context(desk_lang)?;
+                let theirs = match lang.language {
+                    l if l == desk_lang => None,
+                    l => Some(context(l)?),
+                };
+                let ack = (theirs.as_ref().unwrap_or(&ctx), lang.language);
+                acked = self.queue_ack(w, a, recent_acks, id, &subject, ack)?;
                 self.queue_notices(w, a, id, &subject, &class, &ctx)?;
             }
         }
@@ -186,7 +203,7 @@ impl Ingestor {
         recent: AckCount,
         id: TicketId,
         subject: &str,
-        ctx: &NewTicket,
+        (ctx, lang): (&NewTicket, Language),
     ) -> Result<bool> {
         let (msg, now) = (a.msg, a.now);
         let desk = &self.cfg.desk;
@@ -205,7 +222,7 @@ impl Ingestor {
             );
             return Ok(false);
         }
-        let rendered = self.templates.render("ack", desk.language, ctx)?;
+        let rendered = self.templates.render("ack", lang, ctx)?;
         let mut references: Vec<String> = msg.references.clone();
         references.push(msg.message_id.clone());
         let skip = references.len().saturating_sub(MAX_REFERENCES);

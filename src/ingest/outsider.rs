@@ -23,7 +23,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::open::Internal;
-use super::{Arrival, Ingestor, Outcome, reply_parts};
+use super::{Arrival, Ingestor, Outcome, reply_parts, sent_texts};
 use crate::domain::{EventKind, MailKind, TicketId};
 use crate::mail::context::Desk;
 use crate::mail::context::non_participant::{self as notice, NonParticipant};
@@ -85,7 +85,8 @@ impl Ingestor {
         ticket: &tickets::Ticket,
     ) -> Result<Outcome> {
         let (msg, now, id) = (a.msg, a.now, ticket.id);
-        let (body, quoted) = reply_parts(msg);
+        let sent = sent_texts(w.conn().await?, id).await?;
+        let (body, quoted) = reply_parts(msg, &sent);
         let author = a.author();
         let mid = self.record_inbound(
             w,

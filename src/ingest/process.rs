@@ -12,6 +12,7 @@ use crate::ack_policy::AckCount;
 use crate::parse::InboundMessage;
 use crate::store::unit::Unit;
 use crate::store::{Conn, messages, quarantine, raw, tickets};
+use crate::thread_index;
 use crate::threading::{self, Decision, Found};
 
 impl Ingestor {
@@ -56,8 +57,9 @@ impl Ingestor {
                     sender: sender_acks,
                     total: raw::acks_total(u.conn().await?, since).await?,
                 };
+                let earlier = self.earlier_language(u.conn().await?, &msg).await?;
                 push_raw(&mut u, a, raw).await?;
-                self.open_ticket_as(&mut u, a, id, None, acks)?;
+                self.open_ticket_as(&mut u, a, id, None, acks, earlier)?;
                 Outcome::NewTicket(id)
             }
             Route::Staff(staff) => {
@@ -151,7 +153,8 @@ impl Ingestor {
     }
 
     /// The ticket the message points at: subject tag first, then
-    /// references, merges followed to the surviving ticket.
+    /// references, then its Outlook conversation (a participant's mail
+    /// only), merges followed to the surviving ticket.
     pub(super) async fn find_ticket(
         &self,
         c: &mut Conn,
@@ -165,6 +168,13 @@ impl Ingestor {
         if id.is_none() {
             let ids: Vec<&str> = msg.referenced_ids().collect();
             id = messages::ticket_of_first(c, &ids).await?;
+        }
+        let mut by_conversation = false;
+        if id.is_none()
+            && let Some(conversation) = msg.conversation().filter(|c| c.is_answer())
+        {
+            id = messages::ticket_of_conversation(c, &conversation.key).await?;
+            by_conversation = id.is_some();
         }
         // Bounded, in case of a cycle.
         let mut hops = 0;
@@ -181,10 +191,32 @@ impl Ingestor {
                     id = Some(next);
                     hops += 1;
                 }
+                _ if by_conversation => return self.conversation_member(c, msg, ticket).await,
                 _ => return Ok(Some(ticket)),
             }
         }
         Ok(None)
+    }
+
+    /// `ticket`, found by the Outlook conversation of `msg`, when the
+    /// sender takes part in it and the topic fits: a Thread-Index can be
+    /// copied by anyone, so it never lets a stranger's mail into a ticket
+    /// (the mail opens one of its own).
+    async fn conversation_member(
+        &self,
+        c: &mut Conn,
+        msg: &InboundMessage,
+        ticket: tickets::Ticket,
+    ) -> Result<Option<tickets::Ticket>> {
+        let topic = msg.header("Thread-Topic");
+        if !thread_index::topic_fits(&self.cfg.desk.tag, topic, &ticket.subject) {
+            return Ok(None);
+        }
+        Ok(self
+            .participant(c, msg, &ticket)
+            .await?
+            .is_some()
+            .then_some(ticket))
     }
 
     /// When the acknowledgments counted against the limits began.

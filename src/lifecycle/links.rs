@@ -77,13 +77,15 @@ pub fn links(public_url: &str, token: &str, lang: Language) -> Links {
 /// What `#resolve` adds to its transaction: the ticket's open survey
 /// superseded, when the ticket closes by itself, and a new survey when
 /// surveys are on and the requester is `told` (the resolution mail goes
-/// out). Returns the links for that mail.
+/// out), in the requester's language `lang`. Returns the links for that
+/// mail.
 pub fn push_resolution(
     w: &mut Script,
     cfg: &Config,
     ticket: TicketId,
     now: i64,
     told: bool,
+    lang: Language,
 ) -> Option<Links> {
     let (expires_at, remind_at, auto_close_at) = survey::schedule(&cfg.survey, &cfg.closure, now);
     surveys::push_supersede(w, ticket);
@@ -91,7 +93,6 @@ pub fn push_resolution(
     if !cfg.survey.enabled || !told {
         return None;
     }
-    let lang = cfg.desk.language;
     let minted = mint();
     surveys::push_insert(
         w,

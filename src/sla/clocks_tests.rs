@@ -80,6 +80,7 @@ async fn desk() -> (Desk, i64) {
                 tags: &[],
                 major: false,
             }),
+            language: None,
             now: T0,
         },
     )

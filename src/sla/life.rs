@@ -31,7 +31,7 @@ use serde_json::json;
 
 use crate::calendar::Calendar;
 use crate::config::Config;
-use crate::domain::{EventKind, Status, TicketId};
+use crate::domain::{EventKind, Language, Status, TicketId};
 use crate::mail::context::{AckSla, SlaConfirm};
 use crate::mail::templates::Templates;
 use crate::sla::clocks::{self, calendar_of, row_after, row_retargeted};
@@ -355,14 +355,13 @@ pub fn confirm_lines(
 /// What the acknowledgment says of the targets: `sla` in its template
 /// context (`None` when the ticket has no targets).
 pub fn ack_sla(
-    cfg: &Config,
     templates: &Templates,
     targets: Option<&Targets>,
+    lang: Language,
 ) -> Result<Option<AckSla>> {
     let Some(t) = targets else {
         return Ok(None);
     };
-    let lang = cfg.desk.language;
     Ok(Some(AckSla {
         response: templates.duration(t.response, lang)?,
         resolution: templates.duration(t.resolution, lang)?,
@@ -373,12 +372,12 @@ pub fn ack_sla(
     }))
 }
 
-/// [`ack_sla`] as JSON (`null` without targets), for contexts still built
-/// with `json!`.
+/// [`ack_sla`] as JSON (`null` without targets), in `lang`, for contexts
+/// still built with `json!`.
 pub fn ack_context(
-    cfg: &Config,
     templates: &Templates,
     targets: Option<&Targets>,
+    lang: Language,
 ) -> Result<serde_json::Value> {
-    Ok(serde_json::to_value(ack_sla(cfg, templates, targets)?)?)
+    Ok(serde_json::to_value(ack_sla(templates, targets, lang)?)?)
 }

@@ -171,6 +171,47 @@ pub async fn ticket_of_first(c: &mut Conn, ids: &[&str]) -> Result<Option<Ticket
     Ok(None)
 }
 
+/// Records the Outlook conversation (`Thread-Index`) of the message last
+/// pushed with `message_id`, as part of `w`.
+pub fn push_conversation(w: &mut Script, message_id: &str, key: &str) {
+    w.push(
+        "UPDATE messages SET conversation = $1 \
+         WHERE id = (SELECT MAX(id) FROM messages WHERE message_id = $2)",
+        vec![key.into(), message_id.into()],
+    );
+}
+
+/// The ticket of the latest message of the Outlook conversation `key`.
+pub async fn ticket_of_conversation(c: &mut Conn, key: &str) -> Result<Option<TicketId>> {
+    Ok(sqlx::query_scalar(
+        "SELECT ticket_id FROM messages WHERE conversation = $1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(key)
+    .fetch_optional(&mut *c)
+    .await?)
+}
+
+/// The text of the latest `limit` mails the desk sent the requester on a
+/// ticket (public outgoing messages), newest first, each cut to its first
+/// `max_chars` characters: what the reply reader recognises as quoted.
+pub async fn recent_sent_texts(
+    c: &mut Conn,
+    ticket_id: TicketId,
+    limit: i64,
+    max_chars: i64,
+) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT SUBSTR(body_text, 1, CAST($2 AS INTEGER)) FROM messages \
+         WHERE ticket_id = $1 AND direction = 'out' AND visibility = 'public' \
+         ORDER BY id DESC LIMIT $3",
+    )
+    .bind(ticket_id)
+    .bind(max_chars)
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
 /// The Message-IDs of a ticket's messages, oldest first (for References).
 pub async fn thread_ids(c: &mut Conn, ticket_id: TicketId) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(

@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 
 use super::Conn;
 use super::script::Script;
-use crate::domain::{EventKind, Status, TicketId};
+use crate::domain::{EventKind, Language, Status, TicketId};
 
 /// What a new ticket starts with.
 #[derive(Debug, Clone)]
@@ -17,6 +17,8 @@ pub struct NewTicket<'a> {
     pub auto_kind: Option<&'a str>,
     pub linked_ticket_id: Option<TicketId>,
     pub class: Option<Classified<'a>>,
+    /// The language its requester is answered in; `None`: the desk's.
+    pub language: Option<Language>,
     pub now: i64,
 }
 
@@ -59,11 +61,21 @@ pub struct Ticket {
     pub first_response_at: Option<i64>,
     pub resolved_at: Option<i64>,
     pub closed_at: Option<i64>,
+    /// The language its requester is answered in; `None`: the desk's (see
+    /// [`Ticket::language_or`]).
+    pub language: Option<Language>,
+}
+
+impl Ticket {
+    /// The language its requester is answered in, `desk` when none is set.
+    pub fn language_or(&self, desk: Language) -> Language {
+        self.language.unwrap_or(desk)
+    }
 }
 
 const COLUMNS: &str = "id, subject, status, requester, requester_name, type, category, urgency, \
     impact, priority, group_key, assignee, tags, major, auto_kind, linked_ticket_id, merged_into, \
-    created_at, updated_at, first_response_at, resolved_at, closed_at";
+    created_at, updated_at, first_response_at, resolved_at, closed_at, language";
 
 fn from_row(r: &AnyRow) -> Result<Ticket> {
     let status: String = r.try_get("status")?;
@@ -92,6 +104,9 @@ fn from_row(r: &AnyRow) -> Result<Ticket> {
         first_response_at: r.try_get("first_response_at")?,
         resolved_at: r.try_get("resolved_at")?,
         closed_at: r.try_get("closed_at")?,
+        language: r
+            .try_get::<Option<String>, _>("language")?
+            .and_then(|l| Language::from_code(&l)),
     })
 }
 
@@ -100,8 +115,8 @@ pub async fn insert(c: &mut Conn, t: &NewTicket<'_>) -> Result<TicketId> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO tickets (subject, status, requester, requester_name, auto_kind, \
          linked_ticket_id, created_at, updated_at, type, category, urgency, impact, priority, \
-         group_key, assignee, tags, major) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+         group_key, assignee, tags, major, language) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
          RETURNING id",
     )
     .bind(t.subject)
@@ -120,6 +135,7 @@ pub async fn insert(c: &mut Conn, t: &NewTicket<'_>) -> Result<TicketId> {
     .bind(k.and_then(|k| k.assignee))
     .bind(tags_json(k.map(|k| k.tags).unwrap_or_default()))
     .bind(k.is_some_and(|k| k.major) as i64)
+    .bind(t.language.map(Language::code))
     .fetch_one(&mut *c)
     .await?;
     Ok(id)
@@ -173,8 +189,8 @@ pub fn push_insert(w: &mut Script, id: TicketId, t: &NewTicket<'_>) {
     w.push(
         "INSERT INTO tickets (id, subject, status, requester, requester_name, auto_kind, \
          linked_ticket_id, created_at, updated_at, type, category, urgency, impact, priority, \
-         group_key, assignee, tags, major) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+         group_key, assignee, tags, major, language) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
         vec![
             id.into(),
             t.subject.into(),
@@ -193,6 +209,7 @@ pub fn push_insert(w: &mut Script, id: TicketId, t: &NewTicket<'_>) {
             k.and_then(|k| k.assignee).into(),
             tags_json(k.map(|k| k.tags).unwrap_or_default()).into(),
             (k.is_some_and(|k| k.major) as i64).into(),
+            t.language.map(Language::code).into(),
         ],
     );
 }
@@ -394,6 +411,27 @@ pub fn push_status(w: &mut Script, id: TicketId, status: Status, now: i64) {
     }
 }
 
+/// Sets the language its requester is answered in (`#lang`), as part of `w`.
+pub fn push_language(w: &mut Script, id: TicketId, language: Language, now: i64) {
+    w.push(
+        "UPDATE tickets SET language = $1, updated_at = $2 WHERE id = $3",
+        vec![language.code().into(), now.into(), id.into()],
+    );
+}
+
+/// The language of `requester`'s latest ticket that has one: how a mail
+/// too short to tell its language is answered.
+pub async fn latest_language(c: &mut Conn, requester: &str) -> Result<Option<Language>> {
+    let l: Option<String> = sqlx::query_scalar(
+        "SELECT language FROM tickets WHERE requester = $1 AND language IS NOT NULL \
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(requester)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(l.and_then(|l| Language::from_code(&l)))
+}
+
 /// Marks the ticket as touched (a new message arrived), as part of `w`.
 pub fn push_touch(w: &mut Script, id: TicketId, now: i64) {
     w.push(
@@ -443,6 +481,7 @@ mod tests {
                         tags: &tags,
                         major: false,
                     }),
+                    language: None,
                     now: 1000,
                 },
             )

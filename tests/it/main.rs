@@ -12,6 +12,7 @@ mod digest;
 mod harness;
 mod hostile;
 mod intake;
+mod language;
 mod mailstack_smoke;
 mod monitor;
 mod oauth;

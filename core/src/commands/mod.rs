@@ -71,6 +71,8 @@ pub enum Command {
     Merge(TicketId),
     /// `#requester:<address>`: open the ticket on someone's behalf.
     Requester(EmailAddress),
+    /// `#lang:en` / `#lang:id`: the language the requester is answered in.
+    Lang(Language),
     /// `#help`: mail back the command reference.
     Help,
     /// `#show`: mail the sender the ticket's whole record.
@@ -119,7 +121,7 @@ pub enum StatusChange {
 }
 
 /// The command names, in the order of the reference.
-pub const NAMES: [&str; 18] = [
+pub const NAMES: [&str; 19] = [
     "status",
     "assign",
     "internal",
@@ -136,6 +138,7 @@ pub const NAMES: [&str; 18] = [
     "cc",
     "merge",
     "requester",
+    "lang",
     "help",
     "show",
 ];
@@ -160,6 +163,7 @@ impl Command {
             Command::Cc(_) => "cc",
             Command::Merge(_) => "merge",
             Command::Requester(_) => "requester",
+            Command::Lang(_) => "lang",
             Command::Help => "help",
             Command::Show => "show",
         }
@@ -178,6 +182,7 @@ impl Command {
             Command::Type(t) => t.as_str().to_string(),
             Command::Cc(a) | Command::Requester(a) => a.as_str().to_string(),
             Command::Merge(n) => n.to_string(),
+            Command::Lang(l) => l.code().to_string(),
             Command::Internal
             | Command::Pending
             | Command::Resolve
@@ -281,6 +286,7 @@ fn example(name: &str) -> &'static str {
         "type" => "incident",
         "cc" | "requester" => "someone@corp.test",
         "merge" => "12",
+        "lang" => "en",
         _ => "…",
     }
 }

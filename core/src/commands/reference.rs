@@ -77,6 +77,11 @@ pub(super) const REFERENCE: &[(&str, &str, &str)] = &[
         "buka tiket atas nama orang lain (mis. dari telepon)",
     ),
     (
+        "#lang:en | #lang:id",
+        "answer the requester in English or Indonesian from now on",
+        "balas pelapor dalam bahasa Inggris atau Indonesia mulai sekarang",
+    ),
+    (
         "#show",
         "mail yourself the ticket's whole record: messages, events, SLA clocks, survey",
         "kirim ke Anda seluruh catatan tiket: pesan, kejadian, jam SLA, survei",

@@ -62,6 +62,9 @@ fn every_command_and_value_kind() {
             Command::Requester(addr("alice@corp.test")),
         ),
         ("#help", Command::Help),
+        ("#lang:en", Command::Lang(Language::En)),
+        ("#lang:ID", Command::Lang(Language::Id)),
+        ("#lang:inggris", Command::Lang(Language::En)),
         ("#show", Command::Show),
     ];
     for (text, expected) in cases {
@@ -76,6 +79,7 @@ fn names_are_stable_and_cover_the_interface() {
     let seen: Vec<&str> = [
         "#status:new #assign:me #internal #resolve #escalate #priority:2 #urgency:low",
         "#impact:high #category:x #type:change #cc:a@b.test #merge:3 #requester:c@d.test #help #show",
+        "#lang:en",
     ]
     .iter()
     .flat_map(|s| parse(s, "").commands)

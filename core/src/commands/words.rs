@@ -15,7 +15,7 @@ pub(super) struct Spec {
     pub(super) arity: Arity,
 }
 
-pub(super) const SPECS: [Spec; 18] = {
+pub(super) const SPECS: [Spec; 19] = {
     const fn s(name: &'static str, arity: Arity) -> Spec {
         Spec { name, arity }
     }
@@ -36,6 +36,7 @@ pub(super) const SPECS: [Spec; 18] = {
         s("cc", Arity::Required),
         s("merge", Arity::Required),
         s("requester", Arity::Required),
+        s("lang", Arity::Required),
         s("help", Arity::None),
         s("show", Arity::None),
     ]
@@ -67,6 +68,18 @@ pub(super) const NAME_HINTS: &[(&str, &str)] = &[
     ("lihat", "show"),
     ("tampilkan", "show"),
     ("riwayat", "show"),
+    ("bahasa", "lang"),
+    ("language", "lang"),
+];
+
+/// The languages `#lang` sets, by code or by name in either language.
+pub(super) const LANG_WORDS: &[(&str, Language)] = &[
+    ("en", Language::En),
+    ("id", Language::Id),
+    ("english", Language::En),
+    ("inggris", Language::En),
+    ("indonesia", Language::Id),
+    ("indonesian", Language::Id),
 ];
 
 /// Status words, English and Indonesian. Reopening is not a status of its
@@ -200,6 +213,14 @@ pub(super) fn build(spec: &Spec, value: Option<&str>) -> Result<Command, Command
             Some(a) => Ok(Command::Requester(a)),
             None => Err(bad("an e-mail address such as someone@corp.test", None)),
         },
+        "lang" => lookup(LANG_WORDS, &lower)
+            .map(|l| Command::Lang(*l))
+            .ok_or_else(|| {
+                bad(
+                    "en or id (the languages of the desk's mail)",
+                    suggest(&lower, LANG_WORDS.iter().map(|(w, _)| *w)).map(String::from),
+                )
+            }),
         "merge" => {
             let digits = lower.strip_prefix('#').unwrap_or(&lower);
             match digits.parse::<TicketId>() {

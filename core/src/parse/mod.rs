@@ -93,6 +93,21 @@ impl InboundMessage {
             .map(|m| &m.address)
     }
 
+    /// The first header named `name` (case-insensitive), decoded.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The Outlook conversation this message belongs to (its
+    /// `Thread-Index`), if it names one.
+    pub fn conversation(&self) -> Option<crate::thread_index::Conversation> {
+        self.header("Thread-Index")
+            .and_then(crate::thread_index::conversation)
+    }
+
     /// Every Message-ID this message points at, nearest first.
     pub fn referenced_ids(&self) -> impl Iterator<Item = &str> {
         self.in_reply_to

@@ -266,6 +266,21 @@ impl Ingestor {
                 );
             }
         }
+        if let Some(l) = plan.language.filter(|l| ticket.language != Some(*l)) {
+            tickets::push_language(w, id, l, now);
+            events::push(
+                w,
+                id,
+                EventKind::LanguageSet,
+                actor,
+                now,
+                mid,
+                &json!({
+                    "from": ticket.language_or(cfg.desk.language).code(),
+                    "to": l.code(),
+                }),
+            );
+        }
         if let Some(target) = &merge {
             update.merged_into = Some(target.id);
             events::push(
@@ -310,13 +325,17 @@ impl Ingestor {
         };
         let mut relayed: Vec<String> = Vec::new();
         let told = !new_ticket && !plan.internal;
+        // The requester's language; `#lang` in this very mail already
+        // counts.
+        let lang = plan
+            .language
+            .unwrap_or_else(|| ticket.language_or(cfg.desk.language));
         // A resolution: when it closes by itself, and (told) the survey.
         let survey = match notice {
-            Some(MailKind::Resolved) => links::push_resolution(w, cfg, id, now, told),
+            Some(MailKind::Resolved) => links::push_resolution(w, cfg, id, now, told, lang),
             _ => None,
         };
         if let Some(template) = template.filter(|_| told) {
-            let lang = cfg.desk.language;
             let mut ctx = RequesterNotice {
                 desk: Desk::of(&cfg.desk),
                 ticket: TicketRef::of(&ticket),

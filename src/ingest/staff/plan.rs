@@ -13,7 +13,7 @@ use std::fmt;
 use crate::catalogue::{Catalogue, Group};
 use crate::commands::{self, Assignee, Command, CommandError, Located, Parsed, StatusChange};
 use crate::config::{Config, Role, Staff};
-use crate::domain::{EmailAddress, Status, TicketId};
+use crate::domain::{EmailAddress, Language, Status, TicketId};
 
 /// The ticket the commands are checked against.
 #[derive(Debug, Clone, Copy)]
@@ -107,6 +107,8 @@ pub struct Plan {
     pub cc: Vec<EmailAddress>,
     /// The ticket to merge into (looked up when the plan is applied).
     pub merge: Option<TicketId>,
+    /// `#lang`: the language the requester is answered in from now on.
+    pub language: Option<Language>,
     pub internal: bool,
     pub help: bool,
     /// `#show`: mail the sender the ticket's record (after the other
@@ -515,6 +517,7 @@ pub fn plan(
                     });
                 }
             }
+            Command::Lang(l) => p.language = Some(*l),
             Command::Internal => p.internal = true,
             Command::Help => p.help = true,
             Command::Show => {
