@@ -128,10 +128,13 @@ impl Config {
 
     /// The survey's question keys, in the order it asks them (exports,
     /// reports and `#show` list answers so).
-    // TODO(issue 11): the configured `[[survey.question]]` keys once the
-    // survey's configuration lands; the SOP's ten are its default.
+    /// The configured `[[survey.question]]` keys; the SOP's ten by default.
     pub fn survey_question_keys(&self) -> Vec<&str> {
-        posko_core::domain::survey::DEFAULT_QUESTION_KEYS.to_vec()
+        self.survey
+            .questions
+            .iter()
+            .map(|q| q.key.as_str())
+            .collect()
     }
 
     /// The staff member with this address, if any.
