@@ -77,22 +77,7 @@ impl Templates {
             h.register_helper("col", Box::new(col));
             h.register_helper("num", Box::new(num));
         }
-        for (path, builtin) in BUILTIN {
-            let source = match overrides.map(|dir| dir.join(path)) {
-                Some(file) if file.exists() => std::fs::read_to_string(&file)
-                    .with_context(|| format!("cannot read template {}", file.display()))?,
-                _ => builtin.to_string(),
-            };
-            let name = path.trim_end_matches(".hbs");
-            let registry = if name.ends_with(".html") {
-                &mut html
-            } else {
-                &mut text
-            };
-            registry
-                .register_template_string(name, source)
-                .with_context(|| format!("template {path} does not compile"))?;
-        }
+        crate::mail::templates::register(&mut text, &mut html, BUILTIN, overrides)?;
         Ok(Templates { text, html })
     }
 

@@ -184,22 +184,7 @@ impl Templates {
         text.set_strict_mode(true);
         let mut html = Handlebars::new();
         html.set_strict_mode(true);
-        for (path, builtin) in BUILTIN {
-            let source = match overrides.map(|dir| dir.join(path)) {
-                Some(file) if file.exists() => std::fs::read_to_string(&file)
-                    .with_context(|| format!("cannot read template {}", file.display()))?,
-                _ => builtin.to_string(),
-            };
-            let name = path.trim_end_matches(".hbs");
-            let registry = if name.ends_with(".html") {
-                &mut html
-            } else {
-                &mut text
-            };
-            registry
-                .register_template_string(name, source)
-                .with_context(|| format!("template {path} does not compile"))?;
-        }
+        register(&mut text, &mut html, BUILTIN, overrides)?;
         // An override may add the HTML of a text-only template.
         if let Some(dir) = overrides {
             for name in TEXT_ONLY {
@@ -317,6 +302,33 @@ fn text_as_html(text: &str) -> String {
         "<!DOCTYPE html>\n<html><body><pre style=\"font-family: Arial, sans-serif; \
          font-size: 14px; white-space: pre-wrap\">{escaped}</pre></body></html>\n"
     )
+}
+
+/// Registers each built-in template, or the desk's override of it in
+/// `overrides`, into the text or the HTML registry by its name's ending.
+pub(crate) fn register(
+    text: &mut Handlebars<'static>,
+    html: &mut Handlebars<'static>,
+    builtin: &[(&str, &str)],
+    overrides: Option<&Path>,
+) -> Result<()> {
+    for (path, source) in builtin {
+        let source = match overrides.map(|dir| dir.join(path)) {
+            Some(file) if file.exists() => std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read template {}", file.display()))?,
+            _ => source.to_string(),
+        };
+        let name = path.trim_end_matches(".hbs");
+        let registry = if name.ends_with(".html") {
+            &mut *html
+        } else {
+            &mut *text
+        };
+        registry
+            .register_template_string(name, source)
+            .with_context(|| format!("template {path} does not compile"))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
