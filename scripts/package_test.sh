@@ -125,7 +125,8 @@ mail() { # N: a requester's mail, as a Maildir file
     printf 'From: Alice Wijaya <alice@corp.test>\r\nTo: helpdesk@corp.test\r\nSubject: Printer lantai %s macet\r\nMessage-ID: <pkgtest-%s@corp.test>\r\nDate: Mon, 30 Nov 2026 09:00:00 +0700\r\n\r\nPrinter di lantai %s tidak bisa mencetak.\r\n' "$1" "$1" "$1"
 }
 config=/etc/posko/posko.toml
-posko=(posko --config "$config")
+# No --config: commands by hand read /etc/posko/posko.toml by default.
+posko=(posko)
 
 # --- 1. install -------------------------------------------------------------
 say "installing $v1 into the clean root"
@@ -152,8 +153,12 @@ done
 
 say "posko check, as posko"
 as_posko "${posko[@]}" check | tee "$work/check.log" || fail "posko check"
+grep -q "^ok    configuration: $config is valid" "$work/check.log" ||
+    fail "posko check without --config did not read $config"
 grep -q "^ok    database: sqlite:///var/lib/posko/posko.db" "$work/check.log" ||
     fail "posko check does not use /var/lib/posko/posko.db"
+grep -q "^ok    web: http://127.0.0.1:8080 (.*) is free to bind" "$work/check.log" ||
+    fail "posko check does not show the web listener"
 mail 1 | as_posko sh -c 'cat >/var/lib/posko/mail/new/1764468000.M1P1.pkgtest'
 say "posko run --once, as posko"
 out="$(as_posko "${posko[@]}" run --once)"
@@ -191,7 +196,7 @@ for _ in \$(seq 1 150); do
     sleep 0.2
 done
 sleep 1
-log "tickets=\$(runuser -u posko -- posko --config $config tickets list --json | grep -o '"id":' | wc -l)"
+log "tickets=\$(runuser -u posko -- posko tickets list --json | grep -o '"id":' | wc -l)"
 log "journal=\$(journalctl -u posko.service --no-pager -o cat | grep -c 'posko running')"
 systemctl reload posko.service || log "reload-failed"
 sleep 2

@@ -7,8 +7,18 @@
 //! one more try; if it still refuses, the failure is temporary: our
 //! credentials are wrong, not the message, so the mail waits in the outbox
 //! instead of failing for good.
+//!
+//! lettre's `timeout` bounds only the connect (tokio transport), so a
+//! server that accepts and then stops answering, after EHLO or after the
+//! message's final dot, would hold the outbox worker, and every mail
+//! behind it, forever. Each send is therefore bounded as a whole
+//! ([`send_deadline`]); running past it is a temporary failure and the mail
+//! is retried. A server that went silent after the final dot may have
+//! delivered the mail, so that retry can duplicate it (RFC 5321 §6.1
+//! prefers a duplicate to a loss); it cannot lose it.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use lettre::address::Envelope;
@@ -23,6 +33,17 @@ use crate::outbox::SendError;
 use crate::store::Db;
 
 type Lettre = AsyncSmtpTransport<Tokio1Executor>;
+
+/// The slowest upload a send is allowed, on top of `outbound.timeout`:
+/// 1 Mbit/s, so a 25 MB message on a slow line is not cut off half-way.
+const MIN_UPLOAD_BYTES_PER_SECOND: u64 = 128 * 1024;
+
+/// How long one whole send (connect, TLS, login, envelope, message, final
+/// reply) may take: `outbound.timeout`, plus the message's upload at
+/// [`MIN_UPLOAD_BYTES_PER_SECOND`].
+pub fn send_deadline(timeout: Duration, body_len: usize) -> Duration {
+    timeout + Duration::from_secs(body_len as u64 / MIN_UPLOAD_BYTES_PER_SECOND)
+}
 
 /// SMTP replies that mean "your credentials", not "your message".
 const AUTH_REFUSED: &[&str] = &["530", "534", "535", "454"];
@@ -89,8 +110,24 @@ impl Smtp {
         Ok((t, Some(token)))
     }
 
-    /// Sends `body` to the envelope's recipients.
+    /// Sends `body` to the envelope's recipients, within [`send_deadline`].
     pub async fn send(&self, envelope: &Envelope, body: &[u8]) -> Result<(), SendError> {
+        let limit = send_deadline(self.settings.timeout, body.len());
+        // Dropping lettre's future on the deadline closes its connection.
+        tokio::time::timeout(limit, self.send_once(envelope, body))
+            .await
+            .unwrap_or_else(|_| {
+                Err(SendError::Transient(format!(
+                    "the SMTP server {}:{} did not finish the exchange within {} s",
+                    self.settings.host,
+                    self.settings.port,
+                    limit.as_secs()
+                )))
+            })
+    }
+
+    /// [`Smtp::send`] without the deadline.
+    async fn send_once(&self, envelope: &Envelope, body: &[u8]) -> Result<(), SendError> {
         for attempt in 0..2 {
             let (t, token) = self
                 .transport(attempt > 0)
@@ -117,9 +154,14 @@ impl Smtp {
     /// Connects (and logs in), for `posko check`.
     pub async fn test_connection(&self) -> Result<String> {
         let (t, token) = self.transport(false).await?;
-        let ok = t
-            .test_connection()
+        let ok = tokio::time::timeout(self.settings.timeout, t.test_connection())
             .await
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "SMTP server accepted the connection but did not finish its greeting within {} s",
+                    self.settings.timeout.as_secs()
+                )
+            })?
             .context("SMTP server does not answer")?;
         anyhow::ensure!(ok, "SMTP server refused the connection");
         Ok(match token {
@@ -164,4 +206,17 @@ fn build(s: &SmtpSettings, creds: Option<(Credentials, bool)>) -> Result<Lettre>
         }
     }
     Ok(b.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_send_gets_the_timeout_plus_its_upload_time() {
+        let t = Duration::from_secs(60);
+        assert_eq!(send_deadline(t, 40_000), t);
+        let big = 25 * 1024 * 1024;
+        assert_eq!(send_deadline(t, big), t + Duration::from_secs(200));
+    }
 }

@@ -34,6 +34,13 @@ pub(super) async fn cmd_check(cfg: Config) -> ExitCode {
         )),
     );
     report("survey", Ok(survey_line(&cfg)));
+    for (what, r) in listeners(&cfg.web, free_to_bind) {
+        match r {
+            Listener::Free(msg) => report(what, Ok(msg)),
+            Listener::Taken(msg) | Listener::Off(msg) => println!("{msg}"),
+            Listener::Refused(e) => report(what, Err(anyhow::anyhow!(e))),
+        }
+    }
     if !cfg.digest.font.is_file() {
         println!(
             "warn  digest: the chart font {} cannot be read; `posko digest` needs it \
@@ -166,5 +173,113 @@ fn digest_recipients(cfg: &Config) {
             cfg.desk.timezone,
             named.join(", ")
         );
+    }
+}
+
+/// What `posko check` says of one address the daemon would listen on.
+#[derive(Debug, PartialEq)]
+enum Listener {
+    /// Free now: `run` can bind it.
+    Free(String),
+    /// Someone listens there already: most likely the running daemon
+    /// itself, so a warning, not a failure.
+    Taken(String),
+    /// `[web] enabled = false`.
+    Off(String),
+    /// Cannot be bound at all (a privileged port, an address this machine
+    /// does not have).
+    Refused(String),
+}
+
+/// Binds `addr` and lets go of it at once.
+fn free_to_bind(addr: std::net::SocketAddr) -> std::io::Result<()> {
+    std::net::TcpListener::bind(addr).map(drop)
+}
+
+/// The public listener and, when set apart, the ops listener, each with
+/// whether `bind` could take its address now.
+fn listeners(
+    web: &crate::config::Web,
+    bind: impl Fn(std::net::SocketAddr) -> std::io::Result<()>,
+) -> Vec<(&'static str, Listener)> {
+    if !web.enabled {
+        let off = "note  web: the listener is off (web.enabled = false): no health, metrics or survey pages";
+        return vec![("web", Listener::Off(off.into()))];
+    }
+    let mut out = Vec::new();
+    let serves = match web.ops_listen {
+        Some(_) => "survey pages",
+        None => "survey pages, /healthz, /readyz, /metrics",
+    };
+    let mut one = |what: &'static str, addr: std::net::SocketAddr, serves: &str| {
+        let state = match bind(addr) {
+            Ok(()) => Listener::Free(format!("http://{addr} ({serves}) is free to bind")),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Listener::Taken(format!(
+                "warn  {what}: http://{addr} ({serves}) is in use: the running daemon, \
+                 or another program that would stop `posko run`"
+            )),
+            Err(e) => Listener::Refused(format!("cannot bind http://{addr} ({serves}): {e}")),
+        };
+        out.push((what, state));
+    };
+    one("web", web.listen, serves);
+    if let Some(ops) = web.ops_listen {
+        one("web ops", ops, "/healthz, /readyz, /metrics");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Error, ErrorKind};
+
+    fn web(ops: Option<&str>) -> crate::config::Web {
+        crate::config::Web {
+            ops_listen: ops.map(|a| a.parse().unwrap()),
+            ..crate::config::Web::default()
+        }
+    }
+
+    #[test]
+    fn a_free_address_is_ok_and_names_what_it_serves() {
+        let got = listeners(&web(None), |_| Ok(()));
+        assert_eq!(
+            got,
+            vec![(
+                "web",
+                Listener::Free(
+                    "http://127.0.0.1:8080 (survey pages, /healthz, /readyz, /metrics) is free to bind"
+                        .into()
+                )
+            )]
+        );
+    }
+
+    #[test]
+    fn a_taken_address_warns_and_a_refused_one_fails() {
+        let got = listeners(&web(Some("0.0.0.0:80")), |a| {
+            Err(Error::from(if a.port() == 80 {
+                ErrorKind::PermissionDenied
+            } else {
+                ErrorKind::AddrInUse
+            }))
+        });
+        assert!(
+            matches!(&got[0], ("web", Listener::Taken(m)) if m.contains("(survey pages)") && m.starts_with("warn"))
+        );
+        assert!(matches!(&got[1], ("web ops", Listener::Refused(e)) if e.contains("0.0.0.0:80")));
+    }
+
+    #[test]
+    fn a_listener_turned_off_is_a_note() {
+        let off = crate::config::Web {
+            enabled: false,
+            ..crate::config::Web::default()
+        };
+        assert!(matches!(
+            &listeners(&off, |_| Ok(()))[..],
+            [("web", Listener::Off(_))]
+        ));
     }
 }

@@ -5,7 +5,7 @@
 //! other failure would bounce it.
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -66,9 +66,10 @@ pub mod exit {
     about = "An email-driven IT helpdesk daemon: mail in, ticket out."
 )]
 pub struct Cli {
-    /// The configuration file.
-    #[arg(long, short = 'c', global = true, env = "POSKO_CONFIG", default_value = config::DEFAULT_CONFIG_PATH)]
-    pub config: PathBuf,
+    /// The configuration file [default: ./config/posko.toml if it exists,
+    /// else /etc/posko/posko.toml].
+    #[arg(long, short = 'c', global = true, env = "POSKO_CONFIG")]
+    pub config: Option<PathBuf>,
     /// Log format on stderr: text (default) or json; overrides log.format.
     #[arg(long, global = true, value_parser = ["text", "json"])]
     pub log_format: Option<String>,
@@ -209,7 +210,8 @@ fn parse_instant(s: &str) -> Result<i64, String> {
 
 /// Loads the configuration, or prints the error and gives the exit code.
 fn load_config(cli: &Cli) -> Result<Config, ExitCode> {
-    config::load(&cli.config).map_err(|e| {
+    let path = config::config_path(cli.config.clone(), Path::exists);
+    config::load(&path).map_err(|e| {
         eprintln!("posko: configuration error: {e}");
         ExitCode::from(exit::CONFIG)
     })

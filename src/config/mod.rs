@@ -2,7 +2,7 @@
 //! serde type and its checks; [`load`] reads the files and assembles the
 //! sections into a [`Config`].
 //!
-//! One TOML file (default `config/posko.toml`). Unknown keys are errors, so a
+//! One TOML file (which one: [`path`]). Unknown keys are errors, so a
 //! typo never silently falls back to a default. Secrets never live in the file:
 //! `password_env` names the environment variable that holds them. Every error
 //! names the file, the key and the reason, because the admin reading it has
@@ -25,6 +25,7 @@ mod load;
 mod log;
 mod oauth;
 mod outbound;
+pub mod path;
 mod rules;
 mod security;
 mod sla;
@@ -59,8 +60,7 @@ pub use outbound::{Outbound, OutboxPolicy, SmtpSettings};
 pub use security::{Security, TlsClient};
 pub use web::Web;
 
-/// Where the configuration is read from when `--config` is not given.
-pub const DEFAULT_CONFIG_PATH: &str = "config/posko.toml";
+pub use path::{DEV_CONFIG_PATH, SYSTEM_CONFIG_PATH, config_path};
 
 /// The whole validated configuration.
 #[derive(Debug, Clone)]

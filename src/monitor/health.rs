@@ -146,7 +146,12 @@ impl Health {
             if failed {
                 s.outbox.last_failed = Some(now);
             }
-            s.database = None;
+            // Marking a mail sent or failed is a committed write; reading
+            // the backlog alone is not (SQLite readers pass a writer's
+            // lock), so it says nothing of a locked database.
+            if sent || failed {
+                s.database = None;
+            }
         });
     }
 
@@ -288,5 +293,18 @@ mod tests {
         );
         h.outbox_tick(backlog, true, false, T0 + 7300);
         assert_eq!(h.verdict(T0 + 7300), Ok(()));
+    }
+
+    #[test]
+    fn an_outbox_that_only_read_does_not_clear_a_locked_database() {
+        let h = Health::default();
+        h.database_failed("locked", T0);
+        h.outbox_tick(Backlog::default(), false, false, T0 + 1);
+        assert_eq!(
+            h.verdict(T0 + 1),
+            Err(vec!["database: locked once at 10:02 UTC".to_string()])
+        );
+        h.outbox_tick(Backlog::default(), true, false, T0 + 2);
+        assert_eq!(h.verdict(T0 + 2), Ok(()));
     }
 }

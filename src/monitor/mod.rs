@@ -10,6 +10,7 @@
 
 pub mod health;
 pub mod metrics;
+pub mod probe;
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -18,16 +19,20 @@ use crate::ingest::Outcome;
 
 pub use health::Health;
 pub use metrics::Metrics;
+pub use probe::DbProbe;
 
 /// The health state and the metrics of this process.
 pub struct Monitor {
     pub health: Health,
     pub metrics: Metrics,
+    /// The database look of `/readyz`.
+    pub probe: DbProbe,
 }
 
 static MONITOR: LazyLock<Monitor> = LazyLock::new(|| Monitor {
     health: Health::default(),
     metrics: Metrics::new(),
+    probe: DbProbe::default(),
 });
 
 /// This process's monitor.
@@ -59,6 +64,19 @@ impl Monitor {
 }
 
 impl Monitor {
+    /// `/readyz`'s answer: a look at the database at `database_url` (see
+    /// [`probe`]), then the workers' reports. A fresh look settles the
+    /// database's part; a recent one was already recorded.
+    pub async fn readiness(&self, database_url: &str) -> Result<(), Vec<String>> {
+        let now = crate::mail::compose::wall_clock();
+        match self.probe.check(database_url).await {
+            probe::Probed::Fresh(Ok(())) => self.health.database_ok(),
+            probe::Probed::Fresh(Err(what)) => self.health.database_failed(&what, now),
+            probe::Probed::Recent(_) => {}
+        }
+        self.health.verdict(now)
+    }
+
     /// An SLA scan went through (so the database takes writes).
     pub fn scanned(&self, stats: &crate::sla::scan::ScanStats, took: Duration) {
         self.metrics.record_scan(stats, took);

@@ -239,7 +239,7 @@ impl Db {
 }
 
 /// Makes SQLite create the file (and its directory) when missing.
-fn sqlite_url(url: &str) -> anyhow::Result<String> {
+pub(crate) fn sqlite_url(url: &str) -> anyhow::Result<String> {
     let rest = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");

@@ -6,6 +6,7 @@
 
 mod admin;
 mod classify;
+mod config_path;
 mod corpus;
 mod delivery;
 mod digest;
@@ -21,6 +22,7 @@ mod refused;
 mod reply_reading;
 mod show;
 mod sla;
+mod smtp_stall;
 mod staff;
 mod staff_tokens;
 mod survey;

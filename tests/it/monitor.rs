@@ -1,6 +1,6 @@
 //! Issue 14, story 2 and the reload of story 1: the daemon's web listener
 //! (`/healthz`, `/readyz`, `/metrics`), its limits against garbage, and
-//! SIGHUP.
+//! SIGHUP; `/readyz`'s reasons for a locked database and failing mail.
 
 use std::time::Duration;
 
@@ -36,7 +36,7 @@ async fn health_and_metrics(backend: Backend) {
         let (status, text) = posko.http_get("/metrics").await;
         assert_eq!(status, 200);
         let done =
-            value(&text, "posko_mail_sent_total") >= 2 && text.contains("posko_outbox_depth 0");
+            metric(&text, "posko_mail_sent_total") >= 2 && text.contains("posko_outbox_depth 0");
         if done || std::time::Instant::now() > deadline {
             break text;
         }
@@ -55,8 +55,8 @@ async fn health_and_metrics(backend: Backend) {
         assert!(text.contains(line), "no {line:?} in\n{text}");
     }
     // The acknowledgment and the service desk's notice.
-    assert!(value(&text, "posko_mail_sent_total") >= 2, "{text}");
-    let poll = value(&text, "posko_imap_last_poll_timestamp_seconds");
+    assert!(metric(&text, "posko_mail_sent_total") >= 2, "{text}");
+    let poll = metric(&text, "posko_imap_last_poll_timestamp_seconds");
     assert!(
         (crate::harness::posko::wall_now() - poll).abs() < 120,
         "{poll}"
@@ -65,8 +65,9 @@ async fn health_and_metrics(backend: Backend) {
 }
 both!(health_and_metrics);
 
-/// The value of the unlabelled metric `name` (0 when absent).
-fn value(text: &str, name: &str) -> i64 {
+/// The value of metric `name`, labels included as written
+/// (`posko_send_failures_total{class="temporary"}`); 0 when absent.
+pub fn metric(text: &str, name: &str) -> i64 {
     text.lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
         .and_then(|v| v.parse::<f64>().ok())
@@ -293,3 +294,183 @@ async fn ops_listen_keeps_health_and_metrics_off_the_public_port() {
     }
     assert!(posko.stop_daemon());
 }
+
+/// Polls `/metrics` until `done` holds for its text (which it returns), or
+/// panics with the last text and the log after 30 s.
+pub async fn wait_metrics(posko: &Posko, done: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let (status, text) = posko.http_get("/metrics").await;
+        assert_eq!(status, 200, "{text}");
+        if done(&text) {
+            return text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "metrics never got there:\n{text}\n{}",
+            posko.daemon_log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Polls `/readyz` until it answers 503 with a reason starting `prefix`;
+/// returns that reason line.
+async fn wait_unready(posko: &Posko, prefix: &str) -> String {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let (status, body) = posko.http_get("/readyz").await;
+        if let Some(line) = body.lines().find(|l| l.starts_with(prefix)) {
+            assert_eq!(status, 503, "{body}");
+            return line.to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "/readyz never said {prefix:?}; last {status}: {body}\n{}",
+            posko.daemon_log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// SQLite held by another process: first a long write transaction, then
+/// an exclusive lock that stops readers too. `/readyz` says "database:
+/// locked" while either lasts (without waiting for mail to fail on it),
+/// mail that arrives meanwhile waits in the mailbox, and once the lock is
+/// gone the daemon is ready and the mail is a ticket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_says_the_database_is_locked_until_it_is_free() {
+    use sqlx::{Connection, Executor};
+    let stack = MailStack::start().await;
+    let mut posko = Posko::new(Backend::Sqlite, &stack).await;
+    // Writes give up on a lock after 1 s instead of 10 (the mail stays).
+    let text = std::fs::read_to_string(&posko.config).unwrap();
+    std::fs::write(
+        &posko.config,
+        text.replace("[database]\n", "[database]\nbusy_timeout = \"1s\"\n"),
+    )
+    .unwrap();
+    posko.start_daemon();
+    posko.wait_http("/readyz", 200, WAIT).await;
+    sqlx::any::install_default_drivers();
+    let mut holder = sqlx::AnyConnection::connect(&posko.db_url)
+        .await
+        .expect("a second connection to posko's database");
+
+    // A write transaction another process keeps open.
+    holder.execute("BEGIN IMMEDIATE").await.unwrap();
+    let reason = wait_unready(&posko, "database: ").await;
+    assert!(
+        reason.starts_with("database: locked ") && reason.ends_with(" UTC"),
+        "{reason}"
+    );
+    let raw = |n: u32| {
+        mail::plain(
+            "alice@corp.test",
+            &format!("Aplikasi absensi error {n}"),
+            &format!("locked.{n}@corp.test"),
+            "",
+            "Tidak bisa login.",
+        )
+    };
+    stack
+        .deliver("alice@corp.test", &["helpdesk@corp.test"], &raw(1))
+        .await;
+    let text = wait_metrics(&posko, |t| {
+        metric(
+            t,
+            r#"posko_messages_received_total{source="imap",outcome="deferred"}"#,
+        ) >= 1
+    })
+    .await;
+    assert_eq!(metric(&text, "posko_ready"), 0, "{text}");
+    assert_eq!(metric(&text, "posko_tickets_opened_total"), 0, "{text}");
+    holder.execute("ROLLBACK").await.unwrap();
+    posko.wait_http("/readyz", 200, WAIT).await;
+    assert_eq!(posko.wait_for_tickets(1, WAIT).await.len(), 1);
+    stack.wait_for_mail("alice", 1, WAIT).await;
+
+    // An exclusive lock (what `PRAGMA locking_mode = EXCLUSIVE` and a
+    // write leave behind): no reader gets in either.
+    holder
+        .execute("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE")
+        .await
+        .unwrap();
+    let reason = wait_unready(&posko, "database: ").await;
+    assert!(reason.starts_with("database: locked "), "{reason}");
+    stack
+        .deliver("alice@corp.test", &["helpdesk@corp.test"], &raw(2))
+        .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(posko.http_get("/readyz").await.0, 503);
+    // Closing the connection lets go of the lock.
+    holder.close().await.unwrap();
+    posko.wait_http("/readyz", 200, WAIT).await;
+    assert_eq!(posko.wait_for_tickets(2, WAIT).await.len(), 2);
+    stack.wait_for_mail("alice", 2, WAIT).await;
+    assert!(posko.daemon_running());
+    assert!(posko.stop_daemon());
+}
+
+/// Mail the server keeps refusing (451): `/readyz` says how many mails
+/// fail and for how long, in the admin's words; when the server takes
+/// them again it answers ready.
+async fn readyz_names_failing_mail_until_it_goes_out(backend: Backend) {
+    let stack = MailStack::start().await;
+    stack.set_fail_rcpt("alice@corp.test", Some(451));
+    let mut posko = Posko::new(backend, &stack).await;
+    posko.start_daemon();
+    posko.wait_http("/readyz", 200, WAIT).await;
+    let raw = mail::plain(
+        "alice@corp.test",
+        "VPN putus terus",
+        "failing.1@corp.test",
+        "",
+        "Sejak pagi.",
+    );
+    stack
+        .deliver("alice@corp.test", &["helpdesk@corp.test"], &raw)
+        .await;
+    stack.wait_for_mail("siti", 1, WAIT).await;
+    let reason = wait_unready(&posko, "outbox: ").await;
+    assert!(
+        reason.starts_with("outbox: 1 mail failing for "),
+        "{reason}"
+    );
+    // Two hours on (the queue time moved back, as if it had been queued
+    // then): the reason and the oldest mail's age say so.
+    posko
+        .sql("UPDATE outbox SET created_at = created_at - 7200 WHERE status = 'queued'")
+        .await;
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let (status, body) = posko.http_get("/readyz").await;
+        assert_eq!(status, 503, "{body}");
+        if body == "outbox: 1 mail failing for 2 h\n" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let text = wait_metrics(&posko, |t| metric(t, "posko_outbox_failing") == 1).await;
+    assert!(
+        metric(&text, "posko_outbox_oldest_unsent_age_seconds") >= 7200,
+        "{text}"
+    );
+    assert_eq!(metric(&text, "posko_ready"), 0, "{text}");
+    assert!(metric(&text, r#"posko_send_failures_total{class="temporary"}"#) >= 1);
+
+    // The server takes it again; the retry is brought forward (its
+    // backoff is a minute).
+    stack.set_fail_rcpt("alice@corp.test", None);
+    posko
+        .sql("UPDATE outbox SET due_at = 0 WHERE status = 'queued'")
+        .await;
+    stack.wait_for_mail("alice", 1, WAIT).await;
+    assert_eq!(posko.wait_http("/readyz", 200, WAIT).await, "ready\n");
+    let text = wait_metrics(&posko, |t| metric(t, "posko_outbox_depth") == 0).await;
+    assert_eq!(metric(&text, "posko_outbox_failing"), 0, "{text}");
+    assert_eq!(metric(&text, "posko_ready"), 1, "{text}");
+    assert!(posko.stop_daemon());
+}
+both!(readyz_names_failing_mail_until_it_goes_out);

@@ -4,3 +4,4 @@ pub mod mail;
 pub mod mailstack;
 pub mod oauth;
 pub mod posko;
+pub mod stall;
