@@ -533,8 +533,14 @@ impl ImapIntake {
                 let mut idle = session.idle();
                 timed(t, "IDLE", idle.init()).await?;
                 let result = {
-                    let renew =
+                    let mut renew =
                         left.map_or(IDLE_RENEW, |l| l.clamp(Duration::from_secs(1), IDLE_RENEW));
+                    // Mail left on the server (the database refused it:
+                    // locked, down) is tried again a poll interval later,
+                    // not when the next new mail happens to wake IDLE.
+                    if stats.deferred > 0 {
+                        renew = renew.min(self.settings.poll_interval);
+                    }
                     let (wait, stop) = idle.wait_with_timeout(renew);
                     tokio::pin!(wait);
                     tokio::select! {

@@ -333,11 +333,12 @@ async fn wait_unready(posko: &Posko, prefix: &str) -> String {
     }
 }
 
-/// SQLite held by another process: first a long write transaction, then
-/// an exclusive lock that stops readers too. `/readyz` says "database:
-/// locked" while either lasts (without waiting for mail to fail on it),
-/// mail that arrives meanwhile waits in the mailbox, and once the lock is
-/// gone the daemon is ready and the mail is a ticket.
+/// SQLite held by another process, a write transaction left open: `/readyz`
+/// says "database: locked" while it lasts (without waiting for mail to
+/// fail on it), mail that arrives meanwhile waits in the mailbox, and once
+/// the lock is gone the daemon is ready and the mail is a ticket.
+/// (Another process cannot take an exclusive lock from a running daemon:
+/// in WAL mode the daemon's open connections keep it from getting one.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_says_the_database_is_locked_until_it_is_free() {
     use sqlx::{Connection, Executor};
@@ -364,17 +365,15 @@ async fn readyz_says_the_database_is_locked_until_it_is_free() {
         reason.starts_with("database: locked ") && reason.ends_with(" UTC"),
         "{reason}"
     );
-    let raw = |n: u32| {
-        mail::plain(
-            "alice@corp.test",
-            &format!("Aplikasi absensi error {n}"),
-            &format!("locked.{n}@corp.test"),
-            "",
-            "Tidak bisa login.",
-        )
-    };
+    let raw = mail::plain(
+        "alice@corp.test",
+        "Aplikasi absensi error",
+        "locked.1@corp.test",
+        "",
+        "Tidak bisa login.",
+    );
     stack
-        .deliver("alice@corp.test", &["helpdesk@corp.test"], &raw(1))
+        .deliver("alice@corp.test", &["helpdesk@corp.test"], &raw)
         .await;
     let text = wait_metrics(&posko, |t| {
         metric(
@@ -390,24 +389,7 @@ async fn readyz_says_the_database_is_locked_until_it_is_free() {
     assert_eq!(posko.wait_for_tickets(1, WAIT).await.len(), 1);
     stack.wait_for_mail("alice", 1, WAIT).await;
 
-    // An exclusive lock (what `PRAGMA locking_mode = EXCLUSIVE` and a
-    // write leave behind): no reader gets in either.
-    holder
-        .execute("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE")
-        .await
-        .unwrap();
-    let reason = wait_unready(&posko, "database: ").await;
-    assert!(reason.starts_with("database: locked "), "{reason}");
-    stack
-        .deliver("alice@corp.test", &["helpdesk@corp.test"], &raw(2))
-        .await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(posko.http_get("/readyz").await.0, 503);
-    // Closing the connection lets go of the lock.
     holder.close().await.unwrap();
-    posko.wait_http("/readyz", 200, WAIT).await;
-    assert_eq!(posko.wait_for_tickets(2, WAIT).await.len(), 2);
-    stack.wait_for_mail("alice", 2, WAIT).await;
     assert!(posko.daemon_running());
     assert!(posko.stop_daemon());
 }
