@@ -160,16 +160,58 @@ async fn refused_token_is_refreshed_once(backend: Backend) {
     let before = fake.issued().len();
     fake.reject_next(1000);
     deliver(&stack, 2).await;
-    let out = posko.cmd(&["run", "--once"]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
-    assert!(
-        err.contains("login as helpdesk refused (XOAUTH2 with a fresh token)"),
-        "{err}"
-    );
+    let err = refused_for_good(&posko, "XOAUTH2");
     assert_eq!(fake.issued().len() - before, 2, "{err}");
 }
 both!(refused_token_is_refreshed_once);
+
+/// `run --once` against a server refusing every token fails, naming the
+/// mechanism; returns its stderr.
+fn refused_for_good(posko: &Posko, mechanism: &str) -> String {
+    let out = posko.cmd(&["run", "--once"]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success());
+    assert!(
+        err.contains(&format!(
+            "login as helpdesk refused ({mechanism} with a fresh token)"
+        )),
+        "{err}"
+    );
+    err
+}
+
+/// A Dovecot that offers OAUTHBEARER (RFC 7628) and not XOAUTH2: posko
+/// logs in with it; a refused token (its error challenge acknowledged, as
+/// RFC 7628 §3.2.3 asks) is replaced once and the mail becomes a ticket;
+/// a server that keeps refusing is named with the mechanism.
+async fn oauthbearer_when_the_server_offers_only_it(backend: Backend) {
+    let fake = FakeOAuth::start().await;
+    let stack = MailStack::builder()
+        .oauth2(&fake.url("/introspect"))
+        .oauthbearer_only()
+        .smtp_auth("helpdesk", PASSWORD)
+        .start()
+        .await;
+    let posko = posko(backend, &stack, &fake, "client_credentials").await;
+    let out = posko.cmd(&["check"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("logged in as helpdesk with OAuth2"), "{text}");
+
+    deliver(&stack, 1).await;
+    fake.reject_next(1);
+    posko.run_once();
+    assert_eq!(posko.tickets().len(), 1);
+    stack.wait_for_mail("alice", 1, WAIT).await;
+
+    fake.reject_next(1000);
+    deliver(&stack, 2).await;
+    refused_for_good(&posko, "OAUTHBEARER");
+    fake.reject_next(0);
+    posko.run_once();
+    assert_eq!(posko.tickets().len(), 2);
+}
+both!(oauthbearer_when_the_server_offers_only_it);
 
 /// The token endpoint never answers, then answers 500, then recovers:
 /// the daemon keeps running, `/readyz` says 503 naming the endpoint, then

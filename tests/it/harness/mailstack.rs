@@ -57,6 +57,7 @@ pub struct MailStackBuilder {
     smtp_auth: Option<(String, String)>,
     fail_rcpt: Vec<(String, u16)>,
     oauth2_introspect: Option<String>,
+    oauthbearer_only: bool,
 }
 
 impl MailStackBuilder {
@@ -73,6 +74,13 @@ impl MailStackBuilder {
     /// live ([`super::oauth::FakeOAuth`]).
     pub fn oauth2(mut self, introspect_url: &str) -> Self {
         self.oauth2_introspect = Some(introspect_url.to_owned());
+        self
+    }
+
+    /// With [`MailStackBuilder::oauth2`]: Dovecot offers OAUTHBEARER
+    /// (RFC 7628) alone, not XOAUTH2.
+    pub fn oauthbearer_only(mut self) -> Self {
+        self.oauthbearer_only = true;
         self
     }
 
@@ -288,14 +296,19 @@ impl MailStack {
                      active_attribute = active\nactive_value = true\n"
                 ),
             )?;
+            let mechanisms = if self.options.oauthbearer_only {
+                "oauthbearer"
+            } else {
+                "xoauth2 oauthbearer"
+            };
             conf = conf.replace(
                 "auth_mechanisms = plain login\n",
-                "auth_mechanisms = plain login xoauth2 oauthbearer\n",
+                &format!("auth_mechanisms = plain login {mechanisms}\n"),
             );
             conf = conf.replace(
                 "passdb {\n  driver = passwd-file\n",
                 &format!(
-                    "passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  \
+                    "passdb {{\n  driver = oauth2\n  mechanisms = {mechanisms}\n  \
                      args = {}/dovecot-oauth2.conf.ext\n}}\n\
                      passdb {{\n  driver = passwd-file\n  mechanisms = plain login none\n",
                     dir.display()
