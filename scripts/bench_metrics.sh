@@ -31,6 +31,9 @@ fi
 for b in "$new" $old; do
     [ -x "$b" ] || { echo "bench_metrics: $b is not an executable" >&2; exit 1; }
 done
+# The daemons run in their own directories.
+new=$(realpath "$new")
+[ -z "$old" ] || old=$(realpath "$old")
 if ! command -v wrk >/dev/null; then
     echo "== installing wrk"
     apt-get install -y --no-install-recommends wrk >/dev/null ||
