@@ -386,6 +386,16 @@ fn cases(lang: Language) -> Vec<Case> {
             ),
         ),
         case(
+            "closed",
+            "closed",
+            Kind::Mail,
+            with(
+                &b,
+                json!({"resolved": "23 Nov 2026",
+                    "reopen_within": t.duration(14 * 86_400, lang).unwrap()}),
+            ),
+        ),
+        case(
             "survey_low",
             "survey_low",
             Kind::Mail,
