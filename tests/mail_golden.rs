@@ -392,7 +392,8 @@ fn cases(lang: Language) -> Vec<Case> {
             with(
                 &b,
                 json!({"resolved": "23 Nov 2026",
-                    "reopen_within": t.duration(14 * 86_400, lang).unwrap()}),
+                    "reopen_within": t.duration(14 * 86_400, lang).unwrap(),
+                    "reopen_days": 14}),
             ),
         ),
         case(

@@ -203,6 +203,7 @@ impl Lifecycle {
             return Ok(());
         };
         let lang = ticket.language_or(cfg.desk.language);
+        let window = cfg.desk.reopen_window.as_secs();
         let ctx = Closed {
             desk: Desk::of(&cfg.desk),
             ticket: TicketRef::of(ticket),
@@ -214,9 +215,8 @@ impl Lifecycle {
                     .unwrap_or_else(|| ticket.requester.clone()),
             },
             resolved: mail::day(cfg, ticket.resolved_at.unwrap_or(now)),
-            reopen_within: self
-                .templates
-                .duration(cfg.desk.reopen_window.as_secs() as i64, lang)?,
+            reopen_within: self.templates.duration(window as i64, lang)?,
+            reopen_days: (window % 86_400 == 0).then_some(window / 86_400),
         };
         let rendered = self
             .templates

@@ -64,6 +64,8 @@ pub struct Closed {
     pub requester: super::requester_notice::Requester,
     /// The day it was resolved (in the desk's zone).
     pub resolved: String,
-    /// How long a reply still reopens it (`desk.reopen_window`), in words.
+    /// How long a reply still reopens it (`desk.reopen_window`), in words,
+    /// and in days when it is whole days.
     pub reopen_within: String,
+    pub reopen_days: Option<u64>,
 }
