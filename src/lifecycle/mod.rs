@@ -216,7 +216,7 @@ impl Lifecycle {
             },
             resolved: mail::day(cfg, ticket.resolved_at.unwrap_or(now)),
             reopen_within: self.templates.duration(window as i64, lang)?,
-            reopen_days: (window % 86_400 == 0).then_some(window / 86_400),
+            reopen_days: window.is_multiple_of(86_400).then_some(window / 86_400),
         };
         let rendered = self
             .templates
