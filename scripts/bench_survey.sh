@@ -1,34 +1,48 @@
 #!/usr/bin/env bash
 # The survey page under load (issue 11): wrk from a second process on
-# loopback against GET and POST of /s/TOKEN, 200 connections, with the
-# database on SQLite and on PostgreSQL. Prints wrk's requests per second
-# and latency percentiles. Not part of the test suite.
+# loopback, 200 connections, with the database on SQLite and on
+# PostgreSQL. Not part of the test suite.
 #
-#   bash scripts/bench_survey.sh            # both databases
-#   DBS=sqlite DURATION=10s bash scripts/bench_survey.sh
-#   POSKO_BIN=target/debug/posko bash scripts/bench_survey.sh   # no build
+#   bash scripts/bench_survey.sh                       # build, both databases
+#   POSKO_BIN=target/release/posko POSKO_OLD=/work/baseline/target/release/posko \
+#     ROUNDS=3 bash scripts/bench_survey.sh            # old and new, alternating
+#   DBS=sqlite DURATION=10s MODES=get bash scripts/bench_survey.sh
+#
+# Each run starts the daemon on a fresh database holding $SURVEYS resolved
+# tickets, each with an open survey whose token the script knows, and
+# measures in turn (MODES, default all three):
+#   get     GET /s/TOKEN?r=4, the tokens taken in turn (reads only);
+#   answer  POST a full form to /s/TOKEN, each token once: the real write
+#           (claim, event, commit); past $SURVEYS posts the tokens come round
+#           again and are refused 409 (counted as non-2xx);
+#   again   POST to tokens already answered: the 409 page (lookup, refusal).
+# A summary line per measurement: database, binary, mode, requests/s,
+# p50, p99, non-2xx answers. With POSKO_OLD the two binaries run
+# alternately in each round, so both see the same machine.
 #
 # Needs wrk (Debian package) and, for PostgreSQL, POSKO_TEST_PG (default
 # postgres://postgres@127.0.0.1:5432/test; a database is made and dropped).
-# The daemon reads an empty Maildir and writes mail as files; the survey
-# row is written straight into the database with a known token. The POST
-# answers the survey once; every later POST is the "already answered" page
-# (409), which does the same lookup and claim.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DBS=${DBS:-"sqlite postgres"}
-DURATION=${DURATION:-15s}
+DURATION=${DURATION:-10s}
 CONNS=${CONNS:-200}
+THREADS=${THREADS:-2}
+ROUNDS=${ROUNDS:-1}
+SURVEYS=${SURVEYS:-20000}
+MODES=${MODES:-"get answer again"}
 PG=${POSKO_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
 
 if [ -n "${POSKO_BIN:-}" ]; then
-    POSKO=$POSKO_BIN
+    NEW=$POSKO_BIN
 else
     echo "== building (release)"
     cargo build --release --locked -p posko
-    POSKO="${CARGO_TARGET_DIR:-target}/release/posko"
+    NEW="${CARGO_TARGET_DIR:-target}/release/posko"
 fi
+BINS="new"
+[ -n "${POSKO_OLD:-}" ] && BINS="old new"
 
 DIR=$(mktemp -d /tmp/posko-bench-survey.XXXXXX)
 DAEMON=
@@ -40,22 +54,58 @@ cleanup() {
 }
 trap cleanup EXIT
 
-TOKEN=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32)[:43])')
-HASH=$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)
-NOW=$(date +%s)
+# The tokens (one a line) and the SQL that stores their surveys.
+python3 - "$DIR" "$SURVEYS" <<'PY'
+import hashlib, secrets, sys, time
+d, n = sys.argv[1], int(sys.argv[2])
+now = int(time.time())
+toks = [secrets.token_urlsafe(32)[:43] for _ in range(n)]
+open(f"{d}/tokens", "w").write("\n".join(toks) + "\n")
+with open(f"{d}/seed.sql", "w") as f:
+    for lo in range(0, n, 500):
+        part = range(lo, min(n, lo + 500))
+        f.write("INSERT INTO tickets (id, subject, status, requester, created_at, updated_at, resolved_at) VALUES\n")
+        f.write(",\n".join(f"({i + 1}, 'Internet lambat {i + 1}', 'resolved', 'alice@corp.test', {now}, {now}, {now})" for i in part) + ";\n")
+        f.write("INSERT INTO surveys (ticket_id, token_hash, state, language, sent_at, expires_at) VALUES\n")
+        f.write(",\n".join(f"({i + 1}, '{hashlib.sha256(toks[i].encode()).hexdigest()}', 'open', 'id', {now}, {now + 86400})" for i in part) + ";\n")
+PY
+
 FORM="reporting=5&speed=4&quality=5&fit=4&friendliness=5&information=4&timeliness=5&overall=4&facilities=5&service_fit=4&comment=cepat"
-cat > "$DIR/post.lua" <<LUA
-wrk.method = "POST"
-wrk.body = "$FORM"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+# Each wrk thread takes every THREADS-th token, starting at its own.
+cat > "$DIR/tokens.lua" <<LUA
+local tokens = {}
+for line in io.lines("$DIR/tokens") do tokens[#tokens + 1] = line end
+local next_id = 0
+function setup(thread) thread:set("offset", next_id); next_id = next_id + 1 end
+local n = 0
+local function token()
+    local t = tokens[((offset + n * $THREADS) % #tokens) + 1]
+    n = n + 1
+    return t
+end
+local mode = "get"
+function init(args) mode = args[1] or "get" end
+local h = { ["Content-Type"] = "application/x-www-form-urlencoded" }
+function request()
+    if mode == "get" then return wrk.format("GET", "/s/" .. token() .. "?r=4") end
+    return wrk.format("POST", "/s/" .. token(), h, "$FORM")
+end
 LUA
 
-for db in $DBS; do
+# wrk's figures as one line: req/s p50 p99 non-2xx.
+summary() {
+    awk '/Requests\/sec/ {rps=$2} / 50%/ {p50=$2} / 99%/ {p99=$2}
+         /Non-2xx/ {bad=$NF} END {printf "%10s req/s  p50 %8s  p99 %8s  non-2xx %s\n", rps, p50, p99, bad+0}'
+}
+
+start() { # db bin
+    local db=$1 bin=$2
     PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     case $db in
         sqlite) URL="sqlite://$DIR/posko.db" ;;
         postgres)
             PGDB="posko_bench_$$"
+            psql "$PG" -qc "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" >/dev/null
             psql "$PG" -qc "CREATE DATABASE $PGDB" >/dev/null
             URL="${PG%/*}/$PGDB" ;;
     esac
@@ -81,23 +131,36 @@ email = "siti@corp.test"
 handle = "siti"
 level = 1
 TOML
-    "$POSKO" --config "$DIR/posko.toml" migrate >/dev/null
-    SQL="INSERT INTO tickets (id, subject, status, requester, created_at, updated_at, resolved_at)
-           VALUES (1, 'Internet lambat', 'resolved', 'alice@corp.test', $NOW, $NOW, $NOW);
-         INSERT INTO surveys (ticket_id, token_hash, state, language, sent_at, expires_at)
-           VALUES (1, '$HASH', 'open', 'id', $NOW, $((NOW + 86400)));"
+    "$bin" --config "$DIR/posko.toml" migrate >/dev/null
     case $db in
-        sqlite) python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()" "$DIR/posko.db" "$SQL" ;;
-        postgres) psql "${PG%/*}/$PGDB" -qc "$SQL" >/dev/null ;;
+        sqlite) python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(open(sys.argv[2]).read()); c.commit()" "$DIR/posko.db" "$DIR/seed.sql" ;;
+        postgres) psql "$URL" -q -f "$DIR/seed.sql" >/dev/null ;;
     esac
-    RUST_LOG=warn "$POSKO" --config "$DIR/posko.toml" run 2>"$DIR/daemon.log" &
+    RUST_LOG=warn "$bin" --config "$DIR/posko.toml" run 2>"$DIR/daemon.log" &
     DAEMON=$!
     for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-    echo "== $db: GET /s/TOKEN ($CONNS connections, $DURATION)"
-    wrk -t2 -c"$CONNS" -d"$DURATION" --latency "http://127.0.0.1:$PORT/s/$TOKEN?r=4" | sed -n '/Latency Distribution/,$p'
-    echo "== $db: POST /s/TOKEN ($CONNS connections, $DURATION)"
-    wrk -t2 -c"$CONNS" -d"$DURATION" --latency -s "$DIR/post.lua" "http://127.0.0.1:$PORT/s/$TOKEN" | sed -n '/Latency Distribution/,$p'
+}
+
+stop() { # db
     kill -TERM "$DAEMON"; wait "$DAEMON" 2>/dev/null || true; DAEMON=
     rm -rf "$DIR/mail" "$DIR/outbox" "$DIR"/posko.db*
-    if [ "$db" = postgres ]; then psql "$PG" -qc "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" >/dev/null; PGDB=; fi
+    if [ "$1" = postgres ]; then psql "$PG" -qc "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" >/dev/null; PGDB=; fi
+}
+
+echo "== $CONNS connections, $THREADS wrk threads, $DURATION each, $SURVEYS surveys; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+for round in $(seq "$ROUNDS"); do
+    for db in $DBS; do
+        for which in $BINS; do
+            if [ "$which" = old ]; then bin=$POSKO_OLD; else bin=$NEW; fi
+            start "$db" "$bin"
+            for mode in $MODES; do
+                case $mode in get) lua=get ;; *) lua=post ;; esac
+                printf "round %s %-8s %-3s %-6s" "$round" "$db" "$which" "$mode"
+                wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$DIR/tokens.lua" \
+                    "http://127.0.0.1:$PORT" -- "$lua" 2>&1 | sed "s/^/  /" > "$DIR/wrk.out" || true
+                summary < "$DIR/wrk.out"
+            done
+            stop "$db"
+        done
+    done
 done

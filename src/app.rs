@@ -133,26 +133,31 @@ impl App {
         hup: watch::Receiver<()>,
         clock: Clock,
     ) -> Result<()> {
+        let (wake_tx, wake_rx) = watch::channel(());
+        let (ingestor_tx, ingestor_rx) = watch::channel(self.ingestor.clone());
+        let (escalator_tx, escalator_rx) = watch::channel(self.escalator.clone());
+        let (config_tx, config_rx) = watch::channel(self.cfg.clone());
         // Bound first: a taken port stops the daemon before any mail moves.
         let web = if self.cfg.web.enabled {
-            let site = crate::web::survey::Site {
-                cfg: self.cfg.clone(),
-                templates: self.templates.clone(),
-                pages: crate::web::survey::pages::Pages::load()?,
-                limiter: crate::web::survey::Limiter::new(self.cfg.web.posts_per_minute),
-            };
+            let limiter = Arc::new(crate::web::survey::Limiter::new(
+                self.cfg.web.posts_per_minute,
+            ));
+            let site =
+                crate::web::survey::Site::build(self.cfg.clone(), self.templates.clone(), limiter)?;
+            let (site_tx, site_rx) = watch::channel(Arc::new(site));
+            // A reload's new configuration reaches the pages too.
+            tokio::spawn(crate::web::survey::follow(
+                escalator_tx.subscribe(),
+                site_tx,
+            ));
             let state = WebState {
                 db: self.db.clone(),
-                site: Arc::new(site),
+                site: site_rx,
             };
             Some(Listeners::start(&self.cfg.web, state, shutdown.clone()).await?)
         } else {
             None
         };
-        let (wake_tx, wake_rx) = watch::channel(());
-        let (ingestor_tx, ingestor_rx) = watch::channel(self.ingestor.clone());
-        let (escalator_tx, escalator_rx) = watch::channel(self.escalator.clone());
-        let (config_tx, config_rx) = watch::channel(self.cfg.clone());
         let app = Arc::new(self);
         let reload_task = tokio::spawn(crate::reload::run(
             app.cfg.clone(),

@@ -386,6 +386,17 @@ fn cases(lang: Language) -> Vec<Case> {
             ),
         ),
         case(
+            "closed",
+            "closed",
+            Kind::Mail,
+            with(
+                &b,
+                json!({"resolved": "23 Nov 2026",
+                    "reopen_within": t.duration(14 * 86_400, lang).unwrap(),
+                    "reopen_days": 14}),
+            ),
+        ),
+        case(
             "survey_low",
             "survey_low",
             Kind::Mail,

@@ -10,7 +10,9 @@ use crate::domain::{EmailAddress, MailKind, TicketId, Visibility};
 use crate::mail::compose::{self, Outgoing};
 use crate::mail::templates::Rendered;
 use crate::outgoing::{Recording, record_outgoing};
+use crate::staff_token::KeyRing;
 use crate::store::script::Script;
+use crate::{staff_auth, staff_token};
 
 /// Who handles ticket: its assignee, else its group's members, else the
 /// service desk; by name and address.
@@ -32,14 +34,35 @@ pub fn handlers(
     cfg.service_desk().map(pick).collect()
 }
 
+/// The Reply-To of a mail to `to` about `ticket`: for staff, the desk's
+/// address with their token, so their answer acts with commands as
+/// themselves; for anyone else, or without `keys`, the desk's address.
+pub fn reply_to(
+    cfg: &Config,
+    keys: Option<&KeyRing>,
+    to: &EmailAddress,
+    ticket: Option<TicketId>,
+    now: i64,
+) -> EmailAddress {
+    let desk = &cfg.desk.address;
+    match (cfg.staff_by_email(to), keys) {
+        (Some(s), Some(keys)) => {
+            staff_auth::tokened_address(desk, &staff_token::issue(keys, &s.handle, ticket, now))
+        }
+        _ => desk.clone(),
+    }
+}
+
 /// One mail about ticket `id` (subject `subject`) to `to`, from the desk,
-/// queued in `w`: `internal` for staff, public for the requester.
+/// queued in `w`: `internal` for staff, public for the requester. Staff
+/// get their tokened Reply-To when `keys` are given.
 pub struct Queued<'a> {
     pub id: TicketId,
     pub subject: &'a str,
     pub kind: MailKind,
     pub to: Vec<(Option<String>, EmailAddress)>,
     pub internal: bool,
+    pub keys: Option<&'a KeyRing>,
 }
 
 pub fn queue(w: &mut Script, cfg: &Config, q: Queued<'_>, r: &Rendered, now: i64) -> Result<()> {
@@ -48,7 +71,7 @@ pub fn queue(w: &mut Script, cfg: &Config, q: Queued<'_>, r: &Rendered, now: i64
         let out = Outgoing {
             from_name: desk.name.clone(),
             from: desk.address.clone(),
-            reply_to: desk.address.clone(),
+            reply_to: reply_to(cfg, q.keys, &addr, Some(q.id), now),
             to: vec![(name, addr.clone())],
             subject: crate::threading::tagged_subject(&desk.tag, q.id, q.subject),
             text: r.text.clone(),

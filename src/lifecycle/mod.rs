@@ -22,7 +22,7 @@ use tracing::info;
 use crate::config::{Config, Language};
 use crate::domain::{EventKind, MailKind, Status, TicketId};
 use crate::mail::context::requester_notice::Requester;
-use crate::mail::context::survey::SurveyReminder;
+use crate::mail::context::survey::{Closed, SurveyReminder};
 use crate::mail::context::{Desk, TicketRef};
 use crate::mail::templates::Templates;
 use crate::store::events::{self, MsgRef};
@@ -50,6 +50,14 @@ pub struct Lifecycle {
 impl Lifecycle {
     pub fn new(cfg: Arc<Config>, db: Db, templates: Arc<Templates>) -> Lifecycle {
         Lifecycle { cfg, db, templates }
+    }
+
+    pub fn config(&self) -> &Arc<Config> {
+        &self.cfg
+    }
+
+    pub fn templates(&self) -> &Arc<Templates> {
+        &self.templates
     }
 
     /// Sends the reminders due at `now` and closes the tickets due.
@@ -152,6 +160,7 @@ impl Lifecycle {
                 kind: MailKind::SurveyReminder,
                 to: vec![(ticket.requester_name.clone(), to)],
                 internal: false,
+                keys: None,
             };
             mail::queue(&mut w, cfg, q, &rendered, now)?;
         }
@@ -159,7 +168,9 @@ impl Lifecycle {
         Ok(true)
     }
 
-    /// Closes ticket `id` by itself when it is still resolved and due.
+    /// Closes ticket `id` by itself when it is still resolved and due, and
+    /// tells its requester (in their language): the SOP has requesters
+    /// told whenever their ticket's status changes.
     async fn auto_close(&self, c: &mut Conn, id: TicketId, now: i64) -> Result<bool> {
         if !surveys::claim_close(c, id, "auto", now).await? {
             return Ok(false);
@@ -174,9 +185,50 @@ impl Lifecycle {
             &MsgRef::None,
             &json!({ "from": "resolved", "to": "closed" }),
         );
+        if let Some(ticket) = tickets::get(c, id).await? {
+            self.queue_closed(&mut w, &ticket, now)?;
+        }
         w.run(c, crate::store::backend_of(c)).await?;
         crate::sla::life::on_status_change(c, id, Status::Resolved, Status::Closed, now, &self.cfg)
             .await?;
         Ok(true)
+    }
+
+    /// The requester's `closed` notice, queued in `w`.
+    fn queue_closed(&self, w: &mut Script, ticket: &tickets::Ticket, now: i64) -> Result<()> {
+        let cfg = &self.cfg;
+        let Some(to) = crate::domain::EmailAddress::parse(&ticket.requester)
+            .filter(|a| !cfg.desk.is_own_address(a))
+        else {
+            return Ok(());
+        };
+        let lang = ticket.language_or(cfg.desk.language);
+        let window = cfg.desk.reopen_window.as_secs();
+        let ctx = Closed {
+            desk: Desk::of(&cfg.desk),
+            ticket: TicketRef::of(ticket),
+            reference: format!("[{} #{}]", cfg.desk.tag, ticket.id),
+            requester: Requester {
+                display: ticket
+                    .requester_name
+                    .clone()
+                    .unwrap_or_else(|| ticket.requester.clone()),
+            },
+            resolved: mail::day(cfg, ticket.resolved_at.unwrap_or(now)),
+            reopen_within: self.templates.duration(window as i64, lang)?,
+            reopen_days: window.is_multiple_of(86_400).then_some(window / 86_400),
+        };
+        let rendered = self
+            .templates
+            .render(MailKind::Closed.template(), lang, &ctx)?;
+        let q = mail::Queued {
+            id: ticket.id,
+            subject: &ticket.subject,
+            kind: MailKind::Closed,
+            to: vec![(ticket.requester_name.clone(), to)],
+            internal: false,
+            keys: None,
+        };
+        mail::queue(w, cfg, q, &rendered, now)
     }
 }

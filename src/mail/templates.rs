@@ -27,6 +27,8 @@ pub const WITH_HTML: &[&str] = &[
     "sla_breach",
     "resolved",
     "show",
+    "survey_reminder",
+    "closed",
 ];
 
 /// Templates of staff work that come as text only: their HTML part is the
@@ -43,7 +45,6 @@ pub const TEXT_ONLY: &[&str] = &[
     "escalation",
     "help",
     "non_participant",
-    "survey_reminder",
     "survey_low",
     "survey_reopened",
 ];
@@ -121,7 +122,13 @@ const BUILTIN: &[(&str, &str)] = builtin![
     "en/resolved.txt.hbs",
     "en/resolved.html.hbs",
     "id/survey_reminder.txt.hbs",
+    "id/survey_reminder.html.hbs",
     "en/survey_reminder.txt.hbs",
+    "en/survey_reminder.html.hbs",
+    "id/closed.txt.hbs",
+    "id/closed.html.hbs",
+    "en/closed.txt.hbs",
+    "en/closed.html.hbs",
     "id/survey_low.txt.hbs",
     "en/survey_low.txt.hbs",
     "id/survey_reopened.txt.hbs",
@@ -368,8 +375,10 @@ mod tests {
     fn builtin_templates_render_in_both_languages() {
         let t = Templates::load(None).unwrap();
         for lang in [Language::Id, Language::En] {
-            // `show` reads a record of its own (its golden file covers it).
-            for name in WITH_HTML.iter().filter(|n| **n != "show") {
+            // These read contexts of their own (their golden files cover
+            // them).
+            let own = ["show", "survey_reminder", "closed"];
+            for name in WITH_HTML.iter().filter(|n| !own.contains(n)) {
                 let r = t.render(name, lang, &ctx()).unwrap();
                 assert!(r.text.contains("17"), "{name} {lang:?}");
                 // Text is not escaped; HTML is.

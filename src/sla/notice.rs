@@ -21,7 +21,6 @@ use crate::staff_token::KeyRing;
 use crate::store::sla_clocks::ClockRow;
 use crate::store::tickets::Ticket;
 use crate::threading;
-use crate::{staff_auth, staff_token};
 
 /// A recipient: the name to show, and the address.
 pub type To = (Option<String>, EmailAddress);
@@ -128,15 +127,8 @@ impl Notices<'_> {
     /// The Reply-To of a notice to `to` about `ticket`: for staff, the
     /// desk's address with their token; for anyone else, the desk's.
     pub fn reply_to(&self, to: &EmailAddress, ticket: &Ticket, now: i64) -> EmailAddress {
-        let cfg = self.cfg;
-        let desk = &cfg.desk.address;
-        match (cfg.staff_by_email(to), &self.keys) {
-            (Some(s), Some(keys)) => staff_auth::tokened_address(
-                desk,
-                &staff_token::issue(keys, &s.handle, Some(ticket.id), now),
-            ),
-            _ => desk.clone(),
-        }
+        let keys = self.keys.as_deref();
+        crate::lifecycle::mail::reply_to(self.cfg, keys, to, Some(ticket.id), now)
     }
 
     /// Builds the notice of `due` on `row` for one recipient and queues it.

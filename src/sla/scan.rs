@@ -163,7 +163,7 @@ impl Escalator {
 /// `auth.secret_env`'s variable, else the database's `staff_keys`. Without
 /// a usable key (the intake refuses to start then) the notices carry the
 /// desk's plain address.
-async fn staff_keys_of(cfg: &Config, c: &mut Conn) -> Result<Option<Arc<KeyRing>>> {
+pub(crate) async fn staff_keys_of(cfg: &Config, c: &mut Conn) -> Result<Option<Arc<KeyRing>>> {
     let ring = match &cfg.auth.secret_env {
         Some(var) => match std::env::var(var) {
             Ok(value) => KeyRing::from_env(&value),

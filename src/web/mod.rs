@@ -56,8 +56,16 @@ pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(120);
 #[derive(Clone)]
 pub struct WebState {
     pub db: Db,
-    /// The pages' configuration, templates and rate limit.
-    pub site: Arc<survey::Site>,
+    /// The pages' configuration, templates and rate limit, as the last
+    /// reload left them ([`survey::follow`]).
+    pub site: watch::Receiver<Arc<survey::Site>>,
+}
+
+impl WebState {
+    /// The site as it is now; a request keeps the one it started with.
+    pub fn site(&self) -> Arc<survey::Site> {
+        self.site.borrow().clone()
+    }
 }
 
 /// Health and metrics.

@@ -44,11 +44,13 @@ pub enum MailKind {
     SurveyReopened,
     /// The ticket's record, for `#show`.
     Show,
+    /// To the requester: the ticket closed by itself after its resolution.
+    Closed,
 }
 
 impl MailKind {
     /// Every kind, in the order of the templates.
-    pub const ALL: [MailKind; 24] = [
+    pub const ALL: [MailKind; 25] = [
         MailKind::Ack,
         MailKind::StaffNew,
         MailKind::SecurityAlert,
@@ -73,6 +75,7 @@ impl MailKind {
         MailKind::SurveyLow,
         MailKind::SurveyReopened,
         MailKind::Show,
+        MailKind::Closed,
     ];
 
     /// The outbox row's and the message row's `kind`.
@@ -124,6 +127,7 @@ impl MailKind {
             MailKind::SurveyLow => ("survey_low", "survey_low_queued"),
             MailKind::SurveyReopened => ("survey_reopened", "survey_reopened_queued"),
             MailKind::Show => ("show", "show_queued"),
+            MailKind::Closed => ("closed", "closed_queued"),
         }
     }
 }

@@ -57,7 +57,7 @@ use crate::config::Staff;
 use crate::domain::{EmailAddress, EventKind, TicketId};
 use crate::parse::InboundMessage;
 use crate::staff_auth::{self, Verdict};
-use crate::staff_token::{self, KeyRing, Problem};
+use crate::staff_token::{KeyRing, Problem};
 use crate::store::events::{self, MsgRef};
 use crate::store::unit::Unit;
 use crate::store::{Conn, messages, staff_keys, tickets};
@@ -175,14 +175,8 @@ impl Ingestor {
         ticket: Option<TicketId>,
         now: i64,
     ) -> EmailAddress {
-        let desk = &self.cfg.desk;
-        match (self.cfg.staff_by_email(to), self.keys.get(None)) {
-            (Some(s), Some(keys)) => staff_auth::tokened_address(
-                &desk.address,
-                &staff_token::issue(&keys, &s.handle, ticket, now),
-            ),
-            _ => desk.address.clone(),
-        }
+        let keys = self.keys.get(None);
+        crate::lifecycle::mail::reply_to(&self.cfg, keys.as_deref(), to, ticket, now)
     }
 
     /// Staff mail: see the module documentation.

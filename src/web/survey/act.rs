@@ -6,15 +6,16 @@
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use super::{WebState, seen};
+use super::{Site, seen};
 use crate::domain::{Direction, EmailAddress, EventKind, MailKind, Status, Visibility};
 use crate::lifecycle::mail::{self, Queued};
 use crate::mail::context::survey::{Rated, SurveyLow, SurveyReopened};
 use crate::mail::context::{Desk, TicketRef};
+use crate::sla::scan::staff_keys_of;
 use crate::store::events::{self, MsgRef};
 use crate::store::surveys::{self, Answered, Found};
 use crate::store::unit::Unit;
-use crate::store::{Conn, messages, tickets};
+use crate::store::{Conn, Db, messages, tickets};
 use crate::survey::{self, Answer, Page, Refusal, scale_label};
 
 /// After a lost claim: why, as the row is now.
@@ -30,8 +31,8 @@ async fn lost(c: &mut Conn, f: &Found, page: Page, now: i64) -> Result<Refusal> 
         .unwrap_or(Refusal::Answered))
 }
 
-fn reference(st: &WebState, f: &Found) -> String {
-    format!("[{} #{}]", st.site.cfg.desk.tag, f.ticket_id)
+fn reference(site: &Site, f: &Found) -> String {
+    format!("[{} #{}]", site.cfg.desk.tag, f.ticket_id)
 }
 
 fn ticket_ref(f: &Found) -> TicketRef {
@@ -42,12 +43,17 @@ fn ticket_ref(f: &Found) -> TicketRef {
 }
 
 /// Records the answer; the assignee (or group) hears of ratings of 1 or 2.
-pub async fn answer(st: &WebState, f: &Found, a: &Answer, now: i64) -> Result<Result<(), Refusal>> {
-    let site = &st.site;
+pub async fn answer(
+    db: &Db,
+    site: &Site,
+    f: &Found,
+    a: &Answer,
+    now: i64,
+) -> Result<Result<(), Refusal>> {
     let questions = &site.cfg.survey.questions;
     let ratings_json = serde_json::to_string(&a.ratings)?;
     let score = survey::score(&a.ratings);
-    let mut tx = st.db.begin().await?;
+    let mut tx = db.begin().await?;
     let claimed = surveys::claim_answer(
         &mut tx,
         f.id,
@@ -64,7 +70,7 @@ pub async fn answer(st: &WebState, f: &Found, a: &Answer, now: i64) -> Result<Re
         return Ok(Err(why));
     }
     let low = a.low(questions);
-    let mut w = Unit::new(&mut tx, st.db.backend());
+    let mut w = Unit::new(&mut tx, db.backend());
     events::push(
         &mut w,
         f.ticket_id,
@@ -85,7 +91,7 @@ pub async fn answer(st: &WebState, f: &Found, a: &Answer, now: i64) -> Result<Re
         let ctx = SurveyLow {
             desk: Desk::of(&site.cfg.desk),
             ticket: ticket_ref(f),
-            reference: reference(st, f),
+            reference: reference(site, f),
             requester: shown_requester(f),
             low: low.into_iter().map(rated).collect(),
             ratings: questions
@@ -99,12 +105,14 @@ pub async fn answer(st: &WebState, f: &Found, a: &Answer, now: i64) -> Result<Re
             .templates
             .render(MailKind::SurveyLow.template(), lang, &ctx)?;
         let to = mail::handlers(&site.cfg, f.assignee.as_deref(), f.group_key.as_deref());
+        let keys = staff_keys_of(&site.cfg, w.conn().await?).await?;
         let q = Queued {
             id: f.ticket_id,
             subject: &f.subject,
             kind: MailKind::SurveyLow,
             to,
             internal: true,
+            keys: keys.as_deref(),
         };
         mail::queue(&mut w, &site.cfg, q, &rendered, now)?;
     }
@@ -120,13 +128,13 @@ fn shown_requester(f: &Found) -> String {
 }
 
 /// The requester confirms: the ticket is closed by them.
-pub async fn confirm(st: &WebState, f: &Found, now: i64) -> Result<Result<(), Refusal>> {
-    let mut tx = st.db.begin().await?;
+pub async fn confirm(db: &Db, site: &Site, f: &Found, now: i64) -> Result<Result<(), Refusal>> {
+    let mut tx = db.begin().await?;
     if !surveys::claim_close(&mut tx, f.ticket_id, "requester", now).await? {
         let why = lost(&mut tx, f, Page::Confirm, now).await?;
         return Ok(Err(why));
     }
-    let mut w = Unit::new(&mut tx, st.db.backend());
+    let mut w = Unit::new(&mut tx, db.backend());
     events::push(
         &mut w,
         f.ticket_id,
@@ -143,7 +151,7 @@ pub async fn confirm(st: &WebState, f: &Found, now: i64) -> Result<Result<(), Re
         Status::Resolved,
         Status::Closed,
         now,
-        &st.site.cfg,
+        &site.cfg,
     )
     .await?;
     tx.commit()
@@ -155,14 +163,19 @@ pub async fn confirm(st: &WebState, f: &Found, now: i64) -> Result<Result<(), Re
 /// The requester reopens, as a reply would: their text as a comment, the
 /// ticket in progress, the resolution clock running again, the survey's
 /// links ended; the assignee (or group) is told.
-pub async fn reopen(st: &WebState, f: &Found, text: &str, now: i64) -> Result<Result<(), Refusal>> {
-    let site = &st.site;
+pub async fn reopen(
+    db: &Db,
+    site: &Site,
+    f: &Found,
+    text: &str,
+    now: i64,
+) -> Result<Result<(), Refusal>> {
     let from = f
         .ticket_status
         .as_deref()
         .and_then(Status::parse)
         .unwrap_or(Status::Resolved);
-    let mut tx = st.db.begin().await?;
+    let mut tx = db.begin().await?;
     if !surveys::claim_reopen(&mut tx, f.ticket_id, from.as_str(), now).await? {
         let why = lost(&mut tx, f, Page::Reopen, now).await?;
         return Ok(Err(why));
@@ -170,7 +183,7 @@ pub async fn reopen(st: &WebState, f: &Found, text: &str, now: i64) -> Result<Re
     let to = Status::InProgress;
     let message_id =
         crate::mail::compose::new_message_id(Some(f.ticket_id), "page", site.cfg.desk.domain());
-    let mut w = Unit::new(&mut tx, st.db.backend());
+    let mut w = Unit::new(&mut tx, db.backend());
     let desk_to = vec![site.cfg.desk.address.as_str().to_string()];
     messages::push(
         &mut w,
@@ -227,7 +240,7 @@ pub async fn reopen(st: &WebState, f: &Found, text: &str, now: i64) -> Result<Re
     let ctx = SurveyReopened {
         desk: Desk::of(&site.cfg.desk),
         ticket: ticket_ref(f),
-        reference: reference(st, f),
+        reference: reference(site, f),
         requester: shown_requester(f),
         text: text.to_string(),
     };
@@ -238,12 +251,14 @@ pub async fn reopen(st: &WebState, f: &Found, text: &str, now: i64) -> Result<Re
         .into_iter()
         .filter(|(_, a)| EmailAddress::parse(&f.requester).is_none_or(|r| r.base() != a.base()))
         .collect();
+    let keys = staff_keys_of(&site.cfg, w.conn().await?).await?;
     let q = Queued {
         id: f.ticket_id,
         subject: &f.subject,
         kind: MailKind::SurveyReopened,
         to: to_staff,
         internal: true,
+        keys: keys.as_deref(),
     };
     mail::queue(&mut w, &site.cfg, q, &rendered, now)?;
     w.finish().await?;

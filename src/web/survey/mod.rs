@@ -13,9 +13,9 @@
 mod act;
 mod limit;
 pub mod pages;
+mod site;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -27,20 +27,12 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::WebState;
-use crate::config::{Config, Language};
-use crate::mail::templates::Templates;
+use crate::config::Language;
 use crate::store::surveys::{self, Found};
 use crate::survey::{self, MAX_COMMENT_CHARS, Page, Refusal, Seen, State as SurveyState};
 pub use limit::Limiter;
-use pages::{Choice, FieldError, PageCtx, Pages, QuestionView, TicketLine};
-
-/// What the pages need beside the database.
-pub struct Site {
-    pub cfg: Arc<Config>,
-    pub templates: Arc<Templates>,
-    pub pages: Pages,
-    pub limiter: Limiter,
-}
+use pages::{FieldError, PageCtx, TicketLine};
+pub use site::{Site, follow};
 
 /// The pages' routes.
 pub fn routes() -> Router<WebState> {
@@ -146,41 +138,12 @@ struct Preselect {
     r: Option<String>,
 }
 
-/// The survey form, with `chosen` answers ticked.
-fn survey_form(
-    site: &Site,
-    lang: Language,
-    ctx: &mut PageCtx,
-    chosen: &dyn Fn(&str) -> Option<u8>,
-) {
-    ctx.questions = site
-        .cfg
-        .survey
-        .questions
-        .iter()
-        .map(|q| {
-            let pick = chosen(&q.key);
-            QuestionView {
-                key: q.key.clone(),
-                text: q.text(lang).to_string(),
-                options: (1..=5)
-                    .map(|n| Choice {
-                        n,
-                        label: survey::scale_label(lang, n),
-                        checked: pick == Some(n),
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
-}
-
 async fn survey_get(
     State(st): State<WebState>,
     Path(token): Path<String>,
     Query(pre): Query<Preselect>,
 ) -> Response {
-    let site = &st.site;
+    let site = &st.site();
     let l = match look(&st, &token, Page::Survey, now()).await {
         Ok(l) => l,
         Err(e) => return trouble(site, e),
@@ -191,9 +154,7 @@ async fn survey_get(
     let (lang, mut ctx) = base(site, l.found.as_ref(), &token, true);
     // A rating link from the mail: `overall` chosen, nothing recorded.
     let overall = pre.r.as_deref().and_then(survey::parse_rating);
-    survey_form(site, lang, &mut ctx, &|k| {
-        (k == "overall").then_some(overall).flatten()
-    });
+    ctx.form = site.form(lang, overall).to_string();
     site.pages.respond(StatusCode::OK, "survey", lang, &ctx)
 }
 
@@ -213,12 +174,12 @@ struct Admitted {
 
 async fn admit(
     st: &WebState,
+    site: &Site,
     peer: SocketAddr,
     token: &str,
     page: Page,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Admitted, Response> {
-    let site = &st.site;
     if !site.limiter.allow(peer.ip(), now()) {
         let code = StatusCode::TOO_MANY_REQUESTS;
         return Err(page_refusal(site, None, token, "too_many", code));
@@ -250,11 +211,12 @@ async fn survey_post(
     Path(token): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let site = &st.site;
-    let Admitted { form, found, at } = match admit(&st, peer, &token, Page::Survey, body).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let site = &st.site();
+    let Admitted { form, found, at } =
+        match admit(&st, site, peer, &token, Page::Survey, body).await {
+            Ok(a) => a,
+            Err(r) => return r,
+        };
     let found = &found;
     let answer = match survey::read_form(&site.cfg.survey.questions, &form) {
         Ok(a) => a,
@@ -267,7 +229,10 @@ async fn survey_post(
                     .find(|(f, _)| f == k)
                     .and_then(|(_, v)| survey::parse_rating(v))
             };
-            survey_form(site, lang, &mut ctx, &given);
+            ctx.form = match site.form_with(lang, &given) {
+                Ok(f) => f,
+                Err(e) => return trouble(site, e),
+            };
             ctx.comment = form
                 .iter()
                 .find(|(k, _)| k == "comment")
@@ -293,7 +258,7 @@ async fn survey_post(
                 .respond(StatusCode::BAD_REQUEST, "survey", lang, &ctx);
         }
     };
-    match act::answer(&st, found, &answer, at).await {
+    match act::answer(&st.db, site, found, &answer, at).await {
         Ok(Ok(())) => done(site, found, &token, "answered"),
         Ok(Err(why)) => refuse(site, Some(found), &token, why),
         Err(e) => trouble(site, e),
@@ -319,7 +284,7 @@ async fn reopen_get(State(st): State<WebState>, Path(token): Path<String>) -> Re
 
 /// A page with one form and nothing ticked.
 async fn show(st: &WebState, token: &str, page: Page, name: &str) -> Response {
-    let site = &st.site;
+    let site = &st.site();
     let l = match look(st, token, page, now()).await {
         Ok(l) => l,
         Err(e) => return trouble(site, e),
@@ -338,13 +303,14 @@ async fn confirm_post(
     Path(token): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let site = &st.site;
-    let Admitted { found, at, .. } = match admit(&st, peer, &token, Page::Confirm, body).await {
+    let site = &st.site();
+    let Admitted { found, at, .. } = match admit(&st, site, peer, &token, Page::Confirm, body).await
+    {
         Ok(a) => a,
         Err(r) => return r,
     };
     let found = &found;
-    match act::confirm(&st, found, at).await {
+    match act::confirm(&st.db, site, found, at).await {
         Ok(Ok(())) => done(site, found, &token, "confirmed"),
         Ok(Err(why)) => refuse(site, Some(found), &token, why),
         Err(e) => trouble(site, e),
@@ -357,11 +323,12 @@ async fn reopen_post(
     Path(token): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let site = &st.site;
-    let Admitted { form, found, at } = match admit(&st, peer, &token, Page::Reopen, body).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let site = &st.site();
+    let Admitted { form, found, at } =
+        match admit(&st, site, peer, &token, Page::Reopen, body).await {
+            Ok(a) => a,
+            Err(r) => return r,
+        };
     let found = &found;
     let text = form
         .iter()
@@ -381,7 +348,7 @@ async fn reopen_post(
             .pages
             .respond(StatusCode::BAD_REQUEST, "reopen", lang, &ctx);
     }
-    match act::reopen(&st, found, &text, at).await {
+    match act::reopen(&st.db, site, found, &text, at).await {
         Ok(Ok(())) => done(site, found, &token, "reopened"),
         Ok(Err(why)) => refuse(site, Some(found), &token, why),
         Err(e) => trouble(site, e),

@@ -47,6 +47,10 @@ const PAGES: &[(&str, &str, &str)] = pages![
     "en" / "refusal",
 ];
 
+/// The survey form's questions (the same markup in both languages: the
+/// words come from the configuration and the scale).
+const QUESTIONS: &str = include_str!("../../../templates/web/questions.html.hbs");
+
 /// The compiled pages.
 pub struct Pages {
     hb: Handlebars<'static>,
@@ -91,7 +95,8 @@ pub struct PageCtx {
     pub ticket: Option<TicketLine>,
     /// Where the form posts.
     pub action: String,
-    pub questions: Vec<QuestionView>,
+    /// The form's questions, already HTML ([`Pages::questions`]).
+    pub form: String,
     pub comment: String,
     pub max_comment: usize,
     pub error: Option<FieldError>,
@@ -115,7 +120,16 @@ impl Pages {
             }
             .with_context(|| format!("web template {lang}/{name}.html.hbs does not compile"))?;
         }
+        hb.register_template_string("questions", QUESTIONS)
+            .context("web template questions.html.hbs does not compile")?;
         Ok(Pages { hb })
+    }
+
+    /// The form's questions as HTML, escaped, to go into a page's `form`.
+    pub fn questions(&self, qs: &[QuestionView]) -> Result<String> {
+        self.hb
+            .render("questions", &qs)
+            .context("web template questions.html.hbs does not render")
     }
 
     /// Page `name` in `lang`, as a response with `status` and the headers.

@@ -236,7 +236,10 @@ async fn reminder_then_auto_close(backend: Backend) {
     assert_eq!(t["status"], "closed");
     assert_eq!(t["closed_by"], "auto");
     assert_eq!(events(&t, "auto_closed"), 1);
-    assert_eq!(stack.inbox("alice").await.len(), 3, "one reminder only");
+    // One reminder only, then the notice that it closed.
+    let mails = stack.wait_for_mail("alice", 4, WAIT).await;
+    assert_eq!(mails.len(), 4);
+    assert!(mail::body_text(&mails[3]).contains("kini ditutup"));
     // Both the first and the reminder's links still open the survey.
     serve(&mut posko).await;
     assert_eq!(get(&posko, &r.links.survey).await.status, 200);

@@ -1,0 +1,124 @@
+//! What the pages read beside the database: the configuration (desk,
+//! survey questions), the mail templates (staff notices), the compiled
+//! pages, and the survey form's questions already rendered.
+//!
+//! The form's questions depend only on the configuration and the
+//! language, and on the GET page only one answer can be chosen (the
+//! mail's rating for `overall`), so they are rendered once per language
+//! and choice here, not per request: fifty radio buttons through the
+//! template engine were most of a page's cost.
+//!
+//! A reload (SIGHUP, [`crate::reload`]) builds a new site from the new
+//! configuration and templates ([`follow`]); a request takes the site of
+//! the moment it starts. The rate limit is the same across reloads.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use tokio::sync::watch;
+use tracing::{error, info};
+
+use super::Limiter;
+use super::pages::{Choice, Pages, QuestionView};
+use crate::config::{Config, Language};
+use crate::mail::templates::Templates;
+use crate::sla::scan::Escalator;
+use crate::survey::{self, Question};
+
+/// Ratings a form can show chosen: none (0) or 1–5.
+const CHOICES: usize = 6;
+
+pub struct Site {
+    pub cfg: Arc<Config>,
+    pub templates: Arc<Templates>,
+    pub pages: Pages,
+    pub limiter: Arc<Limiter>,
+    /// By language (id, en), then by the `overall` rating chosen (0: none).
+    forms: [[String; CHOICES]; 2],
+}
+
+fn lang_index(lang: Language) -> usize {
+    match lang {
+        Language::Id => 0,
+        Language::En => 1,
+    }
+}
+
+impl Site {
+    pub fn build(
+        cfg: Arc<Config>,
+        templates: Arc<Templates>,
+        limiter: Arc<Limiter>,
+    ) -> Result<Site> {
+        let pages = Pages::load()?;
+        let mut forms: [[String; CHOICES]; 2] = Default::default();
+        for lang in [Language::Id, Language::En] {
+            for (r, slot) in forms[lang_index(lang)].iter_mut().enumerate() {
+                let overall = u8::try_from(r).ok().filter(|r| *r > 0);
+                let chosen = |k: &str| (k == "overall").then_some(overall).flatten();
+                *slot = pages.questions(&questions(&cfg.survey.questions, lang, &chosen))?;
+            }
+        }
+        Ok(Site {
+            cfg,
+            templates,
+            pages,
+            limiter,
+            forms,
+        })
+    }
+
+    /// The form's questions in `lang` with `overall` = `r` chosen (none
+    /// when `r` is not 1–5), as HTML.
+    pub fn form(&self, lang: Language, r: Option<u8>) -> &str {
+        let i = r.filter(|r| (1..=5).contains(r)).unwrap_or(0) as usize;
+        &self.forms[lang_index(lang)][i]
+    }
+
+    /// The form's questions in `lang` with `chosen` answers ticked, as
+    /// HTML (a form sent back with what is wrong).
+    pub fn form_with(&self, lang: Language, chosen: &dyn Fn(&str) -> Option<u8>) -> Result<String> {
+        self.pages
+            .questions(&questions(&self.cfg.survey.questions, lang, chosen))
+    }
+}
+
+/// The questions as the form shows them, with `chosen` answers ticked.
+fn questions(
+    qs: &[Question],
+    lang: Language,
+    chosen: &dyn Fn(&str) -> Option<u8>,
+) -> Vec<QuestionView> {
+    qs.iter()
+        .map(|q| {
+            let pick = chosen(&q.key);
+            QuestionView {
+                key: q.key.clone(),
+                text: q.text(lang).to_string(),
+                options: (1..=5)
+                    .map(|n| Choice {
+                        n,
+                        label: survey::scale_label(lang, n),
+                        checked: pick == Some(n),
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// Builds a new site each time a reload hands the workers new parts
+/// (configuration and templates), until those stop coming.
+pub async fn follow(mut parts: watch::Receiver<Escalator>, site: watch::Sender<Arc<Site>>) {
+    while parts.changed().await.is_ok() {
+        let life = parts.borrow_and_update().lifecycle();
+        let limiter = site.borrow().limiter.clone();
+        match Site::build(life.config().clone(), life.templates().clone(), limiter) {
+            Ok(s) => {
+                site.send_replace(Arc::new(s));
+                info!("web pages: reloaded the survey and desk settings");
+            }
+            Err(e) => error!(error = %format!("{e:#}"), "web pages keep their settings"),
+        }
+    }
+}
