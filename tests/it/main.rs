@@ -7,8 +7,10 @@
 mod admin;
 mod classify;
 mod corpus;
+mod crash;
 mod delivery;
 mod digest;
+mod fleet;
 mod harness;
 mod hostile;
 mod intake;
