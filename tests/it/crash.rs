@@ -38,6 +38,16 @@ async fn maildir_desk(backend: Backend, set: &[Generated]) -> Posko {
     posko
 }
 
+/// How far after a start the kills may fall: `POSKO_CRASH_MAX_MS`, else a
+/// little longer than the uninterrupted run took (`reference`), so kills
+/// land in every phase: start-up, intake, sending, idle.
+fn kill_window(reference: Duration) -> u64 {
+    env_or(
+        "POSKO_CRASH_MAX_MS",
+        reference.as_millis() as u64 * 13 / 10 + 300,
+    )
+}
+
 /// SIGKILL `rounds` times, each at a random moment up to `max_ms` after
 /// the start; then runs to the end. Returns the kill moments (ms).
 async fn kill_rounds(posko: &mut Posko, rounds: u64, max_ms: u64) -> Vec<u64> {
@@ -58,7 +68,9 @@ async fn kill_rounds(posko: &mut Posko, rounds: u64, max_ms: u64) -> Vec<u64> {
 async fn run_to_the_end(posko: &mut Posko, n: usize, timeout: Duration) -> Census {
     let url = posko.db_url.clone();
     let done = fleet::until(timeout, || async {
-        let c = Census::take(&url).await;
+        let Ok(c) = Census::try_take(&url).await else {
+            return false;
+        };
         let inbound: u32 = c.inbound.values().sum();
         let unsent = c.outbound.keys().any(|k| !k.ends_with(" sent"));
         inbound as usize >= n && !unsent
@@ -84,15 +96,30 @@ fn expect_complete(c: &Census, set: &[Generated]) {
     assert_eq!(acks as usize, originals, "acknowledgments");
 }
 
+/// Every outgoing row written out as a file, once (a resend after a kill
+/// rewrites its own file).
+fn expect_files(posko: &Posko, got: &Census) {
+    let files = std::fs::read_dir(posko.path().join("outbox"))
+        .expect("outbox dir")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".eml"))
+        })
+        .count();
+    let rows: u32 = got.outbound.values().sum();
+    assert_eq!(files, rows as usize, "mail files against outbox rows");
+}
+
 /// kill -9 during a Maildir intake, against an uninterrupted run.
 async fn kill_nine_during_maildir_intake(backend: Backend) {
     let n = env_or("POSKO_CRASH_MAILS", 300) as usize;
     let rounds = env_or("POSKO_CRASH_ROUNDS", 5);
-    let max_ms = env_or("POSKO_CRASH_MAX_MS", 1500);
     let set = fleet::generate(n, "crash");
 
     let reference = maildir_desk(backend, &set).await;
+    let clean = Instant::now();
     reference.run_once();
+    let max_ms = kill_window(clean.elapsed());
     let expected = Census::take(&reference.db_url).await;
     expect_complete(&expected, &set);
 
@@ -106,16 +133,7 @@ async fn kill_nine_during_maildir_intake(backend: Backend) {
         "after kills at {moments:?} ms:\n{}",
         diff.join("\n")
     );
-    // Every outgoing row written out once (a resend rewrites its own file).
-    let files = std::fs::read_dir(posko.path().join("outbox"))
-        .expect("outbox dir")
-        .filter(|e| {
-            e.as_ref()
-                .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".eml"))
-        })
-        .count();
-    let rows: u32 = got.outbound.values().sum();
-    assert_eq!(files, rows as usize, "mail files against outbox rows");
+    expect_files(&posko, &got);
     let restarts = posko.daemon_log().matches("posko running").count();
     eprintln!(
         "CRASH maildir {backend:?} mails={n} rounds={rounds} kills_ms={moments:?} \
@@ -126,9 +144,11 @@ async fn kill_nine_during_maildir_intake(backend: Backend) {
 
 both!(kill_nine_during_maildir_intake);
 
-/// A desk reading `stack`'s helpdesk mailbox, sending through its sink.
-async fn imap_desk(backend: Backend, stack: &MailStack) -> Posko {
-    Posko::with(
+/// A desk reading `stack`'s helpdesk mailbox, sending through its SMTP
+/// sink, or (`files`) writing mail as files to `outbox/`: the sink relays
+/// some ten mails a second, which would make the kill test a test of it.
+async fn imap_desk(backend: Backend, stack: &MailStack, files: bool) -> Posko {
+    let posko = Posko::with(
         backend,
         stack,
         Options {
@@ -138,7 +158,16 @@ async fn imap_desk(backend: Backend, stack: &MailStack) -> Posko {
             ..Options::default()
         },
     )
-    .await
+    .await;
+    if files {
+        let text = std::fs::read_to_string(&posko.config).expect("config");
+        let start = text.find("[outbound]").expect("[outbound]");
+        let end = text[start..].find("\n[").map_or(text.len(), |e| start + e);
+        let files = "[outbound]\nkind = \"file\"\npath = \"outbox\"\nlease = \"2s\"\npoll_interval = \"1s\"\n";
+        let text = format!("{}{files}{}", &text[..start], &text[end..]);
+        std::fs::write(&posko.config, text).expect("write config");
+    }
+    posko
 }
 
 /// Every acknowledgment in `c` delivered to alice or bob; how many twice.
@@ -154,20 +183,20 @@ async fn acks_on_the_wire(stack: &MailStack, originals: usize) -> u32 {
 async fn kill_nine_during_imap_intake() {
     let n = env_or("POSKO_CRASH_IMAP_MAILS", 240) as usize;
     let rounds = env_or("POSKO_CRASH_ROUNDS", 4);
-    let max_ms = env_or("POSKO_CRASH_MAX_MS", 1500);
     let set = fleet::generate(n, "imapcrash");
-    let (originals, _) = fleet::counts(&set);
 
     let ref_stack = MailStack::start().await;
     fleet::append_all(&ref_stack, "helpdesk", &set, Duration::ZERO).await;
-    let reference = imap_desk(Backend::Postgres, &ref_stack).await;
+    let reference = imap_desk(Backend::Postgres, &ref_stack, true).await;
+    let clean = Instant::now();
     reference.run_once();
+    let max_ms = kill_window(clean.elapsed());
     let expected = Census::take(&reference.db_url).await;
     expect_complete(&expected, &set);
 
     let stack = MailStack::start().await;
     fleet::append_all(&stack, "helpdesk", &set, Duration::ZERO).await;
-    let mut posko = imap_desk(Backend::Postgres, &stack).await;
+    let mut posko = imap_desk(Backend::Postgres, &stack, true).await;
     let started = Instant::now();
     let moments = kill_rounds(&mut posko, rounds, max_ms).await;
     let got = run_to_the_end(&mut posko, n, Duration::from_secs(120)).await;
@@ -177,15 +206,12 @@ async fn kill_nine_during_imap_intake() {
         "after kills at {moments:?} ms:\n{}",
         diff.join("\n")
     );
-    // A mail being sent at a kill may go out again (the server had it, the
-    // database did not say so yet): at most one per kill, never none.
-    let resent = acks_on_the_wire(&stack, originals).await;
-    assert!(
-        resent as u64 <= rounds,
-        "{resent} resent after {rounds} kills"
-    );
+    if std::env::var("POSKO_CRASH_LOG").is_ok() {
+        eprintln!("{}", posko.daemon_log());
+    }
+    expect_files(&posko, &got);
     eprintln!(
-        "CRASH imap mails={n} rounds={rounds} kills_ms={moments:?} total={:.1}s resent={resent}",
+        "CRASH imap mails={n} rounds={rounds} kills_ms={moments:?} total={:.1}s",
         started.elapsed().as_secs_f64()
     );
 }
@@ -195,12 +221,12 @@ async fn kill_nine_during_imap_intake() {
 /// every acknowledgment.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn servers_restart_mid_run() {
-    let n = env_or("POSKO_CRASH_RESTART_MAILS", 150) as usize;
+    let n = env_or("POSKO_CRASH_RESTART_MAILS", 100) as usize;
     let set = fleet::generate(n, "restart");
     let (originals, _) = fleet::counts(&set);
     let pg = PrivatePg::start().await;
     let stack = MailStack::start().await;
-    let mut posko = imap_desk(Backend::Postgres, &stack).await;
+    let mut posko = imap_desk(Backend::Postgres, &stack, false).await;
     posko.use_database(&pg.url("posko"));
     posko.start_daemon();
     let started = Instant::now();

@@ -137,19 +137,21 @@ const ORIGIN: &str = "(SELECT o.message_id FROM messages o WHERE o.ticket_id = {
 
 impl Census {
     pub async fn take(db_url: &str) -> Census {
+        Census::try_take(db_url)
+            .await
+            .unwrap_or_else(|e| panic!("census: {e}"))
+    }
+
+    /// [`Census::take`], or why not (the daemon has not made the tables
+    /// yet, the database is down).
+    pub async fn try_take(db_url: &str) -> Result<Census, sqlx::Error> {
         sqlx::any::install_default_drivers();
-        let mut c = <sqlx::AnyConnection as sqlx::Connection>::connect(db_url)
-            .await
-            .expect("connect to posko's database");
+        let mut c = <sqlx::AnyConnection as sqlx::Connection>::connect(db_url).await?;
         let one = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
-        let tickets = one("SELECT COUNT(*) FROM tickets")
-            .fetch_one(&mut c)
-            .await
-            .expect("count tickets");
+        let tickets = one("SELECT COUNT(*) FROM tickets").fetch_one(&mut c).await?;
         let quarantined = one("SELECT COUNT(*) FROM quarantine")
             .fetch_one(&mut c)
-            .await
-            .expect("count quarantine");
+            .await?;
         let mut census = Census {
             tickets,
             quarantined,
@@ -159,27 +161,16 @@ impl Census {
             "SELECT m.message_id, {} AS origin FROM messages m WHERE m.direction = 'in'",
             ORIGIN.replace("{t}", "m.ticket_id")
         );
-        for r in sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&mut c)
-            .await
-            .expect("read messages")
-        {
+        for r in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut c).await? {
             let id: String = r.get(0);
             let origin: String = r.get(1);
-            *census
-                .inbound
-                .entry(format!("in {origin} {id}"))
-                .or_default() += 1;
+            *census.inbound.entry(format!("in {origin} {id}")).or_default() += 1;
         }
         let sql = format!(
             "SELECT x.kind, x.primary_rcpt, x.status, COALESCE({}, '-') AS origin FROM outbox x",
             ORIGIN.replace("{t}", "x.ticket_id")
         );
-        for r in sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&mut c)
-            .await
-            .expect("read outbox")
-        {
+        for r in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut c).await? {
             let (kind, rcpt, status, origin): (String, String, String, String) =
                 (r.get(0), r.get(1), r.get(2), r.get(3));
             *census
@@ -187,7 +178,7 @@ impl Census {
                 .entry(format!("out {origin} {kind} {rcpt} {status}"))
                 .or_default() += 1;
         }
-        census
+        Ok(census)
     }
 
     /// Entries counted more than once.
