@@ -145,10 +145,16 @@ impl Outbox {
     /// Sends every row that is due at `now`.
     pub async fn tick(&self, now: i64) -> Result<TickStats> {
         let mut stats = TickStats::default();
+        let started = std::time::Instant::now();
         loop {
+            // The lease runs from the claim, not from the tick's `now`: a
+            // tick that has been sending for longer than a lease would
+            // otherwise hand out leases already run out, and another
+            // instance would send the same row again.
+            let lease = (self.policy.lease + started.elapsed()).as_secs() as i64;
             let claimed = {
                 let mut c = self.db.pool().acquire().await?;
-                outbox::claim_due(&mut c, now, self.policy.lease.as_secs() as i64).await?
+                outbox::claim_due(&mut c, now, lease).await?
             };
             let Some(row) = claimed else { break };
             let name = format!("{:08}-{}", row.id, row.kind);

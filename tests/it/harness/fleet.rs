@@ -148,7 +148,9 @@ impl Census {
         sqlx::any::install_default_drivers();
         let mut c = <sqlx::AnyConnection as sqlx::Connection>::connect(db_url).await?;
         let one = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
-        let tickets = one("SELECT COUNT(*) FROM tickets").fetch_one(&mut c).await?;
+        let tickets = one("SELECT COUNT(*) FROM tickets")
+            .fetch_one(&mut c)
+            .await?;
         let quarantined = one("SELECT COUNT(*) FROM quarantine")
             .fetch_one(&mut c)
             .await?;
@@ -161,16 +163,25 @@ impl Census {
             "SELECT m.message_id, {} AS origin FROM messages m WHERE m.direction = 'in'",
             ORIGIN.replace("{t}", "m.ticket_id")
         );
-        for r in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut c).await? {
+        for r in sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut c)
+            .await?
+        {
             let id: String = r.get(0);
             let origin: String = r.get(1);
-            *census.inbound.entry(format!("in {origin} {id}")).or_default() += 1;
+            *census
+                .inbound
+                .entry(format!("in {origin} {id}"))
+                .or_default() += 1;
         }
         let sql = format!(
             "SELECT x.kind, x.primary_rcpt, x.status, COALESCE({}, '-') AS origin FROM outbox x",
             ORIGIN.replace("{t}", "x.ticket_id")
         );
-        for r in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut c).await? {
+        for r in sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut c)
+            .await?
+        {
             let (kind, rcpt, status, origin): (String, String, String, String) =
                 (r.get(0), r.get(1), r.get(2), r.get(3));
             *census
