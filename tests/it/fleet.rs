@@ -193,6 +193,9 @@ async fn instances_share_one_mailbox_and_survive_a_kill() {
     // An acknowledgment and the service desk's notice per ticket; with
     // SLA, a warning and a breach notice too.
     let expect_out = if sla { 4 } else { 2 } * originals;
+    // When every mail was a ticket or comment (intake) and when every
+    // mail out was sent: the SMTP sink, not posko, bounds the second.
+    let intake_done = std::sync::Mutex::new(None);
     let all_in = fleet::until(Duration::from_secs(240), || async {
         let Ok(c) = Census::try_take(&db_url).await else {
             return false;
@@ -204,6 +207,9 @@ async fn instances_share_one_mailbox_and_survive_a_kill() {
             .filter(|(k, _)| k.ends_with(" sent"))
             .map(|(_, n)| *n as usize)
             .sum::<usize>();
+        if inbound as usize >= n {
+            intake_done.lock().unwrap().get_or_insert(started.elapsed());
+        }
         inbound as usize >= n && sent >= expect_out
     })
     .await;
@@ -298,10 +304,17 @@ async fn instances_share_one_mailbox_and_survive_a_kill() {
         assert!(senders >= 2, "sending is shared:\n{}", lines.join("\n"));
     }
     let secs = elapsed.as_secs_f64();
+    let intake_secs = intake_done
+        .into_inner()
+        .unwrap()
+        .unwrap_or(elapsed)
+        .as_secs_f64();
     eprintln!(
         "FLEET old={old} instances={count} mails={n} preload={preload} originals={originals} replies={replies} sla={sla} kill={kill} \
-         delivered_in={:.1}s all_done={secs:.1}s msg_per_s={:.1} takeover={:?} resent={resent}\n{}",
+         delivered_in={:.1}s intake_done={:.1}s intake_msg_per_s={:.1} all_done={secs:.1}s msg_per_s={:.1} takeover={:?} resent={resent}\n{}",
         delivered_at.as_secs_f64(),
+        intake_secs,
+        n as f64 / intake_secs,
         n as f64 / secs,
         takeover,
         lines.join("\n")

@@ -32,7 +32,7 @@ pub struct Generated {
 }
 
 fn is_reply(i: usize) -> bool {
-    i >= REPLY_DISTANCE && i % 5 == 0
+    i >= REPLY_DISTANCE && i.is_multiple_of(5)
 }
 
 /// `n` messages tagged `tag` (distinct Message-IDs per set): originals from
@@ -42,7 +42,7 @@ fn is_reply(i: usize) -> bool {
 pub fn generate(n: usize, tag: &str) -> Vec<Generated> {
     let mut out: Vec<Generated> = Vec::with_capacity(n);
     for i in 0..n {
-        let who = if i % 2 == 0 { "alice" } else { "bob" };
+        let who = if i.is_multiple_of(2) { "alice" } else { "bob" };
         let from = format!("{who}@corp.test");
         let message_id = format!("{tag}.{i}@mail.corp.test");
         if is_reply(i) {
