@@ -204,8 +204,10 @@ impl App {
                     .await
             }
             Inbound::Imap(s) => {
+                let lease = s.lease;
                 ImapIntake::new(s, app.ingestor.clone())
                     .with_reload(ingestor_rx)
+                    .with_lease(lease)
                     .run(shutdown.clone(), wake_tx, move || clock.now())
                     .await
             }

@@ -22,11 +22,6 @@ use crate::domain::EventKind;
 use crate::monitor::metrics::SendFailure::{Permanent, Temporary};
 use crate::store::{Db, events, outbox};
 
-/// How long a claimed row is reserved for its sender. Longer than any SMTP
-/// exchange can take (commands time out well before), so a live sender never
-/// loses its row to another instance.
-const LEASE_SECONDS: i64 = 300;
-
 /// The longest wait between two attempts.
 const MAX_BACKOFF_SECONDS: i64 = 3600;
 
@@ -131,10 +126,11 @@ pub struct Outbox {
     policy: OutboxPolicy,
 }
 
-/// The wait before attempt `n + 1`: 1, 2, 4 … minutes, at most an hour.
-pub fn backoff(attempts: i64) -> i64 {
+/// The wait before attempt `n + 1`: `first` (`outbound.retry_after`, a
+/// minute by default), then twice that, four times …, at most an hour.
+pub fn backoff(attempts: i64, first: i64) -> i64 {
     let exp = attempts.clamp(1, 16) - 1;
-    (60i64 << exp).min(MAX_BACKOFF_SECONDS)
+    (first << exp).min(MAX_BACKOFF_SECONDS.max(first))
 }
 
 impl Outbox {
@@ -149,10 +145,16 @@ impl Outbox {
     /// Sends every row that is due at `now`.
     pub async fn tick(&self, now: i64) -> Result<TickStats> {
         let mut stats = TickStats::default();
+        let started = std::time::Instant::now();
         loop {
+            // The lease runs from the claim, not from the tick's `now`: a
+            // tick that has been sending for longer than a lease would
+            // otherwise hand out leases already run out, and another
+            // instance would send the same row again.
+            let lease = (self.policy.lease + started.elapsed()).as_secs() as i64;
             let claimed = {
                 let mut c = self.db.pool().acquire().await?;
-                outbox::claim_due(&mut c, now, LEASE_SECONDS).await?
+                outbox::claim_due(&mut c, now, lease).await?
             };
             let Some(row) = claimed else { break };
             let name = format!("{:08}-{}", row.id, row.kind);
@@ -169,7 +171,8 @@ impl Outbox {
                     stats.sent += 1;
                 }
                 Err(SendError::Transient(e)) if row.attempts < self.policy.max_attempts as i64 => {
-                    let due = now + backoff(row.attempts);
+                    let first = self.policy.retry_after.as_secs() as i64;
+                    let due = now + backoff(row.attempts, first);
                     warn!(outbox = row.id, attempt = row.attempts, error = %e, "send failed; will retry");
                     outbox::mark_retry(&mut tx, row.id, due, &e).await?;
                     crate::monitor::get().metrics.record_send_failure(Temporary);
@@ -260,10 +263,12 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_caps() {
-        assert_eq!(backoff(1), 60);
-        assert_eq!(backoff(2), 120);
-        assert_eq!(backoff(3), 240);
-        assert_eq!(backoff(10), 3600);
-        assert_eq!(backoff(100), 3600);
+        assert_eq!(backoff(1, 60), 60);
+        assert_eq!(backoff(2, 60), 120);
+        assert_eq!(backoff(3, 60), 240);
+        assert_eq!(backoff(10, 60), 3600);
+        assert_eq!(backoff(100, 60), 3600);
+        assert_eq!(backoff(1, 1), 1);
+        assert_eq!(backoff(3, 1), 4);
     }
 }

@@ -49,6 +49,10 @@ pub struct ImapSettings {
     pub poll_interval: Duration,
     pub timeout: Duration,
     pub max_message_size: u64,
+    /// How long an instance's hold on the mailbox lasts unless renewed:
+    /// several daemons on one database read it one at a time, and one that
+    /// dies is replaced after about this long.
+    pub lease: Duration,
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,6 +76,7 @@ pub(super) struct RawInbound {
     max_message_size: Option<String>,
     max_processing_time: Option<String>,
     max_message_memory: Option<String>,
+    lease: Option<String>,
 }
 
 impl Validator<'_> {
@@ -110,6 +115,15 @@ impl Validator<'_> {
             "inbound.max_message_size",
             r.max_message_size.as_deref().unwrap_or("50MB"),
         )
+    }
+
+    /// `inbound.lease`: at least 2 s (it is renewed every third of it).
+    fn lease(&self, value: Option<&str>) -> Result<Duration, ConfigError> {
+        let lease = self.duration("inbound.lease", value.unwrap_or("60s"))?;
+        if lease < Duration::from_secs(2) {
+            return Err(self.err("inbound.lease", "must be at least 2s"));
+        }
+        Ok(lease)
     }
 
     pub(super) fn inbound(&self, r: RawInbound) -> Result<Inbound, ConfigError> {
@@ -164,6 +178,7 @@ impl Validator<'_> {
                     timeout: self
                         .duration("inbound.timeout", r.timeout.as_deref().unwrap_or("60s"))?,
                     max_message_size,
+                    lease: self.lease(r.lease.as_deref())?,
                 }))
             }
             other => Err(self.err(

@@ -32,6 +32,13 @@ pub struct SmtpSettings {
 pub struct OutboxPolicy {
     pub max_attempts: u32,
     pub poll_interval: Duration,
+    /// How long a row being sent is reserved for its sender: longer than a
+    /// send can take, since another instance takes the row over after it
+    /// (a sender killed mid-send is replaced after this long).
+    pub lease: Duration,
+    /// The wait before the second attempt; it doubles with each attempt,
+    /// up to an hour.
+    pub retry_after: Duration,
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,6 +57,8 @@ pub(super) struct RawOutbound {
     timeout: Option<String>,
     max_attempts: Option<u32>,
     poll_interval: Option<String>,
+    lease: Option<String>,
+    retry_after: Option<String>,
 }
 
 impl Validator<'_> {
@@ -60,7 +69,18 @@ impl Validator<'_> {
                 "outbound.poll_interval",
                 r.poll_interval.as_deref().unwrap_or("5s"),
             )?,
+            lease: self.duration("outbound.lease", r.lease.as_deref().unwrap_or("5m"))?,
+            retry_after: self.duration(
+                "outbound.retry_after",
+                r.retry_after.as_deref().unwrap_or("1m"),
+            )?,
         };
+        if policy.lease < Duration::from_secs(2) {
+            return Err(self.err("outbound.lease", "must be at least 2s"));
+        }
+        if policy.retry_after < Duration::from_secs(1) {
+            return Err(self.err("outbound.retry_after", "must be at least 1s"));
+        }
         if policy.max_attempts == 0 {
             return Err(self.err("outbound.max_attempts", "must be at least 1"));
         }

@@ -14,29 +14,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
-use async_imap::extensions::idle::IdleResponse;
 use async_imap::types::Fetch;
 use async_imap::{Client, Session};
 use futures::TryStreamExt;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
-use tracing::{debug, info, warn};
+use tracing::{debug, warn};
 
 use super::imap_auth::{self, Credentials, Mechanism};
 use super::{PassStats, batches, tls};
 use crate::config::{ImapSettings, MailAuth, Security};
 use crate::ingest::{Incoming, Ingestor, Outcome};
-use crate::mail::compose::wall_clock;
 use crate::store::mailbox_state;
-
-/// How long one IDLE lasts before it is renewed; RFC 2177 asks clients to
-/// re-issue IDLE at least every 29 minutes.
-const IDLE_RENEW: Duration = Duration::from_secs(25 * 60);
-
-/// Reconnect delays grow from this …
-const RECONNECT_MIN: Duration = Duration::from_secs(1);
-/// … up to this.
-const RECONNECT_MAX: Duration = Duration::from_secs(300);
+use crate::workers::lease::Lease;
 
 pub use super::imap_check::check;
 pub use super::imap_conn::ImapConn;
@@ -69,13 +59,16 @@ pub struct Connected {
 
 /// The IMAP intake worker.
 pub struct ImapIntake {
-    settings: ImapSettings,
+    pub(super) settings: ImapSettings,
     /// The ingestor of the running configuration; a reload (SIGHUP) sends
     /// a new one, taken up at the next pass.
     ingestor: watch::Receiver<Ingestor>,
     /// The key of this mailbox in `mailbox_state`.
-    source: String,
+    pub(super) source: String,
     credentials: Credentials,
+    /// The daemon's leader lease on this mailbox (several instances on one
+    /// database): renewed before every chunk. `None` for `run --once`.
+    pub(super) lease: Option<Lease>,
 }
 
 impl ImapIntake {
@@ -97,7 +90,17 @@ impl ImapIntake {
             ingestor: watch::channel(ingestor).1,
             source,
             credentials,
+            lease: None,
         }
+    }
+
+    /// Reads only while holding the lease `imap:<source>` of `length` in
+    /// the database, so several daemons on one database read this mailbox
+    /// one at a time ([`crate::workers::lease`]).
+    pub fn with_lease(mut self, length: Duration) -> ImapIntake {
+        let db = self.ingestor.borrow().db().clone();
+        self.lease = Some(Lease::new(db, &format!("imap:{}", self.source), length));
+        self
     }
 
     /// Takes the ingestors a reload sends from `live` (the last one at
@@ -224,6 +227,10 @@ impl ImapIntake {
             for n in batches(sizes) {
                 let chunk = &waiting[start..start + n];
                 start += n;
+                // Still ours? A lost lease ends the pass before any work.
+                if let Some(lease) = &self.lease {
+                    lease.renew(now()).await?;
+                }
                 let (done, stop) = self.take_chunk(conn, chunk, now(), &mut stats).await?;
                 if let Some(uid) = done {
                     last_uid = uid;
@@ -428,160 +435,6 @@ impl ImapIntake {
         let _ = timed(self.settings.timeout, "LOGOUT", conn.session.logout()).await;
         Ok(stats)
     }
-
-    /// Runs until `shutdown`: pass, then IDLE (or poll) until new mail, and
-    /// reconnect with growing delays when the server goes away. `queued` is
-    /// nudged whenever a pass queued mail for the outbox.
-    pub async fn run(
-        &self,
-        mut shutdown: watch::Receiver<bool>,
-        queued: watch::Sender<()>,
-        now: impl Fn() -> i64 + Clone,
-    ) -> Result<()> {
-        let mut delay = RECONNECT_MIN;
-        let monitor = crate::monitor::get();
-        monitor.health.expect_source("IMAP");
-        loop {
-            if *shutdown.borrow() {
-                return Ok(());
-            }
-            match self.connect().await {
-                Ok(conn) => {
-                    info!(source = %self.source, idle = conn.can_idle && self.settings.idle, "IMAP connected");
-                    monitor.metrics.record_imap_connected(true);
-                    delay = RECONNECT_MIN;
-                    let ended = self
-                        .session_loop(conn, &mut shutdown, &queued, now.clone())
-                        .await;
-                    monitor.metrics.record_imap_connected(false);
-                    match ended {
-                        Ok(Ended::Shutdown) => return Ok(()),
-                        Ok(Ended::TokenExpired) => {
-                            debug!("the access token ran out; logging in again");
-                            continue;
-                        }
-                        Err(e) => {
-                            monitor.health.source_failed(
-                                "IMAP",
-                                "session failed",
-                                &e,
-                                wall_clock(),
-                            );
-                            warn!(error = %format!("{e:#}"), "IMAP session ended; reconnecting")
-                        }
-                    }
-                }
-                Err(e) => {
-                    monitor.health.source_failed(
-                        "IMAP",
-                        super::imap_check::connect_failure(&e),
-                        &e,
-                        wall_clock(),
-                    );
-                    warn!(error = %format!("{e:#}"), retry_in = delay.as_secs(), "IMAP connect failed")
-                }
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
-                _ = shutdown.changed() => {}
-            }
-            delay = (delay * 2).min(RECONNECT_MAX);
-        }
-    }
-
-    /// Passes and waits on one connection; `Ok` on shutdown, or when the
-    /// access token it logged in with ran out.
-    async fn session_loop(
-        &self,
-        mut conn: Connected,
-        shutdown: &mut watch::Receiver<bool>,
-        queued: &watch::Sender<()>,
-        now: impl Fn() -> i64,
-    ) -> Result<Ended> {
-        let t = self.settings.timeout;
-        loop {
-            let stats = self.pass(&mut conn, &now).await?;
-            let monitor = crate::monitor::get();
-            monitor.health.source_ok("IMAP", wall_clock());
-            monitor.metrics.record_imap_poll(wall_clock());
-            if stats.queued_mail() {
-                let _ = queued.send(());
-            }
-            if stats.fetched > 0 {
-                info!(?stats, "IMAP pass");
-            }
-            if *shutdown.borrow() {
-                let _ = timed(t, "LOGOUT", conn.session.logout()).await;
-                return Ok(Ended::Shutdown);
-            }
-            // Until the token runs out (the session is renewed then).
-            let left = conn
-                .token_expires
-                .map(|at| Duration::from_secs((at - wall_clock()).max(0) as u64));
-            if left.is_some_and(|l| l.is_zero()) {
-                let _ = timed(t, "LOGOUT", conn.session.logout()).await;
-                return Ok(Ended::TokenExpired);
-            }
-            if conn.can_idle && self.settings.idle {
-                let Connected {
-                    session,
-                    uidvalidity,
-                    can_idle,
-                    can_move,
-                    token_expires,
-                } = conn;
-                let mut idle = session.idle();
-                timed(t, "IDLE", idle.init()).await?;
-                let result = {
-                    let mut renew =
-                        left.map_or(IDLE_RENEW, |l| l.clamp(Duration::from_secs(1), IDLE_RENEW));
-                    // Mail left on the server (the database refused it:
-                    // locked, down) is tried again a poll interval later,
-                    // not when the next new mail happens to wake IDLE.
-                    if stats.deferred > 0 {
-                        renew = renew.min(self.settings.poll_interval);
-                    }
-                    let (wait, stop) = idle.wait_with_timeout(renew);
-                    tokio::pin!(wait);
-                    tokio::select! {
-                        r = &mut wait => r,
-                        _ = shutdown.changed() => { drop(stop); wait.await }
-                    }
-                };
-                match result {
-                    Ok(IdleResponse::NewData(_)) => debug!("IDLE: new data"),
-                    Ok(IdleResponse::Timeout) => debug!("IDLE renewed"),
-                    Ok(IdleResponse::ManualInterrupt) => debug!("IDLE interrupted"),
-                    Err(e) => return Err(anyhow!("IMAP IDLE failed: {e}")),
-                }
-                let session = timed(t, "DONE", idle.done()).await?;
-                conn = Connected {
-                    session,
-                    uidvalidity,
-                    can_idle,
-                    can_move,
-                    token_expires,
-                };
-            } else {
-                let wait = left.map_or(self.settings.poll_interval, |l| {
-                    l.clamp(Duration::from_secs(1), self.settings.poll_interval)
-                });
-                tokio::select! {
-                    _ = tokio::time::sleep(wait) => {}
-                    _ = shutdown.changed() => {}
-                }
-                // NOOP lets the server report new mail and proves the link is alive.
-                timed(t, "NOOP", conn.session.noop()).await?;
-            }
-        }
-    }
-}
-
-/// Why a session ended without an error.
-enum Ended {
-    Shutdown,
-    /// The OAuth access token it logged in with ran out.
-    TokenExpired,
 }
 
 /// Reads the server greeting (`* OK …`); the `AUTH=` mechanisms it lists.

@@ -7,6 +7,7 @@ pub mod imap;
 mod imap_auth;
 mod imap_check;
 mod imap_conn;
+mod imap_run;
 pub mod maildir;
 pub mod tls;
 

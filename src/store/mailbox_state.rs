@@ -20,6 +20,9 @@ pub async fn get(c: &mut Conn, source: &str) -> Result<Option<(u32, u32)>> {
 }
 
 /// Records that everything up to `last_uid` under `uidvalidity` is taken in.
+/// Never moves back under the same UIDVALIDITY: an instance that lost its
+/// lease while finishing a chunk must not undo the newer holder's progress
+/// (reading again would be harmless, by the dedupe key, but slow).
 pub async fn set(
     c: &mut Conn,
     source: &str,
@@ -30,7 +33,9 @@ pub async fn set(
     sqlx::query(
         "INSERT INTO mailbox_state (source, uidvalidity, last_uid, updated_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (source) DO UPDATE SET uidvalidity = excluded.uidvalidity, \
-         last_uid = excluded.last_uid, updated_at = excluded.updated_at",
+         last_uid = excluded.last_uid, updated_at = excluded.updated_at \
+         WHERE mailbox_state.uidvalidity <> excluded.uidvalidity \
+         OR mailbox_state.last_uid < excluded.last_uid",
     )
     .bind(source)
     .bind(uidvalidity as i64)

@@ -10,6 +10,7 @@ pub mod checkpoint;
 pub mod digest;
 pub mod digest_sends;
 pub mod events;
+pub mod leases;
 pub mod mailbox_state;
 pub mod messages;
 pub mod oauth_tokens;

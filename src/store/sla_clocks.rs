@@ -108,9 +108,19 @@ pub async fn for_ticket(c: &mut Conn, ticket: TicketId) -> Result<Vec<ClockRow>>
 /// Clocks whose next check is due at `now`, oldest first: an index range
 /// scan on `next_check_at`, whatever the number of open tickets.
 pub async fn due(c: &mut Conn, now: i64, limit: i64) -> Result<Vec<ClockRow>> {
+    // Several instances scan at once on PostgreSQL: each locks the rows it
+    // takes until its transaction (which queues the notices and moves
+    // `next_check_at` on) commits, and passes over rows another holds, so a
+    // notice is queued once. A row another instance finished meanwhile is
+    // re-read under the lock and no longer due. SQLite's scan transaction
+    // begins IMMEDIATE: one writer, nothing to lock.
+    let lock = match super::backend_of(c) {
+        super::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        super::Backend::Sqlite => "",
+    };
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM sla_clocks WHERE next_check_at <= $1 \
-         ORDER BY next_check_at, ticket_id, kind LIMIT $2"
+         ORDER BY next_check_at, ticket_id, kind LIMIT $2{lock}"
     )))
     .bind(now)
     .bind(limit)

@@ -7,5 +7,9 @@
 //!   through [`crate::ingest`];
 //! - the SLA scan: [`crate::sla::scan::Escalator`];
 //! - the outbox: [`crate::outbox::Outbox`] — mail out.
+//!
+//! [`lease::Lease`] is how several daemons on one database share work only
+//! one may do at a time (reading an IMAP mailbox).
 
+pub mod lease;
 pub mod maildir;

@@ -165,7 +165,8 @@ pub struct MailStack {
     options: MailStackBuilder,
     /// Behind a lock so a test can kill and restart Dovecot through `&self`.
     dovecot: Mutex<Option<Child>>,
-    sink: Option<Sink>,
+    /// Behind a lock so a test can kill and restart it through `&self`.
+    sink: Mutex<Option<Sink>>,
     /// Last field: dropped (removed) after `Drop::drop` killed the servers.
     dir: TempDir,
 }
@@ -244,7 +245,7 @@ impl MailStack {
             ports: Ports::pick(),
             options: options.clone(),
             dovecot: Mutex::new(None),
-            sink: None,
+            sink: Mutex::new(None),
             dir,
         };
         // On any error below, dropping `stack` kills what was started.
@@ -253,9 +254,11 @@ impl MailStack {
             .map_err(|e| StartError::Failed(format!("{e:#}")))?;
         // Both boot at once: the sink needs Dovecot only when mail comes in.
         stack.spawn_dovecot()?;
-        stack.sink = Some(stack.spawn_sink()?);
+        let mut sink = stack.spawn_sink()?;
         stack.wait_dovecot().await?;
-        wait_ready(stack.sink.as_mut().expect("sink spawned")).await?;
+        let ready = wait_ready(&mut sink).await;
+        *stack.sink.get_mut().unwrap() = Some(sink);
+        ready?;
         Ok(stack)
     }
 
@@ -462,6 +465,38 @@ impl MailStack {
         }
     }
 
+    /// SIGKILL to the SMTP sink: its ports close and open connections drop,
+    /// as when a mail server crashes. Idempotent.
+    pub fn kill_smtp(&self) {
+        let taken = self.sink.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(mut sink) = taken {
+            // Nothing of the sink's state outlives it.
+            let _ = sink.child.kill();
+            let _ = sink.child.wait();
+        }
+    }
+
+    /// Starts the SMTP sink again on the same ports (after
+    /// [`kill_smtp`](Self::kill_smtp)); panics with its log if it fails.
+    pub async fn restart_smtp(&self) {
+        self.kill_smtp();
+        let _ = std::fs::rename(
+            self.dir().join("smtp-sink.log"),
+            self.dir().join("smtp-sink.log.old"),
+        );
+        let mut sink = match self.spawn_sink() {
+            Ok(s) => s,
+            Err(StartError::AddrInUse(m) | StartError::Failed(m)) => {
+                panic!("smtp sink failed to restart: {m}")
+            }
+        };
+        let ready = wait_ready(&mut sink).await;
+        *self.sink.lock().unwrap_or_else(|e| e.into_inner()) = Some(sink);
+        if let Err(StartError::AddrInUse(m) | StartError::Failed(m)) = ready {
+            panic!("smtp sink failed to restart: {m}");
+        }
+    }
+
     /// Gives `user` another password (Dovecot re-reads its user file on
     /// change): a login with [`PASSWORD`] is refused until it is set back.
     pub fn set_password(&self, user: &str, password: &str) {
@@ -656,11 +691,7 @@ impl MailStack {
 impl Drop for MailStack {
     fn drop(&mut self) {
         self.kill_dovecot();
-        if let Some(sink) = &mut self.sink {
-            // SIGKILL: nothing of the sink's state outlives the test.
-            let _ = sink.child.kill();
-            let _ = sink.child.wait();
-        }
+        self.kill_smtp();
         // `dir` is removed after this, when the fields drop.
     }
 }
@@ -825,6 +856,9 @@ default_login_user = dovenull
 default_internal_user = dovecot
 default_internal_group = dovecot
 mail_location = maildir:{d}/mail/%n/Maildir
+# A test's mail need not survive a power cut: no fsync per delivered
+# message (the sink's LMTP relay is the suite's slowest mail path).
+mail_fsync = never
 first_valid_uid = 0
 first_valid_gid = 0
 passdb {{

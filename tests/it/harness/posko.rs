@@ -258,7 +258,11 @@ role = "manager"
     /// The `posko --config … <args>` command, not started: for tests that
     /// run several at once.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_posko"));
+        // `POSKO_TEST_BIN`: another build (a release one, or the baseline's) for
+        // the long runs of scripts/fleet.sh and scripts/crash_test.sh.
+        let bin =
+            std::env::var("POSKO_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_posko").into());
+        let mut c = Command::new(bin);
         c.arg("--config")
             .arg(&self.config)
             .args(args)
@@ -333,7 +337,12 @@ role = "manager"
     /// Starts the daemon (`posko run`) in the background.
     pub fn start_daemon(&mut self) {
         assert!(self.daemon.is_none(), "daemon already running");
-        let log = std::fs::File::create(self.dir.path().join("daemon.log")).expect("log file");
+        // Appended to: a daemon restarted after a crash keeps the earlier log.
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("daemon.log"))
+            .expect("log file");
         let child = self
             .command(&["run"])
             .stdout(Stdio::null())
@@ -366,6 +375,50 @@ role = "manager"
         }
     }
 
+    /// SIGKILL to the daemon, as a crash or the OOM killer would; waits for
+    /// it to be gone.
+    pub fn kill_daemon(&mut self) {
+        let mut child = self.daemon.take().expect("no daemon running");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// Another installation on this one's database (a second instance of a
+    /// fleet): its own dir, configuration and web port, the same database,
+    /// which stays this one's to drop.
+    pub fn sharing(&self) -> Posko {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = dir.path().join("posko.toml");
+        let web_port = free_port();
+        let text = std::fs::read_to_string(&self.config).expect("read config");
+        let text = text.replace(
+            &format!("127.0.0.1:{}", self.web_port),
+            &format!("127.0.0.1:{web_port}"),
+        );
+        std::fs::write(&config, text).expect("write config");
+        Posko {
+            dir,
+            config,
+            db_url: self.db_url.clone(),
+            env: self.env.clone(),
+            web_port,
+            pg_db: None,
+            daemon: None,
+        }
+    }
+
+    /// Points this installation at another database (e.g. a PostgreSQL a
+    /// test starts and restarts itself); the one made for it stays unused.
+    pub fn use_database(&mut self, url: &str) {
+        let text = std::fs::read_to_string(&self.config).expect("read config");
+        let text = text.replace(
+            &format!("url = \"{}\"", self.db_url),
+            &format!("url = \"{url}\""),
+        );
+        std::fs::write(&self.config, text).expect("write config");
+        self.db_url = url.to_string();
+    }
+
     /// The daemon's process id.
     pub fn daemon_pid(&self) -> u32 {
         self.daemon.as_ref().expect("no daemon running").id()
@@ -385,6 +438,11 @@ role = "manager"
     pub fn daemon_running(&mut self) -> bool {
         let child = self.daemon.as_mut().expect("no daemon running");
         child.try_wait().expect("wait daemon").is_none()
+    }
+
+    /// Whether a daemon was started (and not killed) and still runs.
+    pub fn daemon_running_opt(&mut self) -> bool {
+        self.daemon.is_some() && self.daemon_running()
     }
 
     /// `GET path` on the daemon's web listener: status and body.
