@@ -4,18 +4,10 @@
 //! thread and back; on a small VM that wake-up costs more than the SQL. A
 //! message that opens a ticket needs a dozen writes (message, attachments,
 //! events, outbox rows …), so they are collected into a [`Script`] and sent
-//! together, in one round trip on either database. Statements are written
-//! with their own `$1…` numbering.
-//!
-//! * SQLite: one multi-statement query, the script's arguments bound (sqlx
-//!   runs each statement in turn, `$N` renumbered across the script).
-//! * PostgreSQL: its extended protocol takes one statement per prepared
-//!   query, a round trip each (a dozen per message was most of the time of
-//!   an ingest). The simple protocol takes many statements in one message
-//!   but no parameters, so each argument is written into the text as a
-//!   typed literal ([`literal`]): `CAST(… AS BIGINT|TEXT|BYTEA)`, the types
-//!   the bound parameters have, so each statement means what it means with
-//!   parameters.
+//! together: on SQLite as one multi-statement query (sqlx runs each statement
+//! in turn, `$N` numbering the script's arguments), on PostgreSQL — whose
+//! protocol takes one statement per prepared query — statement by statement.
+//! Statements are written with their own `$1…` numbering either way.
 
 use anyhow::{Context, Result};
 use sqlx::any::AnyArguments;
@@ -78,98 +70,24 @@ pub struct Script {
     statements: Vec<(&'static str, Vec<Arg>)>,
 }
 
-/// Appends `stmt` to `out`, each parameter `$N` written by `param(out, N)`.
-/// A `$` not followed by digits is copied as it is.
+/// Appends `stmt` to `out` with every `$N` turned into `$(N + offset)`.
 /// (Hand-written: it runs for every statement of every message.)
-fn substitute(
-    out: &mut String,
-    stmt: &str,
-    mut param: impl FnMut(&mut String, usize) -> Result<()>,
-) -> Result<()> {
+fn renumber(out: &mut String, stmt: &str, offset: usize) {
     let mut rest = stmt;
     while let Some(pos) = rest.find('$') {
-        out.push_str(&rest[..pos]);
+        out.push_str(&rest[..=pos]);
         rest = &rest[pos + 1..];
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         match rest[..digits].parse::<usize>() {
-            Ok(n) => param(out, n)?,
-            Err(_) => {
-                out.push('$');
-                out.push_str(&rest[..digits]);
+            Ok(n) => {
+                use std::fmt::Write;
+                let _ = write!(out, "{}", n + offset);
             }
+            Err(_) => out.push_str(&rest[..digits]),
         }
         rest = &rest[digits..];
     }
     out.push_str(rest);
-    Ok(())
-}
-
-/// Appends `stmt` to `out` with every `$N` turned into `$(N + offset)`.
-fn renumber(out: &mut String, stmt: &str, offset: usize) {
-    let _ = substitute(out, stmt, |out, n| {
-        use std::fmt::Write;
-        let _ = write!(out, "${}", n + offset);
-        Ok(())
-    });
-}
-
-/// Appends `stmt` to `out` with every `$N` replaced by `args[N - 1]` as a
-/// PostgreSQL literal.
-fn inline(out: &mut String, stmt: &str, args: &[Arg]) -> Result<()> {
-    substitute(out, stmt, |out, n| {
-        let a = n
-            .checked_sub(1)
-            .and_then(|i| args.get(i))
-            .with_context(|| format!("${n} has no argument in: {stmt}"))?;
-        literal(out, a)
-    })
-}
-
-/// `a` as a PostgreSQL constant of the type its bound parameter has.
-///
-/// Text goes in an escape string (`E'…'`), where exactly two characters
-/// are special, `\` and `'`, each written doubled: what the server reads
-/// back is the text, whatever `standard_conforming_strings` says (the
-/// escape syntax does not depend on it). The connection speaks UTF-8
-/// (sqlx sets `client_encoding`), in which no byte of a multi-byte
-/// character is a quote or a backslash. NUL, which no PostgreSQL text can
-/// hold (a bound parameter fails too), is refused. Bytes go as hex.
-fn literal(out: &mut String, a: &Arg) -> Result<()> {
-    use std::fmt::Write;
-    match a {
-        Arg::Int(Some(v)) => {
-            let _ = write!(out, "CAST({v} AS BIGINT)");
-        }
-        Arg::Int(None) => out.push_str("CAST(NULL AS BIGINT)"),
-        Arg::Text(None) => out.push_str("CAST(NULL AS TEXT)"),
-        Arg::Text(Some(t)) => {
-            anyhow::ensure!(
-                !t.contains('\0'),
-                "a text argument holds a NUL character, which PostgreSQL cannot store"
-            );
-            out.reserve(t.len() + 20);
-            out.push_str("CAST(E'");
-            for ch in t.chars() {
-                match ch {
-                    '\'' => out.push_str("''"),
-                    '\\' => out.push_str("\\\\"),
-                    c => out.push(c),
-                }
-            }
-            out.push_str("' AS TEXT)");
-        }
-        Arg::Bytes(b) => {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.reserve(2 * b.len() + 24);
-            out.push_str("CAST(E'\\\\x");
-            for byte in b {
-                out.push(HEX[usize::from(byte >> 4)] as char);
-                out.push(HEX[usize::from(byte & 15)] as char);
-            }
-            out.push_str("' AS BYTEA)");
-        }
-    }
-    Ok(())
 }
 
 pub(crate) fn bind(args: &mut AnyArguments, a: Arg) -> Result<()> {
@@ -211,9 +129,6 @@ impl Script {
 
     /// Runs the statements.
     pub async fn run(self, c: &mut Conn, backend: Backend) -> Result<()> {
-        if self.statements.is_empty() {
-            return Ok(());
-        }
         match backend {
             Backend::Sqlite => {
                 let mut sql = String::new();
@@ -234,18 +149,16 @@ impl Script {
                     .context("database script failed")?;
             }
             Backend::Postgres => {
-                let mut sql = String::new();
-                for (stmt, stmt_args) in &self.statements {
-                    inline(&mut sql, stmt, stmt_args)?;
-                    sql.push_str(";\n");
+                for (stmt, stmt_args) in self.statements {
+                    let mut args = AnyArguments::default();
+                    for a in stmt_args {
+                        bind(&mut args, a)?;
+                    }
+                    sqlx::query_with(stmt, args)
+                        .execute(&mut *c)
+                        .await
+                        .with_context(|| format!("database statement failed: {stmt}"))?;
                 }
-                // Without arguments sqlx sends the simple protocol's one
-                // Query message: all statements, one round trip, in the
-                // caller's transaction (an error aborts it, as before).
-                sqlx::raw_sql(AssertSqlSafe(sql))
-                    .execute(&mut *c)
-                    .await
-                    .context("database script failed")?;
             }
         }
         Ok(())
