@@ -6,10 +6,15 @@
 //! (the server did not take the message), a 5xx reply is permanent and is
 //! recorded on the ticket. A message is retried at most
 //! `outbound.max_attempts` times.
+//!
+//! Rows are claimed [`CLAIM_BATCH`] at a time with a lease and their
+//! outcomes written together (within [`MARK_AFTER`]): a sender that
+//! crashes leaves its rows `sending`, and they are sent again once the
+//! lease runs out; in the normal path each row is sent once.
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use lettre::address::Envelope;
@@ -21,6 +26,14 @@ use crate::config::{Config, Outbound, OutboxPolicy};
 use crate::domain::EventKind;
 use crate::monitor::metrics::SendFailure::{Permanent, Temporary};
 use crate::store::{Db, events, outbox};
+
+/// Rows claimed at once. Their outcomes are written together too: two
+/// commits per batch instead of two per mail.
+const CLAIM_BATCH: i64 = 50;
+
+/// Outcomes are written at least this often while a batch is being sent:
+/// over a slow server, a crash then resends at most this much mail.
+const MARK_AFTER: Duration = Duration::from_secs(1);
 
 /// The longest wait between two attempts.
 const MAX_BACKOFF_SECONDS: i64 = 3600;
@@ -95,20 +108,23 @@ impl Transport {
     }
 }
 
-/// Writes atomically: a half-written file is never seen as mail.
+/// Writes atomically: a half-written file is never seen as mail. One
+/// blocking task for the three calls (a hand-off each would cost more
+/// than the writing).
 async fn write_file(dir: &std::path::Path, name: &str, raw: &[u8]) -> Result<()> {
-    tokio::fs::create_dir_all(dir)
-        .await
-        .with_context(|| format!("cannot create {}", dir.display()))?;
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let file = dir.join(format!("{name}.eml"));
-    tokio::fs::write(&tmp, raw)
-        .await
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    tokio::fs::rename(&tmp, &file)
-        .await
-        .with_context(|| format!("cannot rename to {}", file.display()))?;
-    Ok(())
+    let dir = dir.to_path_buf();
+    let name = name.to_string();
+    let raw = raw.to_vec();
+    tokio::task::spawn_blocking(move || {
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let tmp = dir.join(format!(".{name}.tmp"));
+        let file = dir.join(format!("{name}.eml"));
+        std::fs::write(&tmp, &raw).with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, &file).with_context(|| format!("cannot rename to {}", file.display()))
+    })
+    .await
+    .context("the file writer stopped")?
 }
 
 /// What one tick did.
@@ -142,62 +158,56 @@ impl Outbox {
         }
     }
 
-    /// Sends every row that is due at `now`.
+    /// Sends every row that is due at `now`: claims a batch, sends its rows
+    /// one after another, and records what became of them in a batch.
     pub async fn tick(&self, now: i64) -> Result<TickStats> {
         let mut stats = TickStats::default();
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         loop {
             // The lease runs from the claim, not from the tick's `now`: a
             // tick that has been sending for longer than a lease would
             // otherwise hand out leases already run out, and another
             // instance would send the same row again.
             let lease = (self.policy.lease + started.elapsed()).as_secs() as i64;
-            let claimed = {
-                let mut c = self.db.pool().acquire().await?;
-                outbox::claim_due(&mut c, now, lease).await?
+            // In a write transaction: on SQLite it holds the write lock
+            // from its start, so the claim's read cannot go stale under a
+            // concurrent writer (and fail instead of waiting).
+            let rows = {
+                let mut tx = self.db.begin().await?;
+                let rows = outbox::claim_due(&mut tx, now, lease, CLAIM_BATCH).await?;
+                tx.commit().await?;
+                rows
             };
-            let Some(row) = claimed else { break };
-            let name = format!("{:08}-{}", row.id, row.kind);
-            let result = self
-                .transport
-                .send(&row.env_from, &row.rcpts, &row.raw, &name)
-                .await;
-            let mut tx = self.db.begin().await?;
-            match result {
-                Ok(()) => {
-                    outbox::mark_sent(&mut tx, row.id, now).await?;
-                    debug!(outbox = row.id, kind = %row.kind, "sent");
-                    crate::monitor::get().metrics.record_sent();
-                    stats.sent += 1;
+            if rows.is_empty() {
+                break;
+            }
+            let claimed_at = Instant::now();
+            let mut done = Done::default();
+            let mut rows = rows.into_iter();
+            while let Some(row) = rows.next() {
+                // A slow server: give back what this batch cannot send well
+                // inside its lease (another instance may take it then); the
+                // rest of the lease leaves room for one more send.
+                if claimed_at.elapsed() > self.policy.lease / 2 {
+                    let rest: Vec<i64> = std::iter::once(row.id)
+                        .chain(rows.by_ref().map(|r| r.id))
+                        .collect();
+                    let mut tx = self.db.begin().await?;
+                    outbox::release(&mut tx, &rest, now + lease).await?;
+                    tx.commit().await?;
+                    break;
                 }
-                Err(SendError::Transient(e)) if row.attempts < self.policy.max_attempts as i64 => {
-                    let first = self.policy.retry_after.as_secs() as i64;
-                    let due = now + backoff(row.attempts, first);
-                    warn!(outbox = row.id, attempt = row.attempts, error = %e, "send failed; will retry");
-                    outbox::mark_retry(&mut tx, row.id, due, &e).await?;
-                    crate::monitor::get().metrics.record_send_failure(Temporary);
-                    stats.retried += 1;
-                }
-                Err(SendError::Transient(e)) | Err(SendError::Permanent(e)) => {
-                    warn!(outbox = row.id, attempt = row.attempts, error = %e, "send failed for good");
-                    outbox::mark_failed(&mut tx, row.id, &e).await?;
-                    crate::monitor::get().metrics.record_send_failure(Permanent);
-                    if let Some(t) = row.ticket_id {
-                        events::insert(
-                            &mut tx,
-                            t,
-                            EventKind::DeliveryFailed,
-                            "system",
-                            now,
-                            None,
-                            &json!({ "outbox_id": row.id, "mail": row.kind, "to": row.rcpts, "error": e, "attempts": row.attempts }),
-                        )
-                        .await?;
-                    }
-                    stats.failed += 1;
+                let name = format!("{:08}-{}", row.id, row.kind);
+                let result = self
+                    .transport
+                    .send(&row.env_from, &row.rcpts, &row.raw, &name)
+                    .await;
+                done.push(row, result, now, &self.policy, &mut stats);
+                if done.due() {
+                    std::mem::take(&mut done).record(&self.db, now).await?;
                 }
             }
-            tx.commit().await?;
+            done.record(&self.db, now).await?;
         }
         self.report(&stats).await;
         if stats != TickStats::default() {
@@ -254,6 +264,85 @@ impl Outbox {
                 _ = shutdown.changed() => {}
             }
         }
+    }
+}
+
+/// Outcomes of sends not yet written: a crash before they are loses only
+/// them (their rows are sent again after the lease), so they are written
+/// when the claimed batch is through or [`MARK_AFTER`] passed.
+#[derive(Default)]
+struct Done {
+    sent: Vec<i64>,
+    retry: Vec<(i64, i64, String)>,
+    failed: Vec<(outbox::Claimed, String)>,
+    since: Option<Instant>,
+}
+
+impl Done {
+    fn push(
+        &mut self,
+        row: outbox::Claimed,
+        result: Result<(), SendError>,
+        now: i64,
+        policy: &OutboxPolicy,
+        stats: &mut TickStats,
+    ) {
+        self.since.get_or_insert_with(Instant::now);
+        let metrics = &crate::monitor::get().metrics;
+        match result {
+            Ok(()) => {
+                debug!(outbox = row.id, kind = %row.kind, "sent");
+                metrics.record_sent();
+                self.sent.push(row.id);
+                stats.sent += 1;
+            }
+            Err(SendError::Transient(e)) if row.attempts < policy.max_attempts as i64 => {
+                warn!(outbox = row.id, attempt = row.attempts, error = %e, "send failed; will retry");
+                metrics.record_send_failure(Temporary);
+                self.retry.push((row.id, now + backoff(row.attempts, policy.retry_after.as_secs() as i64), e));
+                stats.retried += 1;
+            }
+            Err(SendError::Transient(e)) | Err(SendError::Permanent(e)) => {
+                warn!(outbox = row.id, attempt = row.attempts, error = %e, "send failed for good");
+                metrics.record_send_failure(Permanent);
+                self.failed.push((row, e));
+                stats.failed += 1;
+            }
+        }
+    }
+
+    /// Time to write what was sent.
+    fn due(&self) -> bool {
+        self.since.is_some_and(|t| t.elapsed() >= MARK_AFTER)
+    }
+
+    /// Writes the outcomes in one transaction.
+    async fn record(self, db: &Db, now: i64) -> Result<()> {
+        if self.since.is_none() {
+            return Ok(());
+        }
+        let mut tx = db.begin().await?;
+        outbox::mark_sent(&mut tx, &self.sent, now).await?;
+        for (id, due, e) in &self.retry {
+            outbox::mark_retry(&mut tx, *id, *due, e).await?;
+        }
+        for (row, e) in &self.failed {
+            outbox::mark_failed(&mut tx, row.id, e).await?;
+            if let Some(t) = row.ticket_id {
+                events::insert(
+                    &mut tx,
+                    t,
+                    EventKind::DeliveryFailed,
+                    "system",
+                    now,
+                    None,
+                    &json!({ "outbox_id": row.id, "mail": row.kind, "to": row.rcpts, "error": e, "attempts": row.attempts }),
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }
 

@@ -20,6 +20,9 @@
 //! * `hostile --posko OLD --posko NEW`: time and peak memory of one hostile
 //!   message (large text, HTML, single-line bodies, deeply nested HTML)
 //!   through each binary's `run --once`, side by side (see `hostile.rs`);
+//! * `once --posko OLD --posko NEW --count 2000 [--db postgres://…]`: the
+//!   whole `run --once` pass (intake, acknowledgments written out by the
+//!   file transport) of each binary, side by side (see `once.rs`);
 //! * `sla-scan --tickets 1000000 --due 10`: one SLA scan
 //!   ([`posko::sla::scan::Escalator::tick`]) over a SQLite database holding
 //!   N tickets with two clocks each, of which `due` are due (each a
@@ -57,6 +60,7 @@ mod generator;
 mod hostile;
 mod ingest;
 mod measure;
+mod once;
 mod sla_scan;
 
 use cores::{bench_replies, bench_rules};
@@ -149,6 +153,24 @@ enum Cmd {
         #[arg(long, default_value_t = 6144)]
         mem_limit_mb: u64,
     },
+    /// N generated mails through each binary's `run --once` (file
+    /// transport), side by side, each run on a fresh database.
+    Once {
+        /// A posko binary to measure (repeat for old and new).
+        #[arg(long, required = true)]
+        posko: Vec<PathBuf>,
+        /// A name for each binary, in the same order.
+        #[arg(long)]
+        label: Vec<String>,
+        #[arg(long, default_value_t = 2000)]
+        count: usize,
+        /// `sqlite`, or a `postgres://…` url of a server where a database
+        /// is made for each run.
+        #[arg(long, default_value = "sqlite")]
+        db: String,
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+    },
     /// Messages per second through the classifier with N rules.
     Rules {
         #[arg(long, default_value_t = 20_000)]
@@ -191,6 +213,13 @@ fn main() -> Result<()> {
                 Duration::from_secs(timeout),
                 mem_limit_mb,
             ),
+            Cmd::Once {
+                posko,
+                label,
+                count,
+                db,
+                rounds,
+            } => once::bench(&posko, &label, count, &db, rounds),
             Cmd::SlaScan { tickets, due, keep } => bench_sla_scan(tickets, due, keep).await,
         }
     })

@@ -82,6 +82,17 @@ impl Ingestor {
                 Examined::Refused { .. } => None,
             })
             .collect();
+        // The messages that open a ticket without reading anything: the
+        // pipelined path below.
+        let fresh: Vec<bool> = examined
+            .iter()
+            .map(|e| match e {
+                Examined::Parsed(m) => {
+                    matches!(self.route(m), Route::New) && !self.needs_earlier_language(m)
+                }
+                Examined::Refused { .. } => false,
+            })
+            .collect();
         let mut tx = self.db.begin().await?;
         raw::lock_ack_counts(&mut tx, backend).await?;
         self.keys(&mut tx).await?;
@@ -93,11 +104,7 @@ impl Ingestor {
             // A new ticket whose mail cannot say its language reads the
             // requester's earlier tickets: the one-message steps.
             let msg = match examined {
-                Examined::Parsed(m)
-                    if matches!(self.route(&m), Route::New) && !self.needs_earlier_language(&m) =>
-                {
-                    m
-                }
+                Examined::Parsed(m) if fresh[i] => m,
                 other => {
                     // The one-message steps, after the writes before them.
                     pending.flush(&mut tx, backend).await?;
@@ -132,6 +139,13 @@ impl Ingestor {
                     // Reads see the batch's writes only once they are done.
                     pending.flush(&mut tx, backend).await?;
                     let k = Known::read(&mut tx, &lookups[i..], since).await?;
+                    // Their ticket numbers, at once (PostgreSQL).
+                    let opening: HashSet<&str> = (i..items.len())
+                        .filter(|&j| fresh[j])
+                        .filter_map(|j| lookups[j].as_ref().map(|(key, _)| key.as_str()))
+                        .filter(|key| !k.seen.contains(*key))
+                        .collect();
+                    numbering.reserve(&mut tx, backend, opening.len()).await?;
                     known.insert(k)
                 }
             };

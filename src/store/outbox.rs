@@ -3,14 +3,15 @@
 //! A row is claimed with a lease (`status = 'sending'`, `locked_until`), so
 //! several instances on one PostgreSQL database never send the same row at
 //! the same time, and a row whose sender crashed is picked up again once the
-//! lease runs out.
+//! lease runs out. Rows are claimed and marked sent in batches (a commit
+//! each, not one per row); see [`crate::outbox`].
 
 use anyhow::Result;
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
 
-use super::Conn;
 use super::script::{Arg, Script};
+use super::{Backend, Conn};
 use crate::domain::TicketId;
 
 /// A message to queue.
@@ -146,30 +147,86 @@ fn claimed(r: &AnyRow) -> Result<Claimed> {
     })
 }
 
-/// Claims the next due row for `lease` seconds, or `None` when nothing is due.
-pub async fn claim_due(c: &mut Conn, now: i64, lease: i64) -> Result<Option<Claimed>> {
-    let row = sqlx::query(
-        "UPDATE outbox SET status = 'sending', locked_until = $2, attempts = attempts + 1 \
-         WHERE id = (SELECT id FROM outbox WHERE (status = 'queued' AND due_at <= $1) \
-                     OR (status = 'sending' AND locked_until <= $1) ORDER BY due_at, id LIMIT 1) \
-         AND (status = 'queued' OR (status = 'sending' AND locked_until <= $1)) \
-         RETURNING id, ticket_id, kind, message_id, env_from, rcpts, raw, attempts",
-    )
-    .bind(now)
-    .bind(now + lease)
-    .fetch_optional(&mut *c)
-    .await?;
-    row.as_ref().map(claimed).transpose()
+/// Claims up to `limit` due rows for `lease` seconds, oldest due first
+/// (empty when nothing is due): one statement, one commit for the lot.
+///
+/// The outer condition is checked again on each row as it is updated, so
+/// a row another instance claimed meanwhile is left out, never shared. On
+/// PostgreSQL the rows are picked `FOR UPDATE SKIP LOCKED`: two instances
+/// claiming at once take different rows instead of one waiting for the
+/// other's and then finding them taken. SQLite has one writer at a time.
+pub async fn claim_due(c: &mut Conn, now: i64, lease: i64, limit: i64) -> Result<Vec<Claimed>> {
+    let sql = match super::backend_of(c) {
+        Backend::Sqlite => CLAIM_SQLITE,
+        Backend::Postgres => CLAIM_POSTGRES,
+    };
+    let rows = sqlx::query(sql)
+        .bind(now)
+        .bind(now + lease)
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await?;
+    let mut claimed = rows
+        .iter()
+        .map(|r| Ok((r.try_get::<i64, _>("due_at")?, claimed(r)?)))
+        .collect::<Result<Vec<_>>>()?;
+    // RETURNING keeps no order.
+    claimed.sort_by_key(|(due, row)| (*due, row.id));
+    Ok(claimed.into_iter().map(|(_, row)| row).collect())
 }
 
-pub async fn mark_sent(c: &mut Conn, id: i64, now: i64) -> Result<()> {
-    sqlx::query(
-        "UPDATE outbox SET status = 'sent', sent_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2",
-    )
-    .bind(now)
-    .bind(id)
-    .execute(&mut *c)
-    .await?;
+const CLAIM_SQLITE: &str = "UPDATE outbox SET status = 'sending', locked_until = $2, attempts = attempts + 1 \
+     WHERE id IN (SELECT id FROM outbox WHERE (status = 'queued' AND due_at <= $1) \
+                  OR (status = 'sending' AND locked_until <= $1) ORDER BY due_at, id LIMIT $3) \
+     AND (status = 'queued' OR (status = 'sending' AND locked_until <= $1)) \
+     RETURNING id, ticket_id, kind, message_id, env_from, rcpts, raw, attempts, due_at";
+
+/// The rows picked once, in a materialized CTE: a locking subquery inside
+/// `IN (…)` may be run again for each row the update visits, and then picks
+/// more than `LIMIT` rows.
+const CLAIM_POSTGRES: &str = "WITH picked AS MATERIALIZED (SELECT id FROM outbox \
+     WHERE (status = 'queued' AND due_at <= $1) OR (status = 'sending' AND locked_until <= $1) \
+     ORDER BY due_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+     UPDATE outbox SET status = 'sending', locked_until = $2, attempts = attempts + 1 \
+     FROM picked WHERE outbox.id = picked.id \
+     AND (outbox.status = 'queued' OR (outbox.status = 'sending' AND outbox.locked_until <= $1)) \
+     RETURNING outbox.id, ticket_id, kind, message_id, env_from, rcpts, raw, attempts, due_at";
+
+/// Gives rows claimed with the lease ending at `locked_until` back unsent
+/// (their attempt not counted), for a sender that stops before it got to
+/// them. A row whose lease ran out and was claimed again is not touched.
+pub async fn release(c: &mut Conn, ids: &[i64], locked_until: i64) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE outbox SET status = 'queued', locked_until = NULL, attempts = attempts - 1 \
+         WHERE status = 'sending' AND locked_until = $1 AND id IN ({})",
+        super::raw::placeholders(2, ids.len())
+    );
+    let mut q = sqlx::query(AssertSqlSafe(sql)).bind(locked_until);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    q.execute(&mut *c).await?;
+    Ok(())
+}
+
+/// Marks rows `ids` sent, in one statement.
+pub async fn mark_sent(c: &mut Conn, ids: &[i64], now: i64) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE outbox SET status = 'sent', sent_at = $1, locked_until = NULL, last_error = NULL \
+         WHERE id IN ({})",
+        super::raw::placeholders(2, ids.len())
+    );
+    let mut q = sqlx::query(AssertSqlSafe(sql)).bind(now);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    q.execute(&mut *c).await?;
     Ok(())
 }
 

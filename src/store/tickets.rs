@@ -152,6 +152,8 @@ pub async fn insert(c: &mut Conn, t: &NewTicket<'_>) -> Result<TicketId> {
 #[derive(Debug, Default)]
 pub struct Numbering {
     next: Option<i64>,
+    /// PostgreSQL: numbers taken from the sequence ahead ([`Self::reserve`]).
+    reserved: std::collections::VecDeque<i64>,
 }
 
 impl Numbering {
@@ -174,12 +176,33 @@ impl Numbering {
                 self.next = Some(id + 1);
                 Ok(id)
             }
-            super::Backend::Postgres => Ok(sqlx::query_scalar(
-                "SELECT nextval(pg_get_serial_sequence('tickets', 'id'))",
-            )
-            .fetch_one(&mut *c)
-            .await?),
+            super::Backend::Postgres => match self.reserved.pop_front() {
+                Some(id) => Ok(id),
+                None => Ok(sqlx::query_scalar(
+                    "SELECT nextval(pg_get_serial_sequence('tickets', 'id'))",
+                )
+                .fetch_one(&mut *c)
+                .await?),
+            },
         }
+    }
+
+    /// On PostgreSQL, takes `n` numbers from the sequence in one round
+    /// trip for the next calls of [`Self::next`] (a batch about to open
+    /// `n` tickets); numbers left unused are skipped, as those of a rolled
+    /// back transaction are. SQLite counts in memory already.
+    pub async fn reserve(&mut self, c: &mut Conn, backend: super::Backend, n: usize) -> Result<()> {
+        if backend == super::Backend::Postgres && n > 1 {
+            let mut ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT nextval(pg_get_serial_sequence('tickets', 'id')) FROM generate_series(1, $1)",
+            )
+            .bind(n as i64)
+            .fetch_all(&mut *c)
+            .await?;
+            ids.sort_unstable();
+            self.reserved.extend(ids);
+        }
+        Ok(())
     }
 }
 

@@ -19,6 +19,7 @@ mod language;
 mod mailstack_smoke;
 mod monitor;
 mod oauth;
+mod outbox_batch;
 mod outsider;
 mod refused;
 mod reply_reading;
