@@ -299,7 +299,11 @@ impl Done {
             Err(SendError::Transient(e)) if row.attempts < policy.max_attempts as i64 => {
                 warn!(outbox = row.id, attempt = row.attempts, error = %e, "send failed; will retry");
                 metrics.record_send_failure(Temporary);
-                self.retry.push((row.id, now + backoff(row.attempts, policy.retry_after.as_secs() as i64), e));
+                self.retry.push((
+                    row.id,
+                    now + backoff(row.attempts, policy.retry_after.as_secs() as i64),
+                    e,
+                ));
                 stats.retried += 1;
             }
             Err(SendError::Transient(e)) | Err(SendError::Permanent(e)) => {
