@@ -21,5 +21,6 @@ pub(super) async fn readyz(State(state): State<WebState>) -> (StatusCode, String
 /// The workers' reports, and a look at the database (at most a second
 /// old: [`monitor::probe`]).
 pub(super) async fn readiness(state: &WebState) -> Result<(), Vec<String>> {
-    monitor::get().readiness(&state.site.cfg.database_url).await
+    let site = state.site();
+    monitor::get().readiness(&site.cfg.database_url).await
 }
