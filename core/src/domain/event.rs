@@ -403,6 +403,7 @@ mod tests {
             "survey_low_queued",
             "survey_reopened_queued",
             "show_queued",
+            "closed_queued",
         ];
         let written: Vec<&str> = EventKind::all().map(EventKind::as_str).collect();
         assert_eq!(written, stored);
