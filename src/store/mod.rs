@@ -19,6 +19,7 @@ pub mod participants;
 pub mod quarantine;
 pub mod raw;
 pub mod script;
+mod script_pg;
 pub mod sla_clocks;
 pub mod staff_keys;
 pub mod surveys;

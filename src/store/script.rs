@@ -5,9 +5,12 @@
 //! message that opens a ticket needs a dozen writes (message, attachments,
 //! events, outbox rows …), so they are collected into a [`Script`] and sent
 //! together: on SQLite as one multi-statement query (sqlx runs each statement
-//! in turn, `$N` numbering the script's arguments), on PostgreSQL — whose
-//! protocol takes one statement per prepared query — statement by statement.
-//! Statements are written with their own `$1…` numbering either way.
+//! in turn, `$N` numbering the script's arguments); on PostgreSQL — whose
+//! extended protocol takes one statement per prepared query — as one
+//! simple-protocol query with the arguments written in as typed literals
+//! ([`super::script_pg`]), so a message's dozen writes cost one round trip
+//! rather than twelve. Statements are written with their own `$1…`
+//! numbering either way.
 
 use anyhow::{Context, Result};
 use sqlx::any::AnyArguments;
@@ -148,18 +151,7 @@ impl Script {
                     .await
                     .context("database script failed")?;
             }
-            Backend::Postgres => {
-                for (stmt, stmt_args) in self.statements {
-                    let mut args = AnyArguments::default();
-                    for a in stmt_args {
-                        bind(&mut args, a)?;
-                    }
-                    sqlx::query_with(stmt, args)
-                        .execute(&mut *c)
-                        .await
-                        .with_context(|| format!("database statement failed: {stmt}"))?;
-                }
-            }
+            Backend::Postgres => super::script_pg::run(self.statements, c).await?,
         }
         Ok(())
     }
