@@ -21,7 +21,7 @@ use anyhow::{Context, Result};
 use super::examine::{Examined, Route};
 use super::{Arrival, Incoming, Ingestor, Outcome};
 use crate::ack_policy::AckCount;
-use crate::store::script::Script;
+use crate::store::script::{Prepared, Script};
 use crate::store::{Conn, outbox, raw, tickets};
 
 /// What a batch read once for its messages, kept up to date with what the
@@ -99,6 +99,8 @@ impl Ingestor {
         let mut numbering = tickets::Numbering::default();
         let mut known: Option<Known> = None;
         let mut pending = Script::new();
+        // The statements this connection has prepared (PostgreSQL).
+        let mut prepared = Prepared::default();
         let mut outcomes = Vec::with_capacity(items.len());
         for (i, (item, examined)) in items.iter().zip(examined).enumerate() {
             // A new ticket whose mail cannot say its language reads the
@@ -107,7 +109,7 @@ impl Ingestor {
                 Examined::Parsed(m) if fresh[i] => m,
                 other => {
                     // The one-message steps, after the writes before them.
-                    pending.flush(&mut tx, backend).await?;
+                    pending.flush_with(&mut tx, backend, &mut prepared).await?;
                     // Where the outbox stands, to see what this message
                     // adds to it (only worth it when Known is in use).
                     let mark = match known {
@@ -137,7 +139,7 @@ impl Ingestor {
                 Some(k) => k,
                 None => {
                     // Reads see the batch's writes only once they are done.
-                    pending.flush(&mut tx, backend).await?;
+                    pending.flush_with(&mut tx, backend, &mut prepared).await?;
                     let k = Known::read(&mut tx, &lookups[i..], since).await?;
                     // Their ticket numbers, at once (PostgreSQL).
                     let opening: HashSet<&str> = (i..items.len())
@@ -164,7 +166,7 @@ impl Ingestor {
             let id = numbering.next(&mut tx, backend).await?;
             // Hand the previous message's writes to the database, and build
             // this one's meanwhile.
-            let run = std::mem::take(&mut pending).run(&mut tx, backend);
+            let run = std::mem::take(&mut pending).run_with(&mut tx, backend, &mut prepared);
             tokio::pin!(run);
             let started = futures::poll!(&mut run);
             let a = Arrival::new(item, &msg, now);
@@ -189,7 +191,7 @@ impl Ingestor {
             }
             outcomes.push(Outcome::NewTicket(id));
         }
-        pending.flush(&mut tx, backend).await?;
+        pending.flush_with(&mut tx, backend, &mut prepared).await?;
         tx.commit().await.context("cannot commit")?;
         Ok(outcomes)
     }

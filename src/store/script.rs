@@ -7,16 +7,17 @@
 //! together: on SQLite as one multi-statement query (sqlx runs each statement
 //! in turn, `$N` numbering the script's arguments); on PostgreSQL — whose
 //! extended protocol takes one statement per prepared query — as one
-//! simple-protocol query with the arguments written in as typed literals
-//! ([`super::script_pg`]), so a message's dozen writes cost one round trip
-//! rather than twelve. Statements are written with their own `$1…`
-//! numbering either way.
+//! simple-protocol query of `EXECUTE`s of statements prepared once per
+//! connection ([`super::script_pg`]), so a message's dozen writes cost one
+//! round trip rather than twelve. Statements are written with their own
+//! `$1…` numbering either way.
 
 use anyhow::{Context, Result};
 use sqlx::any::AnyArguments;
 use sqlx::{Arguments, AssertSqlSafe};
 
 use super::{Backend, Conn};
+pub use super::script_pg::Prepared;
 
 /// One bound value.
 #[derive(Debug, Clone)]
@@ -130,8 +131,30 @@ impl Script {
         std::mem::take(self).run(c, backend).await
     }
 
+    /// [`Script::flush`] with what `prepared` knows of the connection.
+    pub async fn flush_with(
+        &mut self,
+        c: &mut Conn,
+        backend: Backend,
+        prepared: &mut Prepared,
+    ) -> Result<()> {
+        std::mem::take(self).run_with(c, backend, prepared).await
+    }
+
     /// Runs the statements.
     pub async fn run(self, c: &mut Conn, backend: Backend) -> Result<()> {
+        self.run_with(c, backend, &mut Prepared::default()).await
+    }
+
+    /// Runs the statements; on PostgreSQL `prepared` says which statements
+    /// the connection has prepared (keep one per connection and
+    /// transaction to save asking the server each time).
+    pub async fn run_with(
+        self,
+        c: &mut Conn,
+        backend: Backend,
+        prepared: &mut Prepared,
+    ) -> Result<()> {
         match backend {
             Backend::Sqlite => {
                 let mut sql = String::new();
@@ -151,7 +174,7 @@ impl Script {
                     .await
                     .context("database script failed")?;
             }
-            Backend::Postgres => super::script_pg::run(self.statements, c).await?,
+            Backend::Postgres => super::script_pg::run(self.statements, c, prepared).await?,
         }
         Ok(())
     }

@@ -1,21 +1,30 @@
 //! PostgreSQL's half of [`Script::run`](super::script::Script::run): the
-//! statements as one simple-protocol query.
+//! statements in one round trip, each still a prepared statement.
 //!
 //! PostgreSQL's extended protocol (the one that binds arguments) takes one
-//! statement per query, so a script of a dozen writes was a dozen round
-//! trips; on a busy machine each one is a wake-up of the server and of this
-//! process, and they cost more than the SQL (issue 14, story 4: 230–630
-//! msg/s). The simple protocol takes many statements in one message, but no
-//! arguments: [`inline`] writes each argument into the statement as a typed
-//! literal — `CAST(… AS BIGINT)`, `CAST(E'…' AS TEXT)`, `decode('…', 'hex')`
-//! — the same types the sqlx Any driver binds (INT8, TEXT, BYTEA), so every
-//! statement means what it meant with bound arguments. The commit stays as
-//! durable as before; only the number of round trips changes.
+//! statement per query as sqlx drives it, so a script of a dozen writes was
+//! a dozen round trips, each a wake-up of the server and of this process
+//! (issue 14, story 4: 230–630 msg/s). The simple protocol takes many
+//! statements in one message but no arguments. Sending the statements with
+//! their arguments written in as literals cut the round trips but made the
+//! server parse and plan every statement every time (measured: server CPU
+//! per message 1.5 → 2.8 ms, no faster overall). So each statement is
+//! `PREPARE`d once per connection, with the types the sqlx Any driver binds
+//! (INT8, TEXT, BYTEA), and the script is one simple query of
+//! `EXECUTE name(literal, …)`: one round trip, plans reused, every
+//! statement meaning what it meant with bound arguments. The commit stays
+//! as durable as before; only the number of round trips changes.
+//!
+//! [`Prepared`] remembers which statements the connection has; a caller
+//! that runs many scripts on one connection (the ingest batch) keeps one,
+//! others get a fresh one that asks the server first (two round trips).
 //!
 //! A statement whose arguments are large (a big raw message: hex doubles its
 //! size) or cannot be written as a literal (a NUL in a text, which the query
 //! text cannot carry) still goes alone with bound arguments, in its turn.
 
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
 use std::fmt::Write;
 
 use anyhow::{Context, Result};
@@ -29,12 +38,41 @@ use super::script::{Arg, bind};
 /// statement with more is sent on its own with bound arguments.
 const INLINE_LIMIT: usize = 256 << 10;
 
+/// The names of the statements prepared on one connection (`None` until
+/// asked). Prepared statements outlive a rolled-back transaction, so what
+/// is known stays true; one lost with its connection is asked again by the
+/// next caller, which starts with a fresh `Prepared`.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    names: Option<HashSet<String>>,
+}
+
+impl Prepared {
+    async fn names(&mut self, c: &mut Conn) -> Result<&mut HashSet<String>> {
+        if self.names.is_none() {
+            let names: Vec<String> = sqlx::query_scalar(
+                "SELECT name FROM pg_prepared_statements WHERE name LIKE 'posko\\_%'",
+            )
+            .fetch_all(&mut *c)
+            .await
+            .context("cannot list the prepared statements")?;
+            self.names = Some(names.into_iter().collect());
+        }
+        Ok(self.names.get_or_insert_with(HashSet::new))
+    }
+}
+
 /// Runs `statements` in order: runs of inlinable ones as one query each.
-pub(super) async fn run(statements: Vec<(&'static str, Vec<Arg>)>, c: &mut Conn) -> Result<()> {
+pub(super) async fn run(
+    statements: Vec<(&'static str, Vec<Arg>)>,
+    c: &mut Conn,
+    prepared: &mut Prepared,
+) -> Result<()> {
     let mut sql = String::new();
     for (stmt, args) in statements {
-        if inlinable(&args) && inline(&mut sql, stmt, &args) {
-            sql.push_str(";\n");
+        if inlinable(&args) {
+            let names = prepared.names(c).await?;
+            execute(&mut sql, names, stmt, &args);
             continue;
         }
         flush(&mut sql, c).await?;
@@ -48,6 +86,54 @@ pub(super) async fn run(statements: Vec<(&'static str, Vec<Arg>)>, c: &mut Conn)
             .with_context(|| format!("database statement failed: {stmt}"))?;
     }
     flush(&mut sql, c).await
+}
+
+/// The PostgreSQL type the Any driver binds `a` as.
+fn pg_type(a: &Arg) -> &'static str {
+    match a {
+        Arg::Int(_) => "BIGINT",
+        Arg::Text(_) => "TEXT",
+        Arg::Bytes(_) => "BYTEA",
+    }
+}
+
+/// The name `stmt` is prepared under with `args`' types.
+fn name_of(stmt: &str, args: &[Arg]) -> String {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    stmt.hash(&mut h);
+    for a in args {
+        pg_type(a).hash(&mut h);
+    }
+    format!("posko_{:016x}", h.finish())
+}
+
+/// Appends to `sql` the `EXECUTE` of `stmt` with `args` written in, after
+/// its `PREPARE` if `names` says the connection lacks it (and notes it
+/// there: the query runs before anything else can ask).
+pub(super) fn execute(sql: &mut String, names: &mut HashSet<String>, stmt: &str, args: &[Arg]) {
+    let name = name_of(stmt, args);
+    if !names.contains(&name) {
+        let _ = write!(sql, "PREPARE {name}");
+        if !args.is_empty() {
+            let types: Vec<&str> = args.iter().map(pg_type).collect();
+            let _ = write!(sql, " ({})", types.join(", "));
+        }
+        let _ = writeln!(sql, " AS {stmt};");
+        names.insert(name.clone());
+    }
+    sql.push_str("EXECUTE ");
+    sql.push_str(&name);
+    if !args.is_empty() {
+        sql.push('(');
+        for (i, a) in args.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            literal(sql, a);
+        }
+        sql.push(')');
+    }
+    sql.push_str(";\n");
 }
 
 /// Sends what `sql` holds, if anything, and empties it.
@@ -79,32 +165,6 @@ fn inlinable(args: &[Arg]) -> bool {
         }
     }
     size <= INLINE_LIMIT
-}
-
-/// Appends `stmt` to `out` with every `$N` replaced by the literal of
-/// `args[N - 1]`. False (and `out` as it was) if a `$N` has no argument.
-pub(super) fn inline(out: &mut String, stmt: &str, args: &[Arg]) -> bool {
-    let start = out.len();
-    let mut rest = stmt;
-    while let Some(pos) = rest.find('$') {
-        out.push_str(&rest[..pos]);
-        rest = &rest[pos + 1..];
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        match rest[..digits].parse::<usize>() {
-            Ok(n) => match n.checked_sub(1).and_then(|i| args.get(i)) {
-                Some(a) => literal(out, a),
-                None => {
-                    out.truncate(start);
-                    return false;
-                }
-            },
-            // A `$` that numbers nothing (inside a string, say) stays.
-            Err(_) => out.push('$'),
-        }
-        rest = &rest[digits..];
-    }
-    out.push_str(rest);
-    true
 }
 
 /// `a` as a literal of the type the Any driver would bind it as.

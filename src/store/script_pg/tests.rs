@@ -7,24 +7,32 @@ use crate::store::Db;
 use crate::store::script::Script;
 
 #[test]
-fn arguments_become_typed_literals() {
-    let mut s = String::new();
+fn statements_are_prepared_once_and_executed_with_typed_literals() {
+    let mut sql = String::new();
+    let mut names = HashSet::new();
     let args = vec![
         Arg::Int(Some(-7)),
         Arg::Text(Some("it's a \\ test".into())),
         Arg::Bytes(vec![0, 0xab, 0xff]),
         Arg::Text(None),
     ];
-    assert!(inline(&mut s, "VALUES ($1, $2, '$', $3, $4, $2)", &args));
+    let stmt = "INSERT INTO t VALUES ($1, $2, '$', $3, $4, $2)";
+    execute(&mut sql, &mut names, stmt, &args);
+    execute(&mut sql, &mut names, stmt, &args);
+    execute(&mut sql, &mut names, "SELECT 1", &[]);
+    let n = name_of(stmt, &args);
+    let m = name_of("SELECT 1", &[]);
+    let lit = "(CAST(-7 AS BIGINT), CAST(E'it''s a \\\\ test' AS TEXT), \
+               decode('00abff', 'hex'), CAST(NULL AS TEXT))";
     assert_eq!(
-        s,
-        "VALUES (CAST(-7 AS BIGINT), CAST(E'it''s a \\\\ test' AS TEXT), '$', \
-         decode('00abff', 'hex'), CAST(NULL AS TEXT), CAST(E'it''s a \\\\ test' AS TEXT))"
+        sql,
+        format!(
+            "PREPARE {n} (BIGINT, TEXT, BYTEA, TEXT) AS {stmt};\nEXECUTE {n}{lit};\n\
+             EXECUTE {n}{lit};\nPREPARE {m} AS SELECT 1;\nEXECUTE {m};\n"
+        )
     );
-    // A `$N` past the arguments: nothing written, the caller binds.
-    let before = s.clone();
-    assert!(!inline(&mut s, "VALUES ($5)", &args));
-    assert_eq!(s, before);
+    // Other argument types, another prepared statement.
+    assert_ne!(name_of(stmt, &[Arg::Int(None)]), name_of(stmt, &[Arg::Text(None)]));
 }
 
 #[test]
@@ -34,9 +42,9 @@ fn large_or_nul_arguments_are_bound() {
     assert!(!inlinable(&[Arg::Text(Some("a\0b".into()))]));
 }
 
-/// Rows of (n, t, b) a statement list writes, bound one by one or as a
+/// Rows of (n, t, b, l) a statement list writes, bound one by one or as a
 /// script.
-type Row3 = (Option<i64>, Option<String>, Option<Vec<u8>>);
+type Row4 = (Option<i64>, Option<String>, Option<Vec<u8>>, Option<i64>);
 
 fn awkward_rows() -> Vec<Vec<Arg>> {
     let all_bytes: Vec<u8> = (0..=255u8).collect();
@@ -72,27 +80,35 @@ async fn inlined_script_writes_what_bound_statements_write() {
                          (SELECT COUNT(*) FROM pgi_bound WHERE t = $2))";
     const INLINED: &str = "INSERT INTO pgi_inlined (n, t, b, l) VALUES ($1, $2 || '', $3, \
                            (SELECT COUNT(*) FROM pgi_inlined WHERE t = $2))";
-    let mut script = Script::new();
-    for args in awkward_rows() {
-        let mut bound = AnyArguments::default();
-        for a in args.clone() {
-            bind(&mut bound, a).unwrap();
+    // Twice: the second script finds its statements prepared (asking the
+    // server), a third with a Prepared that already knows.
+    let mut known = Prepared::default();
+    for round in 0..3 {
+        let mut script = Script::new();
+        for args in awkward_rows() {
+            let mut bound = AnyArguments::default();
+            for a in args.clone() {
+                bind(&mut bound, a).unwrap();
+            }
+            sqlx::query_with(BOUND, bound).execute(&mut *tx).await.unwrap();
+            script.push(INLINED, args);
         }
-        sqlx::query_with(BOUND, bound).execute(&mut *tx).await.unwrap();
-        script.push(INLINED, args);
+        match round {
+            0 | 1 => script.run(&mut tx, db.backend()).await.unwrap(),
+            _ => script.run_with(&mut tx, db.backend(), &mut known).await.unwrap(),
+        }
     }
-    script.run(&mut tx, db.backend()).await.unwrap();
     let mut got = Vec::new();
     for t in ["pgi_bound", "pgi_inlined"] {
-        let rows: Vec<Row3> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT n, t, b FROM {t} ORDER BY id"
+        let rows: Vec<Row4> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT n, t, b, l FROM {t} ORDER BY id"
         )))
         .fetch_all(&mut *tx)
         .await
         .unwrap();
         got.push(rows);
     }
-    assert_eq!(got[0].len(), awkward_rows().len());
+    assert_eq!(got[0].len(), 3 * awkward_rows().len());
     assert_eq!(got[0], got[1]);
     assert_eq!(got[1][1].1.as_deref(), Some("o'neil \\n \\\\ ''"));
 }
