@@ -21,6 +21,7 @@ mod monitor;
 mod oauth;
 mod outbox_batch;
 mod outsider;
+mod pg_parity;
 mod refused;
 mod reply_reading;
 mod show;
