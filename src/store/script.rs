@@ -16,8 +16,8 @@ use anyhow::{Context, Result};
 use sqlx::any::AnyArguments;
 use sqlx::{Arguments, AssertSqlSafe};
 
-use super::{Backend, Conn};
 pub use super::script_pg::Prepared;
+use super::{Backend, Conn};
 
 /// One bound value.
 #[derive(Debug, Clone)]

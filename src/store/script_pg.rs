@@ -24,12 +24,12 @@
 //! text cannot carry) still goes alone with bound arguments, in its turn.
 
 use std::collections::HashSet;
-use std::hash::{Hash, Hasher};
 use std::fmt::Write;
+use std::hash::{Hash, Hasher};
 
 use anyhow::{Context, Result};
-use sqlx::any::AnyArguments;
 use sqlx::AssertSqlSafe;
+use sqlx::any::AnyArguments;
 
 use super::Conn;
 use super::script::{Arg, bind};
@@ -70,7 +70,7 @@ pub(super) async fn run(
 ) -> Result<()> {
     let mut sql = String::new();
     for (stmt, args) in statements {
-        if inlinable(&args) {
+        if inlinable(&args) && preparable(stmt) {
             let names = prepared.names(c).await?;
             execute(&mut sql, names, stmt, &args);
             continue;
@@ -86,6 +86,21 @@ pub(super) async fn run(
             .with_context(|| format!("database statement failed: {stmt}"))?;
     }
     flush(&mut sql, c).await
+}
+
+/// Whether `PREPARE` takes `stmt` (it takes queries and data changes, not
+/// other commands such as `LOCK` or `SET`, which are bound instead).
+fn preparable(stmt: &str) -> bool {
+    let word: String = stmt
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_alphabetic)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    matches!(
+        word.as_str(),
+        "INSERT" | "UPDATE" | "DELETE" | "SELECT" | "WITH" | "VALUES"
+    )
 }
 
 /// The PostgreSQL type the Any driver binds `a` as.

@@ -19,7 +19,11 @@ async fn ingest(backend: Backend, batch: &[Vec<u8>]) -> Vec<Value> {
         std::fs::create_dir_all(posko.path().join("mail").join(d)).unwrap();
     }
     for (i, raw) in batch.iter().enumerate() {
-        std::fs::write(posko.path().join(format!("mail/new/{:04}.parity", i + 1)), raw).unwrap();
+        std::fs::write(
+            posko.path().join(format!("mail/new/{:04}.parity", i + 1)),
+            raw,
+        )
+        .unwrap();
     }
     let out = posko.run_once_at("2026-11-30T09:00:00+07:00");
     assert!(out.contains("new tickets"), "{out}");
@@ -34,8 +38,15 @@ async fn ingest(backend: Backend, batch: &[Vec<u8>]) -> Vec<Value> {
 #[tokio::test]
 async fn postgres_fast_path_writes_what_sqlite_writes() {
     let awkward = "Quote ' and \\ backslash, $1 and $$, E'x'; -- ünïcode 漢字 🙂";
+    let first = mail::plain(
+        "alice@corp.test",
+        "Printer rusak",
+        "p1@corp.test",
+        "",
+        "Tolong.",
+    );
     let batch = vec![
-        mail::plain("alice@corp.test", "Printer rusak", "p1@corp.test", "", "Tolong."),
+        first.clone(),
         mail::plain(
             "bob@corp.test",
             "Re: Printer rusak",
@@ -46,11 +57,15 @@ async fn postgres_fast_path_writes_what_sqlite_writes() {
         mail::plain("o'neil@corp.test", awkward, "p3@corp.test", "", awkward),
         mail::outlook_with_screenshot("p4@corp.test"),
         mail::plain("alice@corp.test", "Monitor", "p5@corp.test", "", "Mati."),
-        mail::plain("alice@corp.test", "Printer rusak", "p1@corp.test", "", "Tolong."),
+        // The first again: a duplicate on both.
+        first,
     ];
     let sqlite = ingest(Backend::Sqlite, &batch).await;
     let postgres = ingest(Backend::Postgres, &batch).await;
     assert_eq!(sqlite.len(), 4, "{sqlite:#?}");
     assert_eq!(sqlite, postgres);
-    assert!(postgres.iter().any(|t| t["subject"] == awkward), "{postgres:#?}");
+    assert!(
+        postgres.iter().any(|t| t["subject"] == awkward),
+        "{postgres:#?}"
+    );
 }

@@ -32,7 +32,10 @@ fn statements_are_prepared_once_and_executed_with_typed_literals() {
         )
     );
     // Other argument types, another prepared statement.
-    assert_ne!(name_of(stmt, &[Arg::Int(None)]), name_of(stmt, &[Arg::Text(None)]));
+    assert_ne!(
+        name_of(stmt, &[Arg::Int(None)]),
+        name_of(stmt, &[Arg::Text(None)])
+    );
 }
 
 #[test]
@@ -40,6 +43,8 @@ fn large_or_nul_arguments_are_bound() {
     assert!(inlinable(&[Arg::Bytes(vec![1; 1000]), "x".into()]));
     assert!(!inlinable(&[Arg::Bytes(vec![1; INLINE_LIMIT])]));
     assert!(!inlinable(&[Arg::Text(Some("a\0b".into()))]));
+    assert!(preparable("\n insert INTO t VALUES ($1)"));
+    assert!(!preparable("LOCK TABLE t IN EXCLUSIVE MODE"));
 }
 
 /// Rows of (n, t, b, l) a statement list writes, bound one by one or as a
@@ -50,9 +55,17 @@ fn awkward_rows() -> Vec<Vec<Arg>> {
     let all_bytes: Vec<u8> = (0..=255u8).collect();
     vec![
         vec![Arg::Int(Some(i64::MIN)), "plain".into(), Arg::Bytes(vec![])],
-        vec![Arg::Int(Some(i64::MAX)), "o'neil \\n \\\\ ''".into(), Arg::Bytes(all_bytes)],
+        vec![
+            Arg::Int(Some(i64::MAX)),
+            "o'neil \\n \\\\ ''".into(),
+            Arg::Bytes(all_bytes),
+        ],
         vec![Arg::Int(None), Arg::Text(None), Arg::Bytes(vec![0])],
-        vec![0.into(), "$1 $$ E'x' ; -- /* ünï 漢字 🙂\r\n\t".into(), Arg::Bytes(b"\\x00".to_vec())],
+        vec![
+            0.into(),
+            "$1 $$ E'x' ; -- /* ünï 漢字 🙂\r\n\t".into(),
+            Arg::Bytes(b"\\x00".to_vec()),
+        ],
         // Over the inline limit: bound, in its turn between inlined ones.
         vec![1.into(), "".into(), Arg::Bytes(vec![7; INLINE_LIMIT + 1])],
         vec![2.into(), "after the big one".into(), Arg::Bytes(vec![1, 2])],
@@ -63,7 +76,9 @@ fn awkward_rows() -> Vec<Vec<Arg>> {
 async fn inlined_script_writes_what_bound_statements_write() {
     let url = std::env::var("POSKO_TEST_PG")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let db = Db::connect(&url).await.expect("PostgreSQL at POSKO_TEST_PG");
+    let db = Db::connect(&url)
+        .await
+        .expect("PostgreSQL at POSKO_TEST_PG");
     let mut tx = db.begin().await.unwrap();
     for t in ["pgi_bound", "pgi_inlined"] {
         sqlx::raw_sql(AssertSqlSafe(format!(
@@ -90,12 +105,18 @@ async fn inlined_script_writes_what_bound_statements_write() {
             for a in args.clone() {
                 bind(&mut bound, a).unwrap();
             }
-            sqlx::query_with(BOUND, bound).execute(&mut *tx).await.unwrap();
+            sqlx::query_with(BOUND, bound)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
             script.push(INLINED, args);
         }
         match round {
             0 | 1 => script.run(&mut tx, db.backend()).await.unwrap(),
-            _ => script.run_with(&mut tx, db.backend(), &mut known).await.unwrap(),
+            _ => script
+                .run_with(&mut tx, db.backend(), &mut known)
+                .await
+                .unwrap(),
         }
     }
     let mut got = Vec::new();
