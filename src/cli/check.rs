@@ -142,7 +142,9 @@ async fn lease_lines(db: &Db) {
     .await;
     let now = crate::mail::compose::wall_clock();
     match held {
-        Ok(held) if held.is_empty() => println!("note  lease: none held (no instance reads a mailbox)"),
+        Ok(held) if held.is_empty() => {
+            println!("note  lease: none held (no instance reads a mailbox)")
+        }
         Ok(held) => {
             for h in held {
                 println!("note  {}", lease_line(&h, now));

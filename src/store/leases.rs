@@ -78,22 +78,20 @@ pub struct Held {
 
 /// Who holds `name`, since and until when.
 pub async fn holder(c: &mut Conn, name: &str) -> Result<Option<Held>> {
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT name, holder, taken_at, expires_at FROM leases WHERE name = $1",
-    )
-    .bind(name)
-    .fetch_optional(&mut *c)
-    .await?;
+    let row: Option<Row> =
+        sqlx::query_as("SELECT name, holder, taken_at, expires_at FROM leases WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&mut *c)
+            .await?;
     Ok(row.map(Held::from))
 }
 
 /// Every lease in the table, by name (for `posko check`).
 pub async fn all(c: &mut Conn) -> Result<Vec<Held>> {
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT name, holder, taken_at, expires_at FROM leases ORDER BY name",
-    )
-    .fetch_all(&mut *c)
-    .await?;
+    let rows: Vec<Row> =
+        sqlx::query_as("SELECT name, holder, taken_at, expires_at FROM leases ORDER BY name")
+            .fetch_all(&mut *c)
+            .await?;
     Ok(rows.into_iter().map(Held::from).collect())
 }
 
