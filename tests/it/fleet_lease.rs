@@ -11,7 +11,7 @@ use sqlx::{Connection, Executor};
 use crate::harness::mail;
 use crate::harness::mailstack::MailStack;
 use crate::harness::posko::{Backend, Options, Posko, ok, wall_now};
-use crate::monitor::wait_metrics;
+use crate::monitor::{short_busy_timeout, wait_metrics};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -136,12 +136,7 @@ async fn a_renewal_that_fails_for_a_moment_keeps_the_session() {
     )
     .await;
     // A write waits 1 s on a lock before it fails.
-    let text = std::fs::read_to_string(&posko.config).unwrap();
-    std::fs::write(
-        &posko.config,
-        text.replace("[database]\n", "[database]\nbusy_timeout = \"1s\"\n"),
-    )
-    .unwrap();
+    short_busy_timeout(&posko);
     posko.start_daemon();
     posko.wait_http("/readyz", 200, WAIT).await;
     sqlx::any::install_default_drivers();
