@@ -273,13 +273,14 @@ async fn instances_share_one_mailbox_and_survive_a_kill() {
     );
 
     // On the wire: every acknowledgment arrived; a resend is possible only
-    // for a mail being sent at the moment of the kill.
+    // for mails the killed sender had sent but not yet marked: outcomes are
+    // written per claimed batch (at most 50 rows, at most a second apart).
     let mut acks: BTreeMap<String, u32> = fleet::delivered(&stack, "alice").await;
     acks.extend(fleet::delivered(&stack, "bob").await);
     let resent: u32 = acks.values().map(|n| n - 1).sum();
     assert_eq!(acks.len(), originals, "acknowledgments delivered");
     assert!(
-        resent <= u32::from(kill),
+        resent <= 50 * u32::from(kill),
         "{resent} acknowledgments delivered twice"
     );
 
