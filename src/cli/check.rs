@@ -121,12 +121,59 @@ pub(super) async fn cmd_check(cfg: Config) -> ExitCode {
             ),
         },
     }
+    if let Some(db) = &db {
+        lease_lines(db).await;
+    }
     let outbound = match Transport::from_config(&cfg, db.as_ref()) {
         Ok(t) => t.test_connection().await,
         Err(e) => Err(e),
     };
     report("outbound", outbound);
     ExitCode::from(if failed { exit::FAILURE } else { exit::OK })
+}
+
+/// Who holds each lease (several instances on one database: which one
+/// reads the mailbox), since and until when; informative, never a failure.
+async fn lease_lines(db: &Db) {
+    let held = async {
+        let mut c = db.pool().acquire().await?;
+        store::leases::all(&mut c).await
+    }
+    .await;
+    let now = crate::mail::compose::wall_clock();
+    match held {
+        Ok(held) if held.is_empty() => {
+            println!("note  lease: none held (no instance reads a mailbox)")
+        }
+        Ok(held) => {
+            for h in held {
+                println!("note  {}", lease_line(&h, now));
+            }
+        }
+        Err(e) => println!("warn  lease: cannot be read: {e:#}"),
+    }
+}
+
+/// `lease imap:…: held by a:12:…, since 10:02:00 UTC, until 10:03:05 UTC (in 40 s)`.
+fn lease_line(h: &store::leases::Held, now: i64) -> String {
+    let at = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .map(|d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+            .unwrap_or_else(|| t.to_string())
+    };
+    let left = h.expires_at - now;
+    let state = if left > 0 {
+        format!("in {left} s")
+    } else {
+        format!("ran out {} s ago: the next instance takes it over", -left)
+    };
+    format!(
+        "lease {}: held by {}, since {}, until {} ({state})",
+        h.name,
+        h.holder,
+        at(h.taken_at),
+        at(h.expires_at)
+    )
 }
 
 /// `[survey]` and `[closure]` in one line.

@@ -12,7 +12,8 @@ use tracing::{debug, info, warn};
 
 use super::imap::{Connected, ImapIntake, timed};
 use crate::mail::compose::wall_clock;
-use crate::workers::lease::{Lease, Lost};
+use crate::monitor::health::Standby;
+use crate::workers::lease::{Held, Lost};
 
 /// How long one IDLE lasts before it is renewed; RFC 2177 asks clients to
 /// re-issue IDLE at least every 29 minutes.
@@ -41,8 +42,18 @@ impl ImapIntake {
                 break;
             }
             if let Some(lease) = &self.lease {
-                // Standing by while another instance reads is healthy.
-                let standby = || monitor.health.source_ok("IMAP", wall_clock());
+                // Standing by while another instance reads is healthy,
+                // and said so: who reads, until when.
+                let standby = |by: Option<&Held>| {
+                    let by = by.map(|h| Standby {
+                        holder: h.holder.clone(),
+                        since: h.taken_at,
+                        until: h.expires_at,
+                    });
+                    let until = by.as_ref().map(|b| b.until);
+                    monitor.metrics.record_lease(&self.source, false, until);
+                    monitor.health.source_standby("IMAP", by, wall_clock());
+                };
                 let failed = |e: &anyhow::Error| {
                     monitor
                         .health
@@ -51,6 +62,9 @@ impl ImapIntake {
                 if !lease.wait(&mut shutdown, &now, standby, failed).await {
                     break;
                 }
+                monitor
+                    .metrics
+                    .record_lease(&self.source, true, lease.expires());
             }
             match self.connect().await {
                 Ok(conn) => {
@@ -61,6 +75,12 @@ impl ImapIntake {
                         .session_loop(conn, &mut shutdown, &queued, now.clone())
                         .await;
                     monitor.metrics.record_imap_connected(false);
+                    if let Some(lease) = &self.lease {
+                        let held = lease.expires().is_some();
+                        monitor
+                            .metrics
+                            .record_lease(&self.source, held, lease.expires());
+                    }
                     match ended {
                         Ok(Ended::Shutdown) => break,
                         Ok(Ended::TokenExpired) => {
@@ -114,13 +134,20 @@ impl ImapIntake {
         now: impl Fn() -> i64,
     ) -> Result<Ended> {
         let t = self.settings.timeout;
-        // IDLE and polls are cut short so the lease is renewed in time.
-        let most = self.lease.as_ref().map_or(IDLE_RENEW, Lease::renew_every);
         loop {
             if let Some(lease) = &self.lease {
                 lease.renew(now()).await?;
+                crate::monitor::get()
+                    .metrics
+                    .record_lease(&self.source, true, lease.expires());
             }
             let stats = self.pass(&mut conn, &now).await?;
+            // IDLE and polls are cut short so the lease is renewed in time
+            // (sooner while renewals fail, and never past its expiry).
+            let most = self
+                .lease
+                .as_ref()
+                .map_or(IDLE_RENEW, |l| l.renew_within(now()));
             let monitor = crate::monitor::get();
             monitor.health.source_ok("IMAP", wall_clock());
             monitor.metrics.record_imap_poll(wall_clock());

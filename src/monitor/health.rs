@@ -29,6 +29,20 @@ struct State {
 struct Source {
     last_ok: Option<i64>,
     failure: Option<Failure>,
+    /// Another instance holds this source's lease and reads it; this one
+    /// stands by (healthy, but not reading: `/readyz` says so).
+    standby: Option<Standby>,
+}
+
+/// The instance that holds a source's lease, as a standby last saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Standby {
+    /// Its instance id (`host:pid:random:boot`); empty when unknown.
+    pub holder: String,
+    /// Since when it holds the lease.
+    pub since: i64,
+    /// Until when, unless it renews.
+    pub until: i64,
 }
 
 /// A run of failures of one kind.
@@ -109,7 +123,47 @@ impl Health {
             let src = s.sources.entry(source).or_default();
             src.last_ok = Some(now);
             src.failure = None;
+            src.standby = None;
         });
+    }
+
+    /// `source` stands by: another instance (`by`, when it could be read)
+    /// holds its lease and reads it. Healthy, so ready; the words say who
+    /// reads ([`Health::notes`]).
+    pub fn source_standby(&self, source: &'static str, by: Option<Standby>, now: i64) {
+        self.with(|s| {
+            let src = s.sources.entry(source).or_default();
+            src.last_ok = Some(now);
+            src.failure = None;
+            src.standby = Some(by.unwrap_or(Standby {
+                holder: String::new(),
+                since: now,
+                until: now,
+            }));
+        });
+    }
+
+    /// What `/readyz` adds to its answer besides being ready or not: the
+    /// sources this instance stands by for, and who reads them.
+    pub fn notes(&self) -> Vec<String> {
+        self.with(|s| {
+            s.sources
+                .iter()
+                .filter_map(|(name, src)| Some((name, src.standby.as_ref()?)))
+                .map(|(name, by)| {
+                    if by.holder.is_empty() {
+                        format!("{name}: standing by; another instance holds the lease")
+                    } else {
+                        format!(
+                            "{name}: standing by; instance {} holds the lease since {}, until {}",
+                            by.holder,
+                            second_time(by.since),
+                            second_time(by.until)
+                        )
+                    }
+                })
+                .collect()
+        })
     }
 
     /// A pass of `source` failed. A database error counts against the
@@ -220,6 +274,13 @@ fn clock_time(t: i64) -> String {
         .unwrap_or_else(|| t.to_string())
 }
 
+/// `10:02:05 UTC`: a lease's times, to the second.
+fn second_time(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| d.format("%H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| t.to_string())
+}
+
 /// `45 s`, `12 min`, `2 h`, `3 d`.
 fn span(secs: i64) -> String {
     match secs {
@@ -243,6 +304,29 @@ mod tests {
         assert_eq!(h.verdict(T0), Err(vec!["IMAP: no pass yet".to_string()]));
         h.source_ok("IMAP", T0);
         assert_eq!(h.verdict(T0), Ok(()));
+    }
+
+    #[test]
+    fn a_standby_is_ready_and_names_the_reader() {
+        let h = Health::default();
+        h.expect_source("IMAP");
+        let by = Standby {
+            holder: "a:12:0000beef:b00t".into(),
+            since: T0,
+            until: T0 + 65,
+        };
+        h.source_standby("IMAP", Some(by), T0 + 5);
+        assert_eq!(h.verdict(T0 + 5), Ok(()));
+        assert_eq!(
+            h.notes(),
+            vec![
+                "IMAP: standing by; instance a:12:0000beef:b00t holds the lease since 10:02:00 UTC, until 10:03:05 UTC"
+                    .to_string()
+            ]
+        );
+        // Reading again: no note.
+        h.source_ok("IMAP", T0 + 70);
+        assert!(h.notes().is_empty());
     }
 
     #[test]

@@ -18,6 +18,8 @@ use crate::ingest::Outcome;
 use crate::sla::scan::ScanStats;
 
 type Labels = Vec<(&'static str, &'static str)>;
+/// Labels whose values are known only at run time (a mailbox).
+type Owned = Vec<(&'static str, String)>;
 
 /// The registry and a handle on each metric.
 pub struct Metrics {
@@ -32,6 +34,8 @@ pub struct Metrics {
     send_failures: Family<Labels, Counter>,
     imap_connected: Gauge,
     imap_last_poll: Gauge,
+    lease_held: Family<Owned, Gauge>,
+    lease_expiry: Family<Owned, Gauge>,
     sla: Family<Labels, Counter>,
     scan_seconds: Histogram,
     reloads: Family<Labels, Counter>,
@@ -65,6 +69,8 @@ impl Metrics {
             send_failures: Family::default(),
             imap_connected: Gauge::default(),
             imap_last_poll: Gauge::default(),
+            lease_held: Family::default(),
+            lease_expiry: Family::default(),
             sla: Family::default(),
             scan_seconds: seconds(),
             reloads: Family::default(),
@@ -116,6 +122,16 @@ impl Metrics {
             "posko_imap_last_poll_timestamp_seconds",
             "When the last IMAP pass went through (Unix time)",
             m.imap_last_poll.clone(),
+        );
+        r.register(
+            "posko_imap_lease_held",
+            "1 while this instance holds the mailbox's lease and reads it, 0 while it stands by",
+            m.lease_held.clone(),
+        );
+        r.register(
+            "posko_imap_lease_expiry_timestamp_seconds",
+            "When the mailbox's lease runs out unless renewed (Unix time), whoever holds it",
+            m.lease_expiry.clone(),
         );
         r.register(
             "posko_sla_events",
@@ -195,6 +211,16 @@ impl Metrics {
 
     pub fn record_imap_connected(&self, up: bool) {
         self.imap_connected.set(i64::from(up));
+    }
+
+    /// The lease on `mailbox` as this instance last saw it: `held` by this
+    /// instance or not, and its expiry when known.
+    pub fn record_lease(&self, mailbox: &str, held: bool, expires: Option<i64>) {
+        let labels = vec![("mailbox", mailbox.to_string())];
+        self.lease_held.get_or_create(&labels).set(i64::from(held));
+        if let Some(e) = expires {
+            self.lease_expiry.get_or_create(&labels).set(e);
+        }
     }
 
     pub fn record_imap_poll(&self, now: i64) {

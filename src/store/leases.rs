@@ -66,12 +66,44 @@ pub async fn release(c: &mut Conn, name: &str, holder: &str) -> Result<()> {
     Ok(())
 }
 
-/// Who holds `name`, and until when (for `posko check` and tests).
-pub async fn holder(c: &mut Conn, name: &str) -> Result<Option<(String, i64)>> {
-    Ok(
-        sqlx::query_as("SELECT holder, expires_at FROM leases WHERE name = $1")
+/// One lease as the table has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub name: String,
+    pub holder: String,
+    /// When this holder took it (renewals keep it).
+    pub taken_at: i64,
+    pub expires_at: i64,
+}
+
+/// Who holds `name`, since and until when.
+pub async fn holder(c: &mut Conn, name: &str) -> Result<Option<Held>> {
+    let row: Option<Row> =
+        sqlx::query_as("SELECT name, holder, taken_at, expires_at FROM leases WHERE name = $1")
             .bind(name)
             .fetch_optional(&mut *c)
-            .await?,
-    )
+            .await?;
+    Ok(row.map(Held::from))
+}
+
+/// Every lease in the table, by name (for `posko check`).
+pub async fn all(c: &mut Conn) -> Result<Vec<Held>> {
+    let rows: Vec<Row> =
+        sqlx::query_as("SELECT name, holder, taken_at, expires_at FROM leases ORDER BY name")
+            .fetch_all(&mut *c)
+            .await?;
+    Ok(rows.into_iter().map(Held::from).collect())
+}
+
+type Row = (String, String, i64, i64);
+
+impl From<Row> for Held {
+    fn from((name, holder, taken_at, expires_at): Row) -> Held {
+        Held {
+            name,
+            holder,
+            taken_at,
+            expires_at,
+        }
+    }
 }

@@ -12,10 +12,14 @@ pub(super) async fn healthz() -> &'static str {
 }
 
 pub(super) async fn readyz(State(state): State<WebState>) -> (StatusCode, String) {
-    match readiness(&state).await {
-        Ok(()) => (StatusCode::OK, "ready\n".into()),
-        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why.join("\n") + "\n"),
-    }
+    // Notes (a standby and who reads in its place) follow either answer.
+    let notes = monitor::get().health.notes();
+    let (status, mut lines) = match readiness(&state).await {
+        Ok(()) => (StatusCode::OK, vec!["ready".to_string()]),
+        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why),
+    };
+    lines.extend(notes);
+    (status, lines.join("\n") + "\n")
 }
 
 /// The workers' reports, and a look at the database (at most a second

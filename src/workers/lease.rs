@@ -10,14 +10,23 @@
 //! the lease up at once, and one restarted on the same machine after a
 //! crash takes over at once from its dead predecessor (same host and boot,
 //! its process gone), so a lone daemon restarted by systemd does not wait.
+//!
+//! A renewal that fails for a passing reason (the database locked or out of
+//! reach for a moment) does not end the work: the holder knows the expiry
+//! it last wrote, so it keeps working and retrying until a safety margin
+//! before that expiry ([`keeps_working`]), and stops only then: strictly
+//! before any other instance may take the lease, so two never overlap.
 
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use tokio::sync::watch;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 use crate::store::{Db, leases};
+
+pub use crate::store::leases::Held;
 
 /// The error of a renewal that found the lease taken by another instance:
 /// not a failure of the work, the instance stands by.
@@ -39,6 +48,23 @@ pub struct Lease {
     name: String,
     holder: String,
     length: Duration,
+    /// What this instance last wrote, shared by its clones.
+    mine: Arc<Mutex<Mine>>,
+}
+
+/// The expiry this instance last wrote, and whether renewals fail now.
+#[derive(Default, Clone, Copy)]
+struct Mine {
+    expires: Option<i64>,
+    failing: bool,
+}
+
+/// Whether a holder whose renewal failed at `now` keeps working: only while
+/// `now` is more than `margin` before the expiry it last wrote (`None`:
+/// it holds nothing). The margin covers the time until the next check (a
+/// chunk of mail, a database call that waits on a lock).
+pub fn keeps_working(now: i64, expires: Option<i64>, margin: i64) -> bool {
+    expires.is_some_and(|e| now < e - margin)
 }
 
 impl Lease {
@@ -58,7 +84,46 @@ impl Lease {
             name: name.into(),
             holder,
             length,
+            mine: Arc::default(),
         }
+    }
+
+    /// The lease's name (`imap:<source>`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The expiry this instance last wrote, while it holds the lease.
+    pub fn expires(&self) -> Option<i64> {
+        self.mine().expires
+    }
+
+    fn mine(&self) -> Mine {
+        *self.mine.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn set_mine(&self, m: Mine) {
+        *self.mine.lock().unwrap_or_else(|p| p.into_inner()) = m;
+    }
+
+    /// How long before its expiry a holder whose renewals fail stops: a
+    /// quarter of the lease (at least 1 s), rounded up to whole seconds.
+    fn margin(&self) -> i64 {
+        let quarter = (self.length.as_millis() as i64 / 4).max(1000);
+        (quarter + 999) / 1000
+    }
+
+    /// How long the work may go on before the next renewal: a third of the
+    /// lease; while renewals fail, a short pause, and never past the
+    /// moment the holder must stop.
+    pub fn renew_within(&self, now: i64) -> Duration {
+        let m = self.mine();
+        if !m.failing {
+            return self.renew_every();
+        }
+        let retry = (self.length / 12).max(Duration::from_millis(250));
+        let left = m.expires.map_or(0, |e| e - self.margin() - now).max(0);
+        retry.min(Duration::from_secs(left as u64))
     }
 
     /// Who this instance is in the `leases` table.
@@ -76,27 +141,53 @@ impl Lease {
     pub async fn try_take(&self, now: i64) -> Result<bool> {
         let mut c = self.db.pool().acquire().await?;
         let until = now + self.length.as_secs().max(1) as i64;
-        leases::take(&mut c, &self.name, &self.holder, now, until).await
+        let taken = leases::take(&mut c, &self.name, &self.holder, now, until).await?;
+        self.set_mine(Mine {
+            expires: taken.then_some(until),
+            failing: false,
+        });
+        Ok(taken)
     }
 
     /// Renews the lease; an error when it was lost (another instance took
-    /// it after this one failed to renew in time), so the work stops.
+    /// it after this one failed to renew in time), or when renewals kept
+    /// failing until the margin before its expiry: the work stops. A
+    /// failure before that is logged and the work goes on.
     pub async fn renew(&self, now: i64) -> Result<()> {
-        if !self.try_take(now).await? {
-            return Err(Lost(self.name.clone()).into());
+        let started = Instant::now();
+        let err = match self.try_take(now).await {
+            Ok(true) => return Ok(()),
+            Ok(false) => return Err(Lost(self.name.clone()).into()),
+            Err(e) => e,
+        };
+        // The failed call may have waited on a lock: count that time.
+        let late = now + started.elapsed().as_secs_f64().ceil() as i64;
+        let expires = self.mine().expires;
+        if keeps_working(late, expires, self.margin()) {
+            self.set_mine(Mine {
+                expires,
+                failing: true,
+            });
+            warn!(lease = %self.name, error = %format!("{err:#}"), expires_at = ?expires,
+                "lease renewal failed; working on until shortly before it runs out");
+            return Ok(());
         }
-        Ok(())
+        self.set_mine(Mine::default());
+        Err(err.context(format!(
+            "the lease {} could not be renewed before it ran out",
+            self.name
+        )))
     }
 
     /// Waits until this instance holds the lease (`true`) or `shutdown`
     /// turns true (`false`). `standby` is called after each try that found
-    /// another holder alive, and `failed` with each database error (both
-    /// are tried again).
+    /// another holder alive, with that holder when it could be read, and
+    /// `failed` with each database error (both are tried again).
     pub async fn wait(
         &self,
         shutdown: &mut watch::Receiver<bool>,
         now: impl Fn() -> i64,
-        standby: impl Fn(),
+        standby: impl Fn(Option<&Held>),
         failed: impl Fn(&anyhow::Error),
     ) -> bool {
         let mut said = false;
@@ -109,16 +200,20 @@ impl Lease {
                     info!(lease = %self.name, holder = %self.holder, "lease taken");
                     return true;
                 }
-                Ok(false) if self.take_from_dead(now()).await => {
-                    info!(lease = %self.name, holder = %self.holder, "lease taken from a crashed process");
-                    return true;
-                }
                 Ok(false) => {
+                    let other = self.current().await;
+                    if let Some(old) = &other
+                        && self.take_from_dead(old, now()).await
+                    {
+                        info!(lease = %self.name, holder = %self.holder, "lease taken from a crashed process");
+                        return true;
+                    }
                     if !said {
-                        info!(lease = %self.name, "another instance holds the lease; standing by");
+                        info!(lease = %self.name, holder = ?other.as_ref().map(|h| &h.holder),
+                            "another instance holds the lease; standing by");
                         said = true;
                     }
-                    standby();
+                    standby(other.as_ref());
                 }
                 Err(e) => failed(&e),
             }
@@ -134,11 +229,9 @@ impl Lease {
     /// (same host name and boot id) that no longer runs. A holder whose
     /// process id was reused by another program looks alive: the lease
     /// then runs out as usual.
-    async fn take_from_dead(&self, now: i64) -> bool {
+    async fn take_from_dead(&self, held: &Held, now: i64) -> bool {
+        let old = &held.holder;
         let Ok(mut c) = self.db.pool().acquire().await else {
-            return false;
-        };
-        let Ok(Some((old, _))) = leases::holder(&mut c, &self.name).await else {
             return false;
         };
         let (host, boot) = machine();
@@ -153,13 +246,27 @@ impl Lease {
             return false;
         }
         let until = now + self.length.as_secs().max(1) as i64;
-        leases::take_from(&mut c, &self.name, &old, &self.holder, now, until)
+        let taken = leases::take_from(&mut c, &self.name, old, &self.holder, now, until)
             .await
-            .unwrap_or(false)
+            .unwrap_or(false);
+        if taken {
+            self.set_mine(Mine {
+                expires: Some(until),
+                failing: false,
+            });
+        }
+        taken
+    }
+
+    /// Who holds the lease now (`None` when that cannot be read).
+    async fn current(&self) -> Option<Held> {
+        let mut c = self.db.pool().acquire().await.ok()?;
+        leases::holder(&mut c, &self.name).await.ok().flatten()
     }
 
     /// Gives the lease up, so another instance takes over at once.
     pub async fn release(&self) {
+        self.set_mine(Mine::default());
         let released = match self.db.pool().acquire().await {
             Ok(mut c) => leases::release(&mut c, &self.name, &self.holder).await,
             Err(e) => Err(e.into()),
@@ -193,4 +300,20 @@ fn machine() -> (String, String) {
 /// alive: the lease then runs out as usual (the safe side).
 fn alive(pid: u32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keeps_working;
+
+    #[test]
+    fn a_failing_holder_stops_strictly_before_its_expiry() {
+        // Lease written until 160, a margin of 15 s.
+        assert!(keeps_working(100, Some(160), 15));
+        assert!(keeps_working(144, Some(160), 15));
+        assert!(!keeps_working(145, Some(160), 15));
+        assert!(!keeps_working(170, Some(160), 15));
+        // Nothing held: nothing to keep.
+        assert!(!keeps_working(100, None, 15));
+    }
 }

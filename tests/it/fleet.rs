@@ -176,19 +176,25 @@ async fn instances_share_one_mailbox_and_survive_a_kill() {
         killed_at = Some(Instant::now());
         killed = Some((i, h));
     }
-    fleet::append_all(&stack, "helpdesk", &set[third..], Duration::from_millis(2)).await;
-    let delivered_at = started.elapsed();
-
-    // Another instance holds the lease within one lease (and its retry).
-    let mut takeover = None;
-    if let (Some(at), Some((_, old))) = (killed_at, &killed) {
+    // Another instance holds the lease within one lease (and its retry):
+    // watched while the rest of the mail arrives, since at full size the
+    // arrival alone outlasts a lease.
+    let watch_takeover = async {
+        let (Some(at), Some((_, old))) = (killed_at, &killed) else {
+            return None;
+        };
         let ok = fleet::until(Duration::from_secs(30), || async {
             holder(&db_url).await.is_some_and(|h| h != *old)
         })
         .await;
         assert!(ok, "no instance took the lease over");
-        takeover = Some(at.elapsed());
-    }
+        Some(at.elapsed())
+    };
+    let deliver = async {
+        fleet::append_all(&stack, "helpdesk", &set[third..], Duration::from_millis(2)).await;
+        started.elapsed()
+    };
+    let (takeover, delivered_at) = tokio::join!(watch_takeover, deliver);
 
     // An acknowledgment and the service desk's notice per ticket; with
     // SLA, a warning and a breach notice too.
@@ -267,13 +273,14 @@ async fn instances_share_one_mailbox_and_survive_a_kill() {
     );
 
     // On the wire: every acknowledgment arrived; a resend is possible only
-    // for a mail being sent at the moment of the kill.
+    // for mails the killed sender had sent but not yet marked: outcomes are
+    // written per claimed batch (at most 50 rows, at most a second apart).
     let mut acks: BTreeMap<String, u32> = fleet::delivered(&stack, "alice").await;
     acks.extend(fleet::delivered(&stack, "bob").await);
     let resent: u32 = acks.values().map(|n| n - 1).sum();
     assert_eq!(acks.len(), originals, "acknowledgments delivered");
     assert!(
-        resent <= u32::from(kill),
+        resent <= 50 * u32::from(kill),
         "{resent} acknowledgments delivered twice"
     );
 

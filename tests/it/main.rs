@@ -12,6 +12,7 @@ mod crash;
 mod delivery;
 mod digest;
 mod fleet;
+mod fleet_lease;
 mod harness;
 mod hostile;
 mod intake;

@@ -345,12 +345,7 @@ async fn readyz_says_the_database_is_locked_until_it_is_free() {
     let stack = MailStack::start().await;
     let mut posko = Posko::new(Backend::Sqlite, &stack).await;
     // Writes give up on a lock after 1 s instead of 10 (the mail stays).
-    let text = std::fs::read_to_string(&posko.config).unwrap();
-    std::fs::write(
-        &posko.config,
-        text.replace("[database]\n", "[database]\nbusy_timeout = \"1s\"\n"),
-    )
-    .unwrap();
+    short_busy_timeout(&posko);
     posko.start_daemon();
     posko.wait_http("/readyz", 200, WAIT).await;
     sqlx::any::install_default_drivers();
@@ -389,6 +384,16 @@ async fn readyz_says_the_database_is_locked_until_it_is_free() {
     holder.close().await.unwrap();
     assert!(posko.daemon_running());
     assert!(posko.stop_daemon());
+}
+
+/// Writes of `posko` give up on a lock after 1 s instead of 10.
+pub fn short_busy_timeout(posko: &Posko) {
+    let text = std::fs::read_to_string(&posko.config).unwrap();
+    std::fs::write(
+        &posko.config,
+        text.replace("[database]\n", "[database]\nbusy_timeout = \"1s\"\n"),
+    )
+    .unwrap();
 }
 
 /// Mail the server keeps refusing (451): `/readyz` says how many mails

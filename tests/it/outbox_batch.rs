@@ -224,12 +224,14 @@ async fn crashed_claim_is_retried_after_the_lease(backend: Backend) {
 }
 both!(crashed_claim_is_retried_after_the_lease);
 
-/// `run --once` over a Maildir of 150 mails from 150 people: 150 tickets,
-/// each acknowledged once, every notice written once, nothing left unsent.
+/// `run --once` over a Maildir of 300 mails from 300 people (more than one
+/// batch of the file transport): 300 tickets, each acknowledged once, every
+/// row sent written as exactly one `.eml` file, no temporary file left,
+/// nothing left unsent.
 async fn run_once_sends_every_mail_once(backend: Backend) {
     let posko = Posko::from_parts(backend, "ack_limit_total = 1000", FILES).await;
     let md = posko::inbound::maildir::Maildir::open(&posko.path().join("mail")).unwrap();
-    const MAILS: usize = 150;
+    const MAILS: usize = 300;
     for i in 0..MAILS {
         md.deliver(&mail::plain(
             &format!("user{i}@corp.test"),
@@ -256,6 +258,24 @@ async fn run_once_sends_every_mail_once(backend: Backend) {
     }
     let unsent = posko.outbox_unsent();
     assert!(unsent.is_empty(), "{unsent:?}");
+    let names: Vec<String> = std::fs::read_dir(posko.path().join("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| n.ends_with(".eml") && !n.starts_with('.')),
+        "{names:?}"
+    );
+    let db = Db::connect(&posko.db_url).await.expect("connect");
+    let mut c = db.pool().acquire().await.unwrap();
+    let sent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'sent'")
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+    assert_eq!(names.len() as i64, sent, "one file for each row sent");
+    assert!(sent >= MAILS as i64, "{sent} rows sent");
     let again = posko.run_once();
     assert!(again.contains("0 new tickets"), "{again}");
     let files_after = std::fs::read_dir(posko.path().join("outbox"))

@@ -109,7 +109,7 @@ fn reply_to(raw: &[u8]) -> String {
 }
 
 /// Waits for a mail to `user` containing `needle`; returns it whole.
-async fn wait_for_raw(stack: &MailStack, user: &str, needle: &str) -> Vec<u8> {
+pub(super) async fn wait_for_raw(stack: &MailStack, user: &str, needle: &str) -> Vec<u8> {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
         let inbox = stack.inbox(user).await;
@@ -125,7 +125,7 @@ async fn wait_for_raw(stack: &MailStack, user: &str, needle: &str) -> Vec<u8> {
 }
 
 /// Budi answers a desk mail at `to` with `commands` in the subject.
-async fn budi_answers(
+pub(super) async fn budi_answers(
     stack: &MailStack,
     posko: &Posko,
     to: &str,

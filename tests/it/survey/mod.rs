@@ -1,10 +1,11 @@
 //! Issue 11 through the real binary: the resolution mail with its links,
 //! the survey, confirm and reopen pages on the daemon's listener, the
 //! reminder and the auto-close, on SQLite and PostgreSQL; the hostile
-//! cases in [`hostile`], the headless browser in [`browser`], what the
+//! cases in [`hostile`] and [`forged`], the headless browser in [`browser`], what the
 //! first round left open in [`gaps`].
 
 mod browser;
+mod forged;
 mod gaps;
 mod hostile;
 mod stories;
