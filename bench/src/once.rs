@@ -8,6 +8,16 @@
 //! timed; then `BIN run --once` is timed: intake, the SLA scan, the outbox
 //! writing every acknowledgment and notice as a file. The binaries take
 //! turns within each round, so a drift of the machine touches them alike.
+//!
+//! Each run's line also splits the pass: `intake` from the start of the
+//! process to its last "new ticket" log line (posko logs each at info; the
+//! run keeps posko's `ingest` and `outbox` at info, the rest at warn),
+//! `after` the rest (SLA scan, digest, the outbox writing every mail out,
+//! exit); and the CPU the process used (user + sys, from `wait4`).
+//!
+//! The work directories (thousands of files each) are removed only after
+//! the last round: removing one frees inodes that the file system then
+//! reuses slowly, and the next run's allocations paid for it.
 
 use std::process::{Command, Stdio};
 
@@ -34,27 +44,40 @@ pub(crate) fn bench(
             .unwrap_or_else(|| binaries[i].display().to_string())
     };
     let mut table = String::new();
+    // Kept until every round is done (see the module header).
+    let mut dirs = Vec::new();
     for round in 1..=rounds {
         for (i, bin) in binaries.iter().enumerate() {
             let r = run(bin, count, db)?;
             let line = format!(
-                "round {round} {:<12} {count} mails in {:.2} s = {:.0} msg/s; {} mails written",
+                "round {round} {:<12} {count} mails in {:.2} s = {:.0} msg/s \
+                 (intake {:.2} s, after {:.2} s; cpu {:.2} s); {} mails written",
                 label(i),
                 r.secs,
                 count as f64 / r.secs,
+                r.intake,
+                r.secs - r.intake,
+                r.cpu,
                 r.written
             );
             println!("{line}");
             let _ = writeln!(table, "{line}");
+            dirs.push(r.dir);
         }
     }
+    drop(dirs);
     println!("\nrun --once → {}:\n{table}", backend_name(db));
     Ok(())
 }
 
 struct Run {
     secs: f64,
+    /// From the start to the last message taken in.
+    intake: f64,
+    /// User + system CPU seconds of the process.
+    cpu: f64,
     written: usize,
+    dir: TempDirGuard,
 }
 
 fn backend_name(db: &str) -> &'static str {
@@ -85,18 +108,95 @@ fn run(bin: &Path, count: usize, db: &str) -> Result<Run> {
     }
     let cfg = dir.path().join("posko.toml");
     posko_cmd(bin, &cfg, &["migrate"])?;
-    let t = Instant::now();
-    let out = posko_cmd(bin, &cfg, &["run", "--once"])?;
-    let secs = t.elapsed().as_secs_f64();
+    let timed = timed_pass(bin, &cfg, dir.path())?;
     let left = std::fs::read_dir(dir.path().join("mail/new"))?.count();
     if left > 0 {
-        bail!("{left} messages left in new/ after run --once: {out}");
+        bail!("{left} messages left in new/ after run --once");
     }
     let written = std::fs::read_dir(dir.path().join("outbox"))?
         .filter_map(|e| e.ok())
         .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
         .count();
-    Ok(Run { secs, written })
+    Ok(Run {
+        secs: timed.secs,
+        intake: timed.intake,
+        cpu: timed.cpu,
+        written,
+        dir,
+    })
+}
+
+struct Timed {
+    secs: f64,
+    intake: f64,
+    cpu: f64,
+}
+
+/// Runs `bin run --once`, its log in `dir/once.log`: wall time, the time
+/// to its last "new ticket" line, and its CPU time.
+fn timed_pass(bin: &Path, cfg: &Path, dir: &Path) -> Result<Timed> {
+    let log = dir.join("once.log");
+    let started_wall = std::time::SystemTime::now();
+    let t = Instant::now();
+    let child = Command::new(bin)
+        .arg("--config")
+        .arg(cfg)
+        .args(["--log-format", "text", "run", "--once"])
+        .env("RUST_LOG", "warn,posko::ingest=info,posko::outbox=info")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log)?)
+        .spawn()
+        .with_context(|| format!("cannot run {}", bin.display()))?;
+    let mut status = 0;
+    // SAFETY: `rusage` is a plain C struct that wait4 fills in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 on our own child, with pointers to live locals; the
+    // `Child` is not waited on again (dropping it does not wait).
+    let r = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    let secs = t.elapsed().as_secs_f64();
+    if r < 0 {
+        bail!("wait4: {}", std::io::Error::last_os_error());
+    }
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        bail!("{} run --once failed: {text}", bin.display());
+    }
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    let start = started_wall
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs_f64();
+    let intake = text
+        .lines()
+        .filter(|l| l.contains("new ticket"))
+        .filter_map(line_time)
+        .last()
+        .map(|at| day_seconds_since(start, at))
+        .unwrap_or(0.0);
+    Ok(Timed {
+        secs,
+        intake,
+        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
+    })
+}
+
+/// Seconds into its UTC day of a log line (`2026-12-01T04:40:12.123456Z …`).
+fn line_time(line: &str) -> Option<f64> {
+    let (_, rest) = line.split_once('T')?;
+    let clock = rest.get(..rest.find('Z')?)?;
+    let mut parts = clock.splitn(3, ':');
+    let h: f64 = parts.next()?.parse().ok()?;
+    let m: f64 = parts.next()?.parse().ok()?;
+    let s: f64 = parts.next()?.parse().ok()?;
+    Some(h * 3600.0 + m * 60.0 + s)
+}
+
+/// `at` (seconds into a UTC day) less `start` (seconds since the epoch),
+/// across midnight too.
+fn day_seconds_since(start: f64, at: f64) -> f64 {
+    let start_of_day = start.rem_euclid(86_400.0);
+    (at - start_of_day).rem_euclid(86_400.0)
 }
 
 /// Runs `bin --config cfg args…`; its standard output, or why it failed.

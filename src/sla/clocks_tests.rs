@@ -117,7 +117,7 @@ async fn events_of(d: &Desk, id: i64, kind: &str) -> Vec<serde_json::Value> {
 
 /// The raw mail queued so far.
 async fn outbox(d: &Desk) -> Vec<String> {
-    let rows: Vec<Vec<u8>> = sqlx::query_scalar("SELECT raw FROM outbox ORDER BY id")
+    let rows: Vec<Vec<u8>> = sqlx::query_scalar("SELECT raw FROM outbox_raw ORDER BY outbox_id")
         .fetch_all(d.db.pool())
         .await
         .unwrap();

@@ -334,7 +334,7 @@ pub async fn raw_bytes(c: &mut Conn, ticket: i64, id: i64) -> Result<Option<Vec<
     let row: Option<(Option<Vec<u8>>,)> = sqlx::query_as(
         "SELECT COALESCE(r.raw, o.raw) FROM messages m \
          LEFT JOIN raw_messages r ON r.id = m.raw_id \
-         LEFT JOIN outbox o ON o.id = m.outbox_id \
+         LEFT JOIN outbox_raw o ON o.outbox_id = m.outbox_id \
          WHERE m.id = $1 AND m.ticket_id = $2",
     )
     .bind(id)

@@ -5,6 +5,11 @@
 //! the same time, and a row whose sender crashed is picked up again once the
 //! lease runs out. Rows are claimed and marked sent in batches (a commit
 //! each, not one per row); see [`crate::outbox`].
+//!
+//! The mail's bytes live in `outbox_raw`, one row per queued mail, written
+//! with its `outbox` row and never updated: a claim or a mark rewrites the
+//! small `outbox` row only, not the ~5 KB of mail (on SQLite that copy of
+//! the overflow pages was about half of a pass's page writes).
 
 use anyhow::Result;
 use sqlx::any::AnyRow;
@@ -59,35 +64,39 @@ pub struct Listed {
 }
 
 pub async fn enqueue(c: &mut Conn, o: &NewOutgoing<'_>) -> Result<i64> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO outbox (ticket_id, kind, message_id, env_from, rcpts, primary_rcpt, subject, raw, \
-         status, due_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10) RETURNING id",
-    )
-    .bind(o.ticket_id)
-    .bind(o.kind)
-    .bind(o.message_id)
-    .bind(o.env_from)
-    .bind(serde_json::to_string(o.rcpts)?)
-    .bind(o.primary_rcpt)
-    .bind(o.subject)
-    .bind(o.raw.to_vec())
-    .bind(o.due_at)
-    .bind(o.now)
-    .fetch_one(&mut *c)
-    .await?)
+    let mut args = sqlx::any::AnyArguments::default();
+    for a in row_args(o)? {
+        super::script::bind(&mut args, a)?;
+    }
+    let id = sqlx::query_scalar_with(AssertSqlSafe(format!("{INSERT} RETURNING id")), args)
+        .fetch_one(&mut *c)
+        .await?;
+    sqlx::query(RAW_INSERT)
+        .bind(o.message_id)
+        .bind(o.raw.to_vec())
+        .execute(&mut *c)
+        .await?;
+    Ok(id)
 }
 
 /// Like [`enqueue`], as part of `w`.
 pub fn push(w: &mut Script, o: &NewOutgoing<'_>) -> Result<()> {
-    w.push(
-        "INSERT INTO outbox (ticket_id, kind, message_id, env_from, rcpts, primary_rcpt, subject, raw, \
-         status, due_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10)",
-        row_args(o)?,
-    );
+    w.push(INSERT, row_args(o)?);
+    w.push(RAW_INSERT, vec![o.message_id.into(), o.raw.into()]);
     Ok(())
 }
 
-/// `o` as the arguments `$1`…`$10` of an insert.
+const INSERT: &str = "INSERT INTO outbox (ticket_id, kind, message_id, env_from, rcpts, primary_rcpt, subject, \
+     status, due_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9)";
+
+/// The bytes of the mail just queued as `$1` (its Message-ID, unique).
+/// The `status = 'queued'` always holds here; it also marks the statement
+/// as queued mail for dry runs, which read the bytes queued from the
+/// statements that insert into the outbox ([`crate::ingest`]'s dry run).
+const RAW_INSERT: &str = "INSERT INTO outbox_raw (outbox_id, raw) \
+     SELECT id, $2 FROM outbox WHERE message_id = $1 AND status = 'queued'";
+
+/// `o` as the arguments `$1`…`$9` of an insert (its bytes go separately).
 fn row_args(o: &NewOutgoing<'_>) -> Result<Vec<Arg>> {
     Ok(vec![
         o.ticket_id.into(),
@@ -97,14 +106,13 @@ fn row_args(o: &NewOutgoing<'_>) -> Result<Vec<Arg>> {
         serde_json::to_string(o.rcpts)?.into(),
         o.primary_rcpt.into(),
         o.subject.into(),
-        o.raw.into(),
         o.due_at.into(),
         o.now.into(),
     ])
 }
 
-/// Records mail that could not be built as a `failed` row (its `raw` is
-/// empty) with the reason, as part of `w`: `outbox list` shows it, nothing tries to
+/// Records mail that could not be built as a `failed` row (no bytes kept)
+/// with the reason, as part of `w`: `outbox list` shows it, nothing tries to
 /// send it, and the rest of the work goes on.
 pub fn push_failed(w: &mut Script, o: &NewOutgoing<'_>, error: &str) -> Result<()> {
     w.push(FAILED_INSERT, failed_args(o, error)?);
@@ -124,8 +132,8 @@ pub async fn insert_failed(c: &mut Conn, o: &NewOutgoing<'_>, error: &str) -> Re
 }
 
 const FAILED_INSERT: &str = "INSERT INTO outbox (ticket_id, kind, message_id, env_from, rcpts, \
-     primary_rcpt, subject, raw, status, due_at, created_at, last_error) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'failed', $9, $10, $11)";
+     primary_rcpt, subject, status, due_at, created_at, last_error) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'failed', $8, $9, $10)";
 
 fn failed_args(o: &NewOutgoing<'_>, error: &str) -> Result<Vec<Arg>> {
     let mut args = row_args(o)?;
@@ -142,7 +150,9 @@ fn claimed(r: &AnyRow) -> Result<Claimed> {
         message_id: r.try_get("message_id")?,
         env_from: r.try_get("env_from")?,
         rcpts: serde_json::from_str(&rcpts)?,
-        raw: r.try_get("raw")?,
+        // Every queued row has its bytes (written in the same
+        // transaction); a missing one would be an empty mail.
+        raw: r.try_get::<Option<Vec<u8>>, _>("raw")?.unwrap_or_default(),
         attempts: r.try_get("attempts")?,
     })
 }
@@ -179,7 +189,8 @@ const CLAIM_SQLITE: &str = "UPDATE outbox SET status = 'sending', locked_until =
      WHERE id IN (SELECT id FROM outbox WHERE (status = 'queued' AND due_at <= $1) \
                   OR (status = 'sending' AND locked_until <= $1) ORDER BY due_at, id LIMIT $3) \
      AND (status = 'queued' OR (status = 'sending' AND locked_until <= $1)) \
-     RETURNING id, ticket_id, kind, message_id, env_from, rcpts, raw, attempts, due_at";
+     RETURNING id, ticket_id, kind, message_id, env_from, rcpts, attempts, due_at, \
+     (SELECT raw FROM outbox_raw WHERE outbox_id = outbox.id) AS raw";
 
 /// The rows picked once, in a materialized CTE: a locking subquery inside
 /// `IN (…)` may be run again for each row the update visits, and then picks
@@ -190,7 +201,8 @@ const CLAIM_POSTGRES: &str = "WITH picked AS MATERIALIZED (SELECT id FROM outbox
      UPDATE outbox SET status = 'sending', locked_until = $2, attempts = attempts + 1 \
      FROM picked WHERE outbox.id = picked.id \
      AND (outbox.status = 'queued' OR (outbox.status = 'sending' AND outbox.locked_until <= $1)) \
-     RETURNING outbox.id, ticket_id, kind, message_id, env_from, rcpts, raw, attempts, due_at";
+     RETURNING outbox.id, ticket_id, kind, message_id, env_from, rcpts, attempts, due_at, \
+     (SELECT raw FROM outbox_raw WHERE outbox_id = outbox.id) AS raw";
 
 /// Gives rows claimed with the lease ending at `locked_until` back unsent
 /// (their attempt not counted), for a sender that stops before it got to
