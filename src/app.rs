@@ -90,7 +90,38 @@ impl App {
         &self,
         clock: Clock,
     ) -> Result<(PassStats, ScanStats, LifeStats, SendStats, TickStats)> {
-        let intake = match &self.cfg.inbound {
+        // The outbox sends each batch's mail while the next batch is taken
+        // in (both wait on the disk more than on the CPU); what is left
+        // goes in the tick at the end.
+        let (queued_tx, queued_rx) = watch::channel(());
+        let (done_tx, done_rx) = watch::channel(false);
+        // A task of its own: it runs on the other core while the intake
+        // parses.
+        let outbox = self.outbox.clone();
+        let sending =
+            tokio::spawn(async move { outbox.alongside(queued_rx, done_rx, move || clock.now()).await });
+        let intake = self.intake_once(clock, &queued_tx).await;
+        let _ = done_tx.send(true);
+        let sent_early = sending.await.context("the outbox worker panicked")?;
+        let intake = intake?;
+        let scan = self.escalator.tick(clock.now()).await?;
+        let life = self.escalator.lifecycle().tick(clock.now()).await?;
+        let digest = DigestSender::new(self.cfg.clone(), self.db.clone())
+            .tick(clock.now())
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %format!("{e:#}"), "digest not sent");
+                SendStats::default()
+            });
+        let mut sent = self.outbox.tick(clock.now()).await?;
+        sent += sent_early;
+        Ok((intake, scan, life, digest, sent))
+    }
+
+    /// The intake of [`App::once`]: all waiting mail, `queued` nudged as
+    /// batches that queued mail are committed (Maildir; IMAP at the end).
+    async fn intake_once(&self, clock: Clock, queued: &watch::Sender<()>) -> Result<PassStats> {
+        Ok(match &self.cfg.inbound {
             Inbound::Maildir {
                 path,
                 max_message_size,
@@ -102,7 +133,7 @@ impl App {
                     *poll_interval,
                     self.ingestor.clone(),
                 )?
-                .tick(clock.now())
+                .tick_nudging(clock.now(), queued)
                 .await?
             }
             Inbound::Imap(s) => {
@@ -110,18 +141,7 @@ impl App {
                     .once(move || clock.now())
                     .await?
             }
-        };
-        let scan = self.escalator.tick(clock.now()).await?;
-        let life = self.escalator.lifecycle().tick(clock.now()).await?;
-        let digest = DigestSender::new(self.cfg.clone(), self.db.clone())
-            .tick(clock.now())
-            .await
-            .unwrap_or_else(|e| {
-                tracing::warn!(error = %format!("{e:#}"), "digest not sent");
-                SendStats::default()
-            });
-        let sent = self.outbox.tick(clock.now()).await?;
-        Ok((intake, scan, life, digest, sent))
+        })
     }
 
     /// The daemon: the web listener, intake, the SLA scan and the outbox

@@ -29,7 +29,7 @@ use tracing::{debug, info, warn};
 use crate::config::{Config, Outbound, OutboxPolicy};
 use crate::domain::EventKind;
 use crate::monitor::metrics::SendFailure::{Permanent, Temporary};
-use crate::store::{Db, events, outbox};
+use crate::store::{Conn, Db, events, outbox};
 
 /// Rows claimed at once for SMTP. Their outcomes are written together too:
 /// two commits per batch instead of two per mail.
@@ -46,6 +46,24 @@ const MARK_AFTER: Duration = Duration::from_secs(1);
 
 /// The longest wait between two attempts.
 const MAX_BACKOFF_SECONDS: i64 = 3600;
+
+/// The environment variable of the test suite's kill between a send and
+/// its mark (debug builds only): when set, the process kills itself
+/// (SIGKILL, as `kill -9` would) once a batch is sent, before its
+/// outcomes are written.
+pub const FAULT_KILL_BEFORE_MARK: &str = "POSKO_FAULT_KILL_BEFORE_MARK";
+
+/// Dies here when the test suite asked for it ([`FAULT_KILL_BEFORE_MARK`]);
+/// compiled out of release builds.
+fn kill_point() {
+    #[cfg(debug_assertions)]
+    if std::env::var_os(FAULT_KILL_BEFORE_MARK).is_some_and(|v| !v.is_empty()) {
+        // SAFETY: signals this process; no memory is touched.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGKILL);
+        }
+    }
+}
 
 /// Where mail goes.
 pub enum Transport {
@@ -157,7 +175,16 @@ pub struct TickStats {
     pub failed: u32,
 }
 
-/// The worker.
+impl std::ops::AddAssign for TickStats {
+    fn add_assign(&mut self, o: TickStats) {
+        self.sent += o.sent;
+        self.retried += o.retried;
+        self.failed += o.failed;
+    }
+}
+
+/// The worker (a clone shares the transport).
+#[derive(Clone)]
 pub struct Outbox {
     db: Db,
     transport: Arc<Transport>,
@@ -185,6 +212,10 @@ impl Outbox {
     pub async fn tick(&self, now: i64) -> Result<TickStats> {
         let mut stats = TickStats::default();
         let started = Instant::now();
+        // The file transport's outcomes of the batch written last: marked
+        // in the transaction that claims the next batch (one commit and
+        // one wait for SQLite's write lock per batch, not two).
+        let mut written = Done::default();
         loop {
             // The lease runs from the claim, not from the tick's `now`: a
             // tick that has been sending for longer than a lease would
@@ -196,6 +227,7 @@ impl Outbox {
             // concurrent writer (and fail instead of waiting).
             let rows = {
                 let mut tx = self.db.begin().await?;
+                std::mem::take(&mut written).write(&mut tx, now).await?;
                 let rows = outbox::claim_due(&mut tx, now, lease, self.batch()).await?;
                 tx.commit().await?;
                 rows
@@ -203,16 +235,15 @@ impl Outbox {
             if rows.is_empty() {
                 break;
             }
-            let mut done = Done::default();
             if let Transport::File { dir } = &*self.transport {
                 let mut rows = rows;
                 let results = write_files(dir, &mut rows).await;
                 for (row, result) in rows.into_iter().zip(results) {
-                    done.push(row, result, now, &self.policy, &mut stats);
+                    written.push(row, result, now, &self.policy, &mut stats);
                 }
-                done.record(&self.db, now).await?;
                 continue;
             }
+            let mut done = Done::default();
             let claimed_at = Instant::now();
             let mut rows = rows.into_iter();
             while let Some(row) = rows.next() {
@@ -274,6 +305,33 @@ impl Outbox {
                 m.metrics.record_backlog(&b, now);
             }
             Err(e) => debug!(error = %format!("{e:#}"), "cannot read the outbox's backlog"),
+        }
+    }
+
+    /// Ticks at each nudge of `queued` until `done` turns true, and returns
+    /// what the ticks did: the sending of `run --once`, beside its intake,
+    /// which nudges after each batch it committed. A failed tick is logged
+    /// and left to the next one (the pass ends with a tick of its own).
+    pub async fn alongside(
+        &self,
+        mut queued: watch::Receiver<()>,
+        mut done: watch::Receiver<bool>,
+        now: impl Fn() -> i64,
+    ) -> TickStats {
+        let mut stats = TickStats::default();
+        loop {
+            tokio::select! {
+                biased;
+                r = queued.changed() => { if r.is_err() { return stats; } }
+                r = done.changed() => { if r.is_err() { return stats; } }
+            }
+            if *done.borrow() {
+                return stats;
+            }
+            match self.tick(now()).await {
+                Ok(s) => stats += s,
+                Err(e) => warn!(error = %format!("{e:#}"), "outbox tick failed"),
+            }
         }
     }
 
@@ -364,15 +422,26 @@ impl Done {
             return Ok(());
         }
         let mut tx = db.begin().await?;
-        outbox::mark_sent(&mut tx, &self.sent, now).await?;
+        self.write(&mut tx, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Writes the outcomes as part of the caller's transaction.
+    async fn write(self, c: &mut Conn, now: i64) -> Result<()> {
+        if self.since.is_none() {
+            return Ok(());
+        }
+        kill_point();
+        outbox::mark_sent(c, &self.sent, now).await?;
         for (id, due, e) in &self.retry {
-            outbox::mark_retry(&mut tx, *id, *due, e).await?;
+            outbox::mark_retry(c, *id, *due, e).await?;
         }
         for (row, e) in &self.failed {
-            outbox::mark_failed(&mut tx, row.id, e).await?;
+            outbox::mark_failed(c, row.id, e).await?;
             if let Some(t) = row.ticket_id {
                 events::insert(
-                    &mut tx,
+                    c,
                     t,
                     EventKind::DeliveryFailed,
                     "system",
@@ -383,7 +452,6 @@ impl Done {
                 .await?;
             }
         }
-        tx.commit().await?;
         Ok(())
     }
 }

@@ -11,7 +11,7 @@ use tracing::{info, warn};
 
 use crate::inbound::maildir::{Maildir, OVERSIZE_HEAD, read_message};
 use crate::inbound::{PassStats, batches};
-use crate::ingest::{Incoming, Ingestor};
+use crate::ingest::{Incoming, Ingestor, Outcome};
 
 /// Intake from one Maildir.
 pub struct MaildirIntake {
@@ -52,6 +52,13 @@ impl MaildirIntake {
         pass(&self.md, &ingestor, self.max_size, now).await
     }
 
+    /// One pass at `now` that nudges `queued` after each batch that queued
+    /// mail: the outbox sends a batch's mail while the next one is taken in.
+    pub async fn tick_nudging(&self, now: i64, queued: &watch::Sender<()>) -> Result<PassStats> {
+        let ingestor = self.ingestor.borrow().clone();
+        pass_nudging(&self.md, &ingestor, self.max_size, now, Some(queued)).await
+    }
+
     /// Passes until `shutdown` turns true, one every poll interval; `queued`
     /// is nudged whenever a pass queued mail for the outbox. A failed pass
     /// is logged and tried again at the next interval: the mail stays in
@@ -65,7 +72,7 @@ impl MaildirIntake {
         let health = &crate::monitor::get().health;
         health.expect_source("Maildir");
         loop {
-            match self.tick(now()).await {
+            match self.tick_nudging(now(), &queued).await {
                 Ok(stats) => {
                     health.source_ok("Maildir", crate::mail::compose::wall_clock());
                     if stats.queued_mail() {
@@ -94,6 +101,19 @@ impl MaildirIntake {
 
 /// One pass: takes in everything waiting in `new/`.
 pub async fn pass(md: &Maildir, ingestor: &Ingestor, max_size: u64, now: i64) -> Result<PassStats> {
+    pass_nudging(md, ingestor, max_size, now, None).await
+}
+
+/// [`pass`], nudging `queued` after each batch that queued mail (its
+/// transaction is committed by then: the mail is persisted before the
+/// outbox can see it).
+async fn pass_nudging(
+    md: &Maildir,
+    ingestor: &Ingestor,
+    max_size: u64,
+    now: i64,
+    queued: Option<&watch::Sender<()>>,
+) -> Result<PassStats> {
     let mut stats = PassStats::default();
     let files = md.pending()?;
     // What each file costs in memory: an oversized one only its head.
@@ -130,6 +150,16 @@ pub async fn pass(md: &Maildir, ingestor: &Ingestor, max_size: u64, now: i64) ->
         }
         stats.fetched += items.len() as u32;
         let outcomes = ingestor.ingest_batch(items, now).await;
+        if let Some(q) = queued
+            && outcomes.iter().any(|o| {
+                matches!(
+                    o,
+                    Ok(Outcome::NewTicket(_) | Outcome::Comment(_) | Outcome::Answered)
+                )
+            })
+        {
+            let _ = q.send(());
+        }
         for (path, outcome) in paths.iter().zip(outcomes) {
             match outcome {
                 Ok(o) => {

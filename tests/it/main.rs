@@ -21,6 +21,7 @@ mod mailstack_smoke;
 mod monitor;
 mod oauth;
 mod outbox_batch;
+mod outbox_raw;
 mod outsider;
 mod pg_parity;
 mod refused;
