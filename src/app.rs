@@ -98,8 +98,11 @@ impl App {
         // A task of its own: it runs on the other core while the intake
         // parses.
         let outbox = self.outbox.clone();
-        let sending =
-            tokio::spawn(async move { outbox.alongside(queued_rx, done_rx, move || clock.now()).await });
+        let sending = tokio::spawn(async move {
+            outbox
+                .alongside(queued_rx, done_rx, move || clock.now())
+                .await
+        });
         let intake = self.intake_once(clock, &queued_tx).await;
         let _ = done_tx.send(true);
         let sent_early = sending.await.context("the outbox worker panicked")?;
