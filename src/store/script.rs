@@ -113,6 +113,11 @@ impl Script {
         self.statements.push((sql, args));
     }
 
+    /// Adds `other`'s statements after these.
+    pub fn append(&mut self, other: Script) {
+        self.statements.extend(other.statements);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.statements.is_empty()
     }
