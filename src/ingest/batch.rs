@@ -160,6 +160,9 @@ impl Ingestor {
                         .process(&mut tx, &mut numbering, item, raw, other, now)
                         .await?;
                     outcomes.push(outcome);
+                    // Its scripts may have prepared statements the batch's
+                    // record does not know of: ask again before the next.
+                    prepared = Prepared::default();
                     // Known takes in what it wrote: its key, and the
                     // acknowledgments it queued (to its sender, or to the
                     // requester a staff member named).

@@ -27,7 +27,15 @@ async fn ingest(backend: Backend, batch: &[Vec<u8>]) -> Vec<Value> {
         )
         .unwrap();
     }
-    let out = posko.run_once_at("2026-11-30T09:00:00+07:00");
+    let run = posko.cmd(&["run", "--once", "--now", "2026-11-30T09:00:00+07:00"]);
+    let (out, log) = (
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr),
+    );
+    assert!(run.status.success(), "{out}\n{log}");
+    // The fast path itself wrote it: the batch did not fall back to
+    // taking the messages one by one.
+    assert!(!log.contains("batch failed"), "{log}");
     assert!(out.contains("new tickets"), "{out}");
     let mut tickets: Vec<Value> = posko.tickets();
     tickets.sort_by_key(|t| t["id"].as_i64());

@@ -275,7 +275,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn inserts_are_taken_apart_and_unnested() {
+    fn inserts_are_taken_apart_and_merged() {
         let stmt = "INSERT INTO messages (ticket_id, raw_id, message_id) VALUES ($1, \
                     COALESCE($2, (SELECT id FROM raw_messages WHERE dedupe_key = $4)), $3)";
         let ins = parse(stmt).unwrap();
