@@ -7,7 +7,10 @@
 //! [`Route::New`] needs nothing more from the database: its writes are
 //! built (the same [`Ingestor::open_ticket_as`] the one-message path runs)
 //! while the database writes the message before it — SQLite writes on its
-//! own thread, so the two cores work at once. Any other message waits for
+//! own thread, so the two cores work at once. On PostgreSQL the writes of
+//! up to [`MERGED`] such messages go together, while the next ones are
+//! built, and their rows are merged into one insert per table
+//! (`store::script_pg::merge`). Any other message waits for
 //! the writes before it and takes the one-message steps
 //! ([`Ingestor::process`]) with their reads; [`Known`] then takes in what
 //! it wrote.
