@@ -90,11 +90,13 @@ const INSERT: &str = "INSERT INTO outbox (ticket_id, kind, message_id, env_from,
      status, due_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9)";
 
 /// The bytes of the mail just queued as `$1` (its Message-ID, unique).
+/// A single-row `VALUES` insert, so PostgreSQL's batch merges it like the
+/// others ([`super::script_pg`]'s merge, `outbox_raw` after `outbox`).
 /// The `status = 'queued'` always holds here; it also marks the statement
 /// as queued mail for dry runs, which read the bytes queued from the
 /// statements that insert into the outbox ([`crate::ingest`]'s dry run).
 const RAW_INSERT: &str = "INSERT INTO outbox_raw (outbox_id, raw) \
-     SELECT id, $2 FROM outbox WHERE message_id = $1 AND status = 'queued'";
+     VALUES ((SELECT id FROM outbox WHERE message_id = $1 AND status = 'queued'), $2)";
 
 /// `o` as the arguments `$1`…`$9` of an insert (its bytes go separately).
 fn row_args(o: &NewOutgoing<'_>) -> Result<Vec<Arg>> {

@@ -42,6 +42,7 @@ const TABLES: &[&str] = &[
     "attachments",
     "events",
     "sla_clocks",
+    "outbox_raw",
 ];
 
 /// Columns by which later statements find a row without a unique index
