@@ -17,7 +17,8 @@
 #           again and are refused 409 (counted as non-2xx);
 #   again   POST to tokens already answered: the 409 page (lookup, refusal).
 # A summary line per measurement: database, binary, mode, requests/s,
-# p50, p99, non-2xx answers. With POSKO_OLD the two binaries run
+# p50, p99, non-2xx answers, and the daemon's CPU time (user + system,
+# from /proc) per request: a figure the machine's load changes less. With POSKO_OLD the two binaries run
 # alternately in each round, so both see the same machine.
 #
 # Needs wrk (Debian package) and, for PostgreSQL, POSKO_TEST_PG (default
@@ -92,11 +93,17 @@ function request()
 end
 LUA
 
-# wrk's figures as one line: req/s p50 p99 non-2xx.
+# wrk's figures as one line: req/s p50 p99 non-2xx, and CPU µs per
+# request from the daemon's clock ticks ($1, at $2 a second).
 summary() {
-    awk '/Requests\/sec/ {rps=$2} / 50%/ {p50=$2} / 99%/ {p99=$2}
-         /Non-2xx/ {bad=$NF} END {printf "%10s req/s  p50 %8s  p99 %8s  non-2xx %s\n", rps, p50, p99, bad+0}'
+    awk -v ticks="$1" -v hz="$2" '/Requests\/sec/ {rps=$2} / 50%/ {p50=$2} / 99%/ {p99=$2}
+         /requests in/ {n=$1} /Non-2xx/ {bad=$NF}
+         END {printf "%10s req/s  p50 %8s  p99 %8s  non-2xx %s  cpu %6.0f us/req\n", rps, p50, p99, bad+0, (n ? ticks * 1e6 / hz / n : 0)}'
 }
+
+# The daemon's user + system clock ticks so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$DAEMON/stat"; }
+HZ=$(getconf CLK_TCK)
 
 start() { # db bin
     local db=$1 bin=$2
@@ -156,9 +163,10 @@ for round in $(seq "$ROUNDS"); do
             for mode in $MODES; do
                 case $mode in get) lua=get ;; *) lua=post ;; esac
                 printf "round %s %-8s %-3s %-6s" "$round" "$db" "$which" "$mode"
+                before=$(cpu_ticks)
                 wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$DIR/tokens.lua" \
                     "http://127.0.0.1:$PORT" -- "$lua" 2>&1 | sed "s/^/  /" > "$DIR/wrk.out" || true
-                summary < "$DIR/wrk.out"
+                summary $(($(cpu_ticks) - before)) "$HZ" < "$DIR/wrk.out"
             done
             stop "$db"
         done
