@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
 use tokio::sync::{Mutex, mpsc, oneshot};
-use tracing::warn;
+use tracing::{debug, warn};
 
 use super::{Site, act};
 use crate::store::surveys::{self, Answered, Found};
@@ -175,7 +175,8 @@ async fn attempt(db: &Db, jobs: &[Job]) -> Result<Vec<Result<Outcome>>> {
             savepoint = true;
         }
         let outcome = one(&mut tx, backend, job).await;
-        if outcome.is_err() {
+        if let Err(e) = &outcome {
+            warn!(error = %format!("{e:#}"), together = jobs.len(), "survey answer not written");
             if !shared {
                 // Nothing of a lone failed answer may be committed.
                 let _ = tx.rollback().await;
@@ -191,6 +192,7 @@ async fn attempt(db: &Db, jobs: &[Job]) -> Result<Vec<Result<Outcome>>> {
     tx.commit()
         .await
         .context("cannot commit the survey answers")?;
+    debug!(answers = jobs.len(), "survey answers: one commit");
     Ok(out)
 }
 

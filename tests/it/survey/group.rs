@@ -89,6 +89,20 @@ async fn fail_events_of(posko: &Posko, backend: Backend, id: i64) {
     }
 }
 
+/// `text` without its terminal colours.
+fn plain(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(|c| *c == 'm');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 async fn many_answers_at_once_all_commit_but_a_failing_one(backend: Backend) {
     let stack = MailStack::start().await;
     let posko = desk(backend, &stack).await;
@@ -97,7 +111,9 @@ async fn many_answers_at_once_all_commit_but_a_failing_one(backend: Backend) {
     let bad = FIRST + 13;
     fail_events_of(&posko, backend, bad).await;
 
-    let paths: Vec<String> = (FIRST..FIRST + n).map(|i| format!("/s/{}", token(i))).collect();
+    let paths: Vec<String> = (FIRST..FIRST + n)
+        .map(|i| format!("/s/{}", token(i)))
+        .collect();
     let body = form(4, 5, "cepat");
     let answers = join_all(paths.iter().map(|p| post(&posko, p, &body))).await;
     for (i, a) in (FIRST..).zip(&answers) {
@@ -112,6 +128,24 @@ async fn many_answers_at_once_all_commit_but_a_failing_one(backend: Backend) {
     assert_eq!(count(&posko, answered).await, n - 1);
     let events = "SELECT COUNT(*) FROM events WHERE kind = 'survey_answered'";
     assert_eq!(count(&posko, events).await, n - 1);
+    // They shared commits, the failed one's too.
+    let log = plain(&posko.daemon_log());
+    let most = |line: &str, field: &str| {
+        log.lines()
+            .filter(|l| l.contains(line))
+            .filter_map(|l| {
+                l.split(field)
+                    .nth(1)?
+                    .split_whitespace()
+                    .next()?
+                    .parse::<usize>()
+                    .ok()
+            })
+            .max()
+            .unwrap_or(0)
+    };
+    assert!(most("survey answers: one commit", "answers=") > 1, "{log}");
+    assert!(most("survey answer not written", "together=") > 1, "{log}");
     // The failed answer left its survey open: it can be answered later.
     let open = format!("SELECT COUNT(*) FROM surveys WHERE ticket_id = {bad} AND state = 'open'");
     assert_eq!(count(&posko, &open).await, 1);
