@@ -88,21 +88,62 @@ pub struct Found {
     pub group_key: Option<String>,
 }
 
+/// What the pages read of a survey and its ticket.
+const FOUND: &str = "s.token_hash, s.reminder_token_hash, s.id, s.ticket_id, s.state, s.language, \
+     s.expires_at, \
+     (SELECT COUNT(*) FROM surveys n WHERE n.ticket_id = s.ticket_id AND n.id > s.id) AS newer, \
+     t.status, t.merged_into, t.subject, t.requester, t.requester_name, t.assignee, t.group_key \
+     FROM surveys s LEFT JOIN tickets t ON t.id = s.ticket_id";
+
 /// The survey whose first or reminder token hashes to `hash`: one
 /// statement, read by the two unique indexes on the hashes (no
 /// transaction: what it reads is one row's state).
 pub async fn find(c: &mut Conn, hash: &str) -> Result<Option<Found>> {
-    let row = sqlx::query(
-        "SELECT s.id, s.ticket_id, s.state, s.language, s.expires_at, \
-           (SELECT COUNT(*) FROM surveys n WHERE n.ticket_id = s.ticket_id AND n.id > s.id) AS newer, \
-           t.status, t.merged_into, t.subject, t.requester, t.requester_name, t.assignee, t.group_key \
-         FROM surveys s LEFT JOIN tickets t ON t.id = s.ticket_id \
-         WHERE s.token_hash = $1 OR s.reminder_token_hash = $1",
-    )
-    .bind(hash)
-    .fetch_optional(&mut *c)
-    .await?;
-    row.map(|r| found_of(&r)).transpose()
+    Ok(find_many(c, &[hash]).await?.pop().map(|(_, f)| f))
+}
+
+/// The SQL of [`find_many`] for `n` hashes.
+pub fn find_many_sql(n: usize) -> String {
+    let list = (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("SELECT {FOUND} WHERE s.token_hash IN ({list}) OR s.reminder_token_hash IN ({list})")
+}
+
+/// The surveys whose first or reminder token hashes to one of `hashes`,
+/// in one statement, each with the hash it was found by (a survey asked
+/// for by both its tokens comes twice; a hash asked twice, once).
+pub async fn find_many(c: &mut Conn, hashes: &[&str]) -> Result<Vec<(String, Found)>> {
+    find_many_with(c, &find_many_sql(hashes.len()), hashes).await
+}
+
+/// [`find_many`] with its SQL made beforehand ([`find_many_sql`] of
+/// `hashes.len()`).
+pub async fn find_many_with(
+    c: &mut Conn,
+    sql: &str,
+    hashes: &[&str],
+) -> Result<Vec<(String, Found)>> {
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+    for h in hashes {
+        q = q.bind(*h);
+    }
+    let rows = q.fetch_all(&mut *c).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let first: String = r.try_get("token_hash")?;
+        let reminder: Option<String> = r.try_get("reminder_token_hash")?;
+        let found = found_of(r)?;
+        // Both of a survey's tokens may have been asked for at once.
+        if let Some(reminder) = reminder.filter(|h| hashes.contains(&h.as_str())) {
+            out.push((reminder, found.clone()));
+        }
+        if hashes.contains(&first.as_str()) {
+            out.push((first, found));
+        }
+    }
+    Ok(out)
 }
 
 fn found_of(r: &sqlx::any::AnyRow) -> Result<Found> {

@@ -19,10 +19,12 @@
 //!   the same batch matches nothing, and one in another batch or on
 //!   another instance waits for the row (or SQLite's write lock) and then
 //!   matches nothing;
-//! - one answer's failure is its own: each runs inside a savepoint, rolled
-//!   back on error, and if the shared commit itself fails, each answer is
-//!   tried again alone (a claim already committed then matches nothing
-//!   and is refused, never written twice).
+//! - one answer's failure is its own: when an answer fails, the shared
+//!   transaction is rolled back, that answer is told of its failure and
+//!   the others are written again without it (failures are rare, so this
+//!   costs less than a savepoint around every answer); if the commit
+//!   itself fails, each answer is tried again alone (a claim already
+//!   committed then matches nothing and is refused, never written twice).
 
 use std::sync::Arc;
 
@@ -35,8 +37,9 @@ use crate::store::surveys::{self, Answered, Found};
 use crate::store::{Backend, Conn, Db};
 use crate::survey::{self, Answer};
 
-/// Answers written in one transaction at most. PostgreSQL keeps a
-/// savepoint per answer until the commit cheaply up to 64 per transaction.
+/// Answers written in one transaction at most: enough that a commit is
+/// shared widely, few enough that a batch written again after a failed
+/// answer is quick.
 pub const MAX_BATCH: usize = 64;
 
 /// Answers waiting for a writer; a page past this waits to queue.
@@ -51,7 +54,7 @@ const PG_WRITERS: usize = 2;
 #[derive(Debug)]
 pub enum Outcome {
     /// Written and committed: the survey as it is now.
-    Answered(Found),
+    Answered(Box<Found>),
     /// The token's survey could not take it (unknown, answered, expired,
     /// superseded, its ticket merged or gone); nothing was written. The
     /// page reads why.
@@ -128,70 +131,73 @@ async fn write(db: Db, jobs: Arc<Mutex<mpsc::Receiver<Job>>>) {
     }
 }
 
+/// Why a shared transaction was not committed.
+enum Failed {
+    /// Answer `i` failed: the transaction was rolled back.
+    Answer(usize, anyhow::Error),
+    /// The transaction itself (begin, commit).
+    Transaction(anyhow::Error),
+}
+
 /// Writes `jobs` together and tells each its outcome.
-async fn commit(db: &Db, jobs: Vec<Job>) {
-    match attempt(db, &jobs).await {
-        Ok(outcomes) => {
-            for (job, outcome) in jobs.into_iter().zip(outcomes) {
-                let _ = job.reply.send(outcome);
+async fn commit(db: &Db, mut jobs: Vec<Job>) {
+    loop {
+        match attempt(db, &jobs).await {
+            Ok(outcomes) => {
+                for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                    let _ = job.reply.send(Ok(outcome));
+                }
+                return;
             }
-        }
-        Err(e) if jobs.len() > 1 => {
-            warn!(error = %format!("{e:#}"), answers = jobs.len(),
-                "survey answers: the shared commit failed; each alone");
-            for job in jobs {
-                let outcome = attempt(db, std::slice::from_ref(&job))
-                    .await
-                    .and_then(|v| v.into_iter().next().context("no outcome")?);
-                let _ = job.reply.send(outcome);
+            Err(Failed::Answer(i, e)) => {
+                // The failed answer alone is told; the others go again
+                // without it (each failure removes one: this ends).
+                warn!(error = %format!("{e:#}"), together = jobs.len(), "survey answer not written");
+                let _ = jobs.remove(i).reply.send(Err(e));
+                if jobs.is_empty() {
+                    return;
+                }
             }
-        }
-        Err(e) => {
-            if let Some(job) = jobs.into_iter().next() {
-                let _ = job.reply.send(Err(e));
+            Err(Failed::Transaction(e)) if jobs.len() > 1 => {
+                warn!(error = %format!("{e:#}"), answers = jobs.len(),
+                    "survey answers: the shared commit failed; each alone");
+                for job in jobs {
+                    let outcome = match attempt(db, std::slice::from_ref(&job)).await {
+                        Ok(mut v) => v.pop().context("no outcome"),
+                        Err(Failed::Answer(_, e) | Failed::Transaction(e)) => Err(e),
+                    };
+                    let _ = job.reply.send(outcome);
+                }
+                return;
+            }
+            Err(Failed::Transaction(e)) => {
+                if let Some(job) = jobs.into_iter().next() {
+                    let _ = job.reply.send(Err(e));
+                }
+                return;
             }
         }
     }
 }
 
-/// One transaction for `jobs`: the outcome of each, or the error of the
-/// transaction itself (begin, savepoint, commit), when none is written.
-async fn attempt(db: &Db, jobs: &[Job]) -> Result<Vec<Result<Outcome>>> {
+/// One transaction for `jobs`, all written or none: the outcome of each.
+async fn attempt(db: &Db, jobs: &[Job]) -> Result<Vec<Outcome>, Failed> {
     let backend = db.backend();
-    let mut tx = db.begin().await?;
-    let shared = jobs.len() > 1;
+    let mut tx = db.begin().await.map_err(Failed::Transaction)?;
     let mut out = Vec::with_capacity(jobs.len());
-    let mut savepoint = false;
-    for job in jobs {
-        if shared {
-            // One round trip: the last answer's savepoint released (it
-            // stays written) and this one's taken.
-            let sql = if savepoint {
-                "RELEASE SAVEPOINT answer; SAVEPOINT answer"
-            } else {
-                "SAVEPOINT answer"
-            };
-            sqlx::raw_sql(sql).execute(&mut *tx).await?;
-            savepoint = true;
-        }
-        let outcome = one(&mut tx, backend, job).await;
-        if let Err(e) = &outcome {
-            warn!(error = %format!("{e:#}"), together = jobs.len(), "survey answer not written");
-            if !shared {
-                // Nothing of a lone failed answer may be committed.
+    for (i, job) in jobs.iter().enumerate() {
+        match one(&mut tx, backend, job).await {
+            Ok(outcome) => out.push(outcome),
+            Err(e) => {
                 let _ = tx.rollback().await;
-                return Ok(vec![outcome]);
+                return Err(Failed::Answer(i, e));
             }
-            sqlx::raw_sql("ROLLBACK TO SAVEPOINT answer; RELEASE SAVEPOINT answer")
-                .execute(&mut *tx)
-                .await?;
-            savepoint = false;
         }
-        out.push(outcome);
     }
     tx.commit()
         .await
-        .context("cannot commit the survey answers")?;
+        .context("cannot commit the survey answers")
+        .map_err(Failed::Transaction)?;
     debug!(answers = jobs.len(), "survey answers: one commit");
     Ok(out)
 }
@@ -209,5 +215,5 @@ async fn one(c: &mut Conn, backend: Backend, job: &Job) -> Result<Outcome> {
         return Ok(Outcome::NotClaimed);
     };
     act::record_answer(c, backend, &job.site, &found, a, job.at).await?;
-    Ok(Outcome::Answered(found))
+    Ok(Outcome::Answered(Box::new(found)))
 }

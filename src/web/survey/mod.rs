@@ -14,6 +14,7 @@ mod act;
 pub mod commit;
 mod frame;
 mod limit;
+mod lookup;
 pub mod pages;
 mod site;
 
@@ -30,10 +31,11 @@ use serde::Deserialize;
 
 use super::WebState;
 use crate::config::Language;
-use crate::store::surveys::{self, Found};
+use crate::store::surveys::Found;
 use crate::survey::{self, MAX_COMMENT_CHARS, Page, Refusal, Seen, State as SurveyState};
 pub use commit::Answers;
 pub use limit::Limiter;
+pub use lookup::Lookups;
 use pages::{FieldError, PageCtx, TicketLine};
 pub use site::{Site, follow};
 
@@ -72,8 +74,7 @@ async fn look(st: &WebState, token: &str, page: Page, now: i64) -> anyhow::Resul
             verdict: Err(Refusal::Unknown),
         });
     }
-    let mut c = st.db.pool().acquire().await?;
-    let found = surveys::find(&mut c, &survey::token_hash(token)).await?;
+    let found = st.lookups.find(survey::token_hash(token)).await?;
     let verdict = survey::access(page, found.as_ref().map(seen), now);
     Ok(Looked { found, verdict })
 }
@@ -185,6 +186,8 @@ struct Admitted {
 }
 
 /// A POST's form, when `peer` is within its quota and the body readable.
+// The error is the page that ends the request: boxing it gains nothing.
+#[allow(clippy::result_large_err)]
 fn received(
     site: &Site,
     peer: SocketAddr,

@@ -149,6 +149,23 @@ async fn many_answers_at_once_all_commit_but_a_failing_one(backend: Backend) {
     // The failed answer left its survey open: it can be answered later.
     let open = format!("SELECT COUNT(*) FROM surveys WHERE ticket_id = {bad} AND state = 'open'");
     assert_eq!(count(&posko, &open).await, 1);
+    // Pages read together see each row as it is: the form only for the
+    // open one.
+    let pages = join_all(paths.iter().map(|p| get(&posko, p))).await;
+    for (i, a) in (FIRST..).zip(&pages) {
+        assert_eq!(
+            a.status,
+            if i == bad { 200 } else { 409 },
+            "{i}: {}",
+            a.body
+        );
+    }
+    // Answered elsewhere (another instance on the same database): the
+    // next page read shows no form; nothing was kept of the open one.
+    let set = |state: &str| format!("UPDATE surveys SET state = '{state}' WHERE ticket_id = {bad}");
+    posko.sql(&set("answered")).await;
+    assert_eq!(get(&posko, &paths[13]).await.status, 409);
+    posko.sql(&set("open")).await;
     posko
         .sql(match backend {
             Backend::Sqlite => "DROP TRIGGER fail_one",
