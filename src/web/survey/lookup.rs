@@ -27,7 +27,7 @@ pub const MAX_BATCH: usize = 64;
 
 /// The statement sizes used: a batch is padded to the next (repeating a
 /// hash) so that each connection prepares only these few statements.
-const SIZES: [usize; 4] = [1, 4, 16, MAX_BATCH];
+const SIZES: [usize; 7] = [1, 2, 4, 8, 16, 32, MAX_BATCH];
 
 /// Lookups waiting for a reader.
 const QUEUE: usize = 1024;

@@ -8,7 +8,9 @@
 //! 404, merged or superseded or expired 410, already answered or closed
 //! 409, a bad form 400 (shown again with what is wrong), a body too large
 //! 413, too many submissions 429. The pure decisions are the core's
-//! ([`crate::survey`]); the writes are in [`act`].
+//! ([`crate::survey`]); the writes are in [`act`]. Under load the token
+//! lookups that arrive together are read in one statement (`lookup`)
+//! and the survey answers share one commit ([`commit`]).
 
 mod act;
 pub mod commit;
