@@ -19,8 +19,8 @@ use std::sync::Arc;
 use anyhow::{Result, anyhow};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use crate::store::Db;
 use crate::store::surveys::{self, Found};
+use crate::store::{Backend, Db};
 
 /// Lookups in one statement at most.
 pub const MAX_BATCH: usize = 64;
@@ -32,10 +32,14 @@ const SIZES: [usize; 7] = [1, 2, 4, 8, 16, 32, MAX_BATCH];
 /// Lookups waiting for a reader.
 const QUEUE: usize = 1024;
 
-/// Readers at once: two keep both cores of a small machine busy (SQLite
-/// readers run side by side in WAL mode) and leave the rest of the pool
-/// to the writers and workers.
-const READERS: usize = 2;
+/// Readers at once on SQLite: two keep both cores of a small machine
+/// busy (readers run side by side in WAL mode) and leave two of the
+/// pool's four connections to the writer and the workers.
+const SQLITE_READERS: usize = 2;
+
+/// Readers at once on PostgreSQL: a round trip waits on the server, so
+/// more overlap; half the pool's eight connections.
+const PG_READERS: usize = 4;
 
 struct Ask {
     hash: String,
@@ -55,7 +59,11 @@ impl Lookups {
         let rx = Arc::new(Mutex::new(rx));
         let sql: Arc<Vec<String>> =
             Arc::new(SIZES.iter().map(|n| surveys::find_many_sql(*n)).collect());
-        for _ in 0..READERS {
+        let readers = match db.backend() {
+            Backend::Sqlite => SQLITE_READERS,
+            Backend::Postgres => PG_READERS,
+        };
+        for _ in 0..readers {
             tokio::spawn(read(db.clone(), rx.clone(), sql.clone()));
         }
         Lookups { asks: tx }
