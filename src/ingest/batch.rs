@@ -7,7 +7,10 @@
 //! [`Route::New`] needs nothing more from the database: its writes are
 //! built (the same [`Ingestor::open_ticket_as`] the one-message path runs)
 //! while the database writes the message before it — SQLite writes on its
-//! own thread, so the two cores work at once. Any other message waits for
+//! own thread, so the two cores work at once. On PostgreSQL the writes of
+//! up to [`MERGED`] such messages go together, while the next ones are
+//! built, and their rows are merged into one insert per table
+//! (`store::script_pg::merge`). Any other message waits for
 //! the writes before it and takes the one-message steps
 //! ([`Ingestor::process`]) with their reads; [`Known`] then takes in what
 //! it wrote.
@@ -21,8 +24,15 @@ use anyhow::{Context, Result};
 use super::examine::{Examined, Route};
 use super::{Arrival, Incoming, Ingestor, Outcome};
 use crate::ack_policy::AckCount;
+use crate::domain::TicketId;
+use crate::parse::InboundMessage;
 use crate::store::script::{Prepared, Script};
-use crate::store::{Conn, outbox, raw, tickets};
+use crate::store::{Backend, Conn, outbox, raw, tickets};
+
+/// How many new tickets' writes go to PostgreSQL as one script, their rows
+/// merged per table (see `store::script_pg::merge`): more means fewer
+/// statements, and a longer wait for the first.
+const MERGED: usize = 50;
 
 /// What a batch read once for its messages, kept up to date with what the
 /// batch writes.
@@ -64,6 +74,35 @@ impl Known {
 }
 
 impl Ingestor {
+    /// Writes `msg` (a fresh message, ticket `id`) into `w`, and notes in
+    /// `k` what it wrote: its key, its acknowledgment.
+    fn build_fresh(
+        &self,
+        w: &mut Script,
+        k: &mut Known,
+        item: &Incoming,
+        msg: &InboundMessage,
+        id: TicketId,
+        now: i64,
+    ) -> Result<()> {
+        let answer_to = msg.reply_address().map(|a| a.base().to_string());
+        let recent_acks = AckCount {
+            sender: answer_to
+                .as_ref()
+                .and_then(|a| k.acks.get(a).copied())
+                .unwrap_or(0),
+            total: k.total,
+        };
+        let a = Arrival::new(item, msg, now);
+        raw::push(w, a.raw_id(), &item.source, Cow::Borrowed(&item.raw), now);
+        let acked = self.open_ticket_as(w, a, id, None, recent_acks, None)?;
+        k.seen.insert(msg.dedupe_key.clone());
+        if let (true, Some(a)) = (acked, answer_to) {
+            k.acked(a);
+        }
+        Ok(())
+    }
+
     /// One transaction for all of `items`, pipelined (see the module
     /// documentation).
     pub(super) async fn try_batch(&self, items: &[Incoming], now: i64) -> Result<Vec<Outcome>> {
@@ -102,10 +141,13 @@ impl Ingestor {
         // The statements this connection has prepared (PostgreSQL).
         let mut prepared = Prepared::default();
         let mut outcomes = Vec::with_capacity(items.len());
-        for (i, (item, examined)) in items.iter().zip(examined).enumerate() {
+        let mut examined: Vec<Option<Examined>> = examined.into_iter().map(Some).collect();
+        let mut i = 0;
+        while i < items.len() {
+            let item = &items[i];
             // A new ticket whose mail cannot say its language reads the
             // requester's earlier tickets: the one-message steps.
-            let msg = match examined {
+            let msg = match examined[i].take().expect("each message is taken once") {
                 Examined::Parsed(m) if fresh[i] => m,
                 other => {
                     // The one-message steps, after the writes before them.
@@ -121,6 +163,9 @@ impl Ingestor {
                         .process(&mut tx, &mut numbering, item, raw, other, now)
                         .await?;
                     outcomes.push(outcome);
+                    // Its scripts may have prepared statements the batch's
+                    // record does not know of: ask again before the next.
+                    prepared = Prepared::default();
                     // Known takes in what it wrote: its key, and the
                     // acknowledgments it queued (to its sender, or to the
                     // requester a staff member named).
@@ -132,6 +177,7 @@ impl Ingestor {
                             k.acked(rcpt);
                         }
                     }
+                    i += 1;
                     continue;
                 }
             };
@@ -153,43 +199,68 @@ impl Ingestor {
             };
             if k.seen.contains(&msg.dedupe_key) {
                 outcomes.push(Outcome::Duplicate);
+                i += 1;
                 continue;
             }
-            let answer_to = msg.reply_address().map(|a| a.base().to_string());
-            let recent_acks = AckCount {
-                sender: answer_to
-                    .as_ref()
-                    .and_then(|a| k.acks.get(a).copied())
-                    .unwrap_or(0),
-                total: k.total,
-            };
-            let id = numbering.next(&mut tx, backend).await?;
-            // Hand the previous message's writes to the database, and build
-            // this one's meanwhile.
+            let mut id = numbering.next(&mut tx, backend).await?;
+            // Hand the writes queued so far to the database, and build the
+            // next messages' meanwhile: one message on SQLite (a message's
+            // writes are one script there already), up to `MERGED` on
+            // PostgreSQL, whose script merges their rows per table.
             let run = std::mem::take(&mut pending).run_with(&mut tx, backend, &mut prepared);
             tokio::pin!(run);
-            let started = futures::poll!(&mut run);
-            let a = Arrival::new(item, &msg, now);
-            let mut w = Script::new();
-            raw::push(
-                &mut w,
-                a.raw_id(),
-                &item.source,
-                Cow::Borrowed(&item.raw),
-                now,
-            );
-            let built = self.open_ticket_as(&mut w, a, id, None, recent_acks, None);
-            match started {
-                Poll::Pending => run.await?,
-                Poll::Ready(r) => r?,
+            let mut ran = None;
+            let limit = match backend {
+                Backend::Sqlite => 1,
+                Backend::Postgres => MERGED,
+            };
+            let mut msg = msg;
+            let mut built = 0;
+            loop {
+                if ran.is_none()
+                    && let Poll::Ready(r) = futures::poll!(&mut run)
+                {
+                    ran = Some(r);
+                }
+                let mut w = Script::new();
+                let acked = self.build_fresh(&mut w, k, &items[i], &msg, id, now);
+                pending.append(w);
+                outcomes.push(Outcome::NewTicket(id));
+                i += 1;
+                built += 1;
+                acked?;
+                // The next message joins if it opens a ticket too and its
+                // number is known without asking.
+                loop {
+                    if built >= limit || i >= items.len() || !fresh[i] {
+                        break;
+                    }
+                    let Some(Examined::Parsed(m)) = &examined[i] else {
+                        break;
+                    };
+                    if k.seen.contains(&m.dedupe_key) {
+                        examined[i] = None;
+                        outcomes.push(Outcome::Duplicate);
+                        i += 1;
+                        continue;
+                    }
+                    break;
+                }
+                if built >= limit || i >= items.len() || !fresh[i] {
+                    break;
+                }
+                let Some(next) = numbering.ready(backend) else {
+                    break;
+                };
+                let Some(Examined::Parsed(m)) = examined[i].take() else {
+                    unreachable!("checked above");
+                };
+                (id, msg) = (next, m);
             }
-            let acked = built?;
-            pending = w;
-            k.seen.insert(msg.dedupe_key.clone());
-            if let (true, Some(a)) = (acked, answer_to) {
-                k.acked(a);
+            match ran {
+                Some(r) => r?,
+                None => run.await?,
             }
-            outcomes.push(Outcome::NewTicket(id));
         }
         pending.flush_with(&mut tx, backend, &mut prepared).await?;
         tx.commit().await.context("cannot commit")?;

@@ -9,8 +9,9 @@
 //! extended protocol takes one statement per prepared query — as one
 //! simple-protocol query of `EXECUTE`s of statements prepared once per
 //! connection ([`super::script_pg`]), so a message's dozen writes cost one
-//! round trip rather than twelve. Statements are written with their own
-//! `$1…` numbering either way.
+//! round trip rather than twelve; consecutive single-row inserts of many
+//! messages are merged into one insert per table there. Statements are
+//! written with their own `$1…` numbering either way.
 
 use anyhow::{Context, Result};
 use sqlx::any::AnyArguments;
@@ -111,6 +112,11 @@ impl Script {
     /// Adds a statement whose parameters are `$1`, `$2` … in `args` order.
     pub fn push(&mut self, sql: &'static str, args: Vec<Arg>) {
         self.statements.push((sql, args));
+    }
+
+    /// Adds `other`'s statements after these.
+    pub fn append(&mut self, other: Script) {
+        self.statements.extend(other.statements);
     }
 
     pub fn is_empty(&self) -> bool {

@@ -62,30 +62,83 @@ impl Prepared {
     }
 }
 
-/// Runs `statements` in order: runs of inlinable ones as one query each.
+/// What goes to the server next: the `PREPARE`s of statements the
+/// connection lacks, sent as a query of their own before the `EXECUTE`s.
+/// (The server keeps, with each prepared statement, the whole query text
+/// it came in: a `PREPARE` inside a script of a batch's data made every
+/// statement hold megabytes, and listing them took 15–30 ms.)
+#[derive(Default)]
+pub(super) struct Query {
+    prep: String,
+    sql: String,
+}
+
+/// Runs `statements` in order: runs of inlinable ones as one query each,
+/// consecutive single-row inserts merged per table ([`merge`]).
 pub(super) async fn run(
     statements: Vec<(&'static str, Vec<Arg>)>,
     c: &mut Conn,
     prepared: &mut Prepared,
 ) -> Result<()> {
-    let mut sql = String::new();
+    let mut q = Query::default();
+    let mut rows = merge::Run::default();
     for (stmt, args) in statements {
         if inlinable(&args) && preparable(stmt) {
-            let names = prepared.names(c).await?;
-            execute(&mut sql, names, stmt, &args);
+            match rows.add(stmt, args) {
+                Ok(()) => continue,
+                Err((stmt, args)) => {
+                    drain(&mut rows, &mut q, prepared, c).await?;
+                    if let Err((stmt, args)) = rows.add(stmt, args) {
+                        let names = prepared.names(c).await?;
+                        execute(&mut q, names, stmt, &args);
+                    }
+                }
+            }
             continue;
         }
-        flush(&mut sql, c).await?;
-        let mut bound = AnyArguments::default();
-        for a in args {
-            bind(&mut bound, a)?;
-        }
-        sqlx::query_with(stmt, bound)
-            .execute(&mut *c)
-            .await
-            .with_context(|| format!("database statement failed: {stmt}"))?;
+        drain(&mut rows, &mut q, prepared, c).await?;
+        flush(&mut q, c).await?;
+        bound(stmt, args, c).await?;
     }
-    flush(&mut sql, c).await
+    drain(&mut rows, &mut q, prepared, c).await?;
+    flush(&mut q, c).await
+}
+
+/// Adds the rows gathered in `rows` to `q`, or runs them as merged
+/// statements after what `q` holds.
+async fn drain(
+    rows: &mut merge::Run,
+    q: &mut Query,
+    prepared: &mut Prepared,
+    c: &mut Conn,
+) -> Result<()> {
+    for step in rows.take() {
+        match step {
+            merge::Step::One(stmt, args) => {
+                let names = prepared.names(c).await?;
+                execute(q, names, stmt, &args);
+            }
+            merge::Step::Many(sql, args) => {
+                flush(q, c).await?;
+                bound(&sql, args, c).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs `stmt` alone with `args` bound (prepared once per connection by
+/// sqlx's statement cache).
+async fn bound(stmt: &str, args: Vec<Arg>, c: &mut Conn) -> Result<()> {
+    let mut values = AnyArguments::default();
+    for a in args {
+        bind(&mut values, a)?;
+    }
+    sqlx::query_with(AssertSqlSafe(stmt.to_string()), values)
+        .execute(&mut *c)
+        .await
+        .with_context(|| format!("database statement failed: {stmt}"))?;
+    Ok(())
 }
 
 /// Whether `PREPARE` takes `stmt` (it takes queries and data changes, not
@@ -112,30 +165,44 @@ fn pg_type(a: &Arg) -> &'static str {
     }
 }
 
-/// The name `stmt` is prepared under with `args`' types.
-fn name_of(stmt: &str, args: &[Arg]) -> String {
+/// The name `stmt` is prepared under with parameters of `types`.
+fn name_of<T: AsRef<str>>(stmt: &str, types: &[T]) -> String {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     stmt.hash(&mut h);
-    for a in args {
-        pg_type(a).hash(&mut h);
+    for t in types {
+        t.as_ref().hash(&mut h);
     }
     format!("posko_{:016x}", h.finish())
 }
 
-/// Appends to `sql` the `EXECUTE` of `stmt` with `args` written in, after
-/// its `PREPARE` if `names` says the connection lacks it (and notes it
-/// there: the query runs before anything else can ask).
-pub(super) fn execute(sql: &mut String, names: &mut HashSet<String>, stmt: &str, args: &[Arg]) {
-    let name = name_of(stmt, args);
+/// Adds to `q` the `PREPARE` of `stmt` with parameters of `types` if
+/// `names` says the connection lacks it (and notes it there: the query
+/// runs before anything else can ask); returns its name.
+pub(super) fn prepare_once<T: AsRef<str>>(
+    q: &mut Query,
+    names: &mut HashSet<String>,
+    stmt: &str,
+    types: &[T],
+) -> String {
+    let name = name_of(stmt, types);
     if !names.contains(&name) {
-        let _ = write!(sql, "PREPARE {name}");
-        if !args.is_empty() {
-            let types: Vec<&str> = args.iter().map(pg_type).collect();
-            let _ = write!(sql, " ({})", types.join(", "));
+        let _ = write!(q.prep, "PREPARE {name}");
+        if !types.is_empty() {
+            let types: Vec<&str> = types.iter().map(AsRef::as_ref).collect();
+            let _ = write!(q.prep, " ({})", types.join(", "));
         }
-        let _ = writeln!(sql, " AS {stmt};");
+        let _ = writeln!(q.prep, " AS {stmt};");
         names.insert(name.clone());
     }
+    name
+}
+
+/// Adds to `q` the `EXECUTE` of `stmt` with `args` written in, after its
+/// `PREPARE` if the connection lacks it.
+pub(super) fn execute(q: &mut Query, names: &mut HashSet<String>, stmt: &str, args: &[Arg]) {
+    let types: Vec<&str> = args.iter().map(pg_type).collect();
+    let name = prepare_once(q, names, stmt, &types);
+    let sql = &mut q.sql;
     sql.push_str("EXECUTE ");
     sql.push_str(&name);
     if !args.is_empty() {
@@ -151,16 +218,17 @@ pub(super) fn execute(sql: &mut String, names: &mut HashSet<String>, stmt: &str,
     sql.push_str(";\n");
 }
 
-/// Sends what `sql` holds, if anything, and empties it.
-async fn flush(sql: &mut String, c: &mut Conn) -> Result<()> {
-    if sql.is_empty() {
-        return Ok(());
+/// Sends what `q` holds, if anything, and empties it.
+async fn flush(q: &mut Query, c: &mut Conn) -> Result<()> {
+    for text in [std::mem::take(&mut q.prep), std::mem::take(&mut q.sql)] {
+        if text.is_empty() {
+            continue;
+        }
+        sqlx::raw_sql(AssertSqlSafe(text))
+            .execute(&mut *c)
+            .await
+            .context("database script failed")?;
     }
-    let text = std::mem::take(sql);
-    sqlx::raw_sql(AssertSqlSafe(text))
-        .execute(&mut *c)
-        .await
-        .context("database script failed")?;
     Ok(())
 }
 
@@ -216,5 +284,6 @@ fn literal(out: &mut String, a: &Arg) {
     }
 }
 
+mod merge;
 #[cfg(test)]
 mod tests;

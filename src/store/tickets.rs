@@ -187,6 +187,19 @@ impl Numbering {
         }
     }
 
+    /// The next number if it is known without asking the database (after
+    /// a first [`Self::next`] on SQLite, or a [`Self::reserve`]).
+    pub fn ready(&mut self, backend: super::Backend) -> Option<TicketId> {
+        match backend {
+            super::Backend::Sqlite => {
+                let id = self.next?;
+                self.next = Some(id + 1);
+                Some(id)
+            }
+            super::Backend::Postgres => self.reserved.pop_front(),
+        }
+    }
+
     /// On PostgreSQL, takes `n` numbers from the sequence in one round
     /// trip for the next calls of [`Self::next`] (a batch about to open
     /// `n` tickets); numbers left unused are skipped, as those of a rolled

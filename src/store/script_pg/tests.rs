@@ -8,7 +8,7 @@ use crate::store::script::Script;
 
 #[test]
 fn statements_are_prepared_once_and_executed_with_typed_literals() {
-    let mut sql = String::new();
+    let mut q = Query::default();
     let mut names = HashSet::new();
     let args = vec![
         Arg::Int(Some(-7)),
@@ -17,25 +17,23 @@ fn statements_are_prepared_once_and_executed_with_typed_literals() {
         Arg::Text(None),
     ];
     let stmt = "INSERT INTO t VALUES ($1, $2, '$', $3, $4, $2)";
-    execute(&mut sql, &mut names, stmt, &args);
-    execute(&mut sql, &mut names, stmt, &args);
-    execute(&mut sql, &mut names, "SELECT 1", &[]);
-    let n = name_of(stmt, &args);
-    let m = name_of("SELECT 1", &[]);
+    execute(&mut q, &mut names, stmt, &args);
+    execute(&mut q, &mut names, stmt, &args);
+    execute(&mut q, &mut names, "SELECT 1", &[]);
+    let n = name_of(stmt, &["BIGINT", "TEXT", "BYTEA", "TEXT"]);
+    let m = name_of::<&str>("SELECT 1", &[]);
     let lit = "(CAST(-7 AS BIGINT), CAST(E'it''s a \\\\ test' AS TEXT), \
                decode('00abff', 'hex'), CAST(NULL AS TEXT))";
     assert_eq!(
-        sql,
-        format!(
-            "PREPARE {n} (BIGINT, TEXT, BYTEA, TEXT) AS {stmt};\nEXECUTE {n}{lit};\n\
-             EXECUTE {n}{lit};\nPREPARE {m} AS SELECT 1;\nEXECUTE {m};\n"
-        )
+        q.prep,
+        format!("PREPARE {n} (BIGINT, TEXT, BYTEA, TEXT) AS {stmt};\nPREPARE {m} AS SELECT 1;\n")
+    );
+    assert_eq!(
+        q.sql,
+        format!("EXECUTE {n}{lit};\nEXECUTE {n}{lit};\nEXECUTE {m};\n")
     );
     // Other argument types, another prepared statement.
-    assert_ne!(
-        name_of(stmt, &[Arg::Int(None)]),
-        name_of(stmt, &[Arg::Text(None)])
-    );
+    assert_ne!(name_of(stmt, &["BIGINT"]), name_of(stmt, &["TEXT"]));
 }
 
 #[test]
@@ -132,4 +130,119 @@ async fn inlined_script_writes_what_bound_statements_write() {
     assert_eq!(got[0].len(), 3 * awkward_rows().len());
     assert_eq!(got[0], got[1]);
     assert_eq!(got[1][1].1.as_deref(), Some("o'neil \\n \\\\ ''"));
+}
+
+/// A batch of tickets as the ingest writes them, in miniature: per ticket
+/// its row, a message, an event that finds the message by Message-ID; now
+/// and then an event of another text, an update, a Message-ID used twice.
+fn ticket_statements() -> Vec<(&'static str, Vec<Arg>)> {
+    const TICKET: &str = "INSERT INTO tickets (id, subject) VALUES ($1, $2)";
+    const MESSAGE: &str = "INSERT INTO messages (ticket_id, message_id, body) VALUES ($1, $2, $3)";
+    const EVENT: &str = "INSERT INTO events (ticket_id, message_id, data) \
+                         VALUES ($1, (SELECT MAX(id) FROM messages WHERE message_id = $2), $3)";
+    const BARE_EVENT: &str =
+        "INSERT INTO events (ticket_id, message_id, data) VALUES ($1, NULL, $2)";
+    const UPDATE: &str = "UPDATE messages SET body = body || '!' \
+                          WHERE id = (SELECT MAX(id) FROM messages WHERE message_id = $1)";
+    let mut out = Vec::new();
+    for t in 1..=40i64 {
+        let mid = match t {
+            7 | 9 => "<twin@x>".to_string(),
+            _ => format!("<m{t}@x>"),
+        };
+        out.push((TICKET, vec![t.into(), format!("it's #{t}").into()]));
+        out.push((
+            MESSAGE,
+            vec![t.into(), mid.as_str().into(), Arg::Text(None)],
+        ));
+        out.push((
+            MESSAGE,
+            vec![t.into(), format!("<ack{t}@x>").into(), "ack".into()],
+        ));
+        out.push((EVENT, vec![t.into(), mid.as_str().into(), "created".into()]));
+        if t % 11 == 0 {
+            out.push((BARE_EVENT, vec![t.into(), "suppressed".into()]));
+            out.push((UPDATE, vec![format!("<ack{t}@x>").into()]));
+        }
+        out.push((
+            EVENT,
+            vec![t.into(), format!("<ack{t}@x>").into(), "acked".into()],
+        ));
+    }
+    out
+}
+
+#[tokio::test]
+async fn merged_rows_are_what_statements_one_by_one_write() {
+    let url = std::env::var("POSKO_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let db = Db::connect(&url)
+        .await
+        .expect("PostgreSQL at POSKO_TEST_PG");
+    type Rows = (
+        Vec<(i64, String)>,
+        Vec<(i64, i64, String, Option<String>)>,
+        Vec<(i64, i64, Option<i64>, String)>,
+    );
+    let mut got: Vec<Rows> = Vec::new();
+    for merged in [false, true] {
+        let mut tx = db.begin().await.unwrap();
+        // Temporary tables of the merged names, shadowing any real ones.
+        sqlx::raw_sql(
+            "CREATE TEMP TABLE tickets (id BIGINT PRIMARY KEY, subject TEXT) ON COMMIT DROP; \
+             CREATE TEMP TABLE messages (id BIGSERIAL PRIMARY KEY, \
+               ticket_id BIGINT NOT NULL REFERENCES tickets(id), message_id TEXT, body TEXT) \
+               ON COMMIT DROP; \
+             CREATE TEMP TABLE events (id BIGSERIAL PRIMARY KEY, \
+               ticket_id BIGINT NOT NULL REFERENCES tickets(id), \
+               message_id BIGINT REFERENCES messages(id), data TEXT) ON COMMIT DROP",
+        )
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        if merged {
+            let mut script = Script::new();
+            for (stmt, args) in ticket_statements() {
+                script.push(stmt, args);
+            }
+            script.run(&mut tx, db.backend()).await.unwrap();
+            let merged_stmts: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_prepared_statements WHERE statement LIKE '%u.keep IS NOT NULL%'",
+            )
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+            assert!(merged_stmts >= 3, "the rows were not merged");
+        } else {
+            for (stmt, args) in ticket_statements() {
+                let mut bound = AnyArguments::default();
+                for a in args {
+                    bind(&mut bound, a).unwrap();
+                }
+                sqlx::query_with(stmt, bound)
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+            }
+        }
+        let tickets = sqlx::query_as("SELECT id, subject FROM tickets ORDER BY id")
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+        let messages =
+            sqlx::query_as("SELECT id, ticket_id, message_id, body FROM messages ORDER BY id")
+                .fetch_all(&mut *tx)
+                .await
+                .unwrap();
+        let events =
+            sqlx::query_as("SELECT id, ticket_id, message_id, data FROM events ORDER BY id")
+                .fetch_all(&mut *tx)
+                .await
+                .unwrap();
+        got.push((tickets, messages, events));
+        tx.rollback().await.unwrap();
+    }
+    assert_eq!(got[0].0.len(), 40);
+    assert_eq!(got[0].1.len(), 80);
+    assert_eq!(got[0], got[1]);
 }

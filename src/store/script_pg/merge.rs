@@ -1,0 +1,324 @@
+//! Many messages' rows, one statement per table (PostgreSQL).
+//!
+//! A batch of new tickets writes the same dozen single-row inserts for
+//! every message. Run one by one, even as prepared statements in one round
+//! trip, each costs the server an executor start-up, and that start-up was
+//! what bounded the ingest on PostgreSQL (issue 14, story 4). So the rows
+//! of consecutive single-row inserts are gathered per table and each table
+//! gets one `INSERT … SELECT … FROM (VALUES (…), (…), …)` with bound
+//! arguments (not literals: the server's lexing, parsing and evaluating of
+//! literal arguments was a third of its time per message). The rows are
+//! padded to a few sizes ([`SIZES`]) with rows the `WHERE` drops, so each
+//! table has a handful of statement texts, prepared once per connection.
+//!
+//! Why the result is what the statements one by one would have written:
+//! - the merged inserts run in [`TABLES`] order, parents first: each
+//!   table's insert reads (sub-selects, foreign keys) only tables before
+//!   it, which by then hold every row the statements before it wrote;
+//! - a table's rows keep their order (one statement text per table and
+//!   run, `VALUES` yields in order), so ids come out in the same order;
+//! - a sub-select that finds a row by a non-unique key (`messages` by
+//!   Message-ID, [`KEYED`]) would see later rows of the run too: a second
+//!   row with the same key ends the run before it;
+//! - anything else (an update, a table not listed, a second statement text
+//!   for a table, arguments too large to inline) ends the run and goes in
+//!   its turn.
+
+use std::collections::HashSet;
+
+use super::{Arg, pg_type};
+
+/// The row counts of the merged statements: a group of rows goes as the
+/// smallest that holds it, or as many of the largest as it takes.
+const SIZES: &[usize] = &[4, 16, 64];
+
+/// The tables whose single-row inserts are merged, in the order the merged
+/// inserts run: each one's insert reads only tables before it.
+const TABLES: &[&str] = &[
+    "raw_messages",
+    "tickets",
+    "outbox",
+    "messages",
+    "attachments",
+    "events",
+    "sla_clocks",
+];
+
+/// Columns by which later statements find a row without a unique index
+/// (`(SELECT MAX(id) FROM messages WHERE message_id = …)`).
+const KEYED: &[(&str, &str)] = &[("messages", "message_id")];
+
+/// A single-row insert taken apart.
+struct Insert<'s> {
+    rank: usize,
+    /// `INSERT INTO t (cols)`.
+    head: &'s str,
+    /// What is between the parentheses of `VALUES (…)`.
+    values: &'s str,
+    /// The argument holding the row's [`KEYED`] column, if any.
+    key_arg: Option<usize>,
+}
+
+/// Takes `INSERT INTO t (cols) VALUES (exprs)` apart when `t` is one of
+/// [`TABLES`].
+fn parse(stmt: &str) -> Option<Insert<'_>> {
+    let rest = stmt.strip_prefix("INSERT INTO ")?;
+    let table = rest.split([' ', '(']).next()?;
+    let rank = TABLES.iter().position(|t| *t == table)?;
+    let at = stmt.find(" VALUES (")?;
+    let values = stmt[at + " VALUES (".len()..].strip_suffix(')')?;
+    // `VALUES (…) ON CONFLICT (…)` and the like are not single-row inserts.
+    if !balanced(values) {
+        return None;
+    }
+    let head = &stmt[..at];
+    let cols = head.split_once('(')?.1.strip_suffix(')')?;
+    let key_arg = KEYED
+        .iter()
+        .find(|(t, _)| *t == table)
+        .and_then(|(_, key)| cols.split(',').position(|c| c.trim() == *key))
+        .and_then(|n| top_level(values).nth(n))
+        .and_then(|e| e.trim().strip_prefix('$')?.parse::<usize>().ok())
+        .map(|n| n - 1);
+    Some(Insert {
+        rank,
+        head,
+        values,
+        key_arg,
+    })
+}
+
+/// Whether no parenthesis of `s` closes one it did not open, and all close.
+fn balanced(s: &str) -> bool {
+    let mut depth = 0i32;
+    for ch in s.chars() {
+        match ch {
+            '(' => depth += 1,
+            ')' if depth == 0 => return false,
+            ')' => depth -= 1,
+            _ => {}
+        }
+    }
+    depth == 0
+}
+
+/// The comma-separated expressions of `s`, commas inside parentheses kept.
+fn top_level(s: &str) -> impl Iterator<Item = &str> {
+    let mut depth = 0i32;
+    let mut start = 0;
+    let mut parts = Vec::new();
+    for (i, ch) in s.char_indices() {
+        match ch {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&s[start..]);
+    parts.into_iter()
+}
+
+/// The statement that inserts up to `rows` rows of `ins`, each with its
+/// `n` arguments and a last one that is NULL on the padding rows.
+fn values_form(ins: &Insert<'_>, n: usize, rows: usize) -> String {
+    use std::fmt::Write;
+    let mut select = String::with_capacity(ins.values.len() + 16);
+    let mut rest = ins.values;
+    while let Some(pos) = rest.find('$') {
+        select.push_str(&rest[..pos]);
+        rest = &rest[pos + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            select.push('$');
+        } else {
+            select.push_str("u.c");
+            select.push_str(&rest[..digits]);
+        }
+        rest = &rest[digits..];
+    }
+    select.push_str(rest);
+    let mut values = String::with_capacity(rows * (n + 1) * 6);
+    for r in 0..rows {
+        values.push_str(if r == 0 { "(" } else { ", (" });
+        for i in 1..=n + 1 {
+            let _ = write!(
+                values,
+                "{}${}",
+                if i == 1 { "" } else { ", " },
+                r * (n + 1) + i
+            );
+        }
+        values.push(')');
+    }
+    let cols: Vec<String> = (1..=n).map(|i| format!("c{i}")).collect();
+    format!(
+        "{} SELECT {select} FROM (VALUES {values}) AS u({}, keep) WHERE u.keep IS NOT NULL",
+        ins.head,
+        cols.join(", ")
+    )
+}
+
+/// A NULL of the type `a` is bound as (an empty BYTEA: it has no NULL
+/// here), for a padding row.
+fn padding(a: &Arg) -> Arg {
+    match a {
+        Arg::Int(_) => Arg::Int(None),
+        Arg::Text(_) => Arg::Text(None),
+        Arg::Bytes(_) => Arg::Bytes(Vec::new()),
+    }
+}
+
+/// What a run turns into, in order.
+pub(super) enum Step {
+    /// A single row: its own statement, as any other.
+    One(&'static str, Vec<Arg>),
+    /// Many rows: a merged statement and its arguments, to bind.
+    Many(String, Vec<Arg>),
+}
+
+/// One table's rows in a run.
+struct Group {
+    stmt: &'static str,
+    types: Vec<&'static str>,
+    rows: Vec<Vec<Arg>>,
+}
+
+/// The rows gathered so far, per table.
+#[derive(Default)]
+pub(super) struct Run {
+    groups: Vec<Option<Group>>,
+    keys: HashSet<String>,
+}
+
+impl Run {
+    /// Takes in `stmt` if it may join the run; gives it back if it may
+    /// not (then [`Run::emit`] first, and run it in its turn).
+    pub(super) fn add(
+        &mut self,
+        stmt: &'static str,
+        args: Vec<Arg>,
+    ) -> Result<(), (&'static str, Vec<Arg>)> {
+        let Some(ins) = parse(stmt) else {
+            return Err((stmt, args));
+        };
+        if self.groups.is_empty() {
+            self.groups.resize_with(TABLES.len(), || None);
+        }
+        let types: Vec<&'static str> = args.iter().map(pg_type).collect();
+        if let Some(g) = &self.groups[ins.rank]
+            && (g.stmt != stmt || g.types != types)
+        {
+            return Err((stmt, args));
+        }
+        if let Some(Arg::Text(Some(key))) = ins.key_arg.and_then(|k| args.get(k)) {
+            if self.keys.contains(key) {
+                return Err((stmt, args));
+            }
+            self.keys.insert(key.clone());
+        }
+        self.groups[ins.rank]
+            .get_or_insert_with(|| Group {
+                stmt,
+                types,
+                rows: Vec::new(),
+            })
+            .rows
+            .push(args);
+        Ok(())
+    }
+
+    /// The run's inserts, table by table; empties it.
+    pub(super) fn take(&mut self) -> Vec<Step> {
+        let mut steps = Vec::new();
+        for g in std::mem::take(&mut self.groups).into_iter().flatten() {
+            let mut rows = g.rows.into_iter();
+            if rows.len() == 1 {
+                steps.extend(rows.map(|r| Step::One(g.stmt, r)));
+                continue;
+            }
+            let ins = parse(g.stmt).expect("a grouped statement parses");
+            let n = g.types.len();
+            while rows.len() > 0 {
+                let left = rows.len();
+                let size = SIZES
+                    .iter()
+                    .copied()
+                    .find(|&s| s >= left)
+                    .unwrap_or(SIZES[SIZES.len() - 1]);
+                let mut args = Vec::with_capacity(size * (n + 1));
+                let mut pad = Vec::new();
+                for row in rows.by_ref().take(size) {
+                    if pad.is_empty() {
+                        pad = row.iter().map(padding).collect();
+                    }
+                    args.extend(row);
+                    args.push(Arg::Int(Some(1)));
+                }
+                for _ in left.min(size)..size {
+                    args.extend(pad.iter().cloned());
+                    args.push(Arg::Int(None));
+                }
+                steps.push(Step::Many(values_form(&ins, n, size), args));
+            }
+        }
+        self.keys.clear();
+        steps
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inserts_are_taken_apart_and_merged() {
+        let stmt = "INSERT INTO messages (ticket_id, raw_id, message_id) VALUES ($1, \
+                    COALESCE($2, (SELECT id FROM raw_messages WHERE dedupe_key = $4)), $3)";
+        let ins = parse(stmt).unwrap();
+        assert_eq!(ins.rank, 3);
+        assert_eq!(ins.key_arg, Some(2));
+        assert_eq!(
+            values_form(&ins, 4, 2),
+            "INSERT INTO messages (ticket_id, raw_id, message_id) SELECT u.c1, \
+             COALESCE(u.c2, (SELECT id FROM raw_messages WHERE dedupe_key = u.c4)), u.c3 \
+             FROM (VALUES ($1, $2, $3, $4, $5), ($6, $7, $8, $9, $10)) \
+             AS u(c1, c2, c3, c4, keep) WHERE u.keep IS NOT NULL"
+        );
+        assert!(parse("UPDATE messages SET x = $1").is_none());
+        assert!(
+            parse("INSERT INTO events (a) VALUES ($1) ON CONFLICT (a) DO UPDATE SET a = (1)")
+                .is_none()
+        );
+        assert!(parse("INSERT INTO quarantine (a) VALUES ($1)").is_none());
+    }
+
+    #[test]
+    fn a_repeated_key_or_a_second_text_ends_the_run() {
+        let m = "INSERT INTO messages (ticket_id, message_id) VALUES ($1, $2)";
+        let m2 = "INSERT INTO messages (message_id, ticket_id) VALUES ($1, $2)";
+        let mut run = Run::default();
+        assert!(run.add(m, vec![1.into(), "<a@x>".into()]).is_ok());
+        assert!(run.add(m, vec![1.into(), "<b@x>".into()]).is_ok());
+        assert!(run.add(m, vec![2.into(), "<a@x>".into()]).is_err());
+        assert!(run.add(m2, vec!["<c@x>".into(), 2.into()]).is_err());
+        assert!(
+            run.add("UPDATE messages SET a = $1", vec![1.into()])
+                .is_err()
+        );
+        let steps = run.take();
+        let [Step::Many(sql, args)] = steps.as_slice() else {
+            panic!("one merged statement");
+        };
+        // Two rows, padded to four.
+        assert!(sql.contains("($10, $11, $12)) AS u(c1, c2, keep)"), "{sql}");
+        assert_eq!(args.len(), 12);
+        assert!(matches!(args[2], Arg::Int(Some(1))));
+        assert!(matches!(args[8], Arg::Int(None)));
+        // Emptied: the same key may come again.
+        assert!(run.add(m, vec![2.into(), "<a@x>".into()]).is_ok());
+    }
+}
