@@ -17,8 +17,16 @@
 #           again and are refused 409 (counted as non-2xx);
 #   again   POST to tokens already answered: the 409 page (lookup, refusal).
 # A summary line per measurement: database, binary, mode, requests/s,
-# p50, p99, non-2xx answers. With POSKO_OLD the two binaries run
+# p50, p99, non-2xx answers, and the daemon's CPU time (user + system,
+# from /proc) per request: a figure the machine's load changes less. With POSKO_OLD the two binaries run
 # alternately in each round, so both see the same machine.
+#
+# CALLGRIND=1 runs the daemon under valgrind's callgrind, counting only
+# while wrk runs, and adds instructions per request (the daemon's own,
+# SQLite's included, PostgreSQL's server not): a figure no load changes.
+# Use few connections and a short run then (CONNS=10 DURATION=20s); the
+# dumps stay in $CALLGRIND_DIR (default /tmp/posko-callgrind) for
+# callgrind_annotate.
 #
 # Needs wrk (Debian package) and, for PostgreSQL, POSKO_TEST_PG (default
 # postgres://postgres@127.0.0.1:5432/test; a database is made and dropped).
@@ -31,6 +39,8 @@ THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-1}
 SURVEYS=${SURVEYS:-20000}
 MODES=${MODES:-"get answer again"}
+CALLGRIND=${CALLGRIND:-}
+CALLGRIND_DIR=${CALLGRIND_DIR:-/tmp/posko-callgrind}
 PG=${POSKO_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
 
@@ -92,11 +102,17 @@ function request()
 end
 LUA
 
-# wrk's figures as one line: req/s p50 p99 non-2xx.
+# wrk's figures as one line: req/s p50 p99 non-2xx, and CPU µs per
+# request from the daemon's clock ticks ($1, at $2 a second).
 summary() {
-    awk '/Requests\/sec/ {rps=$2} / 50%/ {p50=$2} / 99%/ {p99=$2}
-         /Non-2xx/ {bad=$NF} END {printf "%10s req/s  p50 %8s  p99 %8s  non-2xx %s\n", rps, p50, p99, bad+0}'
+    awk -v ticks="$1" -v hz="$2" '/Requests\/sec/ {rps=$2} / 50%/ {p50=$2} / 99%/ {p99=$2}
+         /requests in/ {n=$1} /Non-2xx/ {bad=$NF}
+         END {printf "%10s req/s  p50 %8s  p99 %8s  non-2xx %s  cpu %6.0f us/req\n", rps, p50, p99, bad+0, (n ? ticks * 1e6 / hz / n : 0)}'
 }
+
+# The daemon's user + system clock ticks so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$DAEMON/stat"; }
+HZ=$(getconf CLK_TCK)
 
 start() { # db bin
     local db=$1 bin=$2
@@ -136,9 +152,16 @@ TOML
         sqlite) python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(open(sys.argv[2]).read()); c.commit()" "$DIR/posko.db" "$DIR/seed.sql" ;;
         postgres) psql "$URL" -q -f "$DIR/seed.sql" >/dev/null ;;
     esac
-    RUST_LOG=warn "$bin" --config "$DIR/posko.toml" run 2>"$DIR/daemon.log" &
+    if [ -n "$CALLGRIND" ]; then
+        mkdir -p "$CALLGRIND_DIR"
+        RUST_LOG=warn valgrind --tool=callgrind --instr-atstart=no \
+            --callgrind-out-file="$CALLGRIND_DIR/callgrind.$db.$which.%p" \
+            "$bin" --config "$DIR/posko.toml" run 2>"$DIR/daemon.log" &
+    else
+        RUST_LOG=warn "$bin" --config "$DIR/posko.toml" run 2>"$DIR/daemon.log" &
+    fi
     DAEMON=$!
-    for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+    for _ in $(seq 600); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 }
 
 stop() { # db
@@ -156,9 +179,18 @@ for round in $(seq "$ROUNDS"); do
             for mode in $MODES; do
                 case $mode in get) lua=get ;; *) lua=post ;; esac
                 printf "round %s %-8s %-3s %-6s" "$round" "$db" "$which" "$mode"
+                [ -n "$CALLGRIND" ] && callgrind_control -i on "$DAEMON" >/dev/null 2>&1 && callgrind_control -z "$DAEMON" >/dev/null 2>&1
+                before=$(cpu_ticks)
                 wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$DIR/tokens.lua" \
                     "http://127.0.0.1:$PORT" -- "$lua" 2>&1 | sed "s/^/  /" > "$DIR/wrk.out" || true
-                summary < "$DIR/wrk.out"
+                summary $(($(cpu_ticks) - before)) "$HZ" < "$DIR/wrk.out"
+                if [ -n "$CALLGRIND" ]; then
+                    callgrind_control -d "$mode" "$DAEMON" >/dev/null 2>&1
+                    callgrind_control -i off "$DAEMON" >/dev/null 2>&1
+                    n=$(awk '/requests in/ {print $1}' "$DIR/wrk.out")
+                    last=$(ls -t "$CALLGRIND_DIR"/callgrind."$db"."$which".* | head -1)
+                    awk -v n="$n" '/^summary:|^totals:/ {ir=$2} END {printf "    callgrind: %d requests, %.0f instructions per request (%s)\n", n, ir / n, FILENAME}' "$last"
+                fi
             done
             stop "$db"
         done

@@ -7,9 +7,10 @@
 #  - openssl; PostgreSQL on 127.0.0.1:5432 for the store tests
 #  - fonts-dejavu-core: the font of the digest's charts (digest.font)
 #  - chromium chromium-driver: the headless browser the HTML checks render in
+#  - wrk: the HTTP load of the benchmarks (scripts/bench_survey.sh, bench_metrics.sh)
 set -euo pipefail
 
-packages=(dovecot-imapd dovecot-lmtpd python3-aiosmtpd postfix openssl fonts-dejavu-core chromium chromium-driver)
+packages=(dovecot-imapd dovecot-lmtpd python3-aiosmtpd postfix openssl fonts-dejavu-core chromium chromium-driver wrk)
 
 as_root() {
   if [[ $EUID -eq 0 ]]; then "$@"; else sudo "$@"; fi

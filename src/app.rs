@@ -173,10 +173,7 @@ impl App {
                 escalator_tx.subscribe(),
                 site_tx,
             ));
-            let state = WebState {
-                db: self.db.clone(),
-                site: site_rx,
-            };
+            let state = WebState::new(self.db.clone(), site_rx);
             Some(Listeners::start(&self.cfg.web, state, shutdown.clone()).await?)
         } else {
             None

@@ -88,23 +88,67 @@ pub struct Found {
     pub group_key: Option<String>,
 }
 
-/// The survey whose first or reminder token hashes to `hash`.
+/// What the pages read of a survey and its ticket.
+const FOUND: &str = "s.token_hash, s.reminder_token_hash, s.id, s.ticket_id, s.state, s.language, \
+     s.expires_at, \
+     (SELECT COUNT(*) FROM surveys n WHERE n.ticket_id = s.ticket_id AND n.id > s.id) AS newer, \
+     t.status, t.merged_into, t.subject, t.requester, t.requester_name, t.assignee, t.group_key \
+     FROM surveys s LEFT JOIN tickets t ON t.id = s.ticket_id";
+
+/// The survey whose first or reminder token hashes to `hash`: one
+/// statement, read by the two unique indexes on the hashes (no
+/// transaction: what it reads is one row's state).
 pub async fn find(c: &mut Conn, hash: &str) -> Result<Option<Found>> {
-    let row = sqlx::query(
-        "SELECT s.id, s.ticket_id, s.state, s.language, s.expires_at, \
-           (SELECT COUNT(*) FROM surveys n WHERE n.ticket_id = s.ticket_id AND n.id > s.id) AS newer, \
-           t.status, t.merged_into, t.subject, t.requester, t.requester_name, t.assignee, t.group_key \
-         FROM surveys s LEFT JOIN tickets t ON t.id = s.ticket_id \
-         WHERE s.token_hash = $1 OR s.reminder_token_hash = $1",
-    )
-    .bind(hash)
-    .fetch_optional(&mut *c)
-    .await?;
-    let Some(r) = row else {
-        return Ok(None);
-    };
+    Ok(find_many(c, &[hash]).await?.pop().map(|(_, f)| f))
+}
+
+/// The SQL of [`find_many`] for `n` hashes.
+pub fn find_many_sql(n: usize) -> String {
+    let list = (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("SELECT {FOUND} WHERE s.token_hash IN ({list}) OR s.reminder_token_hash IN ({list})")
+}
+
+/// The surveys whose first or reminder token hashes to one of `hashes`,
+/// in one statement, each with the hash it was found by (a survey asked
+/// for by both its tokens comes twice; a hash asked twice, once).
+pub async fn find_many(c: &mut Conn, hashes: &[&str]) -> Result<Vec<(String, Found)>> {
+    find_many_with(c, &find_many_sql(hashes.len()), hashes).await
+}
+
+/// [`find_many`] with its SQL made beforehand ([`find_many_sql`] of
+/// `hashes.len()`).
+pub async fn find_many_with(
+    c: &mut Conn,
+    sql: &str,
+    hashes: &[&str],
+) -> Result<Vec<(String, Found)>> {
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+    for h in hashes {
+        q = q.bind(*h);
+    }
+    let rows = q.fetch_all(&mut *c).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let first: String = r.try_get("token_hash")?;
+        let reminder: Option<String> = r.try_get("reminder_token_hash")?;
+        let found = found_of(r)?;
+        // Both of a survey's tokens may have been asked for at once.
+        if let Some(reminder) = reminder.filter(|h| hashes.contains(&h.as_str())) {
+            out.push((reminder, found.clone()));
+        }
+        if hashes.contains(&first.as_str()) {
+            out.push((first, found));
+        }
+    }
+    Ok(out)
+}
+
+fn found_of(r: &sqlx::any::AnyRow) -> Result<Found> {
     let merged: Option<TicketId> = r.try_get("merged_into")?;
-    Ok(Some(Found {
+    Ok(Found {
         id: r.try_get("id")?,
         ticket_id: r.try_get("ticket_id")?,
         state: r.try_get("state")?,
@@ -122,7 +166,7 @@ pub async fn find(c: &mut Conn, hash: &str) -> Result<Option<Found>> {
         requester_name: r.try_get("requester_name")?,
         assignee: r.try_get("assignee")?,
         group_key: r.try_get("group_key")?,
-    }))
+    })
 }
 
 /// What an answer writes.
@@ -133,23 +177,42 @@ pub struct Answered<'a> {
     pub comment: Option<&'a str>,
 }
 
-/// Claims survey `id` for an answer at `now`: true when this call moved
-/// it from open to answered (and nothing else did first).
-pub async fn claim_answer(c: &mut Conn, id: i64, now: i64, a: &Answered<'_>) -> Result<bool> {
-    let done = sqlx::query(
+/// Looks up and claims, in one statement, the survey whose token hashes
+/// to `hash` for an answer at `now`: the survey as it is now answered
+/// when this call moved it from open to answered, `None` when it could
+/// not (unknown, answered or superseded, expired, its ticket merged or
+/// gone: the caller reads why). Two claims of one survey at once: the
+/// second waits for the first's row lock (PostgreSQL) or the write lock
+/// (SQLite) and then matches nothing.
+pub async fn claim_answer(
+    c: &mut Conn,
+    hash: &str,
+    now: i64,
+    a: &Answered<'_>,
+) -> Result<Option<Found>> {
+    let row = sqlx::query(
         "UPDATE surveys SET state = 'answered', answered_at = $1, ratings = $2, score = $3, \
            comment = $4, remind_at = NULL \
-         WHERE id = $5 AND state = 'open' AND expires_at > $1 \
-           AND NOT EXISTS (SELECT 1 FROM surveys n WHERE n.ticket_id = surveys.ticket_id AND n.id > surveys.id)",
+         WHERE (token_hash = $5 OR reminder_token_hash = $5) AND state = 'open' AND expires_at > $1 \
+           AND NOT EXISTS (SELECT 1 FROM surveys n WHERE n.ticket_id = surveys.ticket_id AND n.id > surveys.id) \
+           AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = surveys.ticket_id AND t.merged_into IS NULL) \
+         RETURNING id, ticket_id, state, language, expires_at, CAST(0 AS BIGINT) AS newer, \
+           (SELECT t.status FROM tickets t WHERE t.id = surveys.ticket_id) AS status, \
+           CAST(NULL AS BIGINT) AS merged_into, \
+           (SELECT t.subject FROM tickets t WHERE t.id = surveys.ticket_id) AS subject, \
+           (SELECT t.requester FROM tickets t WHERE t.id = surveys.ticket_id) AS requester, \
+           (SELECT t.requester_name FROM tickets t WHERE t.id = surveys.ticket_id) AS requester_name, \
+           (SELECT t.assignee FROM tickets t WHERE t.id = surveys.ticket_id) AS assignee, \
+           (SELECT t.group_key FROM tickets t WHERE t.id = surveys.ticket_id) AS group_key",
     )
     .bind(now)
     .bind(a.ratings_json)
     .bind(a.score)
     .bind(a.comment)
-    .bind(id)
-    .execute(&mut *c)
+    .bind(hash)
+    .fetch_optional(&mut *c)
     .await?;
-    Ok(done.rows_affected() == 1)
+    row.map(|r| found_of(&r)).transpose()
 }
 
 /// Closes the ticket for its requester (confirm) or the lifecycle

@@ -59,9 +59,24 @@ pub struct WebState {
     /// The pages' configuration, templates and rate limit, as the last
     /// reload left them ([`survey::follow`]).
     pub site: watch::Receiver<Arc<survey::Site>>,
+    /// The survey answers' writers (group commit, [`survey::commit`]).
+    pub answers: survey::Answers,
+    /// The token lookups' readers (read together, `survey::lookup`).
+    pub lookups: survey::Lookups,
 }
 
 impl WebState {
+    /// The state of the listeners on `db`; starts the answer writers and
+    /// the lookup readers.
+    pub fn new(db: Db, site: watch::Receiver<Arc<survey::Site>>) -> WebState {
+        WebState {
+            answers: survey::Answers::start(db.clone()),
+            lookups: survey::Lookups::start(db.clone()),
+            db,
+            site,
+        }
+    }
+
     /// The site as it is now; a request keeps the one it started with.
     pub fn site(&self) -> Arc<survey::Site> {
         self.site.borrow().clone()

@@ -1,7 +1,8 @@
 //! What a submitted page writes, each in one transaction that begins with
 //! its claim (a conditional `UPDATE`, see [`crate::store::surveys`]): of
 //! two submissions at once exactly one changes anything; the other gets
-//! the refusal the row now calls for.
+//! the refusal the row now calls for. A survey answer's transaction is
+//! shared with the answers that arrive beside it ([`super::commit`]).
 
 use anyhow::{Context, Result};
 use serde_json::json;
@@ -13,9 +14,9 @@ use crate::mail::context::survey::{Rated, SurveyLow, SurveyReopened};
 use crate::mail::context::{Desk, TicketRef};
 use crate::sla::scan::staff_keys_of;
 use crate::store::events::{self, MsgRef};
-use crate::store::surveys::{self, Answered, Found};
+use crate::store::surveys::{self, Found};
 use crate::store::unit::Unit;
-use crate::store::{Conn, Db, messages, tickets};
+use crate::store::{Backend, Conn, Db, messages, tickets};
 use crate::survey::{self, Answer, Page, Refusal, scale_label};
 
 /// After a lost claim: why, as the row is now.
@@ -42,35 +43,22 @@ fn ticket_ref(f: &Found) -> TicketRef {
     }
 }
 
-/// Records the answer; the assignee (or group) hears of ratings of 1 or 2.
-pub async fn answer(
-    db: &Db,
+/// What a claimed answer writes beside the survey row (claimed first by
+/// [`surveys::claim_answer`], in the same transaction on `c`): its event,
+/// and a notice to the assignee (or group) of ratings of 1 or 2. The
+/// caller commits ([`super::commit`], a group commit).
+pub async fn record_answer(
+    c: &mut Conn,
+    backend: Backend,
     site: &Site,
     f: &Found,
     a: &Answer,
     now: i64,
-) -> Result<Result<(), Refusal>> {
+) -> Result<()> {
     let questions = &site.cfg.survey.questions;
-    let ratings_json = serde_json::to_string(&a.ratings)?;
     let score = survey::score(&a.ratings);
-    let mut tx = db.begin().await?;
-    let claimed = surveys::claim_answer(
-        &mut tx,
-        f.id,
-        now,
-        &Answered {
-            ratings_json: &ratings_json,
-            score,
-            comment: a.comment.as_deref(),
-        },
-    )
-    .await?;
-    if !claimed {
-        let why = lost(&mut tx, f, Page::Survey, now).await?;
-        return Ok(Err(why));
-    }
     let low = a.low(questions);
-    let mut w = Unit::new(&mut tx, db.backend());
+    let mut w = Unit::new(c, backend);
     events::push(
         &mut w,
         f.ticket_id,
@@ -116,11 +104,7 @@ pub async fn answer(
         };
         mail::queue(&mut w, &site.cfg, q, &rendered, now)?;
     }
-    w.finish().await?;
-    tx.commit()
-        .await
-        .context("cannot commit the survey answer")?;
-    Ok(Ok(()))
+    w.finish().await
 }
 
 fn shown_requester(f: &Found) -> String {

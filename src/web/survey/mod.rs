@@ -8,10 +8,15 @@
 //! 404, merged or superseded or expired 410, already answered or closed
 //! 409, a bad form 400 (shown again with what is wrong), a body too large
 //! 413, too many submissions 429. The pure decisions are the core's
-//! ([`crate::survey`]); the writes are in [`act`].
+//! ([`crate::survey`]); the writes are in [`act`]. Under load the token
+//! lookups that arrive together are read in one statement (`lookup`)
+//! and the survey answers share one commit ([`commit`]).
 
 mod act;
+pub mod commit;
+mod frame;
 mod limit;
+mod lookup;
 pub mod pages;
 mod site;
 
@@ -28,9 +33,11 @@ use serde::Deserialize;
 
 use super::WebState;
 use crate::config::Language;
-use crate::store::surveys::{self, Found};
+use crate::store::surveys::Found;
 use crate::survey::{self, MAX_COMMENT_CHARS, Page, Refusal, Seen, State as SurveyState};
+pub use commit::Answers;
 pub use limit::Limiter;
+pub use lookup::Lookups;
 use pages::{FieldError, PageCtx, TicketLine};
 pub use site::{Site, follow};
 
@@ -69,8 +76,7 @@ async fn look(st: &WebState, token: &str, page: Page, now: i64) -> anyhow::Resul
             verdict: Err(Refusal::Unknown),
         });
     }
-    let mut c = st.db.pool().acquire().await?;
-    let found = surveys::find(&mut c, &survey::token_hash(token)).await?;
+    let found = st.lookups.find(survey::token_hash(token)).await?;
     let verdict = survey::access(page, found.as_ref().map(seen), now);
     Ok(Looked { found, verdict })
 }
@@ -91,21 +97,26 @@ fn base(site: &Site, found: Option<&Found>, token: &str, show_ticket: bool) -> (
     let lang = found
         .map(|f| language(&f.language))
         .unwrap_or(site.cfg.desk.language);
+    let ticket = found.filter(|_| show_ticket).map(|f| TicketLine {
+        id: f.ticket_id,
+        subject: f.subject.clone(),
+    });
+    (lang, page_ctx(&site.cfg.desk.name, lang, ticket, token))
+}
+
+/// A page's context for `token`'s links in `lang`.
+fn page_ctx(desk: &str, lang: Language, ticket: Option<TicketLine>, token: &str) -> PageCtx {
     let path = crate::lifecycle::links::survey_path(token);
-    let ctx = PageCtx {
+    PageCtx {
         lang: lang.code(),
-        desk: site.cfg.desk.name.clone(),
-        ticket: found.filter(|_| show_ticket).map(|f| TicketLine {
-            id: f.ticket_id,
-            subject: f.subject.clone(),
-        }),
+        desk: desk.to_string(),
+        ticket,
         max_comment: MAX_COMMENT_CHARS,
         reopen: format!("{path}/reopen"),
         survey: path.clone(),
         action: path,
         ..PageCtx::default()
-    };
-    (lang, ctx)
+    }
 }
 
 fn refuse(site: &Site, found: Option<&Found>, token: &str, why: Refusal) -> Response {
@@ -154,6 +165,10 @@ async fn survey_get(
     let (lang, mut ctx) = base(site, l.found.as_ref(), &token, true);
     // A rating link from the mail: `overall` chosen, nothing recorded.
     let overall = pre.r.as_deref().and_then(survey::parse_rating);
+    if let (Some(frame), Some(f)) = (site.frame(lang, overall), &l.found) {
+        let html = frame.fill(f.ticket_id, &f.subject, &token);
+        return pages::html_response(StatusCode::OK, html);
+    }
     ctx.form = site.form(lang, overall).to_string();
     site.pages.respond(StatusCode::OK, "survey", lang, &ctx)
 }
@@ -172,6 +187,29 @@ struct Admitted {
     at: i64,
 }
 
+/// A POST's form, when `peer` is within its quota and the body readable.
+// The error is the page that ends the request: boxing it gains nothing.
+#[allow(clippy::result_large_err)]
+fn received(
+    site: &Site,
+    peer: SocketAddr,
+    token: &str,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Vec<(String, String)>, Response> {
+    if !site.limiter.allow(peer.ip(), now()) {
+        let code = StatusCode::TOO_MANY_REQUESTS;
+        return Err(page_refusal(site, None, token, "too_many", code));
+    }
+    fields(body).map_err(|code| {
+        let kind = if code == StatusCode::PAYLOAD_TOO_LARGE {
+            "too_large"
+        } else {
+            "trouble"
+        };
+        page_refusal(site, None, token, kind, code)
+    })
+}
+
 async fn admit(
     st: &WebState,
     site: &Site,
@@ -180,18 +218,7 @@ async fn admit(
     page: Page,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Admitted, Response> {
-    if !site.limiter.allow(peer.ip(), now()) {
-        let code = StatusCode::TOO_MANY_REQUESTS;
-        return Err(page_refusal(site, None, token, "too_many", code));
-    }
-    let form = fields(body).map_err(|code| {
-        let kind = if code == StatusCode::PAYLOAD_TOO_LARGE {
-            "too_large"
-        } else {
-            "trouble"
-        };
-        page_refusal(site, None, token, kind, code)
-    })?;
+    let form = received(site, peer, token, body)?;
     let at = now();
     let l = look(st, token, page, at)
         .await
@@ -212,57 +239,90 @@ async fn survey_post(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let site = &st.site();
-    let Admitted { form, found, at } =
-        match admit(&st, site, peer, &token, Page::Survey, body).await {
-            Ok(a) => a,
-            Err(r) => return r,
-        };
-    let found = &found;
+    let form = match received(site, peer, &token, body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    if !survey::token_well_formed(&token) {
+        return refuse(site, None, &token, Refusal::Unknown);
+    }
+    let at = now();
     let answer = match survey::read_form(&site.cfg.survey.questions, &form) {
         Ok(a) => a,
-        Err(e) => {
-            // The form again, with what was chosen and what is wrong.
-            let (lang, mut ctx) = base(site, Some(found), &token, true);
-            let given = |k: &str| {
-                form.iter()
-                    .rev()
-                    .find(|(f, _)| f == k)
-                    .and_then(|(_, v)| survey::parse_rating(v))
-            };
-            ctx.form = match site.form_with(lang, &given) {
-                Ok(f) => f,
-                Err(e) => return trouble(site, e),
-            };
-            ctx.comment = form
-                .iter()
-                .find(|(k, _)| k == "comment")
-                .map(|(_, v)| v.chars().take(MAX_COMMENT_CHARS).collect())
-                .unwrap_or_default();
-            let question = site
-                .cfg
-                .survey
-                .questions
-                .iter()
-                .find(|q| q.key == e.field())
-                .map(|q| q.text(lang).to_string())
-                .unwrap_or_default();
-            let kind = match e {
-                survey::FormError::Missing(_) => "missing",
-                survey::FormError::BadRating(_) => "bad",
-                survey::FormError::Twice(_) => "twice",
-                survey::FormError::CommentTooLong => "long",
-            };
-            ctx.error = Some(FieldError { kind, question });
-            return site
-                .pages
-                .respond(StatusCode::BAD_REQUEST, "survey", lang, &ctx);
-        }
+        Err(e) => return form_again(&st, site, &token, &form, e, at).await,
     };
-    match act::answer(&st.db, site, found, &answer, at).await {
-        Ok(Ok(())) => done(site, found, &token, "answered"),
-        Ok(Err(why)) => refuse(site, Some(found), &token, why),
+    // A well-formed answer goes straight to the writer, whose claim looks
+    // the token up too: one statement for the happy path.
+    let hash = survey::token_hash(&token);
+    match st.answers.answer(site.clone(), hash, answer, at).await {
+        Ok(commit::Outcome::Answered(found)) => done(site, &found, &token, "answered"),
+        Ok(commit::Outcome::NotClaimed) => match look(&st, &token, Page::Survey, at).await {
+            // Unknown, answered, expired…: the row says which.
+            Ok(l) => {
+                let why = l.verdict.err().unwrap_or(Refusal::Answered);
+                refuse(site, l.found.as_ref(), &token, why)
+            }
+            Err(e) => trouble(site, e),
+        },
         Err(e) => trouble(site, e),
     }
+}
+
+/// A form that is not an answer: the refusal when the token cannot be
+/// answered anyway, else the form again with what was chosen and what is
+/// wrong.
+async fn form_again(
+    st: &WebState,
+    site: &Site,
+    token: &str,
+    form: &[(String, String)],
+    e: survey::FormError,
+    at: i64,
+) -> Response {
+    let l = match look(st, token, Page::Survey, at).await {
+        Ok(l) => l,
+        Err(e) => return trouble(site, e),
+    };
+    let found = match (l.verdict, l.found) {
+        (Ok(()), Some(found)) => found,
+        (verdict, found) => {
+            let why = verdict.err().unwrap_or(Refusal::Unknown);
+            return refuse(site, found.as_ref(), token, why);
+        }
+    };
+    let (lang, mut ctx) = base(site, Some(&found), token, true);
+    let given = |k: &str| {
+        form.iter()
+            .rev()
+            .find(|(f, _)| f == k)
+            .and_then(|(_, v)| survey::parse_rating(v))
+    };
+    ctx.form = match site.form_with(lang, &given) {
+        Ok(f) => f,
+        Err(e) => return trouble(site, e),
+    };
+    ctx.comment = form
+        .iter()
+        .find(|(k, _)| k == "comment")
+        .map(|(_, v)| v.chars().take(MAX_COMMENT_CHARS).collect())
+        .unwrap_or_default();
+    let question = site
+        .cfg
+        .survey
+        .questions
+        .iter()
+        .find(|q| q.key == e.field())
+        .map(|q| q.text(lang).to_string())
+        .unwrap_or_default();
+    let kind = match e {
+        survey::FormError::Missing(_) => "missing",
+        survey::FormError::BadRating(_) => "bad",
+        survey::FormError::Twice(_) => "twice",
+        survey::FormError::CommentTooLong => "long",
+    };
+    ctx.error = Some(FieldError { kind, question });
+    site.pages
+        .respond(StatusCode::BAD_REQUEST, "survey", lang, &ctx)
 }
 
 fn done(site: &Site, found: &Found, token: &str, kind: &'static str) -> Response {

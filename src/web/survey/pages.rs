@@ -132,6 +132,13 @@ impl Pages {
             .context("web template questions.html.hbs does not render")
     }
 
+    /// Page `name` in `lang` as HTML.
+    pub fn render(&self, name: &str, lang: Language, ctx: &impl Serialize) -> Result<String> {
+        self.hb
+            .render(&format!("{}_{name}", lang.code()), ctx)
+            .with_context(|| format!("web page {name} does not render"))
+    }
+
     /// Page `name` in `lang`, as a response with `status` and the headers.
     pub fn respond(
         &self,
@@ -169,7 +176,7 @@ pub fn guard_headers(r: &mut Response) {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
-fn html_response(status: StatusCode, html: String) -> Response {
+pub(super) fn html_response(status: StatusCode, html: String) -> Response {
     let mut r = (
         status,
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],

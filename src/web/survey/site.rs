@@ -8,6 +8,10 @@
 //! and choice here, not per request: fifty radio buttons through the
 //! template engine were most of a page's cost.
 //!
+//! The whole survey page a GET shows is rendered here too, once per
+//! language and choice, as a [`Frame`] that a request fills with the
+//! ticket's number, subject and token.
+//!
 //! A reload (SIGHUP, [`crate::reload`]) builds a new site from the new
 //! configuration and templates ([`follow`]); a request takes the site of
 //! the moment it starts. The rate limit is the same across reloads.
@@ -19,7 +23,8 @@ use tokio::sync::watch;
 use tracing::{error, info};
 
 use super::Limiter;
-use super::pages::{Choice, Pages, QuestionView};
+use super::frame::{Frame, ID_MARK, SUBJECT_MARK, TOKEN_MARK};
+use super::pages::{Choice, Pages, QuestionView, TicketLine};
 use crate::config::{Config, Language};
 use crate::mail::templates::Templates;
 use crate::sla::scan::Escalator;
@@ -35,6 +40,9 @@ pub struct Site {
     pub limiter: Arc<Limiter>,
     /// By language (id, en), then by the `overall` rating chosen (0: none).
     forms: [[String; CHOICES]; 2],
+    /// The survey page around those, likewise (`None`: a render that the
+    /// frame does not reproduce; the page is then rendered per request).
+    frames: [[Option<Frame>; CHOICES]; 2],
 }
 
 fn lang_index(lang: Language) -> usize {
@@ -59,13 +67,27 @@ impl Site {
                 *slot = pages.questions(&questions(&cfg.survey.questions, lang, &chosen))?;
             }
         }
+        let mut frames: [[Option<Frame>; CHOICES]; 2] = Default::default();
+        for lang in [Language::Id, Language::En] {
+            let l = lang_index(lang);
+            for (slot, form) in frames[l].iter_mut().zip(&forms[l]) {
+                *slot = survey_frame(&pages, &cfg.desk.name, lang, form)?;
+            }
+        }
         Ok(Site {
             cfg,
             templates,
             pages,
             limiter,
             forms,
+            frames,
         })
+    }
+
+    /// The survey page in `lang` with `overall` = `r` chosen, to fill.
+    pub fn frame(&self, lang: Language, r: Option<u8>) -> Option<&Frame> {
+        let i = r.filter(|r| (1..=5).contains(r)).unwrap_or(0) as usize;
+        self.frames[lang_index(lang)][i].as_ref()
     }
 
     /// The form's questions in `lang` with `overall` = `r` chosen (none
@@ -81,6 +103,32 @@ impl Site {
         self.pages
             .questions(&questions(&self.cfg.survey.questions, lang, chosen))
     }
+}
+
+/// The survey page in `lang` around `form`, cut at its marks; `None` when
+/// a filled frame is not what the templates make of the same values (a
+/// desk name holding a mark, say).
+fn survey_frame(pages: &Pages, desk: &str, lang: Language, form: &str) -> Result<Option<Frame>> {
+    let page = |id: serde_json::Value, subject: &str, token: &str| -> Result<String> {
+        let ticket = TicketLine {
+            id: 0,
+            subject: subject.to_string(),
+        };
+        let mut ctx = super::page_ctx(desk, lang, Some(ticket), token);
+        ctx.form = form.to_string();
+        let mut ctx = serde_json::to_value(&ctx)?;
+        ctx["ticket"]["id"] = id;
+        pages.render("survey", lang, &ctx)
+    };
+    let Some(frame) = Frame::cut(&page(ID_MARK.into(), SUBJECT_MARK, TOKEN_MARK)?) else {
+        return Ok(None);
+    };
+    let (id, subject, token) = (4711, "<b>\"Tom & Jerry's\"</b> ré", "Ab-_0123456789");
+    if frame.fill(id, subject, token) != page(id.into(), subject, token)? {
+        tracing::warn!("the survey page is rendered per request: its frame does not match");
+        return Ok(None);
+    }
+    Ok(Some(frame))
 }
 
 /// The questions as the form shows them, with `chosen` answers ticked.

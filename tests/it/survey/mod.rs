@@ -2,11 +2,13 @@
 //! the survey, confirm and reopen pages on the daemon's listener, the
 //! reminder and the auto-close, on SQLite and PostgreSQL; the hostile
 //! cases in [`hostile`] and [`forged`], the headless browser in [`browser`], what the
-//! first round left open in [`gaps`].
+//! first round left open in [`gaps`], answers written together in
+//! [`group`].
 
 mod browser;
 mod forged;
 mod gaps;
+mod group;
 mod hostile;
 mod stories;
 
