@@ -171,7 +171,7 @@ fn timed_pass(bin: &Path, cfg: &Path, dir: &Path) -> Result<Timed> {
         .lines()
         .filter(|l| l.contains("new ticket"))
         .filter_map(line_time)
-        .last()
+        .next_back()
         .map(|at| day_seconds_since(start, at))
         .unwrap_or(0.0);
     Ok(Timed {
