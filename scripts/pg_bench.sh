@@ -23,7 +23,7 @@ for r in $(seq "$rounds"); do
         db="posko_pgbench_$$_${side}_$r"
         psql "$admin" -qc "CREATE DATABASE $db"
         echo -n "round $r $side: "
-        "$dir/posko-bench" maildir --count "$count" --db "$base/$db" 2>/dev/null | head -1
+        "$dir/posko-bench" maildir --count "$count" --db "$base/$db" 2>/dev/null | sed -n 1p   # not head: under pipefail its early exit would end the script
         psql "$admin" -qc "DROP DATABASE $db WITH (FORCE)"
     done
 done
