@@ -230,18 +230,8 @@ both!(crashed_claim_is_retried_after_the_lease);
 /// nothing left unsent.
 async fn run_once_sends_every_mail_once(backend: Backend) {
     let posko = Posko::from_parts(backend, "ack_limit_total = 1000", FILES).await;
-    let md = posko::inbound::maildir::Maildir::open(&posko.path().join("mail")).unwrap();
     const MAILS: usize = 300;
-    for i in 0..MAILS {
-        md.deliver(&mail::plain(
-            &format!("user{i}@corp.test"),
-            &format!("Printer {i} macet"),
-            &format!("p{i}@corp.test"),
-            "",
-            "Printer di lantai 3 macet, tolong dicek.",
-        ))
-        .unwrap();
-    }
+    deliver_printer_reports(&posko, MAILS);
     let out = posko.run_once();
     assert!(out.contains(&format!("{MAILS} new tickets")), "{out}");
     let files: Vec<String> = std::fs::read_dir(posko.path().join("outbox"))
@@ -284,3 +274,19 @@ async fn run_once_sends_every_mail_once(backend: Backend) {
     assert_eq!(files_after, files.len(), "a second pass sends nothing");
 }
 both!(run_once_sends_every_mail_once);
+
+/// `n` reports from `n` different people in the desk's Maildir, each
+/// opening a ticket of its own.
+pub fn deliver_printer_reports(posko: &Posko, n: usize) {
+    let md = posko::inbound::maildir::Maildir::open(&posko.path().join("mail")).unwrap();
+    for i in 0..n {
+        md.deliver(&mail::plain(
+            &format!("user{i}@corp.test"),
+            &format!("Printer {i} macet"),
+            &format!("p{i}@corp.test"),
+            "",
+            "Printer di lantai 3 macet, tolong dicek.",
+        ))
+        .unwrap();
+    }
+}

@@ -136,19 +136,9 @@ both!(rows_queued_before_0014_keep_their_bytes);
 /// acknowledgment's bytes as stored on its ticket are the file's.
 async fn a_kill_between_write_and_mark_loses_no_mail(backend: Backend) {
     let posko = Posko::from_parts(backend, "ack_limit_total = 1000", FILES).await;
-    let md = posko::inbound::maildir::Maildir::open(&posko.path().join("mail")).unwrap();
     // More than one batch of the file transport (250).
     const MAILS: usize = 300;
-    for i in 0..MAILS {
-        md.deliver(&mail::plain(
-            &format!("user{i}@corp.test"),
-            &format!("Printer {i} macet"),
-            &format!("p{i}@corp.test"),
-            "",
-            "Printer di lantai 3 macet, tolong dicek.",
-        ))
-        .unwrap();
-    }
+    crate::outbox_batch::deliver_printer_reports(&posko, MAILS);
     let killed = posko
         .command(&["run", "--once"])
         .env(posko::outbox::FAULT_KILL_BEFORE_MARK, "1")
