@@ -134,7 +134,7 @@ role = "manager"
     /// whether the outbox row each is linked to holds an HTML part.
     pub async fn outgoing(&self, id: i64) -> Vec<(String, bool)> {
         let rows: Vec<(String, Option<Vec<u8>>)> = sqlx::query_as(
-            "SELECT m.kind, o.raw FROM messages m LEFT JOIN outbox o ON o.id = m.outbox_id \
+            "SELECT m.kind, o.raw FROM messages m LEFT JOIN outbox_raw o ON o.outbox_id = m.outbox_id \
              WHERE m.ticket_id = $1 AND m.direction = 'out' ORDER BY m.id",
         )
         .bind(id)
