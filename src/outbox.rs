@@ -91,32 +91,6 @@ impl Transport {
         })
     }
 
-    /// Sends one mail over SMTP; the file transport writes whole batches
-    /// ([`write_files`]).
-    async fn send(&self, env_from: &str, rcpts: &[String], raw: &[u8]) -> Result<(), SendError> {
-        match self {
-            Transport::File { .. } => Err(SendError::Transient(
-                "the file transport writes batches".into(),
-            )),
-            Transport::Smtp(t) => {
-                let from = env_from
-                    .parse()
-                    .map_err(|e| SendError::Permanent(format!("bad sender {env_from}: {e}")))?;
-                let to = rcpts
-                    .iter()
-                    .map(|r| r.parse())
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| SendError::Permanent(format!("bad recipient: {e}")))?;
-                let envelope = Envelope::new(Some(from), to)
-                    .map_err(|e| SendError::Permanent(format!("bad envelope: {e}")))?;
-                // lettre ends DATA with CRLF "." CRLF itself; a message that
-                // already ends in CRLF would otherwise gain an empty line.
-                let body = raw.strip_suffix(b"\r\n").unwrap_or(raw);
-                t.send(&envelope, body).await
-            }
-        }
-    }
-
     /// Opens a connection and says hello, for `posko check`.
     pub async fn test_connection(&self) -> Result<String> {
         match self {
@@ -129,6 +103,30 @@ impl Transport {
             Transport::Smtp(t) => t.test_connection().await,
         }
     }
+}
+
+/// Sends one mail over SMTP (the file transport writes whole batches:
+/// [`write_files`]).
+async fn send_smtp(
+    t: &crate::smtp::Smtp,
+    env_from: &str,
+    rcpts: &[String],
+    raw: &[u8],
+) -> Result<(), SendError> {
+    let from = env_from
+        .parse()
+        .map_err(|e| SendError::Permanent(format!("bad sender {env_from}: {e}")))?;
+    let to = rcpts
+        .iter()
+        .map(|r| r.parse())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| SendError::Permanent(format!("bad recipient: {e}")))?;
+    let envelope = Envelope::new(Some(from), to)
+        .map_err(|e| SendError::Permanent(format!("bad envelope: {e}")))?;
+    // lettre ends DATA with CRLF "." CRLF itself; a message that already
+    // ends in CRLF would otherwise gain an empty line.
+    let body = raw.strip_suffix(b"\r\n").unwrap_or(raw);
+    t.send(&envelope, body).await
 }
 
 /// The file transport's whole batch, off the async threads: each row's
@@ -235,14 +233,17 @@ impl Outbox {
             if rows.is_empty() {
                 break;
             }
-            if let Transport::File { dir } = &*self.transport {
-                let mut rows = rows;
-                let results = write_files(dir, &mut rows).await;
-                for (row, result) in rows.into_iter().zip(results) {
-                    written.push(row, result, now, &self.policy, &mut stats);
+            let smtp = match &*self.transport {
+                Transport::File { dir } => {
+                    let mut rows = rows;
+                    let results = write_files(dir, &mut rows).await;
+                    for (row, result) in rows.into_iter().zip(results) {
+                        written.push(row, result, now, &self.policy, &mut stats);
+                    }
+                    continue;
                 }
-                continue;
-            }
+                Transport::Smtp(t) => t,
+            };
             let mut done = Done::default();
             let claimed_at = Instant::now();
             let mut rows = rows.into_iter();
@@ -259,10 +260,7 @@ impl Outbox {
                     tx.commit().await?;
                     break;
                 }
-                let result = self
-                    .transport
-                    .send(&row.env_from, &row.rcpts, &row.raw)
-                    .await;
+                let result = send_smtp(smtp, &row.env_from, &row.rcpts, &row.raw).await;
                 done.push(row, result, now, &self.policy, &mut stats);
                 if done.due() {
                     std::mem::take(&mut done).record(&self.db, now).await?;

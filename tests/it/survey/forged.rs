@@ -7,7 +7,7 @@
 //! requester; each is refused and recorded. Budi's real answer through the
 //! same notice still acts, so the refusals are the forgery's, not the notice's.
 
-use super::gaps::{budi_answers, wait_for_raw};
+use super::gaps::{budi_answers, rate_low_on_page, reopen_on_page};
 use super::*;
 use crate::both;
 use crate::staff_tokens::reply_to;
@@ -60,23 +60,13 @@ async fn forged_answers_to_page_notices_do_not_act(backend: Backend) {
     let r = resolve(&stack, &posko, "Printer ruang rapat", 1).await;
 
     // The reopening notice.
-    serve(&mut posko).await;
-    let a = post(&posko, &r.links.reopen, "text=Masih+macet+kertasnya").await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    let reopened = wait_for_raw(&stack, "budi", "Masih macet kertasnya").await;
-    posko.stop_daemon();
+    let reopened = reopen_on_page(&stack, &mut posko, &r, "Masih macet kertasnya").await;
     forged_then_real(&stack, &posko, r.id, &reopened, "#resolve", 0).await;
     let t = posko.ticket(r.id);
     assert_eq!(t["status"], "resolved", "{t:#}");
 
     // The low-rating notice.
-    let mails = stack.inbox("alice").await;
-    let again = links_of(&posko, mails.last().unwrap());
-    serve(&mut posko).await;
-    let a = post(&posko, &again.survey, &form(4, 1, "")).await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    let low = wait_for_raw(&stack, "budi", "nilai rendah").await;
-    posko.stop_daemon();
+    let low = rate_low_on_page(&stack, &mut posko).await;
     forged_then_real(&stack, &posko, r.id, &low, "#close", 2).await;
     let t = posko.ticket(r.id);
     assert_eq!(t["status"], "closed", "{t:#}");

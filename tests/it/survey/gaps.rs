@@ -124,6 +124,40 @@ pub(super) async fn wait_for_raw(stack: &MailStack, user: &str, needle: &str) ->
     }
 }
 
+/// Alice reopens `r` on its page with `text` (words and spaces); returns
+/// the notice that reaches Budi, the daemon stopped again.
+pub(super) async fn reopen_on_page(
+    stack: &MailStack,
+    posko: &mut Posko,
+    r: &Resolved,
+    text: &str,
+) -> Vec<u8> {
+    serve(posko).await;
+    let a = post(
+        posko,
+        &r.links.reopen,
+        &format!("text={}", text.replace(' ', "+")),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let notice = wait_for_raw(stack, "budi", text).await;
+    posko.stop_daemon();
+    notice
+}
+
+/// Alice rates 1 on the survey of the latest mail she got; returns the
+/// low-rating notice that reaches Budi, the daemon stopped again.
+pub(super) async fn rate_low_on_page(stack: &MailStack, posko: &mut Posko) -> Vec<u8> {
+    let mails = stack.inbox("alice").await;
+    let again = links_of(posko, mails.last().unwrap());
+    serve(posko).await;
+    let a = post(posko, &again.survey, &form(4, 1, "")).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let notice = wait_for_raw(stack, "budi", "nilai rendah").await;
+    posko.stop_daemon();
+    notice
+}
+
 /// Budi answers a desk mail at `to` with `commands` in the subject.
 pub(super) async fn budi_answers(
     stack: &MailStack,
@@ -152,33 +186,23 @@ async fn page_notices_carry_the_staff_token(backend: Backend) {
     let stack = MailStack::start().await;
     let mut posko = desk_with(backend, &stack, "").await;
     let r = resolve(&stack, &posko, "Wi-Fi putus", 1).await;
-    serve(&mut posko).await;
-    let a = post(&posko, &r.links.reopen, "text=Masih+putus+di+lantai+3").await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    let reopened = wait_for_raw(&stack, "budi", "Masih putus di lantai 3").await;
+    let reopened = reopen_on_page(&stack, &mut posko, &r, "Masih putus di lantai 3").await;
     let to = reply_to(&reopened);
     assert!(
         to.starts_with("helpdesk+") && to.ends_with("@corp.test"),
         "{to}"
     );
-    posko.stop_daemon();
     budi_answers(&stack, &posko, &to, r.id, "#resolve", "g1@corp.test").await;
     let t = posko.ticket(r.id);
     assert_eq!(t["status"], "resolved", "{t:#}");
     assert_eq!(events(&t, "command_refused"), 0, "{t:#}");
 
-    let mails = stack.inbox("alice").await;
-    let again = links_of(&posko, mails.last().unwrap());
-    serve(&mut posko).await;
-    let a = post(&posko, &again.survey, &form(4, 1, "")).await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    let low = wait_for_raw(&stack, "budi", "nilai rendah").await;
+    let low = rate_low_on_page(&stack, &mut posko).await;
     let to = reply_to(&low);
     assert!(
         to.starts_with("helpdesk+") && to.ends_with("@corp.test"),
         "{to}"
     );
-    posko.stop_daemon();
     budi_answers(&stack, &posko, &to, r.id, "#close", "g2@corp.test").await;
     let t = posko.ticket(r.id);
     assert_eq!(t["status"], "closed", "{t:#}");
