@@ -202,3 +202,49 @@ async fn one_token_posted_many_times_at_once_wins_once(backend: Backend) {
     assert_eq!(count(&posko, &events).await, 1);
 }
 both!(one_token_posted_many_times_at_once_wins_once);
+
+/// Hostile: guessed tokens (a real one with one character changed, one of
+/// the right shape for a ticket that has none) read and posted at the same
+/// moment as real ones, so that they share lookup statements and commits:
+/// each guess gets the unknown-link page and learns no ticket, each real
+/// token its own ticket and no other's, and no guess answers anything.
+async fn guessed_tokens_read_together_with_real_ones_learn_nothing(backend: Backend) {
+    let stack = MailStack::start().await;
+    let posko = desk(backend, &stack).await;
+    let n = 20;
+    seed(&posko, n).await;
+    let mut paths: Vec<(Option<i64>, String)> = Vec::new();
+    for i in FIRST..FIRST + n {
+        paths.push((Some(i), format!("/s/{}", token(i))));
+        paths.push((None, format!("/s/{}", token(i).replacen('G', "H", 1))));
+        paths.push((None, format!("/s/{}", token(i + 5000))));
+    }
+    let no_ticket = |body: &str| (FIRST..FIRST + n).all(|j| !body.contains(&format!("#{j}")));
+    let pages = join_all(paths.iter().map(|(_, p)| get(&posko, p))).await;
+    for ((real, path), a) in paths.iter().zip(&pages) {
+        match real {
+            Some(i) => {
+                assert_eq!(a.status, 200, "{path}: {}", a.body);
+                assert!(a.body.contains(&format!("#{i}")), "{path}: {}", a.body);
+                let mut others = (FIRST..FIRST + n).filter(|j| j != i);
+                assert!(others.all(|j| !a.body.contains(&format!("#{j}"))), "{path}");
+            }
+            None => {
+                assert_eq!(a.status, 404, "{path}: {}", a.body);
+                assert!(no_ticket(&a.body), "{path}: {}", a.body);
+            }
+        }
+    }
+    let body = form(4, 5, "");
+    let answers = join_all(paths.iter().map(|(_, p)| post(&posko, p, &body))).await;
+    for ((real, path), a) in paths.iter().zip(&answers) {
+        let want = if real.is_some() { 200 } else { 404 };
+        assert_eq!(a.status, want, "{path}: {}", a.body);
+        if real.is_none() {
+            assert!(no_ticket(&a.body), "{path}: {}", a.body);
+        }
+    }
+    let events = "SELECT COUNT(*) FROM events WHERE kind = 'survey_answered'";
+    assert_eq!(count(&posko, events).await, n);
+}
+both!(guessed_tokens_read_together_with_real_ones_learn_nothing);
