@@ -10,8 +10,8 @@
 use anyhow::Result;
 use sqlx::Row;
 
-use super::{Backend, Conn};
 use super::script::Script;
+use super::{Backend, Conn};
 use crate::domain::TicketId;
 
 /// A new survey row, as `#resolve` writes it.

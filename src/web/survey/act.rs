@@ -13,11 +13,11 @@ use crate::lifecycle::mail::{self, Queued};
 use crate::mail::context::survey::{Rated, SurveyLow, SurveyReopened};
 use crate::mail::context::{Desk, TicketRef};
 use crate::sla::scan::staff_keys_of;
+use crate::staff_token::KeyRing;
 use crate::store::events::{self, MsgRef};
+use crate::store::script::Script;
 use crate::store::surveys::{self, Found};
 use crate::store::unit::Unit;
-use crate::staff_token::KeyRing;
-use crate::store::script::Script;
 use crate::store::{Conn, Db, messages, tickets};
 use crate::survey::{self, Answer, Page, Refusal, scale_label};
 

@@ -209,8 +209,8 @@ async fn attempt(db: &Db, sql: &[String], jobs: &[Job]) -> Result<Vec<Outcome>, 
     let backend = db.backend();
     let mut ratings = Vec::with_capacity(jobs.len());
     for (i, job) in jobs.iter().enumerate() {
-        let json = serde_json::to_string(&job.answer.ratings)
-            .map_err(|e| Failed::Answer(i, e.into()))?;
+        let json =
+            serde_json::to_string(&job.answer.ratings).map_err(|e| Failed::Answer(i, e.into()))?;
         ratings.push(json);
     }
     let claims = claims(jobs, &ratings);
@@ -227,7 +227,10 @@ async fn attempt(db: &Db, sql: &[String], jobs: &[Job]) -> Result<Vec<Outcome>, 
     let mut claimed: HashMap<i64, Found> = claimed.into_iter().map(|f| (f.id, f)).collect();
     // The staff tokens' ring for low ratings' notices, read once.
     let low = |job: &Job| !job.answer.low(&job.site.cfg.survey.questions).is_empty();
-    let keys = match jobs.iter().find(|j| claimed.contains_key(&j.survey) && low(j)) {
+    let keys = match jobs
+        .iter()
+        .find(|j| claimed.contains_key(&j.survey) && low(j))
+    {
         Some(j) => crate::sla::scan::staff_keys_of(&j.site.cfg, &mut tx)
             .await
             .map_err(Failed::Transaction)?,
@@ -241,7 +244,14 @@ async fn attempt(db: &Db, sql: &[String], jobs: &[Job]) -> Result<Vec<Outcome>, 
             out.push(Outcome::NotClaimed);
             continue;
         };
-        if let Err(e) = act::push_answer(&mut w, &job.site, &found, &job.answer, keys.as_deref(), job.at) {
+        if let Err(e) = act::push_answer(
+            &mut w,
+            &job.site,
+            &found,
+            &job.answer,
+            keys.as_deref(),
+            job.at,
+        ) {
             drop(w);
             let _ = tx.rollback().await;
             return Err(Failed::Answer(i, e));

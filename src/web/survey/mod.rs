@@ -278,7 +278,11 @@ async fn survey_post(
         }
     };
     let hash = survey::token_hash(&token);
-    match st.answers.answer(site.clone(), found.id, hash, answer, at).await {
+    match st
+        .answers
+        .answer(site.clone(), found.id, hash, answer, at)
+        .await
+    {
         Ok(commit::Outcome::Answered(found)) => done(site, &found, &token, "answered"),
         Ok(commit::Outcome::NotClaimed) => match look(&st, &token, Page::Survey, at).await {
             // Answered meanwhile, or expired…: the row says which.

@@ -157,7 +157,13 @@ impl Site {
 /// a filled frame is not what the templates make of the same values (a
 /// desk name holding a mark, say).
 fn survey_frame(pages: &Pages, desk: &str, lang: Language, form: &str) -> Result<Option<Frame>> {
-    frame_of(lang, "survey", |ctx| ctx.form = form.to_string(), pages, desk)
+    frame_of(
+        lang,
+        "survey",
+        |ctx| ctx.form = form.to_string(),
+        pages,
+        desk,
+    )
 }
 
 /// The thank-you page of an answer in `lang`, as a frame (see
@@ -191,7 +197,10 @@ fn frame_of(
     };
     let (id, subject, token) = (4711, "<b>\"Tom & Jerry's\"</b> ré", "Ab-_0123456789");
     if frame.fill(id, subject, token) != page(id.into(), subject, token)? {
-        tracing::warn!(page = name, "a page is rendered per request: its frame does not match");
+        tracing::warn!(
+            page = name,
+            "a page is rendered per request: its frame does not match"
+        );
         return Ok(None);
     }
     Ok(Some(frame))
@@ -200,7 +209,12 @@ fn frame_of(
 /// The refusal page in `lang` for `kind`, as the handlers render it for
 /// any token; `None` when it differs between tokens (then it is rendered
 /// per request).
-fn refusal_page(pages: &Pages, desk: &str, lang: Language, kind: &'static str) -> Result<Option<String>> {
+fn refusal_page(
+    pages: &Pages,
+    desk: &str,
+    lang: Language,
+    kind: &'static str,
+) -> Result<Option<String>> {
     let page = |token: &str| -> Result<String> {
         let mut ctx = super::page_ctx(desk, lang, None, token);
         ctx.kind = kind;

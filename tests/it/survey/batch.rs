@@ -74,23 +74,23 @@ async fn survey_id(posko: &Posko, token: &str) -> i64 {
 
 /// `(id, state, ratings, score, comment, answered_at)` of every survey,
 /// by id.
-async fn rows(db: &Db) -> Vec<(i64, String, Option<String>, Option<i64>, Option<String>, Option<i64>)> {
+async fn rows(
+    db: &Db,
+) -> Vec<(
+    i64,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+)> {
     let mut c = db.pool().acquire().await.unwrap();
     sqlx::query("SELECT id, state, ratings, score, comment, answered_at FROM surveys ORDER BY id")
         .fetch_all(&mut *c)
         .await
         .unwrap()
         .iter()
-        .map(|r| {
-            (
-                r.get(0),
-                r.get(1),
-                r.get(2),
-                r.get(3),
-                r.get(4),
-                r.get(5),
-            )
-        })
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
         .collect()
 }
 
@@ -108,11 +108,16 @@ async fn a_batch_claims_only_the_open_surveys_each_with_its_answer(backend: Back
     // An open survey older than its ticket's newest one (state not yet
     // moved): the newest rules.
     posko
-        .sql(&format!("UPDATE surveys SET state = 'open' WHERE id = {old}"))
+        .sql(&format!(
+            "UPDATE surveys SET state = 'open' WHERE id = {old}"
+        ))
         .await;
     let merged = survey(&posko, FIRST + 4, &token(5), "open", later).await;
     posko
-        .sql(&format!("UPDATE tickets SET merged_into = {FIRST} WHERE id = {}", FIRST + 4))
+        .sql(&format!(
+            "UPDATE tickets SET merged_into = {FIRST} WHERE id = {}",
+            FIRST + 4
+        ))
         .await;
     let wrong_hash = survey(&posko, FIRST + 5, &token(6), "open", later).await;
     let by_reminder = survey(&posko, FIRST + 6, &token(7), "open", later).await;
@@ -218,7 +223,10 @@ async fn posts_together_to_every_kind_of_survey_each_get_their_page(backend: Bac
     another(&posko, FIRST + 22, &token(23), "open", later).await;
     survey(&posko, FIRST + 24, &token(24), "open", later).await;
     posko
-        .sql(&format!("UPDATE tickets SET merged_into = {FIRST} WHERE id = {}", FIRST + 24))
+        .sql(&format!(
+            "UPDATE tickets SET merged_into = {FIRST} WHERE id = {}",
+            FIRST + 24
+        ))
         .await;
     // Survey 0 by its reminder token too.
     posko
@@ -230,10 +238,8 @@ async fn posts_together_to_every_kind_of_survey_each_get_their_page(backend: Bac
         .await;
 
     // (token, the status it must get; None: one of its group wins)
-    let mut posts: Vec<(i64, Option<u16>)> = (1..n)
-        .filter(|i| *i != 5)
-        .map(|i| (i, Some(200)))
-        .collect();
+    let mut posts: Vec<(i64, Option<u16>)> =
+        (1..n).filter(|i| *i != 5).map(|i| (i, Some(200))).collect();
     posts.extend([(0, None), (30, None)]);
     posts.extend((0..3).map(|_| (5, None)));
     posts.extend([
@@ -266,8 +272,15 @@ async fn posts_together_to_every_kind_of_survey_each_get_their_page(backend: Bac
             .filter(|((t, want), _)| want.is_none() && group.contains(t))
             .map(|(_, p)| p.status)
             .collect();
-        assert_eq!(of.iter().filter(|s| **s == 200).count(), 1, "{group:?}: {of:?}");
-        assert!(of.iter().all(|s| [200, 409].contains(s)), "{group:?}: {of:?}");
+        assert_eq!(
+            of.iter().filter(|s| **s == 200).count(),
+            1,
+            "{group:?}: {of:?}"
+        );
+        assert!(
+            of.iter().all(|s| [200, 409].contains(s)),
+            "{group:?}: {of:?}"
+        );
     }
     // One answer per open survey, each event the survey's own ratings.
     let db = Db::connect(&posko.db_url).await.unwrap();
