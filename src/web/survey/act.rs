@@ -45,13 +45,29 @@ fn ticket_ref(f: &Found) -> TicketRef {
     }
 }
 
-/// What a claimed answer writes beside the survey row (claimed first by
-/// [`surveys::claim_answers`], in the same transaction): its event, and a
-/// notice to the assignee (or group) of ratings of 1 or 2, queued on `w`
-/// with the answers claimed beside it. `keys`: the staff tokens' ring,
-/// read by the caller when an answer is low. Nothing here touches the
-/// database, so an error is this answer's own; the caller writes and
-/// commits ([`super::commit`], a group commit).
+/// The `survey_answered` event of answer `a` to the survey `f`, at
+/// `now` (written with the answers claimed beside it,
+/// [`surveys::insert_answered_events_with`]).
+pub fn answered_event(site: &Site, f: &Found, a: &Answer, now: i64) -> surveys::AnsweredEvent {
+    let questions = &site.cfg.survey.questions;
+    let score = survey::score(&a.ratings);
+    let low = a.low(questions).len();
+    surveys::AnsweredEvent {
+        ticket_id: f.ticket_id,
+        actor: f.requester.clone(),
+        at: now,
+        data: json!({ "survey": f.id, "score": score, "ratings": a.ratings, "low": low })
+            .to_string(),
+    }
+}
+
+/// What else a claimed answer writes beside the survey row (claimed first
+/// by [`surveys::claim_answers`], in the same transaction) and its event
+/// ([`answered_event`]): a notice to the assignee (or group) of ratings
+/// of 1 or 2, queued on `w` with the answers claimed beside it. `keys`:
+/// the staff tokens' ring, read by the caller when an answer is low.
+/// Nothing here touches the database, so an error is this answer's own;
+/// the caller writes and commits ([`super::commit`], a group commit).
 pub fn push_answer(
     w: &mut Script,
     site: &Site,
@@ -61,17 +77,7 @@ pub fn push_answer(
     now: i64,
 ) -> Result<()> {
     let questions = &site.cfg.survey.questions;
-    let score = survey::score(&a.ratings);
     let low = a.low(questions);
-    events::push(
-        w,
-        f.ticket_id,
-        EventKind::SurveyAnswered,
-        &f.requester,
-        now,
-        &MsgRef::None,
-        &json!({ "survey": f.id, "score": score, "ratings": a.ratings, "low": low.len() }),
-    );
     if !low.is_empty() {
         // Staff read the desk's language.
         let lang = site.cfg.desk.language;

@@ -11,7 +11,10 @@
 //! one answer, at most [`MAX_BATCH`]) and writes them in one transaction
 //! of three statements whatever their number: one `UPDATE … FROM
 //! (VALUES …)` claims them all ([`surveys::claim_answers_with`]), one
-//! script writes their events and notices, then the commit.
+//! `INSERT … SELECT … FROM (VALUES …)` writes their events
+//! ([`surveys::insert_answered_events_with`]; the rare staff notices of
+//! low ratings go in one script before it), then the commit. Both
+//! statements are padded to a few sizes, so each is prepared once.
 //! There is no waiting window: while one batch commits the next one
 //! queues up, so the batch grows with the load and an answer on a quiet
 //! desk is written at once.
@@ -101,12 +104,16 @@ impl Answers {
             Backend::Sqlite => 1,
             Backend::Postgres => PG_WRITERS,
         };
-        let sql: Arc<Vec<String>> = Arc::new(
-            SIZES
+        let sql = Arc::new(Sql {
+            claim: SIZES
                 .iter()
                 .map(|n| surveys::claim_answers_sql(backend, *n))
                 .collect(),
-        );
+            events: SIZES
+                .iter()
+                .map(|n| surveys::answered_events_sql(backend, *n))
+                .collect(),
+        });
         for _ in 0..writers {
             tokio::spawn(write(db.clone(), rx.clone(), sql.clone()));
         }
@@ -143,8 +150,14 @@ impl Answers {
     }
 }
 
+/// The writers' statements, one of each per size of [`SIZES`].
+struct Sql {
+    claim: Vec<String>,
+    events: Vec<String>,
+}
+
 /// One writer: batches until the handles are gone.
-async fn write(db: Db, jobs: Arc<Mutex<mpsc::Receiver<Job>>>, sql: Arc<Vec<String>>) {
+async fn write(db: Db, jobs: Arc<Mutex<mpsc::Receiver<Job>>>, sql: Arc<Sql>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
         // The lock is held only while waiting for work: the other writer
@@ -166,7 +179,7 @@ enum Failed {
 }
 
 /// Writes `jobs` together and tells each its outcome.
-async fn commit(db: &Db, sql: &[String], jobs: Vec<Job>) {
+async fn commit(db: &Db, sql: &Sql, jobs: Vec<Job>) {
     let together = jobs.len();
     let mut pending = vec![jobs];
     while let Some(mut jobs) = pending.pop() {
@@ -205,7 +218,7 @@ async fn commit(db: &Db, sql: &[String], jobs: Vec<Job>) {
 }
 
 /// One transaction for `jobs`, all written or none: the outcome of each.
-async fn attempt(db: &Db, sql: &[String], jobs: &[Job]) -> Result<Vec<Outcome>, Failed> {
+async fn attempt(db: &Db, sql: &Sql, jobs: &[Job]) -> Result<Vec<Outcome>, Failed> {
     let backend = db.backend();
     let mut ratings = Vec::with_capacity(jobs.len());
     for (i, job) in jobs.iter().enumerate() {
@@ -220,7 +233,7 @@ async fn attempt(db: &Db, sql: &[String], jobs: &[Job]) -> Result<Vec<Outcome>, 
         .context("more answers than a batch")
         .map_err(Failed::Transaction)?;
     let mut tx = db.begin().await.map_err(Failed::Transaction)?;
-    let claimed = surveys::claim_answers_with(&mut tx, &sql[size], SIZES[size], &claims)
+    let claimed = surveys::claim_answers_with(&mut tx, &sql.claim[size], SIZES[size], &claims)
         .await
         .context("cannot claim the surveys answered")
         .map_err(Failed::Transaction)?;
@@ -237,6 +250,7 @@ async fn attempt(db: &Db, sql: &[String], jobs: &[Job]) -> Result<Vec<Outcome>, 
         None => None,
     };
     let mut out = Vec::with_capacity(jobs.len());
+    let mut events = Vec::with_capacity(claimed.len());
     let mut w = Unit::new(&mut tx, backend);
     for (i, job) in jobs.iter().enumerate() {
         // The first answer to a survey takes its claim; the others lose.
@@ -244,14 +258,9 @@ async fn attempt(db: &Db, sql: &[String], jobs: &[Job]) -> Result<Vec<Outcome>, 
             out.push(Outcome::NotClaimed);
             continue;
         };
-        if let Err(e) = act::push_answer(
-            &mut w,
-            &job.site,
-            &found,
-            &job.answer,
-            keys.as_deref(),
-            job.at,
-        ) {
+        events.push(act::answered_event(&job.site, &found, &job.answer, job.at));
+        let ring = keys.as_deref();
+        if let Err(e) = act::push_answer(&mut w, &job.site, &found, &job.answer, ring, job.at) {
             drop(w);
             let _ = tx.rollback().await;
             return Err(Failed::Answer(i, e));
@@ -260,8 +269,15 @@ async fn attempt(db: &Db, sql: &[String], jobs: &[Job]) -> Result<Vec<Outcome>, 
     }
     w.finish()
         .await
-        .context("cannot write the survey answers' events")
+        .context("cannot write the survey answers' notices")
         .map_err(Failed::Transaction)?;
+    if !events.is_empty() {
+        let size = SIZES.iter().position(|n| *n >= events.len()).unwrap_or(0);
+        surveys::insert_answered_events_with(&mut tx, &sql.events[size], SIZES[size], &events)
+            .await
+            .context("cannot write the survey answers' events")
+            .map_err(Failed::Transaction)?;
+    }
     tx.commit()
         .await
         .context("cannot commit the survey answers")
