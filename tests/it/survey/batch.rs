@@ -10,9 +10,9 @@ use posko::store::Db;
 use posko::store::surveys::{self, Answered, Claim};
 use sqlx::Row as _;
 
+use super::group::desk as listening_desk;
 use super::*;
 use crate::both;
-use crate::harness::posko::free_port;
 
 const FILES: &str = r#"
 [inbound]
@@ -91,6 +91,24 @@ async fn rows(
         .unwrap()
         .iter()
         .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
+        .collect()
+}
+
+/// The rows of `sql` (three columns) on the desk's database.
+async fn triples<A, B, C>(posko: &Posko, sql: &'static str) -> Vec<(A, B, C)>
+where
+    for<'r> A: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+    for<'r> B: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+    for<'r> C: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    let db = Db::connect(&posko.db_url).await.unwrap();
+    let mut c = db.pool().acquire().await.unwrap();
+    sqlx::query(sql)
+        .fetch_all(&mut *c)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
         .collect()
 }
 
@@ -202,15 +220,7 @@ both!(a_batch_claims_only_the_open_surveys_each_with_its_answer);
 
 async fn posts_together_to_every_kind_of_survey_each_get_their_page(backend: Backend) {
     let stack = MailStack::start().await;
-    let port = free_port();
-    let mut posko = desk_with(
-        backend,
-        &stack,
-        &format!("[web]\nlisten = \"127.0.0.1:{port}\"\nposts_per_minute = 1000\n"),
-    )
-    .await;
-    posko.web_port = port;
-    serve(&mut posko).await;
+    let posko = listening_desk(backend, &stack).await;
     let now = wall_now();
     let later = now + 86_400;
     let n = 12;
@@ -283,19 +293,13 @@ async fn posts_together_to_every_kind_of_survey_each_get_their_page(backend: Bac
         );
     }
     // One answer per open survey, each event the survey's own ratings.
-    let db = Db::connect(&posko.db_url).await.unwrap();
-    let mut c = db.pool().acquire().await.unwrap();
-    let written: Vec<(i64, String, String)> = sqlx::query(
+    let written: Vec<(i64, String, String)> = triples(
+        &posko,
         "SELECT s.ticket_id, s.ratings, e.data FROM surveys s \
          JOIN events e ON e.ticket_id = s.ticket_id AND e.kind = 'survey_answered' \
          ORDER BY s.ticket_id",
     )
-    .fetch_all(&mut *c)
-    .await
-    .unwrap()
-    .iter()
-    .map(|r| (r.get(0), r.get(1), r.get(2)))
-    .collect();
+    .await;
     let tickets: Vec<i64> = written.iter().map(|w| w.0).collect();
     assert_eq!(tickets, (FIRST..FIRST + n).collect::<Vec<_>>());
     for (ticket, ratings, data) in &written {
@@ -305,3 +309,72 @@ async fn posts_together_to_every_kind_of_survey_each_get_their_page(backend: Bac
     }
 }
 both!(posts_together_to_every_kind_of_survey_each_get_their_page);
+
+/// Makes the database refuse the answer events of every ticket whose
+/// number is a multiple of 4.
+async fn fail_events_of_every_fourth(posko: &Posko, backend: Backend) {
+    match backend {
+        Backend::Sqlite => {
+            posko
+                .sql(
+                    "CREATE TRIGGER fail_four BEFORE INSERT ON events WHEN NEW.ticket_id % 4 = 0 \
+                     BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+                )
+                .await
+        }
+        Backend::Postgres => {
+            posko
+                .sql(
+                    "CREATE FUNCTION fail_four() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                     BEGIN IF NEW.ticket_id % 4 = 0 THEN RAISE EXCEPTION 'injected failure'; END IF; \
+                     RETURN NEW; END $$",
+                )
+                .await;
+            posko
+                .sql("CREATE TRIGGER fail_four BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION fail_four()")
+                .await
+        }
+    }
+}
+
+/// Many failing answers among good ones, posted together: the shared
+/// events statement fails for the batches holding one, and the halves go
+/// again down to the failing answers, each of which fails alone (503,
+/// its survey still open); every other answer is written once.
+async fn failing_answers_in_shared_batches_fail_alone(backend: Backend) {
+    let stack = MailStack::start().await;
+    let posko = listening_desk(backend, &stack).await;
+    let later = wall_now() + 86_400;
+    let n = 48;
+    for i in 0..n {
+        survey(&posko, FIRST + i, &token(i), "open", later).await;
+    }
+    fail_events_of_every_fourth(&posko, backend).await;
+    let paths: Vec<String> = (0..n).map(|i| format!("/s/{}", token(i))).collect();
+    let body = form(4, 5, "");
+    let pages = join_all(paths.iter().map(|p| post(&posko, p, &body))).await;
+    for (i, page) in (0..n).zip(&pages) {
+        let want = if (FIRST + i) % 4 == 0 { 503 } else { 200 };
+        assert_eq!(page.status, want, "ticket {}: {}", FIRST + i, page.body);
+    }
+    let states: Vec<(i64, String, i64)> = triples(
+        &posko,
+        "SELECT s.ticket_id, s.state, \
+           (SELECT COUNT(*) FROM events e WHERE e.ticket_id = s.ticket_id AND e.kind = 'survey_answered') \
+         FROM surveys s ORDER BY s.ticket_id",
+    )
+    .await;
+    for (ticket, state, events) in states {
+        let (want_state, want_events) = if ticket % 4 == 0 {
+            ("open", 0)
+        } else {
+            ("answered", 1)
+        };
+        assert_eq!(
+            (state.as_str(), events),
+            (want_state, want_events),
+            "ticket {ticket}"
+        );
+    }
+}
+both!(failing_answers_in_shared_batches_fail_alone);
