@@ -11,7 +11,7 @@ use crate::domain::{EmailAddress, EventKind, Language, MailKind, Status, TicketI
 use crate::isolate;
 use crate::mail::compose::{self, Outgoing};
 use crate::mail::context::new_ticket::NewTicket;
-use crate::mail::templates::Rendered;
+use crate::mail::templates::{Prepared, Rendered, Templates};
 use crate::outgoing::{Recording, record_outgoing};
 use crate::parse::InboundMessage;
 use crate::rules;
@@ -168,11 +168,14 @@ impl Ingestor {
                     ctx.sla = life::ack_context(&self.templates, targets.as_ref(), lang)?;
                     Ok(ctx)
                 };
+                // Each context is serialised once for all the mail
+                // rendered with it (the acknowledgment and the notices
+                // share the desk's).
                 let desk_lang = self.cfg.desk.language;
-                let ctx = context(desk_lang)?;
+                let ctx = Templates::prepare(&context(desk_lang)?)?;
                 let theirs = match lang.language {
                     l if l == desk_lang => None,
-                    l => Some(context(l)?),
+                    l => Some(Templates::prepare(&context(l)?)?),
                 };
                 let ack = (theirs.as_ref().unwrap_or(&ctx), lang.language);
                 acked = self.queue_ack(w, a, recent_acks, id, &subject, ack)?;
@@ -203,7 +206,7 @@ impl Ingestor {
         recent: AckCount,
         id: TicketId,
         subject: &str,
-        (ctx, lang): (&NewTicket, Language),
+        (ctx, lang): (&Prepared, Language),
     ) -> Result<bool> {
         let (msg, now) = (a.msg, a.now);
         let desk = &self.cfg.desk;
@@ -222,7 +225,7 @@ impl Ingestor {
             );
             return Ok(false);
         }
-        let rendered = self.templates.render("ack", lang, ctx)?;
+        let rendered = self.templates.render_prepared("ack", lang, ctx)?;
         let mut references: Vec<String> = msg.references.clone();
         references.push(msg.message_id.clone());
         let skip = references.len().saturating_sub(MAX_REFERENCES);
@@ -275,7 +278,7 @@ impl Ingestor {
         id: TicketId,
         subject: &str,
         class: &rules::Outcome,
-        ctx: &NewTicket,
+        ctx: &Prepared,
     ) -> Result<()> {
         let cfg = &self.cfg;
         let desk = &cfg.desk;
@@ -314,7 +317,9 @@ impl Ingestor {
         let sender = a.msg.from.as_ref().map(|m| m.address.base().to_string());
         let mut done: Vec<String> = sender.into_iter().collect();
         if let Some(kind) = alert {
-            let rendered = self.templates.render(kind.template(), desk.language, ctx)?;
+            let rendered = self
+                .templates
+                .render_prepared(kind.template(), desk.language, ctx)?;
             let prefix = self.templates.subject_prefix(kind, desk.language)?;
             let alert_subject = format!("{prefix}: {subject}");
             for (name, addr) in alerted {
@@ -332,7 +337,9 @@ impl Ingestor {
                 self.queue_internal(w, to, &rendered, a.now)?;
             }
         }
-        let rendered = self.templates.render("staff_new", desk.language, ctx)?;
+        let rendered = self
+            .templates
+            .render_prepared("staff_new", desk.language, ctx)?;
         for (name, addr) in to_notice {
             if done.iter().any(|d| d == addr.base()) {
                 continue;

@@ -175,6 +175,10 @@ pub struct Templates {
     html: Handlebars<'static>,
 }
 
+/// A template context serialised once, to render several templates with
+/// ([`Templates::prepare`]).
+pub struct Prepared(handlebars::Context);
+
 /// A rendered message body.
 #[derive(Debug, Clone)]
 pub struct Rendered {
@@ -286,14 +290,28 @@ impl Templates {
 
     /// Renders template `name` in `lang` with `ctx`.
     pub fn render(&self, name: &str, lang: Language, ctx: &impl Serialize) -> Result<Rendered> {
+        self.render_prepared(name, lang, &Self::prepare(ctx)?)
+    }
+
+    /// `ctx` made ready for [`Self::render_prepared`]: serialised once for
+    /// all the templates rendered with it (each [`Self::render`] serialises
+    /// its context for the text and again for the HTML).
+    pub fn prepare(ctx: &impl Serialize) -> Result<Prepared> {
+        Ok(Prepared(
+            handlebars::Context::wraps(ctx).context("cannot prepare a template context")?,
+        ))
+    }
+
+    /// [`Self::render`] with a context made by [`Self::prepare`].
+    pub fn render_prepared(&self, name: &str, lang: Language, ctx: &Prepared) -> Result<Rendered> {
         let base = format!("{}/{name}", lang.code());
         let text = self
             .text
-            .render(&format!("{base}.txt"), ctx)
+            .render_with_context(&format!("{base}.txt"), &ctx.0)
             .with_context(|| format!("cannot render template {base}.txt"))?;
         let html = if self.html.has_template(&format!("{base}.html")) {
             self.html
-                .render(&format!("{base}.html"), ctx)
+                .render_with_context(&format!("{base}.html"), &ctx.0)
                 .with_context(|| format!("cannot render template {base}.html"))?
         } else {
             text_as_html(&text)

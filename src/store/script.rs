@@ -76,23 +76,42 @@ pub struct Script {
 }
 
 /// Appends `stmt` to `out` with every `$N` turned into `$(N + offset)`.
-/// (Hand-written: it runs for every statement of every message.)
+/// (Hand-written, digits included: it runs for every statement of every
+/// message, and `write!` cost more than the rest of it.)
 fn renumber(out: &mut String, stmt: &str, offset: usize) {
     let mut rest = stmt;
     while let Some(pos) = rest.find('$') {
         out.push_str(&rest[..=pos]);
         rest = &rest[pos + 1..];
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        match rest[..digits].parse::<usize>() {
-            Ok(n) => {
-                use std::fmt::Write;
-                let _ = write!(out, "{}", n + offset);
-            }
-            Err(_) => out.push_str(&rest[..digits]),
+        // At most 19 digits fit in a usize; longer runs are left as written.
+        if digits == 0 || digits > 19 {
+            out.push_str(&rest[..digits]);
+        } else {
+            let n = rest.as_bytes()[..digits]
+                .iter()
+                .fold(0usize, |n, d| n * 10 + usize::from(d - b'0'));
+            push_number(out, n + offset);
         }
         rest = &rest[digits..];
     }
     out.push_str(rest);
+}
+
+/// Appends `n` in decimal.
+fn push_number(out: &mut String, mut n: usize) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
 }
 
 pub(crate) fn bind(args: &mut AnyArguments, a: Arg) -> Result<()> {
@@ -195,6 +214,12 @@ mod tests {
         let mut s = String::new();
         renumber(&mut s, "VALUES ($1, $12, '$', $2)", 10);
         assert_eq!(s, "VALUES ($11, $22, '$', $12)");
+        let mut s = String::new();
+        renumber(&mut s, "$0 $9 $10 $99$100 $", 0);
+        assert_eq!(s, "$0 $9 $10 $99$100 $");
+        let mut s = String::new();
+        renumber(&mut s, "$1,$9", 991);
+        assert_eq!(s, "$992,$1000");
     }
     use crate::store::Db;
 
