@@ -15,14 +15,22 @@ use crate::staff_tokens::reply_to;
 const BUDI: &str = "Budi Santoso <budi@corp.test>";
 
 /// `address` with one character of its token changed: the shape of a real
-/// reply address, a MAC no key of the desk made.
+/// reply address, a MAC no key of the desk made. Tokens are read without
+/// regard to case (a mail system may change it), so the new character
+/// differs from the old one in any case: `a` for `A` would be no change.
 fn altered(address: &str) -> String {
     let (local, domain) = address.split_once('@').expect("an address");
     let (base, token) = local.split_once('+').expect("a tokened address");
     let mut t: Vec<char> = token.chars().collect();
     let i = t.len() / 2;
-    t[i] = if t[i] == 'A' { 'B' } else { 'A' };
-    format!("{base}+{}@{domain}", t.into_iter().collect::<String>())
+    t[i] = if t[i].eq_ignore_ascii_case(&'a') {
+        'b'
+    } else {
+        'a'
+    };
+    let forged = t.into_iter().collect::<String>();
+    assert!(!forged.eq_ignore_ascii_case(token), "{token} unchanged");
+    format!("{base}+{forged}@{domain}")
 }
 
 /// Two forgeries answering `notice` with `commands`, as Budi, then a pass:
