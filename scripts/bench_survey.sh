@@ -10,12 +10,16 @@
 #
 # Each run starts the daemon on a fresh database holding $SURVEYS resolved
 # tickets, each with an open survey whose token the script knows, and
-# measures in turn (MODES, default all three):
-#   get     GET /s/TOKEN?r=4, the tokens taken in turn (reads only);
-#   answer  POST a full form to /s/TOKEN, each token once: the real write
-#           (claim, event, commit); past $SURVEYS posts the tokens come round
-#           again and are refused 409 (counted as non-2xx);
-#   again   POST to tokens already answered: the 409 page (lookup, refusal).
+# $ANSWERED more whose survey is already answered, and measures in turn
+# (MODES, default all three):
+#   get     GET /s/TOKEN?r=4, the open surveys' tokens taken in turn
+#           (reads only);
+#   answer  POST a full form to /s/TOKEN, each open survey's token once:
+#           only real answers (claim, event, commit). $SURVEYS defaults to
+#           30,000 per second of $DURATION, more than a run answers; were
+#           they used up, the tokens would come round again and be
+#           refused 409, and the line says so ("POOL USED UP");
+#   again   POST to the answered surveys' tokens: only refusals (409).
 # A summary line per measurement: database, binary, mode, requests/s,
 # p50, p99, non-2xx answers, and the daemon's CPU time (user + system,
 # from /proc) per request: a figure the machine's load changes less. With POSKO_OLD the two binaries run
@@ -37,7 +41,10 @@ DURATION=${DURATION:-10s}
 CONNS=${CONNS:-200}
 THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-1}
-SURVEYS=${SURVEYS:-20000}
+# Seconds in $DURATION (wrk's 10s, 2m, 1h).
+secs=$(python3 -c 'import sys; d=sys.argv[1]; u={"s":1,"m":60,"h":3600}; print(int(float(d[:-1])*u[d[-1]]) if d[-1] in u else int(d))' "$DURATION")
+SURVEYS=${SURVEYS:-$((30000 * secs))}
+ANSWERED=${ANSWERED:-20000}
 MODES=${MODES:-"get answer again"}
 CALLGRIND=${CALLGRIND:-}
 CALLGRIND_DIR=${CALLGRIND_DIR:-/tmp/posko-callgrind}
@@ -65,26 +72,30 @@ cleanup() {
 trap cleanup EXIT
 
 # The tokens (one a line) and the SQL that stores their surveys.
-python3 - "$DIR" "$SURVEYS" <<'PY'
+# The open surveys' tokens first, then the answered ones'.
+python3 - "$DIR" "$SURVEYS" "$ANSWERED" <<'PY'
 import hashlib, secrets, sys, time
-d, n = sys.argv[1], int(sys.argv[2])
+d, n, m = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 now = int(time.time())
-toks = [secrets.token_urlsafe(32)[:43] for _ in range(n)]
-open(f"{d}/tokens", "w").write("\n".join(toks) + "\n")
+toks = [secrets.token_urlsafe(32)[:43] for _ in range(n + m)]
+open(f"{d}/tokens", "w").write("\n".join(toks[:n]) + "\n")
+open(f"{d}/answered", "w").write("\n".join(toks[n:]) + "\n")
 with open(f"{d}/seed.sql", "w") as f:
-    for lo in range(0, n, 500):
-        part = range(lo, min(n, lo + 500))
+    for lo in range(0, n + m, 500):
+        part = range(lo, min(n + m, lo + 500))
         f.write("INSERT INTO tickets (id, subject, status, requester, created_at, updated_at, resolved_at) VALUES\n")
         f.write(",\n".join(f"({i + 1}, 'Internet lambat {i + 1}', 'resolved', 'alice@corp.test', {now}, {now}, {now})" for i in part) + ";\n")
-        f.write("INSERT INTO surveys (ticket_id, token_hash, state, language, sent_at, expires_at) VALUES\n")
-        f.write(",\n".join(f"({i + 1}, '{hashlib.sha256(toks[i].encode()).hexdigest()}', 'open', 'id', {now}, {now + 86400})" for i in part) + ";\n")
+        f.write("INSERT INTO surveys (ticket_id, token_hash, state, language, sent_at, expires_at, answered_at, ratings, score) VALUES\n")
+        f.write(",\n".join(f"({i + 1}, '{hashlib.sha256(toks[i].encode()).hexdigest()}', "
+                           + (f"'open', 'id', {now}, {now + 86400}, NULL, NULL, NULL)" if i < n
+                              else f"'answered', 'id', {now}, {now + 86400}, {now}, '{{\"overall\":4}}', 4)")
+                           for i in part) + ";\n")
 PY
 
 FORM="reporting=5&speed=4&quality=5&fit=4&friendliness=5&information=4&timeliness=5&overall=4&facilities=5&service_fit=4&comment=cepat"
 # Each wrk thread takes every THREADS-th token, starting at its own.
 cat > "$DIR/tokens.lua" <<LUA
 local tokens = {}
-for line in io.lines("$DIR/tokens") do tokens[#tokens + 1] = line end
 local next_id = 0
 function setup(thread) thread:set("offset", next_id); next_id = next_id + 1 end
 local n = 0
@@ -94,7 +105,11 @@ local function token()
     return t
 end
 local mode = "get"
-function init(args) mode = args[1] or "get" end
+function init(args)
+    mode = args[1] or "get"
+    local file = mode == "again" and "$DIR/answered" or "$DIR/tokens"
+    for line in io.lines(file) do tokens[#tokens + 1] = line end
+end
 local h = { ["Content-Type"] = "application/x-www-form-urlencoded" }
 function request()
     if mode == "get" then return wrk.format("GET", "/s/" .. token() .. "?r=4") end
@@ -170,20 +185,22 @@ stop() { # db
     if [ "$1" = postgres ]; then psql "$PG" -qc "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" >/dev/null; PGDB=; fi
 }
 
-echo "== $CONNS connections, $THREADS wrk threads, $DURATION each, $SURVEYS surveys; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== $CONNS connections, $THREADS wrk threads, $DURATION each, $SURVEYS open surveys and $ANSWERED answered; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$ROUNDS"); do
     for db in $DBS; do
         for which in $BINS; do
             if [ "$which" = old ]; then bin=$POSKO_OLD; else bin=$NEW; fi
             start "$db" "$bin"
             for mode in $MODES; do
-                case $mode in get) lua=get ;; *) lua=post ;; esac
                 printf "round %s %-8s %-3s %-6s" "$round" "$db" "$which" "$mode"
                 [ -n "$CALLGRIND" ] && callgrind_control -i on "$DAEMON" >/dev/null 2>&1 && callgrind_control -z "$DAEMON" >/dev/null 2>&1
                 before=$(cpu_ticks)
                 wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$DIR/tokens.lua" \
-                    "http://127.0.0.1:$PORT" -- "$lua" 2>&1 | sed "s/^/  /" > "$DIR/wrk.out" || true
+                    "http://127.0.0.1:$PORT" -- "$mode" 2>&1 | sed "s/^/  /" > "$DIR/wrk.out" || true
                 summary $(($(cpu_ticks) - before)) "$HZ" < "$DIR/wrk.out"
+                if [ "$mode" = answer ] && grep -q Non-2xx "$DIR/wrk.out"; then
+                    echo "    POOL USED UP: some answers were refusals; raise SURVEYS"
+                fi
                 if [ -n "$CALLGRIND" ]; then
                     callgrind_control -d "$mode" "$DAEMON" >/dev/null 2>&1
                     callgrind_control -i off "$DAEMON" >/dev/null 2>&1

@@ -10,8 +10,8 @@
 use anyhow::Result;
 use sqlx::Row;
 
-use super::Conn;
 use super::script::Script;
+use super::{Backend, Conn};
 use crate::domain::TicketId;
 
 /// A new survey row, as `#resolve` writes it.
@@ -177,42 +177,206 @@ pub struct Answered<'a> {
     pub comment: Option<&'a str>,
 }
 
-/// Looks up and claims, in one statement, the survey whose token hashes
-/// to `hash` for an answer at `now`: the survey as it is now answered
-/// when this call moved it from open to answered, `None` when it could
-/// not (unknown, answered or superseded, expired, its ticket merged or
-/// gone: the caller reads why). Two claims of one survey at once: the
-/// second waits for the first's row lock (PostgreSQL) or the write lock
-/// (SQLite) and then matches nothing.
-pub async fn claim_answer(
-    c: &mut Conn,
-    hash: &str,
-    now: i64,
-    a: &Answered<'_>,
-) -> Result<Option<Found>> {
-    let row = sqlx::query(
-        "UPDATE surveys SET state = 'answered', answered_at = $1, ratings = $2, score = $3, \
-           comment = $4, remind_at = NULL \
-         WHERE (token_hash = $5 OR reminder_token_hash = $5) AND state = 'open' AND expires_at > $1 \
+/// One answer to claim: survey `id` (as a lookup found it) by the token
+/// hashing to `hash`, at `now`.
+#[derive(Debug, Clone)]
+pub struct Claim<'a> {
+    pub id: i64,
+    pub hash: &'a str,
+    pub now: i64,
+    pub answered: Answered<'a>,
+}
+
+/// Values bound per claim in [`claim_answers_sql`].
+const CLAIM_ARGS: usize = 6;
+
+/// The SQL of [`claim_answers_with`] for `n` claims on `backend`: one
+/// `UPDATE … FROM (VALUES …)`, each survey's conditions as in one
+/// answer's claim, returning what the pages need of each survey claimed.
+pub fn claim_answers_sql(backend: Backend, n: usize) -> String {
+    let rows = (0..n)
+        .map(|i| {
+            let p = |k: usize| i * CLAIM_ARGS + k;
+            match backend {
+                Backend::Sqlite => format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${})",
+                    p(1),
+                    p(2),
+                    p(3),
+                    p(4),
+                    p(5),
+                    p(6)
+                ),
+                Backend::Postgres => format!(
+                    "(${}::BIGINT, ${}::TEXT, ${}::BIGINT, ${}::TEXT, ${}::BIGINT, ${}::TEXT)",
+                    p(1),
+                    p(2),
+                    p(3),
+                    p(4),
+                    p(5),
+                    p(6)
+                ),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    // SQLite names a VALUES list's columns column1 …; PostgreSQL takes
+    // them after the alias.
+    let from = match backend {
+        Backend::Sqlite => format!(
+            "(SELECT column1 AS id, column2 AS hash, column3 AS at, column4 AS ratings, \
+             column5 AS score, column6 AS comment FROM (VALUES {rows})) AS u"
+        ),
+        Backend::Postgres => format!("(VALUES {rows}) AS u(id, hash, at, ratings, score, comment)"),
+    };
+    format!(
+        "UPDATE surveys SET state = 'answered', answered_at = u.at, ratings = u.ratings, \
+           score = u.score, comment = u.comment, remind_at = NULL \
+         FROM {from} \
+         WHERE surveys.id = u.id \
+           AND (surveys.token_hash = u.hash OR surveys.reminder_token_hash = u.hash) \
+           AND surveys.state = 'open' AND surveys.expires_at > u.at \
            AND NOT EXISTS (SELECT 1 FROM surveys n WHERE n.ticket_id = surveys.ticket_id AND n.id > surveys.id) \
            AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = surveys.ticket_id AND t.merged_into IS NULL) \
-         RETURNING id, ticket_id, state, language, expires_at, CAST(0 AS BIGINT) AS newer, \
+         RETURNING surveys.id, surveys.ticket_id, surveys.state, surveys.language, \
+           surveys.expires_at, CAST(0 AS BIGINT) AS newer, \
            (SELECT t.status FROM tickets t WHERE t.id = surveys.ticket_id) AS status, \
            CAST(NULL AS BIGINT) AS merged_into, \
            (SELECT t.subject FROM tickets t WHERE t.id = surveys.ticket_id) AS subject, \
            (SELECT t.requester FROM tickets t WHERE t.id = surveys.ticket_id) AS requester, \
            (SELECT t.requester_name FROM tickets t WHERE t.id = surveys.ticket_id) AS requester_name, \
            (SELECT t.assignee FROM tickets t WHERE t.id = surveys.ticket_id) AS assignee, \
-           (SELECT t.group_key FROM tickets t WHERE t.id = surveys.ticket_id) AS group_key",
+           (SELECT t.group_key FROM tickets t WHERE t.id = surveys.ticket_id) AS group_key"
     )
-    .bind(now)
-    .bind(a.ratings_json)
-    .bind(a.score)
-    .bind(a.comment)
-    .bind(hash)
-    .fetch_optional(&mut *c)
-    .await?;
-    row.map(|r| found_of(&r)).transpose()
+}
+
+/// Claims, in one statement, the surveys of `claims` for their answers:
+/// each moves from open to answered only when its token still matches
+/// and it is unexpired, the newest of its ticket, and the ticket is there
+/// and not merged (else nothing changes: the caller reads why). Returns
+/// the surveys this call moved, as they are now. `sql` is
+/// [`claim_answers_sql`] for `n >= claims.len()`; the rows past the
+/// claims are padding that matches nothing. The claims must name distinct
+/// surveys (of two claims of one survey in one statement the database
+/// would pick either). A claim of a survey another transaction holds
+/// waits for it (PostgreSQL's row lock, SQLite's write lock) and then
+/// matches nothing when that one answered it.
+pub async fn claim_answers_with(
+    c: &mut Conn,
+    sql: &str,
+    n: usize,
+    claims: &[Claim<'_>],
+) -> Result<Vec<Found>> {
+    anyhow::ensure!(claims.len() <= n, "{} claims for {n} rows", claims.len());
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+    for k in claims {
+        q = q
+            .bind(k.id)
+            .bind(k.hash)
+            .bind(k.now)
+            .bind(k.answered.ratings_json)
+            .bind(k.answered.score)
+            .bind(k.answered.comment);
+    }
+    for _ in claims.len()..n {
+        // No survey has id 0.
+        q = q
+            .bind(0i64)
+            .bind("")
+            .bind(0i64)
+            .bind(None::<String>)
+            .bind(None::<i64>)
+            .bind(None::<String>);
+    }
+    let rows = q.fetch_all(&mut *c).await?;
+    rows.iter().map(found_of).collect()
+}
+
+/// [`claim_answers_with`] with its SQL made here.
+pub async fn claim_answers(
+    c: &mut Conn,
+    backend: Backend,
+    claims: &[Claim<'_>],
+) -> Result<Vec<Found>> {
+    let n = claims.len().max(1);
+    claim_answers_with(c, &claim_answers_sql(backend, n), n, claims).await
+}
+
+/// A `survey_answered` event to write ([`insert_answered_events`]).
+#[derive(Debug, Clone)]
+pub struct AnsweredEvent {
+    pub ticket_id: TicketId,
+    pub actor: String,
+    pub at: i64,
+    /// The event's data, JSON.
+    pub data: String,
+}
+
+/// Values bound per event in [`answered_events_sql`].
+const EVENT_ARGS: usize = 4;
+
+/// The SQL of [`insert_answered_events_with`] for `n` events: one
+/// `INSERT … SELECT … FROM (VALUES …)`, whose rows with no ticket are
+/// padding and written nowhere. One statement whatever the batch, so it
+/// is prepared once per size (a script of one `INSERT` per answer was
+/// parsed anew each time: a fifth of an answer's cost on SQLite).
+pub fn answered_events_sql(backend: Backend, n: usize) -> String {
+    let rows = (0..n)
+        .map(|i| {
+            let p = |k: usize| i * EVENT_ARGS + k;
+            match backend {
+                Backend::Sqlite => format!("(${}, ${}, ${}, ${})", p(1), p(2), p(3), p(4)),
+                Backend::Postgres => format!(
+                    "(${}::BIGINT, ${}::TEXT, ${}::BIGINT, ${}::TEXT)",
+                    p(1),
+                    p(2),
+                    p(3),
+                    p(4)
+                ),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let from = match backend {
+        Backend::Sqlite => format!(
+            "(SELECT column1 AS ticket_id, column2 AS actor, column3 AS at, column4 AS data \
+             FROM (VALUES {rows})) AS u"
+        ),
+        Backend::Postgres => format!("(VALUES {rows}) AS u(ticket_id, actor, at, data)"),
+    };
+    format!(
+        "INSERT INTO events (ticket_id, kind, actor, at, message_id, data) \
+         SELECT u.ticket_id, 'survey_answered', u.actor, u.at, NULL, u.data FROM {from} \
+         WHERE u.ticket_id IS NOT NULL"
+    )
+}
+
+/// Writes `events` in one statement, in their order: `sql` is
+/// [`answered_events_sql`] for `n >= events.len()`.
+pub async fn insert_answered_events_with(
+    c: &mut Conn,
+    sql: &str,
+    n: usize,
+    events: &[AnsweredEvent],
+) -> Result<()> {
+    anyhow::ensure!(events.len() <= n, "{} events for {n} rows", events.len());
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+    for e in events {
+        q = q
+            .bind(e.ticket_id)
+            .bind(e.actor.as_str())
+            .bind(e.at)
+            .bind(e.data.as_str());
+    }
+    for _ in events.len()..n {
+        q = q
+            .bind(None::<i64>)
+            .bind(None::<String>)
+            .bind(None::<i64>)
+            .bind(None::<String>);
+    }
+    q.execute(&mut *c).await?;
+    Ok(())
 }
 
 /// Closes the ticket for its requester (confirm) or the lifecycle

@@ -13,10 +13,12 @@ use crate::lifecycle::mail::{self, Queued};
 use crate::mail::context::survey::{Rated, SurveyLow, SurveyReopened};
 use crate::mail::context::{Desk, TicketRef};
 use crate::sla::scan::staff_keys_of;
+use crate::staff_token::KeyRing;
 use crate::store::events::{self, MsgRef};
+use crate::store::script::Script;
 use crate::store::surveys::{self, Found};
 use crate::store::unit::Unit;
-use crate::store::{Backend, Conn, Db, messages, tickets};
+use crate::store::{Conn, Db, messages, tickets};
 use crate::survey::{self, Answer, Page, Refusal, scale_label};
 
 /// After a lost claim: why, as the row is now.
@@ -43,31 +45,39 @@ fn ticket_ref(f: &Found) -> TicketRef {
     }
 }
 
-/// What a claimed answer writes beside the survey row (claimed first by
-/// [`surveys::claim_answer`], in the same transaction on `c`): its event,
-/// and a notice to the assignee (or group) of ratings of 1 or 2. The
-/// caller commits ([`super::commit`], a group commit).
-pub async fn record_answer(
-    c: &mut Conn,
-    backend: Backend,
+/// The `survey_answered` event of answer `a` to the survey `f`, at
+/// `now` (written with the answers claimed beside it,
+/// [`surveys::insert_answered_events_with`]).
+pub fn answered_event(site: &Site, f: &Found, a: &Answer, now: i64) -> surveys::AnsweredEvent {
+    let questions = &site.cfg.survey.questions;
+    let score = survey::score(&a.ratings);
+    let low = a.low(questions).len();
+    surveys::AnsweredEvent {
+        ticket_id: f.ticket_id,
+        actor: f.requester.clone(),
+        at: now,
+        data: json!({ "survey": f.id, "score": score, "ratings": a.ratings, "low": low })
+            .to_string(),
+    }
+}
+
+/// What else a claimed answer writes beside the survey row (claimed first
+/// by [`surveys::claim_answers`], in the same transaction) and its event
+/// ([`answered_event`]): a notice to the assignee (or group) of ratings
+/// of 1 or 2, queued on `w` with the answers claimed beside it. `keys`:
+/// the staff tokens' ring, read by the caller when an answer is low.
+/// Nothing here touches the database, so an error is this answer's own;
+/// the caller writes and commits ([`super::commit`], a group commit).
+pub fn push_answer(
+    w: &mut Script,
     site: &Site,
     f: &Found,
     a: &Answer,
+    keys: Option<&KeyRing>,
     now: i64,
 ) -> Result<()> {
     let questions = &site.cfg.survey.questions;
-    let score = survey::score(&a.ratings);
     let low = a.low(questions);
-    let mut w = Unit::new(c, backend);
-    events::push(
-        &mut w,
-        f.ticket_id,
-        EventKind::SurveyAnswered,
-        &f.requester,
-        now,
-        &MsgRef::None,
-        &json!({ "survey": f.id, "score": score, "ratings": a.ratings, "low": low.len() }),
-    );
     if !low.is_empty() {
         // Staff read the desk's language.
         let lang = site.cfg.desk.language;
@@ -93,18 +103,17 @@ pub async fn record_answer(
             .templates
             .render(MailKind::SurveyLow.template(), lang, &ctx)?;
         let to = mail::handlers(&site.cfg, f.assignee.as_deref(), f.group_key.as_deref());
-        let keys = staff_keys_of(&site.cfg, w.conn().await?).await?;
         let q = Queued {
             id: f.ticket_id,
             subject: &f.subject,
             kind: MailKind::SurveyLow,
             to,
             internal: true,
-            keys: keys.as_deref(),
+            keys,
         };
-        mail::queue(&mut w, &site.cfg, q, &rendered, now)?;
+        mail::queue(w, &site.cfg, q, &rendered, now)?;
     }
-    w.finish().await
+    Ok(())
 }
 
 fn shown_requester(f: &Found) -> String {

@@ -1,12 +1,20 @@
 //! Group commit of survey answers: the answers that arrive together share
 //! one transaction and one commit.
 //!
-//! An answer's own work is small (one claiming `UPDATE`, one event row,
-//! rarely a staff notice); what costs is the commit, a disk flush on
-//! SQLite (`synchronous = FULL`) and a WAL flush on PostgreSQL. So the
-//! pages hand each well-formed answer to a writer task ([`Answers`]) and
+//! An answer's own work is small (its claim, one event row, rarely a
+//! staff notice); what costs is the commit, a disk flush on SQLite
+//! (`synchronous = FULL`) and a WAL flush on PostgreSQL, and each
+//! statement's hand-off to the database. So the pages hand each
+//! well-formed answer to an open survey (the page's lookup saw it open:
+//! refusals never reach the writer) to a writer task ([`Answers`]) and
 //! await its own outcome. The writer takes whatever is queued (at least
-//! one answer, at most [`MAX_BATCH`]) and writes them in one transaction.
+//! one answer, at most [`MAX_BATCH`]) and writes them in one transaction
+//! of three statements whatever their number: one `UPDATE … FROM
+//! (VALUES …)` claims them all ([`surveys::claim_answers_with`]), one
+//! `INSERT … SELECT … FROM (VALUES …)` writes their events
+//! ([`surveys::insert_answered_events_with`]; the rare staff notices of
+//! low ratings go in one script before it), then the commit. Both
+//! statements are padded to a few sizes, so each is prepared once.
 //! There is no waiting window: while one batch commits the next one
 //! queues up, so the batch grows with the load and an answer on a quiet
 //! desk is written at once.
@@ -14,18 +22,22 @@
 //! What stays as it was with one transaction per answer:
 //! - durable: an answer's outcome is sent only after the commit, so the
 //!   thank-you page never shows for an answer that is not on disk;
-//! - exactly one wins: each answer claims its survey with a conditional
-//!   `UPDATE` ([`surveys::claim_answer`]); a second claim of one token in
-//!   the same batch matches nothing, and one in another batch or on
+//! - exactly one wins: the claim is conditional (`state = 'open'` and the
+//!   rest); of several answers to one survey in a batch only the first is
+//!   claimed and the others lose to it; one in another batch or on
 //!   another instance waits for the row (or SQLite's write lock) and then
-//!   matches nothing;
-//! - one answer's failure is its own: when an answer fails, the shared
+//!   matches nothing. A batch claims its surveys in the order of their
+//!   ids, so two writers never wait on each other's rows crosswise;
+//! - one answer's failure is its own: when an answer fails before the
+//!   database (its event or notice cannot be made), the shared
 //!   transaction is rolled back, that answer is told of its failure and
-//!   the others are written again without it (failures are rare, so this
-//!   costs less than a savepoint around every answer); if the commit
-//!   itself fails, each answer is tried again alone (a claim already
-//!   committed then matches nothing and is refused, never written twice).
+//!   the others are written again without it; when a shared statement or
+//!   the commit fails, each half of the batch is tried again on its own,
+//!   down to the answer that fails alone (a claim already committed then
+//!   matches nothing and is refused, never written twice). Failures are
+//!   rare, so this costs less than a savepoint per answer.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
@@ -33,14 +45,19 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use tracing::{debug, warn};
 
 use super::{Site, act};
-use crate::store::surveys::{self, Answered, Found};
-use crate::store::{Backend, Conn, Db};
+use crate::store::surveys::{self, Answered, Claim, Found};
+use crate::store::unit::Unit;
+use crate::store::{Backend, Db};
 use crate::survey::{self, Answer};
 
-/// Answers written in one transaction at most: enough that a commit is
-/// shared widely, few enough that a batch written again after a failed
-/// answer is quick.
-pub const MAX_BATCH: usize = 64;
+/// Answers written in one transaction at most: at 200 connections all
+/// the answers waiting fit in one or two batches; a batch written again
+/// after a failed answer is still quick.
+pub const MAX_BATCH: usize = 128;
+
+/// The claim statement's sizes: a batch's statement is padded to the
+/// next, so that each connection prepares only these few.
+const SIZES: [usize; 8] = [1, 2, 4, 8, 16, 32, 64, MAX_BATCH];
 
 /// Answers waiting for a writer; a page past this waits to queue.
 const QUEUE: usize = 1024;
@@ -55,7 +72,7 @@ const PG_WRITERS: usize = 2;
 pub enum Outcome {
     /// Written and committed: the survey as it is now.
     Answered(Box<Found>),
-    /// The token's survey could not take it (unknown, answered, expired,
+    /// The token's survey could not take it (answered meanwhile, expired,
     /// superseded, its ticket merged or gone); nothing was written. The
     /// page reads why.
     NotClaimed,
@@ -63,6 +80,7 @@ pub enum Outcome {
 
 struct Job {
     site: Arc<Site>,
+    survey: i64,
     token_hash: String,
     answer: Answer,
     at: i64,
@@ -81,21 +99,34 @@ impl Answers {
     pub fn start(db: Db) -> Answers {
         let (tx, rx) = mpsc::channel(QUEUE);
         let rx = Arc::new(Mutex::new(rx));
-        let writers = match db.backend() {
+        let backend = db.backend();
+        let writers = match backend {
             Backend::Sqlite => 1,
             Backend::Postgres => PG_WRITERS,
         };
+        let sql = Arc::new(Sql {
+            claim: SIZES
+                .iter()
+                .map(|n| surveys::claim_answers_sql(backend, *n))
+                .collect(),
+            events: SIZES
+                .iter()
+                .map(|n| surveys::answered_events_sql(backend, *n))
+                .collect(),
+        });
         for _ in 0..writers {
-            tokio::spawn(write(db.clone(), rx.clone()));
+            tokio::spawn(write(db.clone(), rx.clone(), sql.clone()));
         }
         Answers { jobs: tx }
     }
 
-    /// Records `answer` to the survey of the token hashing to
-    /// `token_hash`, at `at`; returns once it is committed (or refused).
+    /// Records `answer` to survey `survey` (as a lookup of the token
+    /// hashing to `token_hash` found it, open), at `at`; returns once it
+    /// is committed (or refused).
     pub async fn answer(
         &self,
         site: Arc<Site>,
+        survey: i64,
         token_hash: String,
         answer: Answer,
         at: i64,
@@ -103,6 +134,7 @@ impl Answers {
         let (reply, outcome) = oneshot::channel();
         let job = Job {
             site,
+            survey,
             token_hash,
             answer,
             at,
@@ -118,8 +150,14 @@ impl Answers {
     }
 }
 
+/// The writers' statements, one of each per size of [`SIZES`].
+struct Sql {
+    claim: Vec<String>,
+    events: Vec<String>,
+}
+
 /// One writer: batches until the handles are gone.
-async fn write(db: Db, jobs: Arc<Mutex<mpsc::Receiver<Job>>>) {
+async fn write(db: Db, jobs: Arc<Mutex<mpsc::Receiver<Job>>>, sql: Arc<Sql>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
         // The lock is held only while waiting for work: the other writer
@@ -127,72 +165,118 @@ async fn write(db: Db, jobs: Arc<Mutex<mpsc::Receiver<Job>>>) {
         if jobs.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
             return;
         }
-        commit(&db, std::mem::take(&mut batch)).await;
+        commit(&db, &sql, std::mem::take(&mut batch)).await;
     }
 }
 
 /// Why a shared transaction was not committed.
 enum Failed {
-    /// Answer `i` failed: the transaction was rolled back.
+    /// Answer `i` failed before the database: the transaction was rolled
+    /// back.
     Answer(usize, anyhow::Error),
-    /// The transaction itself (begin, commit).
+    /// A shared statement, or the transaction itself (begin, commit).
     Transaction(anyhow::Error),
 }
 
 /// Writes `jobs` together and tells each its outcome.
-async fn commit(db: &Db, mut jobs: Vec<Job>) {
-    loop {
-        match attempt(db, &jobs).await {
+async fn commit(db: &Db, sql: &Sql, jobs: Vec<Job>) {
+    let together = jobs.len();
+    let mut pending = vec![jobs];
+    while let Some(mut jobs) = pending.pop() {
+        match attempt(db, sql, &jobs).await {
             Ok(outcomes) => {
                 for (job, outcome) in jobs.into_iter().zip(outcomes) {
                     let _ = job.reply.send(Ok(outcome));
                 }
-                return;
             }
             Err(Failed::Answer(i, e)) => {
                 // The failed answer alone is told; the others go again
                 // without it (each failure removes one: this ends).
-                warn!(error = %format!("{e:#}"), together = jobs.len(), "survey answer not written");
+                warn!(error = %format!("{e:#}"), together, "survey answer not written");
                 let _ = jobs.remove(i).reply.send(Err(e));
-                if jobs.is_empty() {
-                    return;
+                if !jobs.is_empty() {
+                    pending.push(jobs);
                 }
             }
             Err(Failed::Transaction(e)) if jobs.len() > 1 => {
+                // Which answer it was is not known: each half goes again
+                // on its own, down to the one that fails alone.
                 warn!(error = %format!("{e:#}"), answers = jobs.len(),
-                    "survey answers: the shared commit failed; each alone");
-                for job in jobs {
-                    let outcome = match attempt(db, std::slice::from_ref(&job)).await {
-                        Ok(mut v) => v.pop().context("no outcome"),
-                        Err(Failed::Answer(_, e) | Failed::Transaction(e)) => Err(e),
-                    };
-                    let _ = job.reply.send(outcome);
-                }
-                return;
+                    "survey answers: a shared write failed; in halves");
+                let back = jobs.split_off(jobs.len() / 2);
+                pending.push(back);
+                pending.push(jobs);
             }
             Err(Failed::Transaction(e)) => {
+                warn!(error = %format!("{e:#}"), together, "survey answer not written");
                 if let Some(job) = jobs.into_iter().next() {
                     let _ = job.reply.send(Err(e));
                 }
-                return;
             }
         }
     }
 }
 
 /// One transaction for `jobs`, all written or none: the outcome of each.
-async fn attempt(db: &Db, jobs: &[Job]) -> Result<Vec<Outcome>, Failed> {
+async fn attempt(db: &Db, sql: &Sql, jobs: &[Job]) -> Result<Vec<Outcome>, Failed> {
     let backend = db.backend();
-    let mut tx = db.begin().await.map_err(Failed::Transaction)?;
-    let mut out = Vec::with_capacity(jobs.len());
+    let mut ratings = Vec::with_capacity(jobs.len());
     for (i, job) in jobs.iter().enumerate() {
-        match one(&mut tx, backend, job).await {
-            Ok(outcome) => out.push(outcome),
-            Err(e) => {
-                let _ = tx.rollback().await;
-                return Err(Failed::Answer(i, e));
-            }
+        let json =
+            serde_json::to_string(&job.answer.ratings).map_err(|e| Failed::Answer(i, e.into()))?;
+        ratings.push(json);
+    }
+    let claims = claims(jobs, &ratings);
+    let size = SIZES
+        .iter()
+        .position(|n| *n >= claims.len())
+        .context("more answers than a batch")
+        .map_err(Failed::Transaction)?;
+    let mut tx = db.begin().await.map_err(Failed::Transaction)?;
+    let claimed = surveys::claim_answers_with(&mut tx, &sql.claim[size], SIZES[size], &claims)
+        .await
+        .context("cannot claim the surveys answered")
+        .map_err(Failed::Transaction)?;
+    let mut claimed: HashMap<i64, Found> = claimed.into_iter().map(|f| (f.id, f)).collect();
+    // The staff tokens' ring for low ratings' notices, read once.
+    let low = |job: &Job| !job.answer.low(&job.site.cfg.survey.questions).is_empty();
+    let keys = match jobs
+        .iter()
+        .find(|j| claimed.contains_key(&j.survey) && low(j))
+    {
+        Some(j) => crate::sla::scan::staff_keys_of(&j.site.cfg, &mut tx)
+            .await
+            .map_err(Failed::Transaction)?,
+        None => None,
+    };
+    let mut out = Vec::with_capacity(jobs.len());
+    let mut events = Vec::with_capacity(claimed.len());
+    let mut w = Unit::new(&mut tx, backend);
+    for (i, job) in jobs.iter().enumerate() {
+        // The first answer to a survey takes its claim; the others lose.
+        let Some(found) = claimed.remove(&job.survey) else {
+            out.push(Outcome::NotClaimed);
+            continue;
+        };
+        events.push(act::answered_event(&job.site, &found, &job.answer, job.at));
+        let ring = keys.as_deref();
+        if let Err(e) = act::push_answer(&mut w, &job.site, &found, &job.answer, ring, job.at) {
+            drop(w);
+            let _ = tx.rollback().await;
+            return Err(Failed::Answer(i, e));
         }
+        out.push(Outcome::Answered(Box::new(found)));
+    }
+    w.finish()
+        .await
+        .context("cannot write the survey answers' notices")
+        .map_err(Failed::Transaction)?;
+    if !events.is_empty() {
+        let size = SIZES.iter().position(|n| *n >= events.len()).unwrap_or(0);
+        surveys::insert_answered_events_with(&mut tx, &sql.events[size], SIZES[size], &events)
+            .await
+            .context("cannot write the survey answers' events")
+            .map_err(Failed::Transaction)?;
     }
     tx.commit()
         .await
@@ -202,18 +286,26 @@ async fn attempt(db: &Db, jobs: &[Job]) -> Result<Vec<Outcome>, Failed> {
     Ok(out)
 }
 
-/// One answer: the claim (its lookup too), then what it writes.
-async fn one(c: &mut Conn, backend: Backend, job: &Job) -> Result<Outcome> {
-    let a = &job.answer;
-    let ratings_json = serde_json::to_string(&a.ratings)?;
-    let answered = Answered {
-        ratings_json: &ratings_json,
-        score: survey::score(&a.ratings),
-        comment: a.comment.as_deref(),
-    };
-    let Some(found) = surveys::claim_answer(c, &job.token_hash, job.at, &answered).await? else {
-        return Ok(Outcome::NotClaimed);
-    };
-    act::record_answer(c, backend, &job.site, &found, a, job.at).await?;
-    Ok(Outcome::Answered(Box::new(found)))
+/// The claims of `jobs` (with their `ratings` as JSON): one per survey,
+/// by the first answer to it, in the order of the surveys' ids.
+fn claims<'a>(jobs: &'a [Job], ratings: &'a [String]) -> Vec<Claim<'a>> {
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|i| (jobs[*i].survey, *i));
+    order.dedup_by_key(|i| jobs[*i].survey);
+    order
+        .into_iter()
+        .map(|i| {
+            let (job, a) = (&jobs[i], &jobs[i].answer);
+            Claim {
+                id: job.survey,
+                hash: &job.token_hash,
+                now: job.at,
+                answered: Answered {
+                    ratings_json: &ratings[i],
+                    score: survey::score(&a.ratings),
+                    comment: a.comment.as_deref(),
+                },
+            }
+        })
+        .collect()
 }

@@ -91,12 +91,17 @@ fn seen(f: &Found) -> Seen<'_> {
     }
 }
 
+/// The survey's language, else the desk's.
+fn lang_of(site: &Site, found: Option<&Found>) -> Language {
+    found
+        .map(|f| language(&f.language))
+        .unwrap_or(site.cfg.desk.language)
+}
+
 /// The base of a page's context: the desk, and the ticket line when the
 /// link is good.
 fn base(site: &Site, found: Option<&Found>, token: &str, show_ticket: bool) -> (Language, PageCtx) {
-    let lang = found
-        .map(|f| language(&f.language))
-        .unwrap_or(site.cfg.desk.language);
+    let lang = lang_of(site, found);
     let ticket = found.filter(|_| show_ticket).map(|f| TicketLine {
         id: f.ticket_id,
         subject: f.subject.clone(),
@@ -130,6 +135,11 @@ fn page_refusal(
     kind: &'static str,
     code: StatusCode,
 ) -> Response {
+    let lang = lang_of(site, found);
+    // The same for every token: rendered beforehand.
+    if let Some(html) = site.refusal(lang, kind) {
+        return pages::html_response(code, html.to_string());
+    }
     let (lang, mut ctx) = base(site, found, token, false);
     ctx.kind = kind;
     site.pages.respond(code, "refusal", lang, &ctx)
@@ -251,13 +261,31 @@ async fn survey_post(
         Ok(a) => a,
         Err(e) => return form_again(&st, site, &token, &form, e, at).await,
     };
-    // A well-formed answer goes straight to the writer, whose claim looks
-    // the token up too: one statement for the happy path.
+    // The lookup (read together with the others') says whether the
+    // survey can take an answer: refusals (answered, expired, unknown…)
+    // never reach the writer, and each is final (no survey goes back to
+    // open). An open one goes to the writer, whose conditional claim
+    // decides between posts that arrive together.
+    let l = match look(&st, &token, Page::Survey, at).await {
+        Ok(l) => l,
+        Err(e) => return trouble(site, e),
+    };
+    let found = match (l.verdict, l.found) {
+        (Ok(()), Some(found)) => found,
+        (verdict, found) => {
+            let why = verdict.err().unwrap_or(Refusal::Unknown);
+            return refuse(site, found.as_ref(), &token, why);
+        }
+    };
     let hash = survey::token_hash(&token);
-    match st.answers.answer(site.clone(), hash, answer, at).await {
+    match st
+        .answers
+        .answer(site.clone(), found.id, hash, answer, at)
+        .await
+    {
         Ok(commit::Outcome::Answered(found)) => done(site, &found, &token, "answered"),
         Ok(commit::Outcome::NotClaimed) => match look(&st, &token, Page::Survey, at).await {
-            // Unknown, answered, expired…: the row says which.
+            // Answered meanwhile, or expired…: the row says which.
             Ok(l) => {
                 let why = l.verdict.err().unwrap_or(Refusal::Answered);
                 refuse(site, l.found.as_ref(), &token, why)
@@ -326,6 +354,12 @@ async fn form_again(
 }
 
 fn done(site: &Site, found: &Found, token: &str, kind: &'static str) -> Response {
+    if kind == "answered"
+        && let Some(frame) = site.thanks(language(&found.language))
+    {
+        let html = frame.fill(found.ticket_id, &found.subject, token);
+        return pages::html_response(StatusCode::OK, html);
+    }
     let (lang, mut ctx) = base(site, Some(found), token, true);
     ctx.kind = kind;
     if kind == "confirmed" && found.state != "open" {

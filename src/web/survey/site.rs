@@ -10,7 +10,9 @@
 //!
 //! The whole survey page a GET shows is rendered here too, once per
 //! language and choice, as a [`Frame`] that a request fills with the
-//! ticket's number, subject and token.
+//! ticket's number, subject and token; so are the thank-you page of an
+//! answer (a frame) and the refusal pages (the same for every token: one
+//! per language and reason), what a POST sends back.
 //!
 //! A reload (SIGHUP, [`crate::reload`]) builds a new site from the new
 //! configuration and templates ([`follow`]); a request takes the site of
@@ -24,7 +26,7 @@ use tracing::{error, info};
 
 use super::Limiter;
 use super::frame::{Frame, ID_MARK, SUBJECT_MARK, TOKEN_MARK};
-use super::pages::{Choice, Pages, QuestionView, TicketLine};
+use super::pages::{Choice, PageCtx, Pages, QuestionView, TicketLine};
 use crate::config::{Config, Language};
 use crate::mail::templates::Templates;
 use crate::sla::scan::Escalator;
@@ -43,7 +45,27 @@ pub struct Site {
     /// The survey page around those, likewise (`None`: a render that the
     /// frame does not reproduce; the page is then rendered per request).
     frames: [[Option<Frame>; CHOICES]; 2],
+    /// The thank-you page of an answer, by language (`None`: rendered per
+    /// request).
+    thanks: [Option<Frame>; 2],
+    /// The refusal pages by language and reason ([`REFUSALS`]; a reason
+    /// missing is rendered per request).
+    refusals: [Vec<(&'static str, String)>; 2],
 }
+
+/// The reasons of the refusal pages ([`Site::refusal`]).
+pub const REFUSALS: [&str; 10] = [
+    "unknown",
+    "gone",
+    "superseded",
+    "expired",
+    "answered",
+    "closed",
+    "not_resolved",
+    "too_large",
+    "too_many",
+    "trouble",
+];
 
 fn lang_index(lang: Language) -> usize {
     match lang {
@@ -74,6 +96,17 @@ impl Site {
                 *slot = survey_frame(&pages, &cfg.desk.name, lang, form)?;
             }
         }
+        let mut thanks: [Option<Frame>; 2] = Default::default();
+        let mut refusals: [Vec<(&'static str, String)>; 2] = Default::default();
+        for lang in [Language::Id, Language::En] {
+            let l = lang_index(lang);
+            thanks[l] = thanks_frame(&pages, &cfg.desk.name, lang)?;
+            for kind in REFUSALS {
+                if let Some(page) = refusal_page(&pages, &cfg.desk.name, lang, kind)? {
+                    refusals[l].push((kind, page));
+                }
+            }
+        }
         Ok(Site {
             cfg,
             templates,
@@ -81,7 +114,22 @@ impl Site {
             limiter,
             forms,
             frames,
+            thanks,
+            refusals,
         })
+    }
+
+    /// The thank-you page of an answer in `lang`, to fill.
+    pub fn thanks(&self, lang: Language) -> Option<&Frame> {
+        self.thanks[lang_index(lang)].as_ref()
+    }
+
+    /// The refusal page in `lang` for `kind`, when rendered beforehand.
+    pub fn refusal(&self, lang: Language, kind: &str) -> Option<&str> {
+        self.refusals[lang_index(lang)]
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, page)| page.as_str())
     }
 
     /// The survey page in `lang` with `overall` = `r` chosen, to fill.
@@ -109,26 +157,71 @@ impl Site {
 /// a filled frame is not what the templates make of the same values (a
 /// desk name holding a mark, say).
 fn survey_frame(pages: &Pages, desk: &str, lang: Language, form: &str) -> Result<Option<Frame>> {
+    frame_of(
+        lang,
+        "survey",
+        |ctx| ctx.form = form.to_string(),
+        pages,
+        desk,
+    )
+}
+
+/// The thank-you page of an answer in `lang`, as a frame (see
+/// [`survey_frame`]).
+fn thanks_frame(pages: &Pages, desk: &str, lang: Language) -> Result<Option<Frame>> {
+    frame_of(lang, "done", |ctx| ctx.kind = "answered", pages, desk)
+}
+
+/// Page `name` in `lang` as the handlers render it (`set` adds what is
+/// theirs to the context), cut at its marks and checked against a render.
+fn frame_of(
+    lang: Language,
+    name: &str,
+    set: impl Fn(&mut PageCtx),
+    pages: &Pages,
+    desk: &str,
+) -> Result<Option<Frame>> {
     let page = |id: serde_json::Value, subject: &str, token: &str| -> Result<String> {
         let ticket = TicketLine {
             id: 0,
             subject: subject.to_string(),
         };
         let mut ctx = super::page_ctx(desk, lang, Some(ticket), token);
-        ctx.form = form.to_string();
+        set(&mut ctx);
         let mut ctx = serde_json::to_value(&ctx)?;
         ctx["ticket"]["id"] = id;
-        pages.render("survey", lang, &ctx)
+        pages.render(name, lang, &ctx)
     };
     let Some(frame) = Frame::cut(&page(ID_MARK.into(), SUBJECT_MARK, TOKEN_MARK)?) else {
         return Ok(None);
     };
     let (id, subject, token) = (4711, "<b>\"Tom & Jerry's\"</b> ré", "Ab-_0123456789");
     if frame.fill(id, subject, token) != page(id.into(), subject, token)? {
-        tracing::warn!("the survey page is rendered per request: its frame does not match");
+        tracing::warn!(
+            page = name,
+            "a page is rendered per request: its frame does not match"
+        );
         return Ok(None);
     }
     Ok(Some(frame))
+}
+
+/// The refusal page in `lang` for `kind`, as the handlers render it for
+/// any token; `None` when it differs between tokens (then it is rendered
+/// per request).
+fn refusal_page(
+    pages: &Pages,
+    desk: &str,
+    lang: Language,
+    kind: &'static str,
+) -> Result<Option<String>> {
+    let page = |token: &str| -> Result<String> {
+        let mut ctx = super::page_ctx(desk, lang, None, token);
+        ctx.kind = kind;
+        pages.render("refusal", lang, &ctx)
+    };
+    let html = page("")?;
+    Ok((html == page(TOKEN_MARK)? && html == page("Ab-_0123456789")?).then_some(html))
 }
 
 /// The questions as the form shows them, with `chosen` answers ticked.

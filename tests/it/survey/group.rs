@@ -20,7 +20,7 @@ fn token(i: i64) -> String {
 
 /// A desk listening on its own port with a limit far above the test's
 /// posts (the limiter stays on), started.
-async fn desk(backend: Backend, stack: &MailStack) -> Posko {
+pub(super) async fn desk(backend: Backend, stack: &MailStack) -> Posko {
     let port = free_port();
     let mut posko = desk_with(
         backend,
@@ -145,7 +145,10 @@ async fn many_answers_at_once_all_commit_but_a_failing_one(backend: Backend) {
             .unwrap_or(0)
     };
     assert!(most("survey answers: one commit", "answers=") > 1, "{log}");
-    assert!(most("survey answer not written", "together=") > 1, "{log}");
+    // The failed one was refused in its batch (shared with others or not:
+    // the pages look their tokens up first, so which answers reach the
+    // writer together depends on timing).
+    assert!(most("survey answer not written", "together=") >= 1, "{log}");
     // The failed answer left its survey open: it can be answered later.
     let open = format!("SELECT COUNT(*) FROM surveys WHERE ticket_id = {bad} AND state = 'open'");
     assert_eq!(count(&posko, &open).await, 1);

@@ -3,8 +3,9 @@
 //! reminder and the auto-close, on SQLite and PostgreSQL; the hostile
 //! cases in [`hostile`] and [`forged`], the headless browser in [`browser`], what the
 //! first round left open in [`gaps`], answers written together in
-//! [`group`].
+//! [`group`], claimed in one statement in [`batch`].
 
+mod batch;
 mod browser;
 mod forged;
 mod gaps;
