@@ -163,7 +163,9 @@ impl Ingestor {
         let (queued, failed): (Vec<_>, Vec<_>) = w
             .statements()
             .filter(|(sql, _)| sql.starts_with("INSERT INTO outbox"))
-            .partition(|(sql, _)| sql.contains("'queued'"));
+            .partition(|(sql, _)| {
+                sql.contains("'queued'") || *sql == crate::store::outbox::RAW_INSERT
+            });
         let outgoing = queued
             .into_iter()
             .flat_map(|(_, args)| args.iter())
