@@ -187,48 +187,63 @@ pub struct Claim<'a> {
     pub answered: Answered<'a>,
 }
 
-/// Values bound per claim in [`claim_answers_sql`].
-const CLAIM_ARGS: usize = 6;
+/// A table `u` of `n` rows of bound values (`$1` …, row by row) with the
+/// columns `cols` (name, PostgreSQL type), for an `… FROM` of one batch.
+/// SQLite names a VALUES list's columns column1 …, so they are renamed in
+/// a sub-select; PostgreSQL takes the names after the alias and the types
+/// as casts (a bound value alone would be typed as text).
+fn values_table(backend: Backend, n: usize, cols: &[(&str, &str)]) -> String {
+    let rows = (0..n)
+        .map(|i| {
+            let row = cols
+                .iter()
+                .enumerate()
+                .map(|(k, (_, ty))| {
+                    let p = i * cols.len() + k + 1;
+                    match backend {
+                        Backend::Sqlite => format!("${p}"),
+                        Backend::Postgres => format!("${p}::{ty}"),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("({row})")
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    match backend {
+        Backend::Sqlite => {
+            let names = cols
+                .iter()
+                .enumerate()
+                .map(|(k, (name, _))| format!("column{} AS {name}", k + 1))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("(SELECT {names} FROM (VALUES {rows})) AS u")
+        }
+        Backend::Postgres => {
+            let names = cols.iter().map(|(name, _)| *name).collect::<Vec<_>>();
+            format!("(VALUES {rows}) AS u({})", names.join(", "))
+        }
+    }
+}
 
 /// The SQL of [`claim_answers_with`] for `n` claims on `backend`: one
 /// `UPDATE … FROM (VALUES …)`, each survey's conditions as in one
 /// answer's claim, returning what the pages need of each survey claimed.
 pub fn claim_answers_sql(backend: Backend, n: usize) -> String {
-    let rows = (0..n)
-        .map(|i| {
-            let p = |k: usize| i * CLAIM_ARGS + k;
-            match backend {
-                Backend::Sqlite => format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${})",
-                    p(1),
-                    p(2),
-                    p(3),
-                    p(4),
-                    p(5),
-                    p(6)
-                ),
-                Backend::Postgres => format!(
-                    "(${}::BIGINT, ${}::TEXT, ${}::BIGINT, ${}::TEXT, ${}::BIGINT, ${}::TEXT)",
-                    p(1),
-                    p(2),
-                    p(3),
-                    p(4),
-                    p(5),
-                    p(6)
-                ),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    // SQLite names a VALUES list's columns column1 …; PostgreSQL takes
-    // them after the alias.
-    let from = match backend {
-        Backend::Sqlite => format!(
-            "(SELECT column1 AS id, column2 AS hash, column3 AS at, column4 AS ratings, \
-             column5 AS score, column6 AS comment FROM (VALUES {rows})) AS u"
-        ),
-        Backend::Postgres => format!("(VALUES {rows}) AS u(id, hash, at, ratings, score, comment)"),
-    };
+    let from = values_table(
+        backend,
+        n,
+        &[
+            ("id", "BIGINT"),
+            ("hash", "TEXT"),
+            ("at", "BIGINT"),
+            ("ratings", "TEXT"),
+            ("score", "BIGINT"),
+            ("comment", "TEXT"),
+        ],
+    );
     format!(
         "UPDATE surveys SET state = 'answered', answered_at = u.at, ratings = u.ratings, \
            score = u.score, comment = u.comment, remind_at = NULL \
@@ -312,38 +327,22 @@ pub struct AnsweredEvent {
     pub data: String,
 }
 
-/// Values bound per event in [`answered_events_sql`].
-const EVENT_ARGS: usize = 4;
-
 /// The SQL of [`insert_answered_events_with`] for `n` events: one
 /// `INSERT … SELECT … FROM (VALUES …)`, whose rows with no ticket are
 /// padding and written nowhere. One statement whatever the batch, so it
 /// is prepared once per size (a script of one `INSERT` per answer was
 /// parsed anew each time: a fifth of an answer's cost on SQLite).
 pub fn answered_events_sql(backend: Backend, n: usize) -> String {
-    let rows = (0..n)
-        .map(|i| {
-            let p = |k: usize| i * EVENT_ARGS + k;
-            match backend {
-                Backend::Sqlite => format!("(${}, ${}, ${}, ${})", p(1), p(2), p(3), p(4)),
-                Backend::Postgres => format!(
-                    "(${}::BIGINT, ${}::TEXT, ${}::BIGINT, ${}::TEXT)",
-                    p(1),
-                    p(2),
-                    p(3),
-                    p(4)
-                ),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    let from = match backend {
-        Backend::Sqlite => format!(
-            "(SELECT column1 AS ticket_id, column2 AS actor, column3 AS at, column4 AS data \
-             FROM (VALUES {rows})) AS u"
-        ),
-        Backend::Postgres => format!("(VALUES {rows}) AS u(ticket_id, actor, at, data)"),
-    };
+    let from = values_table(
+        backend,
+        n,
+        &[
+            ("ticket_id", "BIGINT"),
+            ("actor", "TEXT"),
+            ("at", "BIGINT"),
+            ("data", "TEXT"),
+        ],
+    );
     format!(
         "INSERT INTO events (ticket_id, kind, actor, at, message_id, data) \
          SELECT u.ticket_id, 'survey_answered', u.actor, u.at, NULL, u.data FROM {from} \

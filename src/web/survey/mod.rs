@@ -266,16 +266,9 @@ async fn survey_post(
     // never reach the writer, and each is final (no survey goes back to
     // open). An open one goes to the writer, whose conditional claim
     // decides between posts that arrive together.
-    let l = match look(&st, &token, Page::Survey, at).await {
-        Ok(l) => l,
-        Err(e) => return trouble(site, e),
-    };
-    let found = match (l.verdict, l.found) {
-        (Ok(()), Some(found)) => found,
-        (verdict, found) => {
-            let why = verdict.err().unwrap_or(Refusal::Unknown);
-            return refuse(site, found.as_ref(), &token, why);
-        }
+    let found = match open_survey(&st, site, &token, at).await {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     let hash = survey::token_hash(&token);
     match st
@@ -296,6 +289,21 @@ async fn survey_post(
     }
 }
 
+/// The survey of `token` when it can take an answer; else the page that
+/// says why not (answered, expired, unknown…), or that the lookup failed.
+async fn open_survey(st: &WebState, site: &Site, token: &str, at: i64) -> Result<Found, Response> {
+    let l = look(st, token, Page::Survey, at)
+        .await
+        .map_err(|e| trouble(site, e))?;
+    match (l.verdict, l.found) {
+        (Ok(()), Some(found)) => Ok(found),
+        (verdict, found) => {
+            let why = verdict.err().unwrap_or(Refusal::Unknown);
+            Err(refuse(site, found.as_ref(), token, why))
+        }
+    }
+}
+
 /// A form that is not an answer: the refusal when the token cannot be
 /// answered anyway, else the form again with what was chosen and what is
 /// wrong.
@@ -307,16 +315,9 @@ async fn form_again(
     e: survey::FormError,
     at: i64,
 ) -> Response {
-    let l = match look(st, token, Page::Survey, at).await {
-        Ok(l) => l,
-        Err(e) => return trouble(site, e),
-    };
-    let found = match (l.verdict, l.found) {
-        (Ok(()), Some(found)) => found,
-        (verdict, found) => {
-            let why = verdict.err().unwrap_or(Refusal::Unknown);
-            return refuse(site, found.as_ref(), token, why);
-        }
+    let found = match open_survey(st, site, token, at).await {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     let (lang, mut ctx) = base(site, Some(&found), token, true);
     let given = |k: &str| {
