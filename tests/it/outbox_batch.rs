@@ -10,21 +10,11 @@ use posko::store::script::{Arg, Script};
 
 use crate::both;
 use crate::harness::mail;
-use crate::harness::posko::{Backend, Posko};
-
-const FILES: &str = r#"
-[inbound]
-kind = "maildir"
-path = "mail"
-
-[outbound]
-kind = "file"
-path = "outbox"
-"#;
+use crate::harness::posko::{Backend, MAILDIR_TO_FILES, Posko};
 
 /// A desk on `backend` and its migrated database.
 async fn desk(backend: Backend) -> (Posko, Db) {
-    let posko = Posko::from_parts(backend, "", FILES).await;
+    let posko = Posko::from_parts(backend, "", MAILDIR_TO_FILES).await;
     let db = Db::connect(&posko.db_url).await.expect("connect");
     db.migrate().await.expect("migrate");
     (posko, db)
@@ -229,7 +219,7 @@ both!(crashed_claim_is_retried_after_the_lease);
 /// row sent written as exactly one `.eml` file, no temporary file left,
 /// nothing left unsent.
 async fn run_once_sends_every_mail_once(backend: Backend) {
-    let posko = Posko::from_parts(backend, "ack_limit_total = 1000", FILES).await;
+    let posko = Posko::from_parts(backend, "ack_limit_total = 1000", MAILDIR_TO_FILES).await;
     const MAILS: usize = 300;
     deliver_printer_reports(&posko, MAILS);
     let out = posko.run_once();

@@ -36,6 +36,18 @@ pub enum Backend {
 /// The environment variable the test configuration names for the IMAP password.
 pub const IMAP_PASSWORD_ENV: &str = "POSKO_TEST_IMAP_PASSWORD";
 
+/// `[inbound]`/`[outbound]` of a desk reading a Maildir (`mail`) and
+/// writing its mail as files (`outbox`), for [`Posko::from_parts`].
+pub const MAILDIR_TO_FILES: &str = r#"
+[inbound]
+kind = "maildir"
+path = "mail"
+
+[outbound]
+kind = "file"
+path = "outbox"
+"#;
+
 fn pg_admin_url() -> String {
     std::env::var("POSKO_TEST_PG")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())

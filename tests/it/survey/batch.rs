@@ -13,16 +13,7 @@ use sqlx::Row as _;
 use super::group::desk as listening_desk;
 use super::*;
 use crate::both;
-
-const FILES: &str = r#"
-[inbound]
-kind = "maildir"
-path = "mail"
-
-[outbound]
-kind = "file"
-path = "outbox"
-"#;
+use crate::harness::posko::MAILDIR_TO_FILES;
 
 const FIRST: i64 = 3000;
 
@@ -113,7 +104,7 @@ where
 }
 
 async fn a_batch_claims_only_the_open_surveys_each_with_its_answer(backend: Backend) {
-    let posko = Posko::from_parts(backend, "", FILES).await;
+    let posko = Posko::from_parts(backend, "", MAILDIR_TO_FILES).await;
     let db = Db::connect(&posko.db_url).await.expect("connect");
     db.migrate().await.expect("migrate");
     let now = wall_now();
