@@ -59,6 +59,17 @@ pub const FAULT_COMPOSE_ENV: &str = "POSKO_FAULT_COMPOSE_FAIL_ON";
 /// a Message-ID does so for real; SQLite stores anything).
 pub const FAULT_STORE_ENV: &str = "POSKO_FAULT_STORE_FAIL_ON";
 
+/// The environment variable that makes a batch's commit fail as a locked
+/// or unreachable database would (debug builds only): a batch holding a
+/// message whose subject contains its value is rolled back and left at its
+/// source for the next pass.
+pub const FAULT_COMMIT_ENV: &str = "POSKO_FAULT_COMMIT_FAIL_ON";
+
+/// The environment variable that makes parsing panic (debug builds only):
+/// a message whose subject contains its value panics once parsed, before
+/// any database work (in a Maildir pass: on the thread reading ahead).
+pub const FAULT_PARSE_PANIC_ENV: &str = "POSKO_FAULT_PARSE_PANIC_ON";
+
 /// Whether the fault named by `env` is set for a message with `subject`.
 /// Always false in release builds: the hook is compiled out.
 pub fn fault_armed(env: &str, subject: &str) -> bool {
@@ -81,6 +92,14 @@ pub fn fault_armed(env: &str, subject: &str) -> bool {
 pub fn fault_point(subject: &str) {
     if fault_armed(FAULT_PANIC_ENV, subject) {
         panic!("fault injection: {FAULT_PANIC_ENV} matched the subject");
+    }
+}
+
+/// Panics when the test suite asked for it ([`FAULT_PARSE_PANIC_ENV`]); a
+/// no-op in release builds.
+pub fn parse_fault_point(subject: &str) {
+    if fault_armed(FAULT_PARSE_PANIC_ENV, subject) {
+        panic!("fault injection: {FAULT_PARSE_PANIC_ENV} matched the subject");
     }
 }
 

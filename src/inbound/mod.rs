@@ -25,10 +25,23 @@ pub const BATCH_BYTES: u64 = 16 * 1024 * 1024;
 /// at most [`BATCH`] messages and [`BATCH_BYTES`] bytes (a larger message is
 /// a batch of its own); the number of messages in each.
 pub fn batches(sizes: impl IntoIterator<Item = u64>) -> Vec<usize> {
+    split(sizes, BATCH, BATCH_BYTES)
+}
+
+/// [`batches`] for a source that reads one batch ahead (the Maildir: the
+/// next batch is read and parsed while one is written and committed): half
+/// as large, so that the two in memory at once stay within [`BATCH`]
+/// messages and [`BATCH_BYTES`] bytes (but for a single message larger
+/// than half of that, which is a batch of its own).
+pub fn half_batches(sizes: impl IntoIterator<Item = u64>) -> Vec<usize> {
+    split(sizes, BATCH / 2, BATCH_BYTES / 2)
+}
+
+fn split(sizes: impl IntoIterator<Item = u64>, most: usize, most_bytes: u64) -> Vec<usize> {
     let mut out = Vec::new();
     let (mut n, mut bytes) = (0usize, 0u64);
     for size in sizes {
-        if n > 0 && (n == BATCH || bytes + size > BATCH_BYTES) {
+        if n > 0 && (n == most || bytes + size > most_bytes) {
             out.push(n);
             (n, bytes) = (0, 0);
         }
@@ -80,5 +93,8 @@ mod tests {
         let mb = 1 << 20;
         assert_eq!(batches(vec![6 * mb; 5]), vec![2, 2, 1]);
         assert_eq!(batches([mb, 40 * mb, mb, mb]), vec![1, 1, 2]);
+        assert_eq!(half_batches(vec![1000; 250]), vec![100, 100, 50]);
+        assert_eq!(half_batches(vec![3 * mb; 5]), vec![2, 2, 1]);
+        assert_eq!(half_batches([mb, 40 * mb, mb]), vec![1, 1, 1]);
     }
 }

@@ -25,6 +25,7 @@ use super::examine::{Examined, Route};
 use super::{Arrival, Incoming, Ingestor, Outcome};
 use crate::ack_policy::AckCount;
 use crate::domain::TicketId;
+use crate::isolate;
 use crate::parse::InboundMessage;
 use crate::store::script::{Prepared, Script};
 use crate::store::{Backend, Conn, outbox, raw, tickets};
@@ -114,7 +115,7 @@ impl Ingestor {
     /// start sooner. Each message keeps its own budget
     /// ([`crate::budget`]); at most two are parsed at once, each at most
     /// [`super::LARGE_MESSAGE`] (larger ones are never in a batch).
-    fn examine_all(&self, items: &[Incoming]) -> Vec<Examined> {
+    pub(super) fn examine_all(&self, items: &[Incoming]) -> Vec<Examined> {
         let examine = |part: &[Incoming]| -> Vec<Examined> {
             part.iter().map(|i| self.examine(i, &i.raw)).collect()
         };
@@ -143,10 +144,15 @@ impl Ingestor {
 
     /// One transaction for all of `items`, pipelined (see the module
     /// documentation).
-    pub(super) async fn try_batch(&self, items: &[Incoming], now: i64) -> Result<Vec<Outcome>> {
+    /// `examined` holds [`Ingestor::examine`] of each of `items`, in order.
+    pub(super) async fn try_batch(
+        &self,
+        items: &[Incoming],
+        examined: Vec<Examined>,
+        now: i64,
+    ) -> Result<Vec<Outcome>> {
         let backend = self.db.backend();
         let since = self.ack_since(now);
-        let examined = self.examine_all(items);
         // What Known is read for: the stored messages' keys and whom they
         // would be answered at.
         let lookups: Vec<Option<(String, Option<String>)>> = examined
@@ -170,6 +176,12 @@ impl Ingestor {
                 Examined::Refused { .. } => false,
             })
             .collect();
+        // The test suite's stand-in for a commit the database refuses for
+        // a while (debug builds only).
+        let commit_fault = examined.iter().any(|e| {
+            matches!(e, Examined::Parsed(m)
+                if isolate::fault_armed(isolate::FAULT_COMMIT_ENV, &m.subject))
+        });
         let mut tx = self.db.begin().await?;
         raw::lock_ack_counts(&mut tx, backend).await?;
         self.keys(&mut tx).await?;
@@ -301,6 +313,15 @@ impl Ingestor {
             }
         }
         pending.flush_with(&mut tx, backend, &mut prepared).await?;
+        if commit_fault {
+            // Dropped, so rolled back, as a failed commit leaves it.
+            drop(tx);
+            return Err(crate::store::Unavailable(format!(
+                "fault injection: {} matched a subject; the commit failed",
+                isolate::FAULT_COMMIT_ENV
+            ))
+            .into());
+        }
         tx.commit().await.context("cannot commit")?;
         Ok(outcomes)
     }

@@ -47,7 +47,10 @@ impl Ingestor {
         // crate::budget); past either, parsing stops and says which.
         let meter = Meter::start(self.cfg.message_budget);
         match parse::parse_metered(raw, self.cfg.desk.domain(), &meter) {
-            Ok(m) => Examined::Parsed(Box::new(m)),
+            Ok(m) => {
+                crate::isolate::parse_fault_point(&m.subject);
+                Examined::Parsed(Box::new(m))
+            }
             Err(e) => Examined::Refused {
                 reason: e.to_string(),
                 oversize: None,

@@ -125,6 +125,26 @@ pub enum Outcome {
     Answered,
 }
 
+/// A batch read and examined ahead of its transaction
+/// ([`Ingestor::examine_batch`]); [`Ingestor::ingest_examined`] writes it.
+pub struct ExaminedBatch {
+    items: Vec<Incoming>,
+    /// Each item examined, in order, when the items make one run of the
+    /// batch path; `Err`: parsing panicked (the text).
+    examined: Option<Result<Vec<Examined>, String>>,
+}
+
+impl ExaminedBatch {
+    /// How many messages the batch holds.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
 /// Takes mail in. Cheap to clone.
 #[derive(Clone)]
 pub struct Ingestor {
@@ -189,6 +209,39 @@ impl Ingestor {
         out
     }
 
+    /// Reads ahead: examines `items` (parses them, no database) so that
+    /// [`Self::ingest_examined`] can write them later, while this runs on
+    /// another thread as the batch before is written and committed. Only
+    /// items the batch path takes as one run are examined here (more than
+    /// one, none larger than [`LARGE_MESSAGE`], together at most
+    /// [`crate::inbound::BATCH_BYTES`]); any others are examined as
+    /// [`Self::ingest_batch`] would. A panic while parsing is kept, and
+    /// the items are then taken one by one, so only the culprit is
+    /// quarantined.
+    pub fn examine_batch(&self, items: Vec<Incoming>) -> ExaminedBatch {
+        let bytes: u64 = items.iter().map(|i| i.raw.len() as u64).sum();
+        let one_run = items.len() > 1
+            && bytes <= crate::inbound::BATCH_BYTES
+            && items.iter().all(|i| i.raw.len() <= LARGE_MESSAGE);
+        let examined = one_run.then(|| isolate::guarded_sync(|| self.examine_all(&items)));
+        ExaminedBatch { items, examined }
+    }
+
+    /// [`Self::ingest_batch`] for a batch [`Self::examine_batch`] examined.
+    pub async fn ingest_examined(&self, batch: ExaminedBatch, now: i64) -> Vec<Result<Outcome>> {
+        let started = std::time::Instant::now();
+        let ExaminedBatch { items, examined } = batch;
+        let source = items
+            .first()
+            .map_or("other", |i| crate::monitor::source_label(&i.source));
+        let out = match examined {
+            Some(examined) => self.ingest_run(&items, Some(examined), now).await,
+            None => self.take_in(items, now).await,
+        };
+        crate::monitor::get().ingested(source, &out, started.elapsed());
+        out
+    }
+
     /// [`Self::ingest_batch`] without the counting.
     async fn take_in(&self, items: Vec<Incoming>, now: i64) -> Vec<Result<Outcome>> {
         let mut out = Vec::with_capacity(items.len());
@@ -197,7 +250,7 @@ impl Ingestor {
         for mut item in items {
             let large = item.raw.len() > LARGE_MESSAGE;
             if large || run_bytes + item.raw.len() as u64 > crate::inbound::BATCH_BYTES {
-                out.extend(self.ingest_run(&std::mem::take(&mut run), now).await);
+                out.extend(self.ingest_run(&std::mem::take(&mut run), None, now).await);
                 run_bytes = 0;
             }
             if large {
@@ -214,7 +267,7 @@ impl Ingestor {
                 run.push(item);
             }
         }
-        out.extend(self.ingest_run(&run, now).await);
+        out.extend(self.ingest_run(&run, None, now).await);
         out
     }
 
@@ -224,13 +277,31 @@ impl Ingestor {
     /// past the busy timeout, unreachable), trying each message alone would
     /// wait that long again for every one of them: the rest are left for
     /// the next pass at once, as [`store::Unavailable`].
-    async fn ingest_run(&self, items: &[Incoming], now: i64) -> Vec<Result<Outcome>> {
+    ///
+    /// `examined`: the items examined already ([`Self::examine_batch`]:
+    /// `Err` holds the text of a panic while parsing), or `None` to examine
+    /// them here.
+    async fn ingest_run(
+        &self,
+        items: &[Incoming],
+        examined: Option<Result<Vec<Examined>, String>>,
+        now: i64,
+    ) -> Vec<Result<Outcome>> {
         if items.len() > 1 {
             // A panic in the batch is handled like any failure of it: each
             // message alone, so only the culprit is quarantined.
-            let batch = isolate::guarded(self.try_batch(items, now))
-                .await
-                .unwrap_or_else(|panic| Err(anyhow::anyhow!("the batch panicked: {panic}")));
+            let batch = match examined {
+                Some(Ok(examined)) => isolate::guarded(self.try_batch(items, examined, now)).await,
+                Some(Err(panic)) => Err(panic),
+                None => {
+                    isolate::guarded(async {
+                        let examined = self.examine_all(items);
+                        self.try_batch(items, examined, now).await
+                    })
+                    .await
+                }
+            }
+            .unwrap_or_else(|panic| Err(anyhow::anyhow!("the batch panicked: {panic}")));
             match batch {
                 Ok(outcomes) => {
                     for (item, o) in items.iter().zip(&outcomes) {

@@ -2,16 +2,16 @@
 //! `new/` (the step tests call), [`MaildirIntake::run`] repeats it every
 //! `poll_interval` until shutdown, like the IMAP worker's loop.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::inbound::maildir::{Maildir, OVERSIZE_HEAD, read_message};
-use crate::inbound::{PassStats, batches};
-use crate::ingest::{Incoming, Ingestor, Outcome};
+use crate::inbound::{BATCH_BYTES, PassStats, half_batches};
+use crate::ingest::{ExaminedBatch, Incoming, Ingestor, Outcome};
 
 /// Intake from one Maildir.
 pub struct MaildirIntake {
@@ -107,6 +107,15 @@ pub async fn pass(md: &Maildir, ingestor: &Ingestor, max_size: u64, now: i64) ->
 /// [`pass`], nudging `queued` after each batch that queued mail (its
 /// transaction is committed by then: the mail is persisted before the
 /// outbox can see it).
+///
+/// The batches are pipelined: while one is written and committed, the next
+/// is read and parsed on a thread of its own ([`Ingestor::examine_batch`]),
+/// so parsing fills the time the database waits on the disk. At most one
+/// batch is ahead, and the two together stay within the limits of one
+/// ([`half_batches`]); a batch larger than half of them (one large message)
+/// is read only when the batch before is done, and nothing is read ahead of
+/// it. A file is still moved to `cur/` only after its own batch's commit:
+/// a crash or a failed commit leaves the batch read ahead in `new/`.
 async fn pass_nudging(
     md: &Maildir,
     ingestor: &Ingestor,
@@ -117,39 +126,45 @@ async fn pass_nudging(
     let mut stats = PassStats::default();
     let files = md.pending()?;
     // What each file costs in memory: an oversized one only its head.
-    let sizes = files.iter().map(|f| {
-        let len = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
-        if len > max_size { OVERSIZE_HEAD } else { len }
-    });
+    let sizes: Vec<u64> = files
+        .iter()
+        .map(|f| {
+            let len = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
+            if len > max_size { OVERSIZE_HEAD } else { len }
+        })
+        .collect();
+    // The files of each batch, and whether it is small enough to be in
+    // memory beside another.
+    let mut chunks = Vec::new();
     let mut start = 0;
-    for n in batches(sizes) {
-        let chunk = &files[start..start + n];
+    for n in half_batches(sizes.iter().copied()) {
+        let bytes: u64 = sizes[start..start + n].iter().sum();
+        chunks.push((files[start..start + n].to_vec(), bytes <= BATCH_BYTES / 2));
         start += n;
-        let mut items = Vec::with_capacity(chunk.len());
-        let mut paths = Vec::with_capacity(chunk.len());
-        for file in chunk {
-            let (raw, size) = match read_message(file, max_size) {
-                Ok(r) => r,
-                Err(e) => {
-                    // Vanished (another instance took it) or unreadable:
-                    // leave it, it is not lost, and say so.
-                    warn!(file = %file.display(), error = %format!("{e:#}"), "cannot read Maildir message");
-                    stats.deferred += 1;
-                    continue;
-                }
-            };
-            let name = file
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .to_string();
-            let mut item = Incoming::new(raw, format!("maildir:{name}"));
-            item.size = size;
-            items.push(item);
-            paths.push(file);
+    }
+    let read = |chunk: Vec<PathBuf>| {
+        let ingestor = ingestor.clone();
+        tokio::task::spawn_blocking(move || read_and_examine(&ingestor, chunk, max_size))
+    };
+    let mut chunks = chunks.into_iter().peekable();
+    let mut ahead = None;
+    while let Some((chunk, small)) = chunks.next() {
+        let (batch, paths, deferred) = match ahead.take() {
+            Some(reading) => reading,
+            None => read(chunk),
         }
-        stats.fetched += items.len() as u32;
-        let outcomes = ingestor.ingest_batch(items, now).await;
+        .await
+        .context("reading a Maildir batch panicked")?;
+        stats.deferred += deferred;
+        stats.fetched += batch.len() as u32;
+        // The next batch is read and parsed while this one is written.
+        if let Some((next, next_small)) = chunks.peek()
+            && small
+            && *next_small
+        {
+            ahead = Some(read(next.clone()));
+        }
+        let outcomes = ingestor.ingest_examined(batch, now).await;
         if let Some(q) = queued
             && outcomes.iter().any(|o| {
                 matches!(
@@ -175,4 +190,39 @@ async fn pass_nudging(
         }
     }
     Ok(stats)
+}
+
+/// Reads the files of one batch and examines them (on a thread of its
+/// own: both are blocking work): the batch, the paths of the messages in
+/// it, and how many files could not be read (left in `new/`).
+fn read_and_examine(
+    ingestor: &Ingestor,
+    chunk: Vec<PathBuf>,
+    max_size: u64,
+) -> (ExaminedBatch, Vec<PathBuf>, u32) {
+    let mut items = Vec::with_capacity(chunk.len());
+    let mut paths = Vec::with_capacity(chunk.len());
+    let mut deferred = 0;
+    for file in chunk {
+        let (raw, size) = match read_message(&file, max_size) {
+            Ok(r) => r,
+            Err(e) => {
+                // Vanished (another instance took it) or unreadable:
+                // leave it, it is not lost, and say so.
+                warn!(file = %file.display(), error = %format!("{e:#}"), "cannot read Maildir message");
+                deferred += 1;
+                continue;
+            }
+        };
+        let name = file
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        let mut item = Incoming::new(raw, format!("maildir:{name}"));
+        item.size = size;
+        items.push(item);
+        paths.push(file);
+    }
+    (ingestor.examine_batch(items), paths, deferred)
 }

@@ -23,6 +23,7 @@ mod oauth;
 mod outbox_batch;
 mod outbox_raw;
 mod outsider;
+mod pipeline;
 mod pg_parity;
 mod refused;
 mod reply_reading;

@@ -166,10 +166,10 @@ impl Facts {
             .iter()
             .find(|a| is_noreply_local(local_part(a)))
             .cloned();
-        let ndr_subject = NDR_SUBJECTS
+        let ndr_subject = NDR_SUBJECTS_LOWER
             .iter()
-            .find(|p| subject.starts_with(&p.to_lowercase()))
-            .copied();
+            .find(|(lower, _)| subject.starts_with(lower.as_str()))
+            .map(|(_, p)| *p);
         let ndr_body = first_phrase(&NDR_BODY_SET, NDR_BODY, &body);
         let carries_original = msg.parts.iter().any(|p| {
             matches!(p.body, PartType::Message(_))

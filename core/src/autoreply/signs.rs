@@ -170,9 +170,9 @@ pub(super) fn ndr_wording(facts: &Facts) -> Option<AutoVerdict> {
     }
     // An MTA's complete fixed subject, unprefixed, is as good as a header:
     // a person writing about a bounce says more ("Undeliverable to X?").
-    if let Some(s) = NDR_WHOLE_SUBJECTS
+    if let Some((_, s)) = NDR_WHOLE_SUBJECTS_LOWER
         .iter()
-        .find(|s| facts.whole_subject == s.to_lowercase())
+        .find(|(lower, _)| facts.whole_subject == *lower)
     {
         return verdict(AutoKind::Bounce, format!("subject: {s}"));
     }

@@ -74,6 +74,23 @@ pub(super) const NDR_WHOLE_SUBJECTS: &[&str] = &[
 
 /// [`NDR_BODY`] as one automaton: every message's body is checked for all
 /// of them, and one pass over 6,000 characters beats thirty-three.
+/// A phrase list lower-cased, each beside the phrase as written (what a
+/// verdict quotes): made once, where lower-casing each phrase for every
+/// message cost more than the rest of the reading.
+pub(super) type Lowered = LazyLock<Vec<(String, &'static str)>>;
+
+/// `list` lower-cased, for a [`Lowered`].
+fn lowered(list: &'static [&'static str]) -> Vec<(String, &'static str)> {
+    list.iter().map(|p| (p.to_lowercase(), *p)).collect()
+}
+
+pub(super) static NDR_SUBJECTS_LOWER: Lowered = LazyLock::new(|| lowered(NDR_SUBJECTS));
+pub(super) static NDR_WHOLE_SUBJECTS_LOWER: Lowered =
+    LazyLock::new(|| lowered(NDR_WHOLE_SUBJECTS));
+static AUTO_REPLY_SUBJECTS_LOWER: Lowered = LazyLock::new(|| lowered(AUTO_REPLY_SUBJECTS));
+static AUTO_REPLY_SUBJECTS_WEAK_LOWER: Lowered =
+    LazyLock::new(|| lowered(AUTO_REPLY_SUBJECTS_WEAK));
+
 pub(super) static NDR_BODY_SET: LazyLock<AhoCorasick> =
     LazyLock::new(|| AhoCorasick::new(NDR_BODY).expect("NDR_BODY phrases build an automaton"));
 
@@ -247,21 +264,21 @@ pub(super) const OOF_BODY: &[&str] = &[
 
 pub(super) fn auto_reply_subject_phrase(facts: &Facts) -> Option<&'static str> {
     let s = facts.subject.as_str();
-    if let Some(p) = AUTO_REPLY_SUBJECTS
+    if let Some((_, p)) = AUTO_REPLY_SUBJECTS_LOWER
         .iter()
-        .find(|p| s.starts_with(&p.to_lowercase()))
+        .find(|(lower, _)| s.starts_with(lower.as_str()))
     {
         return Some(p);
     }
     if s.contains('?') || !OOF_BODY.iter().any(|b| facts.body.contains(b)) {
         return None;
     }
-    AUTO_REPLY_SUBJECTS_WEAK
+    AUTO_REPLY_SUBJECTS_WEAK_LOWER
         .iter()
-        .find(|p| {
-            s.strip_prefix(&p.to_lowercase()).is_some_and(|rest| {
+        .find(|(lower, _)| {
+            s.strip_prefix(lower.as_str()).is_some_and(|rest| {
                 rest.trim().is_empty() || WEAK_TAILS.iter().any(|t| rest.starts_with(t))
             })
         })
-        .copied()
+        .map(|(_, p)| *p)
 }
