@@ -61,9 +61,17 @@ impl App {
     /// sets up the transport.
     pub async fn build(cfg: Config) -> Result<App> {
         let cfg = Arc::new(cfg);
+        // Compiling the templates (some 60 ms of CPU) needs no database:
+        // done on another thread while the database opens and migrates.
+        let dir = cfg.desk.templates.clone();
+        let compiling = tokio::task::spawn_blocking(move || Templates::load(dir.as_deref()));
         let db = Db::open(&cfg).await?;
         db.migrate().await?;
-        let templates = Arc::new(Templates::load(cfg.desk.templates.as_deref())?);
+        let templates = Arc::new(
+            compiling
+                .await
+                .context("compiling the templates panicked")??,
+        );
         let ingestor = Ingestor::new(cfg.clone(), db.clone(), templates.clone());
         ingestor.prepare().await?;
         let escalator = Escalator::new(cfg.clone(), db.clone(), templates.clone());

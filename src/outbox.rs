@@ -224,6 +224,8 @@ impl Outbox {
             // from its start, so the claim's read cannot go stale under a
             // concurrent writer (and fail instead of waiting).
             let rows = {
+                // SQLite: queued fairly with the intake for the write lock.
+                let _turn = self.db.write_turn().await;
                 let mut tx = self.db.begin().await?;
                 std::mem::take(&mut written).write(&mut tx, now).await?;
                 let rows = outbox::claim_due(&mut tx, now, lease, self.batch()).await?;

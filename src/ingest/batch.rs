@@ -182,6 +182,8 @@ impl Ingestor {
             matches!(e, Examined::Parsed(m)
                 if isolate::fault_armed(isolate::FAULT_COMMIT_ENV, &m.subject))
         });
+        // SQLite: queued fairly with the outbox for the write lock.
+        let _turn = self.db.write_turn().await;
         let mut tx = self.db.begin().await?;
         raw::lock_ack_counts(&mut tx, backend).await?;
         self.keys(&mut tx).await?;

@@ -25,6 +25,7 @@ pub mod staff_keys;
 pub mod surveys;
 pub mod surveys_read;
 pub mod tickets;
+mod turns;
 pub mod unit;
 pub mod watchers;
 
@@ -70,6 +71,8 @@ pub struct Db {
     backend: Backend,
     /// SQLite only: the background WAL checkpoints.
     checkpointer: Option<checkpoint::Checkpointer>,
+    /// SQLite only: turns at the write lock (see [`turns`]).
+    turns: Option<turns::WriteTurns>,
 }
 
 impl Db {
@@ -146,10 +149,15 @@ impl Db {
             Backend::Sqlite => Some(checkpoint::Checkpointer::start(pool.clone())),
             Backend::Postgres => None,
         };
+        let turns = match backend {
+            Backend::Sqlite => Some(turns::WriteTurns::new()),
+            Backend::Postgres => None,
+        };
         Ok(Db {
             pool,
             backend,
             checkpointer,
+            turns,
         })
     }
 
@@ -203,6 +211,16 @@ impl Db {
         tx.context("cannot begin a database transaction")
     }
 
+    /// Waits for a bulk writer's turn at SQLite's write lock (the intake's
+    /// batches, the outbox's claims; see [`turns`]): hold it from before
+    /// [`Db::begin`] until after the commit. `None` on PostgreSQL.
+    pub async fn write_turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        match &self.turns {
+            Some(t) => Some(t.take().await),
+            None => None,
+        }
+    }
+
     /// One trivial query: does the database answer (`/readyz`)?
     pub async fn ping(&self) -> anyhow::Result<()> {
         sqlx::query("SELECT 1")
@@ -236,6 +254,7 @@ impl Db {
             pool,
             backend: Backend::Sqlite,
             checkpointer: None,
+            turns: None,
         }
     }
 }

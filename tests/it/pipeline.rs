@@ -111,7 +111,8 @@ async fn a_panic_while_reading_ahead_costs_only_its_message(backend: Backend) {
         .push(("POSKO_FAULT_PARSE_PANIC_ON".into(), MARK.into()));
     let out = posko.run_once();
     assert!(
-        out.starts_with("fetched 250: 249 new tickets") && out.contains("1 quarantined, 0 deferred"),
+        out.starts_with("fetched 250: 249 new tickets")
+            && out.contains("1 quarantined, 0 deferred"),
         "{out}"
     );
     assert!(names(&posko, "mail/new").is_empty());

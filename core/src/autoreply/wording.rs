@@ -85,8 +85,7 @@ fn lowered(list: &'static [&'static str]) -> Vec<(String, &'static str)> {
 }
 
 pub(super) static NDR_SUBJECTS_LOWER: Lowered = LazyLock::new(|| lowered(NDR_SUBJECTS));
-pub(super) static NDR_WHOLE_SUBJECTS_LOWER: Lowered =
-    LazyLock::new(|| lowered(NDR_WHOLE_SUBJECTS));
+pub(super) static NDR_WHOLE_SUBJECTS_LOWER: Lowered = LazyLock::new(|| lowered(NDR_WHOLE_SUBJECTS));
 static AUTO_REPLY_SUBJECTS_LOWER: Lowered = LazyLock::new(|| lowered(AUTO_REPLY_SUBJECTS));
 static AUTO_REPLY_SUBJECTS_WEAK_LOWER: Lowered =
     LazyLock::new(|| lowered(AUTO_REPLY_SUBJECTS_WEAK));
