@@ -16,9 +16,11 @@ use crate::harness::posko::{Backend, MAILDIR_TO_FILES, Posko};
 const COUNT: usize = 250;
 
 /// A desk whose Maildir holds `COUNT` new mails from different senders,
-/// `marked` with `marker` in its subject.
-async fn desk_with_mail(backend: Backend, marked: usize, marker: &str) -> Posko {
-    let posko = Posko::from_parts(backend, "ack_limit_total = 1000", MAILDIR_TO_FILES).await;
+/// `marked` with `marker` in its subject, the fault hook `fault` armed with
+/// `marker`.
+async fn desk_with_mail(backend: Backend, marked: usize, fault: &str, marker: &str) -> Posko {
+    let mut posko = Posko::from_parts(backend, "ack_limit_total = 1000", MAILDIR_TO_FILES).await;
+    posko.env.push((fault.into(), marker.into()));
     for sub in ["new", "cur", "tmp"] {
         std::fs::create_dir_all(posko.path().join("mail").join(sub)).unwrap();
     }
@@ -71,10 +73,7 @@ fn ticket_numbers(posko: &Posko) -> Vec<usize> {
 /// in: every mail one ticket, one acknowledgment.
 async fn a_failed_commit_leaves_only_its_own_batch(backend: Backend) {
     const MARK: &str = "GAGAL-COMMIT";
-    let mut posko = desk_with_mail(backend, 40, MARK).await;
-    posko
-        .env
-        .push(("POSKO_FAULT_COMMIT_FAIL_ON".into(), MARK.into()));
+    let mut posko = desk_with_mail(backend, 40, "POSKO_FAULT_COMMIT_FAIL_ON", MARK).await;
     let out = posko.run_once();
     assert!(
         out.starts_with("fetched 250: 150 new tickets") && out.contains("100 deferred"),
@@ -105,10 +104,7 @@ both!(a_failed_commit_leaves_only_its_own_batch);
 /// culprit is quarantined (and flagged in `cur/`).
 async fn a_panic_while_reading_ahead_costs_only_its_message(backend: Backend) {
     const MARK: &str = "RACUN-PARSE";
-    let mut posko = desk_with_mail(backend, 150, MARK).await;
-    posko
-        .env
-        .push(("POSKO_FAULT_PARSE_PANIC_ON".into(), MARK.into()));
+    let posko = desk_with_mail(backend, 150, "POSKO_FAULT_PARSE_PANIC_ON", MARK).await;
     let out = posko.run_once();
     assert!(
         out.starts_with("fetched 250: 249 new tickets")
