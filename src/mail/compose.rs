@@ -23,6 +23,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 use lettre::Message;
+use lettre::address::Envelope;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use rand::Rng;
@@ -106,15 +107,29 @@ pub fn build(o: &Outgoing) -> Result<Vec<u8>> {
 }
 
 fn build_message(o: &Outgoing) -> Result<Vec<u8>> {
+    let from = mailbox(Some(&o.from_name), &o.from)?;
+    let rcpts =
+        o.to.iter()
+            .map(|(name, addr)| mailbox(name.as_deref(), addr))
+            .collect::<Result<Vec<Mailbox>>>()?;
+    // The envelope from the addresses at hand: left to lettre, it parses
+    // them back out of the headers just written (3% of a pass's work).
+    // Only the bytes are used; the outbox keeps its own envelope.
+    let envelope = Envelope::new(
+        Some(from.email.clone()),
+        rcpts.iter().map(|m| m.email.clone()).collect(),
+    )
+    .context("cannot build the outgoing message")?;
     let mut b = Message::builder()
-        .from(mailbox(Some(&o.from_name), &o.from)?)
+        .envelope(envelope)
+        .from(from)
         .reply_to(mailbox(Some(&o.from_name), &o.reply_to)?)
         .subject(clean::subject(&o.subject))
         .message_id(Some(format!("<{}>", o.message_id)))
         .date(UNIX_EPOCH + Duration::from_secs(o.date.max(0) as u64))
         .user_agent(concat!("posko/", env!("CARGO_PKG_VERSION")).to_string());
-    for (name, addr) in &o.to {
-        b = b.to(mailbox(name.as_deref(), addr)?);
+    for m in rcpts {
+        b = b.to(m);
     }
     if let Some(parent) = o.in_reply_to.as_deref().and_then(clean::message_id) {
         b = b.in_reply_to(format!("<{parent}>"));

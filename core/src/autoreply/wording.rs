@@ -269,15 +269,18 @@ pub(super) fn auto_reply_subject_phrase(facts: &Facts) -> Option<&'static str> {
     {
         return Some(p);
     }
-    if s.contains('?') || !OOF_BODY.iter().any(|b| facts.body.contains(b)) {
-        return None;
-    }
-    AUTO_REPLY_SUBJECTS_WEAK_LOWER
+    // The subject first: searching the body for every phrase costs far
+    // more, and few subjects start with a weak phrase at all.
+    let weak = AUTO_REPLY_SUBJECTS_WEAK_LOWER
         .iter()
         .find(|(lower, _)| {
             s.strip_prefix(lower.as_str()).is_some_and(|rest| {
                 rest.trim().is_empty() || WEAK_TAILS.iter().any(|t| rest.starts_with(t))
             })
         })
-        .map(|(_, p)| *p)
+        .map(|(_, p)| *p)?;
+    if s.contains('?') || !OOF_BODY.iter().any(|b| facts.body.contains(b)) {
+        return None;
+    }
+    Some(weak)
 }
