@@ -212,12 +212,17 @@ impl Ingestor {
                     };
                     let raw = Cow::Borrowed(item.raw.as_slice());
                     let outcome = self
-                        .process(&mut tx, &mut numbering, item, raw, other, now)
+                        .process(
+                            &mut tx,
+                            &mut prepared,
+                            &mut numbering,
+                            item,
+                            raw,
+                            other,
+                            now,
+                        )
                         .await?;
                     outcomes.push(outcome);
-                    // Its scripts may have prepared statements the batch's
-                    // record does not know of: ask again before the next.
-                    prepared = Prepared::default();
                     // Known takes in what it wrote: its key, and the
                     // acknowledgments it queued (to its sender, or to the
                     // requester a staff member named).

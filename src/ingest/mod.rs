@@ -404,7 +404,15 @@ impl Ingestor {
         raw::lock_ack_counts(&mut tx, self.db.backend()).await?;
         let mut numbering = tickets::Numbering::default();
         let outcome = self
-            .process(&mut tx, &mut numbering, item, raw, examined, now)
+            .process(
+                &mut tx,
+                &mut store::script::Prepared::default(),
+                &mut numbering,
+                item,
+                raw,
+                examined,
+                now,
+            )
             .await?;
         tx.commit().await.context("cannot commit")?;
         Ok(outcome)

@@ -10,6 +10,7 @@ use super::examine::{Examined, Route, header_block};
 use super::{Arrival, Incoming, Ingestor, OVERSIZE_KEEP, Outcome};
 use crate::ack_policy::AckCount;
 use crate::parse::InboundMessage;
+use crate::store::script::Prepared;
 use crate::store::unit::Unit;
 use crate::store::{Conn, messages, quarantine, raw, tickets};
 use crate::thread_index;
@@ -19,10 +20,13 @@ impl Ingestor {
     /// Steps 1–6 of `mod.rs`, inside the caller's transaction. `raw` is the
     /// message's bytes: borrowed from `item`, or owned (taken out of it) so
     /// the raw insert can consume them; `examined` is what
-    /// [`Self::examine`] made of them.
+    /// [`Self::examine`] made of them; `prepared` is what is known of the
+    /// connection's prepared statements (PostgreSQL), kept up to date.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn process(
         &self,
         c: &mut Conn,
+        prepared: &mut Prepared,
         numbering: &mut tickets::Numbering,
         item: &Incoming,
         raw: Cow<'_, [u8]>,
@@ -49,7 +53,7 @@ impl Ingestor {
         }
         // Staff notices carry a token made with these keys.
         self.keys(c).await?;
-        let mut u = Unit::new(c, self.db.backend());
+        let mut u = Unit::with_prepared(c, self.db.backend(), prepared);
         let outcome = match self.route(&msg) {
             Route::New => {
                 let id = numbering.next(u.conn().await?, self.db.backend()).await?;

@@ -152,18 +152,27 @@ pub fn push(
     Ok(())
 }
 
+/// The ticket of the oldest message with Message-ID `$1` (PostgreSQL
+/// answers it from the `(message_id, id)` index of migration 0015; its
+/// plan is tested in `script_pg`'s tests).
+pub(crate) const TICKET_OF_MESSAGE: &str =
+    "SELECT ticket_id FROM messages WHERE message_id = $1 ORDER BY id LIMIT 1";
+
+/// The ticket of the newest message of Outlook conversation `$1` (the
+/// `(conversation, id)` index of migration 0015).
+pub(crate) const TICKET_OF_CONVERSATION: &str =
+    "SELECT ticket_id FROM messages WHERE conversation = $1 ORDER BY id DESC LIMIT 1";
+
 /// The ticket of the first of `ids` that is a known message (ours or theirs).
 ///
 /// `ids` come nearest-first (In-Reply-To, then References from the end), so
 /// the most direct parent wins when a thread spans tickets (after a merge).
 pub async fn ticket_of_first(c: &mut Conn, ids: &[&str]) -> Result<Option<TicketId>> {
     for id in ids.iter().take(50) {
-        let t: Option<i64> = sqlx::query_scalar(
-            "SELECT ticket_id FROM messages WHERE message_id = $1 ORDER BY id LIMIT 1",
-        )
-        .bind(*id)
-        .fetch_optional(&mut *c)
-        .await?;
+        let t: Option<i64> = sqlx::query_scalar(TICKET_OF_MESSAGE)
+            .bind(*id)
+            .fetch_optional(&mut *c)
+            .await?;
         if t.is_some() {
             return Ok(t);
         }
@@ -183,12 +192,10 @@ pub fn push_conversation(w: &mut Script, message_id: &str, key: &str) {
 
 /// The ticket of the latest message of the Outlook conversation `key`.
 pub async fn ticket_of_conversation(c: &mut Conn, key: &str) -> Result<Option<TicketId>> {
-    Ok(sqlx::query_scalar(
-        "SELECT ticket_id FROM messages WHERE conversation = $1 ORDER BY id DESC LIMIT 1",
-    )
-    .bind(key)
-    .fetch_optional(&mut *c)
-    .await?)
+    Ok(sqlx::query_scalar(TICKET_OF_CONVERSATION)
+        .bind(key)
+        .fetch_optional(&mut *c)
+        .await?)
 }
 
 /// The text of the latest `limit` mails the desk sent the requester on a

@@ -78,7 +78,7 @@ pub struct Script {
 /// Appends `stmt` to `out` with every `$N` turned into `$(N + offset)`.
 /// (Hand-written, digits included: it runs for every statement of every
 /// message, and `write!` cost more than the rest of it.)
-fn renumber(out: &mut String, stmt: &str, offset: usize) {
+pub(super) fn renumber(out: &mut String, stmt: &str, offset: usize) {
     let mut rest = stmt;
     while let Some(pos) = rest.find('$') {
         out.push_str(&rest[..=pos]);

@@ -455,16 +455,18 @@ pub fn push_language(w: &mut Script, id: TicketId, language: Language, now: i64)
     );
 }
 
+/// The query of [`latest_language`] (PostgreSQL answers it from the
+/// `(requester, id)` index of migration 0015).
+pub(crate) const LATEST_LANGUAGE: &str = "SELECT language FROM tickets \
+     WHERE requester = $1 AND language IS NOT NULL ORDER BY id DESC LIMIT 1";
+
 /// The language of `requester`'s latest ticket that has one: how a mail
 /// too short to tell its language is answered.
 pub async fn latest_language(c: &mut Conn, requester: &str) -> Result<Option<Language>> {
-    let l: Option<String> = sqlx::query_scalar(
-        "SELECT language FROM tickets WHERE requester = $1 AND language IS NOT NULL \
-         ORDER BY id DESC LIMIT 1",
-    )
-    .bind(requester)
-    .fetch_optional(&mut *c)
-    .await?;
+    let l: Option<String> = sqlx::query_scalar(LATEST_LANGUAGE)
+        .bind(requester)
+        .fetch_optional(&mut *c)
+        .await?;
     Ok(l.and_then(|l| Language::from_code(&l)))
 }
 

@@ -5,13 +5,16 @@
 //! a read, or a store function that writes directly — goes through
 //! [`Unit::conn`], which sends what is queued first: a read always sees
 //! what was written before it, and rows land in the order they were made
-//! (a ticket's events are its timeline).
+//! (a ticket's events are its timeline). On PostgreSQL the unit keeps what
+//! it learns of the connection's prepared statements ([`Prepared`]) for
+//! all its scripts — or uses the caller's, a batch's, so a reply inside a
+//! batch does not ask the server for the list again.
 
 use std::ops::{Deref, DerefMut};
 
 use anyhow::Result;
 
-use super::script::Script;
+use super::script::{Prepared, Script};
 use super::{Backend, Conn};
 
 /// The caller's transaction and the writes queued on it.
@@ -19,6 +22,13 @@ pub struct Unit<'c> {
     conn: &'c mut Conn,
     backend: Backend,
     queued: Script,
+    prepared: Known<'c>,
+}
+
+/// Whose record of the prepared statements the unit keeps up to date.
+enum Known<'c> {
+    Own(Prepared),
+    Callers(&'c mut Prepared),
 }
 
 impl<'c> Unit<'c> {
@@ -27,6 +37,22 @@ impl<'c> Unit<'c> {
             conn,
             backend,
             queued: Script::new(),
+            prepared: Known::Own(Prepared::default()),
+        }
+    }
+
+    /// A unit that runs its scripts with the caller's record of the
+    /// connection's prepared statements (one kept for a whole batch).
+    pub fn with_prepared(
+        conn: &'c mut Conn,
+        backend: Backend,
+        prepared: &'c mut Prepared,
+    ) -> Unit<'c> {
+        Unit {
+            conn,
+            backend,
+            queued: Script::new(),
+            prepared: Known::Callers(prepared),
         }
     }
 
@@ -37,8 +63,12 @@ impl<'c> Unit<'c> {
     /// The connection, once everything queued has been written.
     pub async fn conn(&mut self) -> Result<&mut Conn> {
         if !self.queued.is_empty() {
+            let prepared = match &mut self.prepared {
+                Known::Own(p) => p,
+                Known::Callers(p) => &mut **p,
+            };
             std::mem::take(&mut self.queued)
-                .run(self.conn, self.backend)
+                .run_with(self.conn, self.backend, prepared)
                 .await?;
         }
         Ok(self.conn)

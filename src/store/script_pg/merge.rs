@@ -11,12 +11,25 @@
 //! padded to a few sizes ([`SIZES`]) with rows the `WHERE` drops, so each
 //! table has a handful of statement texts, prepared once per connection.
 //!
+//! Each merged statement is a round trip (sqlx does not pipeline), and a
+//! batch's runs are short where replies break them: eight tables, eight
+//! round trips per run. So the tables' inserts that do not read one another
+//! go as one statement, each but the last a data-modifying `WITH` part
+//! ([`stages`]): a table whose values read (`FROM t`) a table of the run
+//! waits for the next statement, as sub-selects see only what was there
+//! when the statement began. Foreign keys are checked when the whole
+//! statement ends, so a child may go with its parent. Raw mail, tickets,
+//! outbox rows and clocks go first, then messages and the mail's bytes,
+//! then attachments and events: three round trips per run.
+//!
 //! Why the result is what the statements one by one would have written:
 //! - the merged inserts run in [`TABLES`] order, parents first: each
 //!   table's insert reads (sub-selects, foreign keys) only tables before
 //!   it, which by then hold every row the statements before it wrote;
 //! - a table's rows keep their order (one statement text per table and
-//!   run, `VALUES` yields in order), so ids come out in the same order;
+//!   run, `VALUES` yields in order, a table's later rows in a later
+//!   statement, never in a second `WITH` part of the same), so ids come out
+//!   in the same order;
 //! - a sub-select that finds a row by a non-unique key (`messages` by
 //!   Message-ID, [`KEYED`]) would see later rows of the run too: a second
 //!   row with the same key ends the run before it;
@@ -30,7 +43,7 @@ use super::{Arg, pg_type};
 
 /// The row counts of the merged statements: a group of rows goes as the
 /// smallest that holds it, or as many of the largest as it takes.
-const SIZES: &[usize] = &[4, 16, 64];
+const SIZES: &[usize] = &[4, 16, 64, 256];
 
 /// The tables whose single-row inserts are merged, in the order the merged
 /// inserts run: each one's insert reads only tables before it.
@@ -51,6 +64,8 @@ const KEYED: &[(&str, &str)] = &[("messages", "message_id")];
 
 /// A single-row insert taken apart.
 struct Insert<'s> {
+    /// The [`TABLES`] its values read (`FROM t`, `JOIN t`).
+    reads: Vec<usize>,
     rank: usize,
     /// `INSERT INTO t (cols)`.
     head: &'s str,
@@ -81,11 +96,31 @@ fn parse(stmt: &str) -> Option<Insert<'_>> {
         .and_then(|n| top_level(values).nth(n))
         .and_then(|e| e.trim().strip_prefix('$')?.parse::<usize>().ok())
         .map(|n| n - 1);
+    let reads = TABLES
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| reads_table(values, t))
+        .map(|(i, _)| i)
+        .collect();
     Some(Insert {
+        reads,
         rank,
         head,
         values,
         key_arg,
+    })
+}
+
+/// Whether `values` reads `table`: `FROM table` or `JOIN table`, the name
+/// ending there.
+fn reads_table(values: &str, table: &str) -> bool {
+    ["FROM ", "JOIN "].iter().any(|kw| {
+        values.match_indices(kw).any(|(at, _)| {
+            let rest = &values[at + kw.len()..];
+            rest.strip_prefix(table).is_some_and(|after| {
+                !after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            })
+        })
     })
 }
 
@@ -232,43 +267,131 @@ impl Run {
         Ok(())
     }
 
-    /// The run's inserts, table by table; empties it.
+    /// The run's inserts, table by table; empties it. A run of single
+    /// rows goes as they came ([`Step::One`]); otherwise each table's rows
+    /// are padded into statements, combined per stage ([`stages`]).
     pub(super) fn take(&mut self) -> Vec<Step> {
-        let mut steps = Vec::new();
-        for g in std::mem::take(&mut self.groups).into_iter().flatten() {
-            let mut rows = g.rows.into_iter();
-            if rows.len() == 1 {
-                steps.extend(rows.map(|r| Step::One(g.stmt, r)));
-                continue;
-            }
-            let ins = parse(g.stmt).expect("a grouped statement parses");
-            let n = g.types.len();
-            while rows.len() > 0 {
-                let left = rows.len();
-                let size = SIZES
-                    .iter()
-                    .copied()
-                    .find(|&s| s >= left)
-                    .unwrap_or(SIZES[SIZES.len() - 1]);
-                let mut args = Vec::with_capacity(size * (n + 1));
-                let mut pad = Vec::new();
-                for row in rows.by_ref().take(size) {
-                    if pad.is_empty() {
-                        pad = row.iter().map(padding).collect();
-                    }
-                    args.extend(row);
-                    args.push(Arg::Int(Some(1)));
-                }
-                for _ in left.min(size)..size {
-                    args.extend(pad.iter().cloned());
-                    args.push(Arg::Int(None));
-                }
-                steps.push(Step::Many(values_form(&ins, n, size), args));
-            }
-        }
+        let groups: Vec<Group> = std::mem::take(&mut self.groups)
+            .into_iter()
+            .flatten()
+            .collect();
         self.keys.clear();
-        steps
+        if groups.iter().all(|g| g.rows.len() == 1) {
+            return groups
+                .into_iter()
+                .flat_map(|g| g.rows.into_iter().map(move |r| Step::One(g.stmt, r)))
+                .collect();
+        }
+        let mut tables = Vec::with_capacity(groups.len());
+        for g in groups {
+            let ins = parse(g.stmt).expect("a grouped statement parses");
+            let chunks = chunks(&ins, g.types.len(), g.rows);
+            tables.push((ins.rank, ins.reads, chunks));
+        }
+        stages(tables)
+            .into_iter()
+            .map(|parts| {
+                let (sql, args) = combine(parts);
+                Step::Many(sql, args)
+            })
+            .collect()
     }
+}
+
+/// A statement and its arguments, to bind.
+type Statement = (String, Vec<Arg>);
+
+/// A table of a run: its rank in [`TABLES`], the ranks its values read,
+/// its statements in order.
+type Table = (usize, Vec<usize>, Vec<Statement>);
+
+/// A table's rows as statements of [`SIZES`] rows each (the last padded),
+/// in order.
+fn chunks(ins: &Insert<'_>, n: usize, rows: Vec<Vec<Arg>>) -> Vec<Statement> {
+    let mut rows = rows.into_iter();
+    let mut out = Vec::new();
+    while rows.len() > 0 {
+        let left = rows.len();
+        let size = SIZES
+            .iter()
+            .copied()
+            .find(|&s| s >= left)
+            .unwrap_or(SIZES[SIZES.len() - 1]);
+        let mut args = Vec::with_capacity(size * (n + 1));
+        let mut pad = Vec::new();
+        for row in rows.by_ref().take(size) {
+            if pad.is_empty() {
+                pad = row.iter().map(padding).collect();
+            }
+            args.extend(row);
+            args.push(Arg::Int(Some(1)));
+        }
+        for _ in left.min(size)..size {
+            args.extend(pad.iter().cloned());
+            args.push(Arg::Int(None));
+        }
+        out.push((values_form(ins, n, size), args));
+    }
+    out
+}
+
+/// The statements of a run, in order, each a list of inserts to send as
+/// one: `tables` (rank in [`TABLES`], the ranks its values read, its
+/// statements), in [`TABLES`] order. A table's stage is one after the
+/// latest stage of a table of the run it reads (0 if none); a statement
+/// takes the next statement of each table of its stage (a table with more
+/// rows than the largest size takes several statements in turn).
+fn stages(tables: Vec<Table>) -> Vec<Vec<Statement>> {
+    let mut stage_of: Vec<Option<usize>> = vec![None; TABLES.len()];
+    let mut staged: Vec<(usize, std::vec::IntoIter<Statement>)> = Vec::new();
+    for (rank, reads, chunks) in tables {
+        let stage = reads
+            .iter()
+            .filter(|&&r| r != rank)
+            .filter_map(|&r| stage_of[r])
+            .map(|s| s + 1)
+            .max()
+            .unwrap_or(0);
+        stage_of[rank] = Some(stage);
+        staged.push((stage, chunks.into_iter()));
+    }
+    let last = staged.iter().map(|(s, _)| *s).max().unwrap_or(0);
+    let mut out = Vec::new();
+    for stage in 0..=last {
+        loop {
+            let parts: Vec<Statement> = staged
+                .iter_mut()
+                .filter(|(s, _)| *s == stage)
+                .filter_map(|(_, chunks)| chunks.next())
+                .collect();
+            if parts.is_empty() {
+                break;
+            }
+            out.push(parts);
+        }
+    }
+    out
+}
+
+/// Inserts as one statement: all but the last as `WITH` parts, each one's
+/// parameters numbered after those before it.
+fn combine(parts: Vec<Statement>) -> Statement {
+    let last = parts.len() - 1;
+    let mut sql = String::new();
+    let mut args = Vec::new();
+    for (i, (stmt, stmt_args)) in parts.into_iter().enumerate() {
+        match (i, i == last) {
+            (0, true) => {}
+            (0, false) => sql.push_str("WITH w0 AS ("),
+            (_, false) => {
+                let _ = std::fmt::Write::write_fmt(&mut sql, format_args!("), w{i} AS ("));
+            }
+            (_, true) => sql.push_str(") "),
+        }
+        super::super::script::renumber(&mut sql, &stmt, args.len());
+        args.extend(stmt_args);
+    }
+    (sql, args)
 }
 
 #[cfg(test)]
@@ -321,5 +444,81 @@ mod tests {
         assert!(matches!(args[8], Arg::Int(None)));
         // Emptied: the same key may come again.
         assert!(run.add(m, vec![2.into(), "<a@x>".into()]).is_ok());
+    }
+
+    #[test]
+    fn tables_that_do_not_read_one_another_go_in_one_statement() {
+        let raw = "INSERT INTO raw_messages (dedupe_key) VALUES ($1)";
+        let ticket = "INSERT INTO tickets (id) VALUES ($1)";
+        let message = "INSERT INTO messages (ticket_id, raw_id, message_id) VALUES ($1, \
+                       (SELECT id FROM raw_messages WHERE dedupe_key = $2), $3)";
+        let event = "INSERT INTO events (ticket_id, message_id) VALUES ($1, \
+                     (SELECT MAX(id) FROM messages WHERE message_id = $2))";
+        let mut run = Run::default();
+        for t in 0..300i64 {
+            let (key, mid) = (format!("k{t}"), format!("<m{t}@x>"));
+            assert!(run.add(raw, vec![key.as_str().into()]).is_ok());
+            assert!(run.add(ticket, vec![t.into()]).is_ok());
+            let m = vec![t.into(), key.as_str().into(), mid.as_str().into()];
+            assert!(run.add(message, m).is_ok());
+            assert!(run.add(event, vec![t.into(), mid.as_str().into()]).is_ok());
+        }
+        let sqls: Vec<(String, usize)> = run
+            .take()
+            .into_iter()
+            .map(|s| match s {
+                Step::Many(sql, args) => (sql, args.len()),
+                Step::One(..) => panic!("merged"),
+            })
+            .collect();
+        // 300 rows: 256 and 4 (padded 44); raw mail and tickets together,
+        // then messages, then events.
+        assert_eq!(sqls.len(), 6, "{sqls:#?}");
+        let (first, n) = &sqls[0];
+        assert!(
+            first.starts_with("WITH w0 AS (INSERT INTO raw_messages (dedupe_key) SELECT u.c1 ")
+        );
+        assert!(first.contains(
+            "AS u(c1, keep) WHERE u.keep IS NOT NULL) INSERT INTO tickets (id) SELECT u.c1"
+        ));
+        // The tickets' parameters follow the raw rows'.
+        assert!(first.contains("($513, $514), ($515, $516)"), "{first}");
+        assert_eq!(*n, 2 * 256 * 2);
+        assert!(
+            sqls[1]
+                .0
+                .starts_with("WITH w0 AS (INSERT INTO raw_messages")
+        );
+        assert_eq!(sqls[1].1, 2 * 64 * 2);
+        for (sql, _) in &sqls[2..4] {
+            assert!(sql.starts_with("INSERT INTO messages"), "{sql}");
+        }
+        for (sql, _) in &sqls[4..] {
+            assert!(sql.starts_with("INSERT INTO events"), "{sql}");
+        }
+        assert!(reads_table(
+            "(SELECT id FROM raw_messages WHERE",
+            "raw_messages"
+        ));
+        assert!(!reads_table(
+            "(SELECT id FROM raw_messages_old)",
+            "raw_messages"
+        ));
+        assert!(!reads_table("'raw_messages'", "raw_messages"));
+    }
+
+    #[test]
+    fn a_run_of_single_rows_goes_as_it_came() {
+        let mut run = Run::default();
+        assert!(
+            run.add("INSERT INTO tickets (id) VALUES ($1)", vec![1.into()])
+                .is_ok()
+        );
+        assert!(
+            run.add("INSERT INTO events (ticket_id) VALUES ($1)", vec![1.into()])
+                .is_ok()
+        );
+        let steps = run.take();
+        assert!(matches!(steps.as_slice(), [Step::One(..), Step::One(..)]));
     }
 }

@@ -6,6 +6,18 @@ use super::*;
 use crate::store::Db;
 use crate::store::script::Script;
 
+/// The server the tests run on (`POSKO_TEST_PG`).
+fn test_url() -> String {
+    std::env::var("POSKO_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+async fn test_db() -> Db {
+    Db::connect(&test_url())
+        .await
+        .expect("PostgreSQL at POSKO_TEST_PG")
+}
+
 #[test]
 fn statements_are_prepared_once_and_executed_with_typed_literals() {
     let mut q = Query::default();
@@ -72,11 +84,7 @@ fn awkward_rows() -> Vec<Vec<Arg>> {
 
 #[tokio::test]
 async fn inlined_script_writes_what_bound_statements_write() {
-    let url = std::env::var("POSKO_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let db = Db::connect(&url)
-        .await
-        .expect("PostgreSQL at POSKO_TEST_PG");
+    let db = test_db().await;
     let mut tx = db.begin().await.unwrap();
     for t in ["pgi_bound", "pgi_inlined"] {
         sqlx::raw_sql(AssertSqlSafe(format!(
@@ -133,10 +141,13 @@ async fn inlined_script_writes_what_bound_statements_write() {
 }
 
 /// A batch of tickets as the ingest writes them, in miniature: per ticket
-/// its row, a message, an event that finds the message by Message-ID; now
-/// and then an event of another text, an update, a Message-ID used twice.
+/// its row, a clock (with the ticket, in one statement), a message, an
+/// event that finds the message by Message-ID; now and then an event of
+/// another text, an update, a Message-ID used twice. More rows than one
+/// merged statement takes, so a table's rows go in several.
 fn ticket_statements() -> Vec<(&'static str, Vec<Arg>)> {
     const TICKET: &str = "INSERT INTO tickets (id, subject) VALUES ($1, $2)";
+    const CLOCK: &str = "INSERT INTO sla_clocks (ticket_id, kind) VALUES ($1, $2)";
     const MESSAGE: &str = "INSERT INTO messages (ticket_id, message_id, body) VALUES ($1, $2, $3)";
     const EVENT: &str = "INSERT INTO events (ticket_id, message_id, data) \
                          VALUES ($1, (SELECT MAX(id) FROM messages WHERE message_id = $2), $3)";
@@ -145,12 +156,13 @@ fn ticket_statements() -> Vec<(&'static str, Vec<Arg>)> {
     const UPDATE: &str = "UPDATE messages SET body = body || '!' \
                           WHERE id = (SELECT MAX(id) FROM messages WHERE message_id = $1)";
     let mut out = Vec::new();
-    for t in 1..=40i64 {
+    for t in 1..=400i64 {
         let mid = match t {
             7 | 9 => "<twin@x>".to_string(),
             _ => format!("<m{t}@x>"),
         };
         out.push((TICKET, vec![t.into(), format!("it's #{t}").into()]));
+        out.push((CLOCK, vec![t.into(), "first_response".into()]));
         out.push((
             MESSAGE,
             vec![t.into(), mid.as_str().into(), Arg::Text(None)],
@@ -160,7 +172,7 @@ fn ticket_statements() -> Vec<(&'static str, Vec<Arg>)> {
             vec![t.into(), format!("<ack{t}@x>").into(), "ack".into()],
         ));
         out.push((EVENT, vec![t.into(), mid.as_str().into(), "created".into()]));
-        if t % 11 == 0 {
+        if t % 11 == 0 && t < 60 {
             out.push((BARE_EVENT, vec![t.into(), "suppressed".into()]));
             out.push((UPDATE, vec![format!("<ack{t}@x>").into()]));
         }
@@ -174,11 +186,7 @@ fn ticket_statements() -> Vec<(&'static str, Vec<Arg>)> {
 
 #[tokio::test]
 async fn merged_rows_are_what_statements_one_by_one_write() {
-    let url = std::env::var("POSKO_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let db = Db::connect(&url)
-        .await
-        .expect("PostgreSQL at POSKO_TEST_PG");
+    let db = test_db().await;
     type Rows = (
         Vec<(i64, String)>,
         Vec<(i64, i64, String, Option<String>)>,
@@ -190,6 +198,8 @@ async fn merged_rows_are_what_statements_one_by_one_write() {
         // Temporary tables of the merged names, shadowing any real ones.
         sqlx::raw_sql(
             "CREATE TEMP TABLE tickets (id BIGINT PRIMARY KEY, subject TEXT) ON COMMIT DROP; \
+             CREATE TEMP TABLE sla_clocks (ticket_id BIGINT NOT NULL REFERENCES tickets(id), \
+               kind TEXT) ON COMMIT DROP; \
              CREATE TEMP TABLE messages (id BIGSERIAL PRIMARY KEY, \
                ticket_id BIGINT NOT NULL REFERENCES tickets(id), message_id TEXT, body TEXT) \
                ON COMMIT DROP; \
@@ -213,6 +223,14 @@ async fn merged_rows_are_what_statements_one_by_one_write() {
             .await
             .unwrap();
             assert!(merged_stmts >= 3, "the rows were not merged");
+            let with_clocks: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_prepared_statements \
+                 WHERE statement LIKE 'WITH w0 AS (INSERT INTO tickets %INSERT INTO sla_clocks %'",
+            )
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+            assert!(with_clocks >= 1, "tickets and clocks went apart");
         } else {
             for (stmt, args) in ticket_statements() {
                 let mut bound = AnyArguments::default();
@@ -242,8 +260,8 @@ async fn merged_rows_are_what_statements_one_by_one_write() {
         got.push((tickets, messages, events));
         tx.rollback().await.unwrap();
     }
-    assert_eq!(got[0].0.len(), 40);
-    assert_eq!(got[0].1.len(), 80);
+    assert_eq!(got[0].0.len(), 400);
+    assert_eq!(got[0].1.len(), 800);
     assert_eq!(got[0], got[1]);
 }
 
@@ -256,43 +274,15 @@ async fn merged_rows_are_what_statements_one_by_one_write() {
 /// of statements of a 5,000-message ingest.
 #[tokio::test]
 async fn outbox_plans_made_on_empty_tables_take_the_right_index() {
-    let admin = std::env::var("POSKO_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let name = format!("posko_u_{:016x}", rand::random::<u64>());
-    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-    let db = Db::connect(&admin)
-        .await
-        .expect("PostgreSQL at POSKO_TEST_PG");
-    sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(db.pool())
-        .await
-        .unwrap();
-    let fresh = Db::connect(&format!("{base}/{name}")).await.unwrap();
-    fresh.migrate().await.unwrap();
-    let mut c = fresh.pool().acquire().await.unwrap();
-    sqlx::raw_sql(AssertSqlSafe(format!(
-        "SET plan_cache_mode = force_generic_plan; \
-         PREPARE raw_ins (TEXT, BYTEA) AS {}; PREPARE acks (BIGINT) AS {}",
-        crate::store::outbox::RAW_INSERT,
-        crate::store::outbox::ACKS_AFTER
-    )))
-    .execute(&mut *c)
-    .await
-    .unwrap();
-    let mut plans = Vec::new();
-    for q in [
-        "EXPLAIN EXECUTE raw_ins('<a@x>', '\\x00')",
-        "EXPLAIN EXECUTE acks(1)",
-    ] {
-        let plan: Vec<String> = sqlx::query_scalar(q).fetch_all(&mut *c).await.unwrap();
-        plans.push(plan.join("\n"));
-    }
-    drop(c);
-    fresh.close().await;
-    sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)")))
-        .execute(db.pool())
-        .await
-        .unwrap();
+    let plans = generic_plans_on_a_fresh_database(&[
+        (
+            "raw_ins (TEXT, BYTEA)",
+            crate::store::outbox::RAW_INSERT,
+            "raw_ins('<a@x>', '\\x00')",
+        ),
+        ("acks (BIGINT)", crate::store::outbox::ACKS_AFTER, "acks(1)"),
+    ])
+    .await;
     let [raw, acks] = plans.as_slice() else {
         unreachable!("two plans")
     };
@@ -301,4 +291,114 @@ async fn outbox_plans_made_on_empty_tables_take_the_right_index() {
     // The acknowledgments after a mark: the primary key from the mark on.
     assert!(acks.contains("Index Scan using outbox_pkey"), "{acks}");
     assert!(!acks.contains("outbox_rcpt"), "{acks}");
+}
+
+/// The newest or oldest row of a key (a Message-ID a reply names, an
+/// Outlook conversation, a requester's tickets, the message an event is
+/// of) comes from the key's index with `id` in it (migration 0015). With
+/// the key alone in the index, the plan walked the primary key and
+/// filtered every row: a reply naming unknown mail read all of `messages`.
+#[tokio::test]
+async fn newest_and_oldest_of_a_key_come_from_its_index() {
+    let plans = generic_plans_on_a_fresh_database(&[
+        (
+            "by_mid (TEXT)",
+            crate::store::messages::TICKET_OF_MESSAGE,
+            "by_mid('<a@x>')",
+        ),
+        (
+            "by_conv (TEXT)",
+            crate::store::messages::TICKET_OF_CONVERSATION,
+            "by_conv('k')",
+        ),
+        (
+            "lang (TEXT)",
+            crate::store::tickets::LATEST_LANGUAGE,
+            "lang('a@x')",
+        ),
+        (
+            "latest (TEXT)",
+            "SELECT MAX(id) FROM messages WHERE message_id = $1",
+            "latest('<a@x>')",
+        ),
+    ])
+    .await;
+    for (plan, index) in plans.iter().zip([
+        "messages_message_id_id",
+        "messages_conversation_id",
+        "tickets_requester_id",
+        "messages_message_id_id",
+    ]) {
+        assert!(plan.contains(index), "{plan}");
+        assert!(!plan.contains("_pkey"), "{plan}");
+    }
+}
+
+/// The generic plans (as PostgreSQL keeps for a prepared statement, made
+/// while the tables are empty, as at the start of a first ingest) of
+/// `(name and types, statement, execution)` on a freshly migrated database.
+async fn generic_plans_on_a_fresh_database(statements: &[(&str, &str, &str)]) -> Vec<String> {
+    let admin = test_url();
+    let name = format!("posko_u_{:016x}", rand::random::<u64>());
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    let db = test_db().await;
+    sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let fresh = Db::connect(&format!("{base}/{name}")).await.unwrap();
+    fresh.migrate().await.unwrap();
+    let mut c = fresh.pool().acquire().await.unwrap();
+    sqlx::raw_sql("SET plan_cache_mode = force_generic_plan")
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    let mut plans = Vec::new();
+    for (head, stmt, run) in statements {
+        sqlx::raw_sql(AssertSqlSafe(format!("PREPARE {head} AS {stmt}")))
+            .execute(&mut *c)
+            .await
+            .unwrap();
+        let plan: Vec<String> = sqlx::query_scalar(AssertSqlSafe(format!("EXPLAIN EXECUTE {run}")))
+            .fetch_all(&mut *c)
+            .await
+            .unwrap();
+        plans.push(plan.join("\n"));
+    }
+    drop(c);
+    fresh.close().await;
+    sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)")))
+        .execute(db.pool())
+        .await
+        .unwrap();
+    plans
+}
+
+/// A unit given the caller's record of the prepared statements (a batch's,
+/// kept across the replies in it) keeps it up to date, so the next unit on
+/// the connection runs its script without listing the statements again.
+#[tokio::test]
+async fn units_share_the_callers_record_of_prepared_statements() {
+    use crate::store::unit::Unit;
+    let db = test_db().await;
+    let mut tx = db.begin().await.unwrap();
+    sqlx::raw_sql("CREATE TEMP TABLE shared_record (a BIGINT) ON COMMIT DROP")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    const INSERT: &str = "INSERT INTO shared_record (a) VALUES ($1)";
+    let mut prepared = Prepared::default();
+    for a in [1i64, 2] {
+        let mut u = Unit::with_prepared(&mut tx, db.backend(), &mut prepared);
+        u.push(INSERT, vec![a.into()]);
+        u.finish().await.unwrap();
+        let names = prepared.names.as_ref().expect("listed by the first unit");
+        assert!(names.contains(&name_of(INSERT, &["BIGINT"])), "{names:?}");
+    }
+    let rows: Vec<i64> = sqlx::query_scalar("SELECT a FROM shared_record ORDER BY a")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(rows, vec![1, 2]);
+    tx.rollback().await.unwrap();
 }
