@@ -14,6 +14,7 @@
 
 mod act;
 pub mod commit;
+mod form_body;
 mod frame;
 mod limit;
 mod lookup;
@@ -194,7 +195,7 @@ async fn survey_get(
 /// The decoded fields of a form body, or the page for a body too large.
 fn fields(body: Result<Bytes, BytesRejection>) -> Result<Vec<(String, String)>, StatusCode> {
     let body = body.map_err(|e| e.status())?;
-    Ok(url::form_urlencoded::parse(&body).into_owned().collect())
+    Ok(form_body::fields(&body))
 }
 
 /// A POST that may act: from `peer` within its quota, with a readable
