@@ -7,6 +7,7 @@
 #   POSKO_BIN=target/release/posko POSKO_OLD=/work/baseline/target/release/posko \
 #     ROUNDS=3 bash scripts/bench_survey.sh            # old and new, alternating
 #   DBS=sqlite DURATION=10s MODES=get bash scripts/bench_survey.sh
+#   POSTS_PER_MINUTE=1000000000 MODES=answer ...        # the rate limiter on
 #
 # Each run starts the daemon on a fresh database holding $SURVEYS resolved
 # tickets, each with an open survey whose token the script knows, and
@@ -46,6 +47,10 @@ secs=$(python3 -c 'import sys; d=sys.argv[1]; u={"s":1,"m":60,"h":3600}; print(i
 SURVEYS=${SURVEYS:-$((30000 * secs))}
 ANSWERED=${ANSWERED:-20000}
 MODES=${MODES:-"get answer again"}
+# The per-address limit on posts ([web] posts_per_minute); 0, off, as all
+# of wrk's posts come from one address. A large figure keeps the limiter
+# on without refusing, to measure what it costs.
+POSTS_PER_MINUTE=${POSTS_PER_MINUTE:-0}
 CALLGRIND=${CALLGRIND:-}
 CALLGRIND_DIR=${CALLGRIND_DIR:-/tmp/posko-callgrind}
 PG=${POSKO_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}
@@ -127,6 +132,16 @@ summary() {
 
 # The daemon's user + system clock ticks so far.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$DAEMON/stat"; }
+# PostgreSQL: the ticks so far of the server's backends on the bench
+# database (the daemon's pooled connections; not the shared background
+# processes), for the server's CPU per request.
+server_ticks() {
+    local t=0 p
+    for p in $(pgrep -f "postgres: .* $PGDB " || true); do
+        t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$t"
+}
 HZ=$(getconf CLK_TCK)
 
 start() { # db bin
@@ -155,7 +170,7 @@ kind = "file"
 path = "$DIR/outbox"
 [web]
 listen = "127.0.0.1:$PORT"
-posts_per_minute = 0
+posts_per_minute = $POSTS_PER_MINUTE
 [[staff]]
 name = "Siti Rahma"
 email = "siti@corp.test"
@@ -195,9 +210,14 @@ for round in $(seq "$ROUNDS"); do
                 printf "round %s %-8s %-3s %-6s" "$round" "$db" "$which" "$mode"
                 [ -n "$CALLGRIND" ] && callgrind_control -i on "$DAEMON" >/dev/null 2>&1 && callgrind_control -z "$DAEMON" >/dev/null 2>&1
                 before=$(cpu_ticks)
+                [ "$db" = postgres ] && server_before=$(server_ticks)
                 wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$DIR/tokens.lua" \
                     "http://127.0.0.1:$PORT" -- "$mode" 2>&1 | sed "s/^/  /" > "$DIR/wrk.out" || true
                 summary $(($(cpu_ticks) - before)) "$HZ" < "$DIR/wrk.out"
+                if [ "$db" = postgres ]; then
+                    awk -v ticks=$(($(server_ticks) - server_before)) -v hz="$HZ" '/requests in/ {n=$1}
+                        END {printf "    server cpu %.0f us/req (the bench database'"'"'s backends)\n", n ? ticks * 1e6 / hz / n : 0}' "$DIR/wrk.out"
+                fi
                 if [ "$mode" = answer ] && grep -q Non-2xx "$DIR/wrk.out"; then
                     echo "    POOL USED UP: some answers were refusals; raise SURVEYS"
                 fi

@@ -47,18 +47,33 @@ fn ticket_ref(f: &Found) -> TicketRef {
 
 /// The `survey_answered` event of answer `a` to the survey `f`, at
 /// `now` (written with the answers claimed beside it,
-/// [`surveys::insert_answered_events_with`]).
-pub fn answered_event(site: &Site, f: &Found, a: &Answer, now: i64) -> surveys::AnsweredEvent {
+/// [`surveys::insert_answered_events_with`]). `ratings_json` is
+/// `a.ratings` as JSON, made once for the claim: the data is written
+/// around it, the same text as `json!({"survey", "score", "ratings",
+/// "low"})` would give (keys in order), without building a JSON value per
+/// answer.
+pub fn answered_event(
+    site: &Site,
+    f: &Found,
+    a: &Answer,
+    ratings_json: &str,
+    now: i64,
+) -> surveys::AnsweredEvent {
     let questions = &site.cfg.survey.questions;
-    let score = survey::score(&a.ratings);
     let low = a.low(questions).len();
     surveys::AnsweredEvent {
         ticket_id: f.ticket_id,
         actor: f.requester.clone(),
         at: now,
-        data: json!({ "survey": f.id, "score": score, "ratings": a.ratings, "low": low })
-            .to_string(),
+        data: answered_data(f.id, survey::score(&a.ratings), ratings_json, low),
     }
+}
+
+/// A `survey_answered` event's data around the ratings' JSON, as
+/// `json!` writes it (keys sorted).
+fn answered_data(survey: i64, score: Option<i64>, ratings_json: &str, low: usize) -> String {
+    let score = score.map_or_else(|| "null".to_string(), |s| s.to_string());
+    format!("{{\"low\":{low},\"ratings\":{ratings_json},\"score\":{score},\"survey\":{survey}}}")
 }
 
 /// What else a claimed answer writes beside the survey row (claimed first
@@ -257,4 +272,24 @@ pub async fn reopen(
     w.finish().await?;
     tx.commit().await.context("cannot commit the reopening")?;
     Ok(Ok(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    #[test]
+    fn answered_data_is_the_text_json_writes() {
+        let mut ratings = BTreeMap::new();
+        ratings.insert("speed".to_string(), 2u8);
+        ratings.insert("overall".to_string(), 5u8);
+        ratings.insert("a\"b".to_string(), 1u8);
+        let rj = serde_json::to_string(&ratings).unwrap();
+        for score in [Some(4), None] {
+            let want = json!({ "survey": 17, "score": score, "ratings": ratings, "low": 2 });
+            assert_eq!(answered_data(17, score, &rj, 2), want.to_string());
+        }
+    }
 }

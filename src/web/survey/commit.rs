@@ -37,7 +37,7 @@
 //!   matches nothing and is refused, never written twice). Failures are
 //!   rare, so this costs less than a savepoint per answer.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
@@ -80,7 +80,8 @@ pub enum Outcome {
 
 struct Job {
     site: Arc<Site>,
-    survey: i64,
+    /// The survey and its ticket as the page's lookup found them, open.
+    found: Box<Found>,
     token_hash: String,
     answer: Answer,
     at: i64,
@@ -120,13 +121,13 @@ impl Answers {
         Answers { jobs: tx }
     }
 
-    /// Records `answer` to survey `survey` (as a lookup of the token
+    /// Records `answer` to the survey `found` (as a lookup of the token
     /// hashing to `token_hash` found it, open), at `at`; returns once it
     /// is committed (or refused).
     pub async fn answer(
         &self,
         site: Arc<Site>,
-        survey: i64,
+        found: Box<Found>,
         token_hash: String,
         answer: Answer,
         at: i64,
@@ -134,7 +135,7 @@ impl Answers {
         let (reply, outcome) = oneshot::channel();
         let job = Job {
             site,
-            survey,
+            found,
             token_hash,
             answer,
             at,
@@ -237,12 +238,12 @@ async fn attempt(db: &Db, sql: &Sql, jobs: &[Job]) -> Result<Vec<Outcome>, Faile
         .await
         .context("cannot claim the surveys answered")
         .map_err(Failed::Transaction)?;
-    let mut claimed: HashMap<i64, Found> = claimed.into_iter().map(|f| (f.id, f)).collect();
+    let mut claimed: HashSet<i64> = claimed.into_iter().collect();
     // The staff tokens' ring for low ratings' notices, read once.
     let low = |job: &Job| !job.answer.low(&job.site.cfg.survey.questions).is_empty();
     let keys = match jobs
         .iter()
-        .find(|j| claimed.contains_key(&j.survey) && low(j))
+        .find(|j| claimed.contains(&j.found.id) && low(j))
     {
         Some(j) => crate::sla::scan::staff_keys_of(&j.site.cfg, &mut tx)
             .await
@@ -254,18 +255,26 @@ async fn attempt(db: &Db, sql: &Sql, jobs: &[Job]) -> Result<Vec<Outcome>, Faile
     let mut w = Unit::new(&mut tx, backend);
     for (i, job) in jobs.iter().enumerate() {
         // The first answer to a survey takes its claim; the others lose.
-        let Some(found) = claimed.remove(&job.survey) else {
+        if !claimed.remove(&job.found.id) {
             out.push(Outcome::NotClaimed);
             continue;
-        };
-        events.push(act::answered_event(&job.site, &found, &job.answer, job.at));
+        }
+        let mut found = job.found.clone();
+        found.state = "answered".to_string();
+        events.push(act::answered_event(
+            &job.site,
+            &found,
+            &job.answer,
+            &ratings[i],
+            job.at,
+        ));
         let ring = keys.as_deref();
         if let Err(e) = act::push_answer(&mut w, &job.site, &found, &job.answer, ring, job.at) {
             drop(w);
             let _ = tx.rollback().await;
             return Err(Failed::Answer(i, e));
         }
-        out.push(Outcome::Answered(Box::new(found)));
+        out.push(Outcome::Answered(found));
     }
     w.finish()
         .await
@@ -290,14 +299,14 @@ async fn attempt(db: &Db, sql: &Sql, jobs: &[Job]) -> Result<Vec<Outcome>, Faile
 /// by the first answer to it, in the order of the surveys' ids.
 fn claims<'a>(jobs: &'a [Job], ratings: &'a [String]) -> Vec<Claim<'a>> {
     let mut order: Vec<usize> = (0..jobs.len()).collect();
-    order.sort_by_key(|i| (jobs[*i].survey, *i));
-    order.dedup_by_key(|i| jobs[*i].survey);
+    order.sort_by_key(|i| (jobs[*i].found.id, *i));
+    order.dedup_by_key(|i| jobs[*i].found.id);
     order
         .into_iter()
         .map(|i| {
             let (job, a) = (&jobs[i], &jobs[i].answer);
             Claim {
-                id: job.survey,
+                id: job.found.id,
                 hash: &job.token_hash,
                 now: job.at,
                 answered: Answered {

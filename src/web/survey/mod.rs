@@ -14,6 +14,7 @@
 
 mod act;
 pub mod commit;
+mod form_body;
 mod frame;
 mod limit;
 mod lookup;
@@ -66,6 +67,8 @@ fn language(code: &str) -> Language {
 struct Looked {
     found: Option<Found>,
     verdict: Result<(), Refusal>,
+    /// The token's hash (empty for junk): an answer's claim needs it too.
+    hash: String,
 }
 
 async fn look(st: &WebState, token: &str, page: Page, now: i64) -> anyhow::Result<Looked> {
@@ -74,11 +77,17 @@ async fn look(st: &WebState, token: &str, page: Page, now: i64) -> anyhow::Resul
         return Ok(Looked {
             found: None,
             verdict: Err(Refusal::Unknown),
+            hash: String::new(),
         });
     }
-    let found = st.lookups.find(survey::token_hash(token)).await?;
+    let hash = survey::token_hash(token);
+    let found = st.lookups.find(hash.clone()).await?;
     let verdict = survey::access(page, found.as_ref().map(seen), now);
-    Ok(Looked { found, verdict })
+    Ok(Looked {
+        found,
+        verdict,
+        hash,
+    })
 }
 
 fn seen(f: &Found) -> Seen<'_> {
@@ -186,7 +195,7 @@ async fn survey_get(
 /// The decoded fields of a form body, or the page for a body too large.
 fn fields(body: Result<Bytes, BytesRejection>) -> Result<Vec<(String, String)>, StatusCode> {
     let body = body.map_err(|e| e.status())?;
-    Ok(url::form_urlencoded::parse(&body).into_owned().collect())
+    Ok(form_body::fields(&body))
 }
 
 /// A POST that may act: from `peer` within its quota, with a readable
@@ -266,14 +275,13 @@ async fn survey_post(
     // never reach the writer, and each is final (no survey goes back to
     // open). An open one goes to the writer, whose conditional claim
     // decides between posts that arrive together.
-    let found = match open_survey(&st, site, &token, at).await {
-        Ok(found) => found,
+    let (found, hash) = match open_survey(&st, site, &token, at).await {
+        Ok(open) => open,
         Err(page) => return page,
     };
-    let hash = survey::token_hash(&token);
     match st
         .answers
-        .answer(site.clone(), found.id, hash, answer, at)
+        .answer(site.clone(), Box::new(found), hash, answer, at)
         .await
     {
         Ok(commit::Outcome::Answered(found)) => done(site, &found, &token, "answered"),
@@ -289,14 +297,20 @@ async fn survey_post(
     }
 }
 
-/// The survey of `token` when it can take an answer; else the page that
-/// says why not (answered, expired, unknown…), or that the lookup failed.
-async fn open_survey(st: &WebState, site: &Site, token: &str, at: i64) -> Result<Found, Response> {
+/// The survey of `token` (and the token's hash) when it can take an
+/// answer; else the page that says why not (answered, expired, unknown…),
+/// or that the lookup failed.
+async fn open_survey(
+    st: &WebState,
+    site: &Site,
+    token: &str,
+    at: i64,
+) -> Result<(Found, String), Response> {
     let l = look(st, token, Page::Survey, at)
         .await
         .map_err(|e| trouble(site, e))?;
     match (l.verdict, l.found) {
-        (Ok(()), Some(found)) => Ok(found),
+        (Ok(()), Some(found)) => Ok((found, l.hash)),
         (verdict, found) => {
             let why = verdict.err().unwrap_or(Refusal::Unknown);
             Err(refuse(site, found.as_ref(), token, why))
@@ -316,7 +330,7 @@ async fn form_again(
     at: i64,
 ) -> Response {
     let found = match open_survey(st, site, token, at).await {
-        Ok(found) => found,
+        Ok((found, _)) => found,
         Err(page) => return page,
     };
     let (lang, mut ctx) = base(site, Some(&found), token, true);

@@ -173,17 +173,11 @@ async fn a_batch_claims_only_the_open_surveys_each_with_its_answer(backend: Back
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    let mut won: Vec<i64> = found.iter().map(|f| f.id).collect();
+    let mut won = found.clone();
     won.sort();
     let mut want = vec![open, newer_exists, by_reminder];
     want.sort();
     assert_eq!(won, want);
-    for f in &found {
-        assert_eq!(f.state, "answered");
-        assert_eq!(f.ticket_status.as_deref(), Some("resolved"));
-        assert!(!f.merged && !f.newer);
-        assert_eq!(f.subject, format!("Printer {}", f.ticket_id));
-    }
     // The rows claimed hold their own answer; the others are as they were.
     let after = rows(&db).await;
     for (b, a) in before.iter().zip(&after) {
