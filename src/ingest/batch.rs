@@ -12,8 +12,9 @@
 //! built, and their rows are merged into one insert per table
 //! (`store::script_pg::merge`). Any other message waits for
 //! the writes before it and takes the one-message steps
-//! ([`Ingestor::process`]) with their reads; [`Known`] then takes in what
-//! it wrote.
+//! ([`Ingestor::process`]) with their reads, but for the first, whose
+//! answer [`Known`] holds; [`Known`] then takes in what it wrote (its key,
+//! the acknowledgments its scripts noted: no read of the outbox back).
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -28,7 +29,7 @@ use crate::domain::TicketId;
 use crate::isolate;
 use crate::parse::InboundMessage;
 use crate::store::script::{Prepared, Script};
-use crate::store::{Backend, Conn, outbox, raw, tickets};
+use crate::store::{Backend, Conn, raw, tickets};
 
 /// How many new tickets' writes go to PostgreSQL as one script, their rows
 /// merged per table (see `store::script_pg::merge`): more means fewer
@@ -188,7 +189,17 @@ impl Ingestor {
         raw::lock_ack_counts(&mut tx, backend).await?;
         self.keys(&mut tx).await?;
         let mut numbering = tickets::Numbering::default();
-        let mut known: Option<Known> = None;
+        // Read once for every message: which were taken in before, and the
+        // acknowledgments of their senders (and the desk's) lately.
+        let k = &mut Known::read(&mut tx, &lookups, since).await?;
+        // The numbers of the tickets the fresh ones open, at once
+        // (PostgreSQL).
+        let opening: HashSet<&str> = (0..items.len())
+            .filter(|&j| fresh[j])
+            .filter_map(|j| lookups[j].as_ref().map(|(key, _)| key.as_str()))
+            .filter(|key| !k.seen.contains(*key))
+            .collect();
+        numbering.reserve(&mut tx, backend, opening.len()).await?;
         let mut pending = Script::new();
         // The statements this connection has prepared (PostgreSQL).
         let mut prepared = Prepared::default();
@@ -202,16 +213,16 @@ impl Ingestor {
             let msg = match examined[i].take().expect("each message is taken once") {
                 Examined::Parsed(m) if fresh[i] => m,
                 other => {
-                    // The one-message steps, after the writes before them.
+                    // The one-message steps, after the writes before them,
+                    // with what Known holds of the message instead of their
+                    // read of it.
                     pending.flush_with(&mut tx, backend, &mut prepared).await?;
-                    // Where the outbox stands, to see what this message
-                    // adds to it (only worth it when Known is in use).
-                    let mark = match known {
-                        Some(_) => Some(outbox::last_id(&mut tx).await?),
-                        None => None,
-                    };
+                    let held = lookups[i].as_ref().map(|(key, rcpt)| {
+                        let acks = rcpt.as_ref().and_then(|r| k.acks.get(r).copied());
+                        (k.seen.contains(key), acks.unwrap_or(0))
+                    });
                     let raw = Cow::Borrowed(item.raw.as_slice());
-                    let outcome = self
+                    let (outcome, acked) = self
                         .process(
                             &mut tx,
                             &mut prepared,
@@ -219,6 +230,7 @@ impl Ingestor {
                             item,
                             raw,
                             other,
+                            held,
                             now,
                         )
                         .await?;
@@ -226,32 +238,14 @@ impl Ingestor {
                     // Known takes in what it wrote: its key, and the
                     // acknowledgments it queued (to its sender, or to the
                     // requester a staff member named).
-                    if let (Some(k), Some(mark)) = (&mut known, mark) {
-                        if let Some((key, _)) = &lookups[i] {
-                            k.seen.insert(key.clone());
-                        }
-                        for rcpt in outbox::acks_after(&mut tx, mark).await? {
-                            k.acked(rcpt);
-                        }
+                    if let Some((key, _)) = &lookups[i] {
+                        k.seen.insert(key.clone());
+                    }
+                    for rcpt in acked {
+                        k.acked(rcpt);
                     }
                     i += 1;
                     continue;
-                }
-            };
-            let k = match &mut known {
-                Some(k) => k,
-                None => {
-                    // Reads see the batch's writes only once they are done.
-                    pending.flush_with(&mut tx, backend, &mut prepared).await?;
-                    let k = Known::read(&mut tx, &lookups[i..], since).await?;
-                    // Their ticket numbers, at once (PostgreSQL).
-                    let opening: HashSet<&str> = (i..items.len())
-                        .filter(|&j| fresh[j])
-                        .filter_map(|j| lookups[j].as_ref().map(|(key, _)| key.as_str()))
-                        .filter(|key| !k.seen.contains(*key))
-                        .collect();
-                    numbering.reserve(&mut tx, backend, opening.len()).await?;
-                    known.insert(k)
                 }
             };
             if k.seen.contains(&msg.dedupe_key) {

@@ -12,7 +12,7 @@ use crate::sla::life;
 use crate::store::events::{self, MsgRef};
 use crate::store::script::Script;
 use crate::store::unit::Unit;
-use crate::store::{Conn, messages, tickets};
+use crate::store::{Conn, messages, ticket_sent, tickets};
 
 impl Ingestor {
     /// The arrival as a comment on `ticket` (as it was read); `reopen` when
@@ -28,10 +28,23 @@ impl Ingestor {
         ticket: &tickets::Ticket,
         reopen: bool,
     ) -> Result<Outcome> {
+        let sent = sent_texts(u.conn().await?, ticket.id).await?;
+        self.add_comment_with(u, a, ticket, &sent, reopen).await
+    }
+
+    /// [`Self::add_comment`] with the desk's latest mails on the ticket
+    /// ([`sent_texts`]) read already, with the ticket.
+    pub(super) async fn add_comment_with(
+        &self,
+        u: &mut Unit<'_>,
+        a: Arrival<'_>,
+        ticket: &tickets::Ticket,
+        sent: &[String],
+        reopen: bool,
+    ) -> Result<Outcome> {
         let (msg, now) = (a.msg, a.now);
         let id = ticket.id;
-        let sent = sent_texts(u.conn().await?, id).await?;
-        let (body, quoted) = reply_parts(msg, &sent);
+        let (body, quoted) = reply_parts(msg, sent);
         let kind = if msg.auto.is_some() { "auto" } else { "reply" };
         let author = a.author();
         let mid = self.record_inbound(u, a, id, kind, (&body, quoted.as_deref()), &author)?;
@@ -153,6 +166,15 @@ const SENT_CHARS: i64 = 8 * 1024;
 /// [`SENT_MAILS`]): what [`reply_parts`] recognises as a quote of ours.
 pub(crate) async fn sent_texts(c: &mut Conn, ticket: TicketId) -> Result<Vec<String>> {
     messages::recent_sent_texts(c, ticket, SENT_MAILS, SENT_CHARS).await
+}
+
+/// Ticket `id` ([`tickets::get`]) with [`sent_texts`] of it, in one round
+/// trip.
+pub(super) async fn ticket_with_sent(
+    c: &mut Conn,
+    id: TicketId,
+) -> Result<Option<(tickets::Ticket, Vec<String>)>> {
+    ticket_sent::get_with_sent(c, id, SENT_MAILS, SENT_CHARS).await
 }
 
 /// The new text of a reply, and what was set aside as quoted (none when

@@ -403,7 +403,7 @@ impl Ingestor {
         let mut tx = self.db.begin().await?;
         raw::lock_ack_counts(&mut tx, self.db.backend()).await?;
         let mut numbering = tickets::Numbering::default();
-        let outcome = self
+        let (outcome, _) = self
             .process(
                 &mut tx,
                 &mut store::script::Prepared::default(),
@@ -411,6 +411,7 @@ impl Ingestor {
                 item,
                 raw,
                 examined,
+                None,
                 now,
             )
             .await?;

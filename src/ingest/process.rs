@@ -6,6 +6,7 @@ use std::borrow::Cow;
 
 use anyhow::Result;
 
+use super::comment::ticket_with_sent;
 use super::examine::{Examined, Route, header_block};
 use super::{Arrival, Incoming, Ingestor, OVERSIZE_KEEP, Outcome};
 use crate::ack_policy::AckCount;
@@ -22,6 +23,10 @@ impl Ingestor {
     /// the raw insert can consume them; `examined` is what
     /// [`Self::examine`] made of them; `prepared` is what is known of the
     /// connection's prepared statements (PostgreSQL), kept up to date.
+    /// `known`: whether the message was seen before and how many
+    /// acknowledgments its answer address got lately, when the caller holds
+    /// them (a batch; read here otherwise). Also returns the primary
+    /// recipient of each acknowledgment it queued.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn process(
         &self,
@@ -31,25 +36,31 @@ impl Ingestor {
         item: &Incoming,
         raw: Cow<'_, [u8]>,
         examined: Examined,
+        known: Option<(bool, i64)>,
         now: i64,
-    ) -> Result<Outcome> {
+    ) -> Result<(Outcome, Vec<String>)> {
         let msg = match examined {
             Examined::Parsed(m) => m,
             Examined::Refused { reason, oversize } => {
-                return self
+                let outcome = self
                     .quarantine_refused(c, item, &raw, reason, oversize, now)
-                    .await;
+                    .await?;
+                return Ok((outcome, Vec::new()));
             }
         };
         let a = Arrival::new(item, &msg, now);
         // Seen before? And how many acknowledgments did the sender get
-        // lately? One read.
-        let answer_to = msg.reply_address().map(|x| x.base().to_string());
+        // lately? One read, unless the caller knows.
         let since = self.ack_since(now);
-        let (seen, sender_acks) =
-            raw::preread(c, &msg.dedupe_key, answer_to.as_deref(), since).await?;
+        let (seen, sender_acks) = match known {
+            Some(k) => k,
+            None => {
+                let answer_to = msg.reply_address().map(|x| x.base().to_string());
+                raw::preread(c, &msg.dedupe_key, answer_to.as_deref(), since).await?
+            }
+        };
         if seen {
-            return Ok(Outcome::Duplicate);
+            return Ok((Outcome::Duplicate, Vec::new()));
         }
         // Staff notices carry a token made with these keys.
         self.keys(c).await?;
@@ -73,8 +84,8 @@ impl Ingestor {
             }
             Route::Thread => self.thread(&mut u, numbering, a, raw, sender_acks).await?,
         };
-        u.finish().await?;
-        Ok(outcome)
+        let acks = u.finish().await?;
+        Ok((outcome, acks))
     }
 
     /// A message that names a ticket or refers to earlier mail: the ticket
@@ -89,7 +100,11 @@ impl Ingestor {
         sender_acks: i64,
     ) -> Result<Outcome> {
         let msg = a.msg;
-        let ticket = self.find_ticket(u.conn().await?, msg).await?;
+        // The desk's latest mails on it come with it: a comment needs them.
+        let (ticket, sent) = match self.find_ticket_with_sent(u.conn().await?, msg).await? {
+            Some((t, sent)) => (Some(t), sent),
+            None => (None, Vec::new()),
+        };
         let found = ticket.as_ref().map(found_of);
         let mut decision = threading::decide(found, a.now, self.cfg.desk.reopen_window);
         // A robot's mail claiming a staff From changes nothing and is kept
@@ -122,7 +137,7 @@ impl Ingestor {
                 outcome
             }
             (Decision::Append { reopen, .. }, Some(ticket)) => {
-                let outcome = self.add_comment(u, a, &ticket, reopen).await?;
+                let outcome = self.add_comment_with(u, a, &ticket, &sent, reopen).await?;
                 // A robot's mail from a staff address is not their word.
                 if let Some(staff) = &staff {
                     self.staff_robot_note(u, a, staff, &ticket).await?;
@@ -164,11 +179,21 @@ impl Ingestor {
         c: &mut Conn,
         msg: &InboundMessage,
     ) -> Result<Option<tickets::Ticket>> {
+        Ok(self.find_ticket_with_sent(c, msg).await?.map(|(t, _)| t))
+    }
+
+    /// [`Self::find_ticket`], with the text of the desk's latest mails on
+    /// the ticket ([`super::sent_texts`]) read along with each ticket row.
+    async fn find_ticket_with_sent(
+        &self,
+        c: &mut Conn,
+        msg: &InboundMessage,
+    ) -> Result<Option<(tickets::Ticket, Vec<String>)>> {
         let mut tagged = None;
         if let Some(n) = threading::tag_number(&msg.subject, &self.cfg.desk.tag) {
-            tagged = tickets::get(c, n).await?;
+            tagged = ticket_with_sent(c, n).await?;
         }
-        let mut id = tagged.as_ref().map(|t| t.id);
+        let mut id = tagged.as_ref().map(|(t, _)| t.id);
         if id.is_none() {
             let ids: Vec<&str> = msg.referenced_ids().collect();
             id = messages::ticket_of_first(c, &ids).await?;
@@ -183,10 +208,10 @@ impl Ingestor {
         // Bounded, in case of a cycle.
         let mut hops = 0;
         while let Some(t) = id {
-            let ticket = match tagged.take() {
-                Some(known) if known.id == t => known,
-                _ => match tickets::get(c, t).await? {
-                    Some(ticket) => ticket,
+            let (ticket, sent) = match tagged.take() {
+                Some(known) if known.0.id == t => known,
+                _ => match ticket_with_sent(c, t).await? {
+                    Some(found) => found,
                     None => return Ok(None),
                 },
             };
@@ -195,8 +220,11 @@ impl Ingestor {
                     id = Some(next);
                     hops += 1;
                 }
-                _ if by_conversation => return self.conversation_member(c, msg, ticket).await,
-                _ => return Ok(Some(ticket)),
+                _ if by_conversation => {
+                    let member = self.conversation_member(c, msg, ticket).await?;
+                    return Ok(member.map(|t| (t, sent)));
+                }
+                _ => return Ok(Some((ticket, sent))),
             }
         }
         Ok(None)

@@ -24,6 +24,7 @@ pub mod sla_clocks;
 pub mod staff_keys;
 pub mod surveys;
 pub mod surveys_read;
+pub mod ticket_sent;
 pub mod tickets;
 mod turns;
 pub mod unit;

@@ -17,7 +17,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::script::{Arg, Script};
 use super::{Backend, Conn};
-use crate::domain::TicketId;
+use crate::domain::{MailKind, TicketId};
 
 /// A message to queue.
 #[derive(Debug, Clone)]
@@ -83,7 +83,16 @@ pub async fn enqueue(c: &mut Conn, o: &NewOutgoing<'_>) -> Result<i64> {
 pub fn push(w: &mut Script, o: &NewOutgoing<'_>) -> Result<()> {
     w.push(INSERT, row_args(o)?);
     w.push(RAW_INSERT, vec![o.message_id.into(), o.raw.into()]);
+    note_ack(w, o);
     Ok(())
+}
+
+/// An acknowledgment's row counts against its recipient's limit, failed
+/// or not (`raw::preread` counts the same rows).
+fn note_ack(w: &mut Script, o: &NewOutgoing<'_>) {
+    if o.kind == MailKind::Ack.as_str() {
+        w.note_ack(o.primary_rcpt);
+    }
 }
 
 const INSERT: &str = "INSERT INTO outbox (ticket_id, kind, message_id, env_from, rcpts, primary_rcpt, subject, \
@@ -119,6 +128,7 @@ fn row_args(o: &NewOutgoing<'_>) -> Result<Vec<Arg>> {
 /// send it, and the rest of the work goes on.
 pub fn push_failed(w: &mut Script, o: &NewOutgoing<'_>, error: &str) -> Result<()> {
     w.push(FAILED_INSERT, failed_args(o, error)?);
+    note_ack(w, o);
     Ok(())
 }
 
@@ -303,32 +313,6 @@ pub async fn next_due(c: &mut Conn) -> Result<Option<i64>> {
             .await?,
     )
 }
-
-/// The highest row id so far (0 for none): a mark for [`acks_after`].
-pub async fn last_id(c: &mut Conn) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM outbox")
-            .fetch_one(&mut *c)
-            .await?,
-    )
-}
-
-/// The recipients of the acknowledgments queued after row `mark`, one entry
-/// per acknowledgment.
-pub async fn acks_after(c: &mut Conn, mark: i64) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar(ACKS_AFTER)
-        .bind(mark)
-        .fetch_all(&mut *c)
-        .await?)
-}
-
-/// [`acks_after`]'s query. The upper bound always holds; it makes the
-/// range two-sided, so PostgreSQL's plan made while the table is small
-/// (at the start of a first ingest) still walks the primary key from
-/// `mark` rather than every acknowledgment by the `outbox_rcpt` index,
-/// which is quadratic over a batch's replies.
-pub(crate) const ACKS_AFTER: &str = "SELECT primary_rcpt FROM outbox \
-     WHERE id > $1 AND id <= (SELECT MAX(id) FROM outbox) AND kind = 'ack' ORDER BY id";
 
 /// The queue's state for health and metrics: unsent mails (queued or being
 /// sent), the oldest, and those whose last attempt failed.

@@ -73,6 +73,9 @@ impl From<Vec<u8>> for Arg {
 #[derive(Debug, Default)]
 pub struct Script {
     statements: Vec<(&'static str, Vec<Arg>)>,
+    /// The primary recipient of each acknowledgment queued here (see
+    /// [`Script::note_ack`]); running the script drops them with it.
+    acks: Vec<String>,
 }
 
 /// Appends `stmt` to `out` with every `$N` turned into `$(N + offset)`.
@@ -136,6 +139,19 @@ impl Script {
     /// Adds `other`'s statements after these.
     pub fn append(&mut self, other: Script) {
         self.statements.extend(other.statements);
+        self.acks.extend(other.acks);
+    }
+
+    /// Notes that the statements pushed queue an acknowledgment to `rcpt`
+    /// (its base address): a batch keeps its count of the limits' reads up
+    /// to date from these instead of reading the outbox back.
+    pub fn note_ack(&mut self, rcpt: &str) {
+        self.acks.push(rcpt.to_string());
+    }
+
+    /// The acknowledgments noted so far, taken out (the statements stay).
+    pub fn take_acks(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.acks)
     }
 
     pub fn is_empty(&self) -> bool {

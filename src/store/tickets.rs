@@ -73,11 +73,11 @@ impl Ticket {
     }
 }
 
-const COLUMNS: &str = "id, subject, status, requester, requester_name, type, category, urgency, \
+pub(super) const COLUMNS: &str = "id, subject, status, requester, requester_name, type, category, urgency, \
     impact, priority, group_key, assignee, tags, major, auto_kind, linked_ticket_id, merged_into, \
     created_at, updated_at, first_response_at, resolved_at, closed_at, language";
 
-fn from_row(r: &AnyRow) -> Result<Ticket> {
+pub(super) fn from_row(r: &AnyRow) -> Result<Ticket> {
     let status: String = r.try_get("status")?;
     let tags: String = r.try_get("tags")?;
     Ok(Ticket {

@@ -23,6 +23,8 @@ pub struct Unit<'c> {
     backend: Backend,
     queued: Script,
     prepared: Known<'c>,
+    /// The acknowledgments of the scripts already run ([`Script::note_ack`]).
+    acks: Vec<String>,
 }
 
 /// Whose record of the prepared statements the unit keeps up to date.
@@ -38,6 +40,7 @@ impl<'c> Unit<'c> {
             backend,
             queued: Script::new(),
             prepared: Known::Own(Prepared::default()),
+            acks: Vec::new(),
         }
     }
 
@@ -53,6 +56,7 @@ impl<'c> Unit<'c> {
             backend,
             queued: Script::new(),
             prepared: Known::Callers(prepared),
+            acks: Vec::new(),
         }
     }
 
@@ -63,6 +67,7 @@ impl<'c> Unit<'c> {
     /// The connection, once everything queued has been written.
     pub async fn conn(&mut self) -> Result<&mut Conn> {
         if !self.queued.is_empty() {
+            self.acks.extend(self.queued.take_acks());
             let prepared = match &mut self.prepared {
                 Known::Own(p) => p,
                 Known::Callers(p) => &mut **p,
@@ -74,10 +79,13 @@ impl<'c> Unit<'c> {
         Ok(self.conn)
     }
 
-    /// Writes what is still queued.
-    pub async fn finish(mut self) -> Result<()> {
+    /// Writes what is still queued; the primary recipients of the
+    /// acknowledgments the unit queued, one entry each
+    /// ([`Script::note_ack`]).
+    pub async fn finish(mut self) -> Result<Vec<String>> {
         self.conn().await?;
-        Ok(())
+        self.acks.extend(self.queued.take_acks());
+        Ok(self.acks)
     }
 }
 

@@ -354,6 +354,19 @@ async fn same_message_twice_is_one_ticket(backend: Backend) {
 }
 both!(same_message_twice_is_one_ticket);
 
+/// A desk taking mail from a Maildir (`mail/`, in batches), two
+/// acknowledgments per sender at most; with the folder new mail goes to.
+async fn maildir_desk(backend: Backend) -> (Posko, std::path::PathBuf) {
+    let io = "[inbound]\nkind = \"maildir\"\npath = \"mail\"\n\n\
+              [outbound]\nkind = \"file\"\npath = \"outbox\"\n";
+    let posko = Posko::from_parts(backend, "ack_limit = 2", io).await;
+    let new = posko.path().join("mail/new");
+    std::fs::create_dir_all(posko.path().join("mail/cur")).unwrap();
+    std::fs::create_dir_all(posko.path().join("mail/tmp")).unwrap();
+    std::fs::create_dir_all(&new).unwrap();
+    (posko, new)
+}
+
 /// One intake batch (a Maildir pass takes up to 200 messages in one
 /// transaction) mixing mail that surely opens a ticket with mail that needs
 /// the database to be threaded: the result is the same as one by one.
@@ -362,13 +375,7 @@ both!(same_message_twice_is_one_ticket);
 /// a copy in the same batch is a duplicate, and that the acknowledgment cap
 /// counts acknowledgments queued by either kind of message.
 async fn one_batch_mixes_new_mail_and_replies(backend: Backend) {
-    let io = "[inbound]\nkind = \"maildir\"\npath = \"mail\"\n\n\
-              [outbound]\nkind = \"file\"\npath = \"outbox\"\n";
-    let posko = Posko::from_parts(backend, "ack_limit = 2", io).await;
-    let new = posko.path().join("mail/new");
-    std::fs::create_dir_all(posko.path().join("mail/cur")).unwrap();
-    std::fs::create_dir_all(posko.path().join("mail/tmp")).unwrap();
-    std::fs::create_dir_all(&new).unwrap();
+    let (posko, new) = maildir_desk(backend).await;
     let first = mail::plain(
         "alice@corp.test",
         "Printer rusak",
@@ -451,3 +458,74 @@ async fn one_batch_mixes_new_mail_and_replies(backend: Backend) {
     }
 }
 both!(one_batch_mixes_new_mail_and_replies);
+
+/// Replies that open tickets, at the start of a batch (before any mail that
+/// opens one without the database): each is told whether it was taken in
+/// before and how many acknowledgments its sender got lately by what the
+/// batch read once and keeps up to date — the acknowledgments queued by
+/// the replies before it included — not by reading it again; the result is
+/// the same as one by one.
+async fn replies_in_a_batch_count_the_acknowledgments_before_them(backend: Backend) {
+    let (posko, new) = maildir_desk(backend).await;
+    let reply = |subject: &str, id: &str| {
+        mail::plain(
+            "alice@corp.test",
+            subject,
+            id,
+            "In-Reply-To: <elsewhere@corp.test>\r\n",
+            "Tolong.",
+        )
+    };
+    // Before the batch: alice's first acknowledgment.
+    let earlier = reply("Printer rusak", "r1@corp.test");
+    std::fs::write(new.join("0001.earlier"), &earlier).unwrap();
+    let out = posko.run_once();
+    assert!(out.contains("1 new tickets"), "{out}");
+    let batch: Vec<Vec<u8>> = vec![
+        // The earlier mail again: a duplicate.
+        earlier,
+        // A new ticket: alice's second acknowledgment.
+        reply("Scanner rusak", "r2@corp.test"),
+        // Alice is at the cap: counted with the one the batch just queued.
+        reply("Monitor rusak", "r3@corp.test"),
+        // Itself again, in the same batch: a duplicate.
+        reply("Monitor rusak", "r3@corp.test"),
+        // Someone else, new mail: acknowledged.
+        mail::plain("carol@corp.test", "Wifi", "r5@corp.test", "", "Putus."),
+    ];
+    for (i, raw) in batch.iter().enumerate() {
+        std::fs::write(new.join(format!("{:04}.batch", i + 2)), raw).unwrap();
+    }
+    let run = posko.cmd(&["run", "--once"]);
+    let (out, log) = (
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr),
+    );
+    assert!(run.status.success(), "{out}\n{log}");
+    // The batch wrote it, not the one-by-one fallback.
+    assert!(!log.contains("batch failed"), "{log}");
+    assert!(
+        out.contains("3 new tickets") && out.contains("2 duplicates"),
+        "{out}"
+    );
+    let tickets = posko.tickets();
+    assert_eq!(tickets.len(), 4, "{tickets:?}");
+    for (subject, acked) in [
+        ("Printer rusak", true),
+        ("Scanner rusak", true),
+        ("Monitor rusak", false),
+        ("Wifi", true),
+    ] {
+        let t = tickets
+            .iter()
+            .find(|t| t["subject"] == subject)
+            .unwrap_or_else(|| panic!("no ticket {subject:?}: {tickets:?}"));
+        let t = posko.ticket(t["id"].as_i64().unwrap());
+        assert_eq!(
+            !events_of(&t, "ack_queued").is_empty(),
+            acked,
+            "{subject}: {t}"
+        );
+    }
+}
+both!(replies_in_a_batch_count_the_acknowledgments_before_them);
