@@ -30,7 +30,9 @@ pub(crate) async fn bench_maildir(count: usize, db: &str, keep: bool) -> Result<
     let t = Instant::now();
     let app = App::build(cfg).await?;
     let built = t.elapsed();
+    let cpu = process_cpu_ms();
     let stats = maildir::pass(&md, &app.ingestor, 50 << 20, now()).await?;
+    let cpu = process_cpu_ms() - cpu;
     let took = t.elapsed();
     perf_control("disable");
     let peak = peak_rss_mb();
@@ -55,8 +57,9 @@ pub(crate) async fn bench_maildir(count: usize, db: &str, keep: bool) -> Result<
         c.notices,
     );
     println!(
-        "  build {} ms; {}; expected tickets {}, comments {}; {}",
+        "  build {} ms; posko CPU {:.3} ms/msg in the pass; {}; expected tickets {}, comments {}; {}",
         built.as_millis(),
+        cpu / count as f64,
         pass_line(&stats),
         generator.new_tickets,
         generator.replies,

@@ -29,3 +29,16 @@ pub(crate) fn proc_status_mb(key: &str) -> f64 {
         .map(|kb| kb / 1024.0)
         .unwrap_or(f64::NAN)
 }
+
+/// The CPU time (user + system) this process has used so far, in ms: all
+/// its threads, the parsing thread's included. Taken before and after a
+/// pass, it says what the pass cost posko whatever else the machine ran.
+pub(crate) fn process_cpu_ms() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) } != 0 {
+        return f64::NAN;
+    }
+    let ms = |t: libc::timeval| t.tv_sec as f64 * 1e3 + t.tv_usec as f64 / 1e3;
+    ms(u.ru_utime) + ms(u.ru_stime)
+}

@@ -10,7 +10,10 @@
 //! own thread, so the two cores work at once. On PostgreSQL the writes of
 //! up to [`MERGED`] such messages go together, while the next ones are
 //! built, and their rows are merged into one insert per table
-//! (`store::script_pg::merge`). Any other message waits for
+//! (`store::script_pg::merge`); a run goes as soon as the server is done
+//! with the one before ([`HANDOFF`]), so neither waits for the other
+//! longer than it must. Runs go one after another on the one connection,
+//! so where they end changes nothing written. Any other message waits for
 //! the writes before it and takes the one-message steps
 //! ([`Ingestor::process`]) with their reads, but for the first, whose
 //! answer [`Known`] holds; [`Known`] then takes in what it wrote (its key,
@@ -35,6 +38,19 @@ use crate::store::{Backend, Conn, raw, tickets};
 /// merged per table (see `store::script_pg::merge`): more means fewer
 /// statements, and a longer wait for the first.
 const MERGED: usize = 50;
+
+/// On PostgreSQL, a run of new tickets being built goes to the server as
+/// soon as it holds this many and the server has written the run before:
+/// the server writes while the next ones are built, rather than waiting
+/// for the whole run (ended by a reply, on average every ten messages)
+/// and the builder then waiting for it. Fewer would merge fewer rows per
+/// statement, which costs the server more per row.
+const HANDOFF: usize = 4;
+
+/// The environment variable that ends a run after every message (debug
+/// builds only; set it to `split`): the test suite's check that where the
+/// runs end changes nothing written.
+pub const SPLIT_RUNS_ENV: &str = "POSKO_TEST_SPLIT_RUNS";
 
 /// Batches at least this long are parsed on two threads
 /// ([`Ingestor::examine_all`]): below it a thread costs more than it saves.
@@ -205,6 +221,10 @@ impl Ingestor {
         let mut prepared = Prepared::default();
         let mut outcomes = Vec::with_capacity(items.len());
         let mut examined: Vec<Option<Examined>> = examined.into_iter().map(Some).collect();
+        // The test suite's way to end a run after every message, as a
+        // server that is always done first would (debug builds only).
+        let split_every = isolate::fault_armed(SPLIT_RUNS_ENV, "split");
+        let handoff = if split_every { 1 } else { HANDOFF };
         let mut i = 0;
         while i < items.len() {
             let item = &items[i];
@@ -299,6 +319,19 @@ impl Ingestor {
                 }
                 if built >= limit || i >= items.len() || !fresh[i] {
                     break;
+                }
+                // PostgreSQL: once the server has written the run before,
+                // it gets what is built so far instead of idling until the
+                // rest is (the next reply would make it wait for all).
+                if backend == Backend::Postgres && built >= handoff {
+                    if ran.is_none()
+                        && let Poll::Ready(r) = futures::poll!(&mut run)
+                    {
+                        ran = Some(r);
+                    }
+                    if ran.is_some() || split_every {
+                        break;
+                    }
                 }
                 let Some(next) = numbering.ready(backend) else {
                     break;
