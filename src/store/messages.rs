@@ -159,7 +159,8 @@ pub(crate) const TICKET_OF_MESSAGE: &str =
     "SELECT ticket_id FROM messages WHERE message_id = $1 ORDER BY id LIMIT 1";
 
 /// The ticket of the newest message of Outlook conversation `$1` (the
-/// `(conversation, id)` index of migration 0015).
+/// `(conversation, id)` index of migration 0015, holding only the rows
+/// with a conversation since 0016).
 pub(crate) const TICKET_OF_CONVERSATION: &str =
     "SELECT ticket_id FROM messages WHERE conversation = $1 ORDER BY id DESC LIMIT 1";
 

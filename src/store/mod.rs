@@ -15,6 +15,8 @@ pub mod mailbox_state;
 pub mod messages;
 pub mod oauth_tokens;
 pub mod outbox;
+#[cfg(test)]
+mod partial_index_tests;
 pub mod participants;
 pub mod quarantine;
 pub mod raw;
@@ -48,6 +50,19 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 /// How long SQLite waits for a lock held by another process before failing,
 /// unless `database.busy_timeout` says otherwise.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Set on every PostgreSQL connection (issue 14, story 4). Every statement
+/// posko sends is prepared once per connection (sqlx's cache, the scripts'
+/// `PREPARE`), and PostgreSQL by default plans a prepared statement afresh
+/// for each of its first five runs before it settles on one plan. The
+/// batch's merged inserts have a text per table, row count and stage (many
+/// texts, each run a few times per connection) and thousands of
+/// parameters: re-planning them was a tenth of the server's CPU per
+/// message. The one plan is made for any arguments: posko's statements
+/// find rows by keys and ranges through their indexes, which is what the
+/// plan tests check (`store::script_pg` tests: generic plans made on empty
+/// tables), and what a connection ran after its fifth run anyway.
+const PG_SESSION: &str = "SET plan_cache_mode = force_generic_plan";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -141,6 +156,13 @@ impl Db {
                 AnyPoolOptions::new()
                     .max_connections(8)
                     .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            use sqlx::Executor;
+                            conn.execute(PG_SESSION).await?;
+                            Ok(())
+                        })
+                    })
                     .connect_with(opts)
                     .await
             }

@@ -286,4 +286,4 @@ fn literal(out: &mut String, a: &Arg) {
 
 mod merge;
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

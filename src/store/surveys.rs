@@ -470,16 +470,19 @@ pub async fn ticket_of(c: &mut Conn, id: i64) -> Result<Option<(TicketId, String
         .transpose()
 }
 
-/// Tickets due to close by themselves at `now` (by the index on
-/// `auto_close_at`).
+/// Tickets due to close by themselves at `now`, `$2` at most (by the
+/// partial index on `auto_close_at` of migration 0016; its plans are
+/// tested in `store::partial_index_tests`).
+pub(crate) const DUE_AUTO_CLOSE: &str =
+    "SELECT id FROM tickets WHERE auto_close_at <= $1 ORDER BY auto_close_at LIMIT $2";
+
+/// Tickets due to close by themselves at `now` ([`DUE_AUTO_CLOSE`]).
 pub async fn due_auto_close(c: &mut Conn, now: i64, limit: i64) -> Result<Vec<TicketId>> {
-    Ok(sqlx::query_scalar(
-        "SELECT id FROM tickets WHERE auto_close_at <= $1 ORDER BY auto_close_at LIMIT $2",
-    )
-    .bind(now)
-    .bind(limit)
-    .fetch_all(&mut *c)
-    .await?)
+    Ok(sqlx::query_scalar(DUE_AUTO_CLOSE)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await?)
 }
 
 /// Clears an auto-close instant left on a ticket that is not resolved.

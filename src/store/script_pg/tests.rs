@@ -330,7 +330,9 @@ async fn newest_and_oldest_of_a_key_come_from_its_index() {
 /// The generic plans (as PostgreSQL keeps for a prepared statement, made
 /// while the tables are empty, as at the start of a first ingest) of
 /// `(name and types, statement, execution)` on a freshly migrated database.
-async fn generic_plans_on_a_fresh_database(statements: &[(&str, &str, &str)]) -> Vec<String> {
+pub(in crate::store) async fn generic_plans_on_a_fresh_database(
+    statements: &[(&str, &str, &str)],
+) -> Vec<String> {
     let admin = test_url();
     let name = format!("posko_u_{:016x}", rand::random::<u64>());
     let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
