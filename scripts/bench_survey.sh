@@ -10,8 +10,10 @@
 #   POSTS_PER_MINUTE=1000000000 MODES=answer ...        # the rate limiter on
 #
 # Each run starts the daemon on a fresh database holding $SURVEYS resolved
-# tickets, each with an open survey whose token the script knows, and
-# $ANSWERED more whose survey is already answered, and measures in turn
+# tickets, each with an open survey whose token the script knows and whose
+# reminder is due in three days (as `remind_after`'s default leaves a new
+# survey), and $ANSWERED more whose survey is already answered, and
+# measures in turn
 # (MODES, default all three):
 #   get     GET /s/TOKEN?r=4, the open surveys' tokens taken in turn
 #           (reads only);
@@ -90,10 +92,10 @@ with open(f"{d}/seed.sql", "w") as f:
         part = range(lo, min(n + m, lo + 500))
         f.write("INSERT INTO tickets (id, subject, status, requester, created_at, updated_at, resolved_at) VALUES\n")
         f.write(",\n".join(f"({i + 1}, 'Internet lambat {i + 1}', 'resolved', 'alice@corp.test', {now}, {now}, {now})" for i in part) + ";\n")
-        f.write("INSERT INTO surveys (ticket_id, token_hash, state, language, sent_at, expires_at, answered_at, ratings, score) VALUES\n")
+        f.write("INSERT INTO surveys (ticket_id, token_hash, state, language, sent_at, expires_at, remind_at, answered_at, ratings, score) VALUES\n")
         f.write(",\n".join(f"({i + 1}, '{hashlib.sha256(toks[i].encode()).hexdigest()}', "
-                           + (f"'open', 'id', {now}, {now + 86400}, NULL, NULL, NULL)" if i < n
-                              else f"'answered', 'id', {now}, {now + 86400}, {now}, '{{\"overall\":4}}', 4)")
+                           + (f"'open', 'id', {now}, {now + 86400}, {now + 3 * 86400}, NULL, NULL, NULL)" if i < n
+                              else f"'answered', 'id', {now}, {now + 86400}, NULL, {now}, '{{\"overall\":4}}', 4)")
                            for i in part) + ";\n")
 PY
 
@@ -180,7 +182,10 @@ TOML
     "$bin" --config "$DIR/posko.toml" migrate >/dev/null
     case $db in
         sqlite) python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(open(sys.argv[2]).read()); c.commit()" "$DIR/posko.db" "$DIR/seed.sql" ;;
-        postgres) psql "$URL" -q -f "$DIR/seed.sql" >/dev/null ;;
+        # ANALYZE, as autovacuum would on a desk's server (the test
+        # server runs without it): with no statistics at all PostgreSQL
+        # may plan the token lookup as a scan of every ticket.
+        postgres) psql "$URL" -q -f "$DIR/seed.sql" >/dev/null; psql "$URL" -qc ANALYZE >/dev/null ;;
     esac
     if [ -n "$CALLGRIND" ]; then
         mkdir -p "$CALLGRIND_DIR"

@@ -235,6 +235,11 @@ fn values_table(backend: Backend, n: usize, cols: &[(&str, &str)]) -> String {
 /// the lookup that found it open, and a `RETURNING` that read the ticket
 /// again (five subqueries a row) was most of the claim's cost in the
 /// writer, whose work no other does meanwhile on SQLite.
+///
+/// It sets no indexed column, so that on PostgreSQL the new row version
+/// is a HOT update (no index entries; migration 0017): in particular it
+/// leaves `remind_at`, which [`due_reminders`] clears once it falls due
+/// on a survey no longer open.
 pub fn claim_answers_sql(backend: Backend, n: usize) -> String {
     let from = values_table(
         backend,
@@ -250,7 +255,7 @@ pub fn claim_answers_sql(backend: Backend, n: usize) -> String {
     );
     format!(
         "UPDATE surveys SET state = 'answered', answered_at = u.at, ratings = u.ratings, \
-           score = u.score, comment = u.comment, remind_at = NULL \
+           score = u.score, comment = u.comment \
          FROM {from} \
          WHERE surveys.id = u.id \
            AND (surveys.token_hash = u.hash OR surveys.reminder_token_hash = u.hash) \
@@ -412,8 +417,15 @@ pub async fn claim_reopen(c: &mut Conn, ticket_id: TicketId, from: &str, now: i6
 }
 
 /// Surveys whose reminder is due at `now` (read by the index on
-/// `remind_at`).
+/// `remind_at`). The answers' claim leaves `remind_at` as it was (to stay
+/// a HOT update, [`claim_answers_sql`]), so the due entries of surveys no
+/// longer open are cleared first, by the same index: the due list holds
+/// only open surveys, and the tick still reads only what is due.
 pub async fn due_reminders(c: &mut Conn, now: i64, limit: i64) -> Result<Vec<i64>> {
+    sqlx::query("UPDATE surveys SET remind_at = NULL WHERE remind_at <= $1 AND state <> 'open'")
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
     Ok(sqlx::query_scalar(
         "SELECT id FROM surveys WHERE remind_at <= $1 AND state = 'open' ORDER BY remind_at LIMIT $2",
     )

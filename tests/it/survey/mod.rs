@@ -11,6 +11,7 @@ mod forged;
 mod gaps;
 mod group;
 mod hostile;
+mod hot;
 mod stories;
 
 use std::time::Duration;
