@@ -278,7 +278,7 @@ impl Ingestor {
             // next messages' meanwhile: one message on SQLite (a message's
             // writes are one script there already), up to `MERGED` on
             // PostgreSQL, whose script merges their rows per table.
-            writer.send(std::mem::take(&mut pending));
+            writer.send(std::mem::take(&mut pending)).await;
             let limit = match backend {
                 Backend::Sqlite => 1,
                 Backend::Postgres => MERGED,
@@ -318,7 +318,7 @@ impl Ingestor {
                 // rest is (the next reply would make it wait for all).
                 if backend == Backend::Postgres
                     && built >= handoff
-                    && (split_every || writer.done())
+                    && (split_every || writer.done().await)
                 {
                     break;
                 }
@@ -332,7 +332,7 @@ impl Ingestor {
             }
             writer.idle().await?;
         }
-        writer.send(pending);
+        writer.send(pending).await;
         let tx = writer.finish().await?;
         if commit_fault {
             // Dropped, so rolled back, as a failed commit leaves it.
