@@ -241,30 +241,32 @@ fn values_table(backend: Backend, n: usize, cols: &[(&str, &str)]) -> String {
 /// leaves `remind_at`, which [`due_reminders`] clears once it falls due
 /// on a survey no longer open.
 pub fn claim_answers_sql(backend: Backend, n: usize) -> String {
-    let from = values_table(
-        backend,
-        n,
-        &[
-            ("id", "BIGINT"),
-            ("hash", "TEXT"),
-            ("at", "BIGINT"),
-            ("ratings", "TEXT"),
-            ("score", "BIGINT"),
-            ("comment", "TEXT"),
-        ],
-    );
-    format!(
-        "UPDATE surveys SET state = 'answered', answered_at = u.at, ratings = u.ratings, \
-           score = u.score, comment = u.comment \
-         FROM {from} \
-         WHERE surveys.id = u.id \
-           AND (surveys.token_hash = u.hash OR surveys.reminder_token_hash = u.hash) \
-           AND surveys.state = 'open' AND surveys.expires_at > u.at \
-           AND NOT EXISTS (SELECT 1 FROM surveys n WHERE n.ticket_id = surveys.ticket_id AND n.id > surveys.id) \
-           AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = surveys.ticket_id AND t.merged_into IS NULL) \
-         RETURNING surveys.id"
-    )
+    let from = values_table(backend, n, CLAIM_COLUMNS);
+    format!("UPDATE surveys {CLAIM_SET} FROM {from} {CLAIM_WHERE} RETURNING surveys.id")
 }
+
+/// The columns of a batch's claims (`u`), in the order they are bound.
+const CLAIM_COLUMNS: &[(&str, &str)] = &[
+    ("id", "BIGINT"),
+    ("hash", "TEXT"),
+    ("at", "BIGINT"),
+    ("ratings", "TEXT"),
+    ("score", "BIGINT"),
+    ("comment", "TEXT"),
+];
+
+/// What a claim writes of each answer of `u`.
+const CLAIM_SET: &str = "SET state = 'answered', answered_at = u.at, ratings = u.ratings, \
+     score = u.score, comment = u.comment";
+
+/// Which surveys a claim moves: each of `u` still open by its token,
+/// unexpired, the newest of its ticket, and the ticket there and not
+/// merged.
+const CLAIM_WHERE: &str = "WHERE surveys.id = u.id \
+       AND (surveys.token_hash = u.hash OR surveys.reminder_token_hash = u.hash) \
+       AND surveys.state = 'open' AND surveys.expires_at > u.at \
+       AND NOT EXISTS (SELECT 1 FROM surveys n WHERE n.ticket_id = surveys.ticket_id AND n.id > surveys.id) \
+       AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = surveys.ticket_id AND t.merged_into IS NULL)";
 
 /// Claims, in one statement, the surveys of `claims` for their answers:
 /// each moves from open to answered only when its token still matches
@@ -379,6 +381,87 @@ pub async fn insert_answered_events_with(
     }
     q.execute(&mut *c).await?;
     Ok(())
+}
+
+/// The SQL of [`answer_all_with`] for `n` answers, PostgreSQL only: the
+/// claim of [`claim_answers_sql`] and the events of
+/// [`answered_events_sql`] as one statement, the events written from the
+/// claim's `RETURNING` (so only for the surveys it moved, with the ticket
+/// of the row itself). Sent alone, outside any `BEGIN`, it is its own
+/// transaction: PostgreSQL commits it, the WAL flushed, before it answers
+/// `ReadyForQuery`, the message sqlx waits for before the call returns.
+/// So a batch is one round trip where a transaction of the two
+/// statements took four (`BEGIN`, claim, events, `COMMIT`), each a wake-up
+/// of the server's backend and of the writer. SQLite takes no
+/// `UPDATE … RETURNING` inside a `WITH`; it keeps the transaction.
+pub fn answer_all_sql(n: usize) -> String {
+    let mut cols = CLAIM_COLUMNS.to_vec();
+    cols.extend([("actor", "TEXT"), ("data", "TEXT")]);
+    let from = values_table(Backend::Postgres, n, &cols);
+    format!(
+        "WITH claimed AS (UPDATE surveys {CLAIM_SET} FROM {from} {CLAIM_WHERE} \
+           RETURNING surveys.id, surveys.ticket_id, u.actor, u.at, u.data), \
+         written AS (INSERT INTO events (ticket_id, kind, actor, at, message_id, data) \
+           SELECT ticket_id, 'survey_answered', actor, at, NULL, data FROM claimed) \
+         SELECT id FROM claimed"
+    )
+}
+
+/// Claims the surveys of `claims` as [`claim_answers_with`] does and
+/// writes the event of each one claimed, `events[i]` for `claims[i]`
+/// (its `ticket_id` is the claimed row's own; its `at` must be the
+/// claim's `now`, one column for both), in one statement that
+/// commits by itself: call it on a connection outside a transaction.
+/// Returns the ids of the surveys claimed; nothing is written when it
+/// fails (a failing event undoes the claims). `sql` is [`answer_all_sql`]
+/// for `n >= claims.len()`; two claims of one survey are not allowed, as
+/// in [`claim_answers_with`].
+pub async fn answer_all_with(
+    c: &mut Conn,
+    sql: &str,
+    n: usize,
+    claims: &[Claim<'_>],
+    events: &[AnsweredEvent],
+) -> Result<Vec<i64>> {
+    anyhow::ensure!(claims.len() <= n, "{} claims for {n} rows", claims.len());
+    anyhow::ensure!(
+        claims.len() == events.len(),
+        "{} claims with {} events",
+        claims.len(),
+        events.len()
+    );
+    anyhow::ensure!(
+        claims.iter().zip(events).all(|(k, e)| k.now == e.at),
+        "an event at another instant than its claim"
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+    for (k, e) in claims.iter().zip(events) {
+        q = q
+            .bind(k.id)
+            .bind(k.hash)
+            .bind(k.now)
+            .bind(k.answered.ratings_json)
+            .bind(k.answered.score)
+            .bind(k.answered.comment)
+            .bind(e.actor.as_str())
+            .bind(e.data.as_str());
+    }
+    for _ in claims.len()..n {
+        // No survey has id 0: nothing claimed, no event.
+        q = q
+            .bind(0i64)
+            .bind("")
+            .bind(0i64)
+            .bind(None::<String>)
+            .bind(None::<i64>)
+            .bind(None::<String>)
+            .bind(None::<String>)
+            .bind(None::<String>);
+    }
+    let rows = q.fetch_all(&mut *c).await?;
+    rows.iter()
+        .map(|r| r.try_get::<i64, _>(0).map_err(Into::into))
+        .collect()
 }
 
 /// Closes the ticket for its requester (confirm) or the lifecycle
