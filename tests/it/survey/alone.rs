@@ -26,30 +26,8 @@ fn hash(i: i64) -> String {
 
 /// Ticket `FIRST + i`, resolved, with an open survey by `token(i)`;
 /// returns the survey's id.
-async fn open_survey(posko: &Posko, db: &Db, i: i64) -> i64 {
-    let (id, now) = (FIRST + i, wall_now());
-    posko
-        .sql(&format!(
-            "INSERT INTO tickets (id, subject, status, requester, created_at, updated_at, resolved_at) \
-             VALUES ({id}, 'Printer {id}', 'resolved', 'alice@corp.test', {now}, {now}, {now})"
-        ))
-        .await;
-    posko
-        .sql(&format!(
-            "INSERT INTO surveys (ticket_id, token_hash, state, language, sent_at, expires_at) \
-             VALUES ({id}, '{}', 'open', 'id', {now}, {})",
-            hash(i),
-            now + 86_400
-        ))
-        .await;
-    let mut c = db.pool().acquire().await.unwrap();
-    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT id FROM surveys WHERE token_hash = '{}'",
-        hash(i)
-    )))
-    .fetch_one(&mut *c)
-    .await
-    .unwrap()
+async fn open_survey(posko: &Posko, i: i64) -> i64 {
+    super::batch::survey(posko, FIRST + i, &token(i), "open", wall_now() + 86_400).await
 }
 
 /// An answer to survey `id` (by `token(i)`) rated `r`, with its event:
@@ -141,7 +119,10 @@ async fn race(
         if waiting >= 2 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "the batches never waited");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the batches never waited"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     drop(c);
@@ -184,7 +165,7 @@ async fn two_writers_answering_one_survey_at_once_one_wins() {
     db.migrate().await.expect("migrate");
     let mut ids = Vec::new();
     for i in 0..9 {
-        ids.push(open_survey(&posko, &db, i).await);
+        ids.push(open_survey(&posko, i).await);
     }
     let by_i = |i: i64| ids[i as usize];
 
@@ -204,7 +185,10 @@ async fn two_writers_answering_one_survey_at_once_one_wins() {
     b.sort();
     let a_won = a.contains(&by_i(0));
     let b_won = b.contains(&by_i(0));
-    assert!(a_won != b_won, "survey 0 claimed by a: {a_won}, by b: {b_won}");
+    assert!(
+        a_won != b_won,
+        "survey 0 claimed by a: {a_won}, by b: {b_won}"
+    );
     let winner = if a_won { "a" } else { "b" };
     assert!(a.contains(&by_i(1)) && b.contains(&by_i(2)), "{a:?} {b:?}");
     assert_eq!(a.len() + b.len(), 3);
