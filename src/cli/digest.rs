@@ -81,7 +81,7 @@ pub(super) async fn cmd_digest(cfg: Config, a: DigestArgs) -> Result<ExitCode> {
     let scope = a.group.as_deref().unwrap_or("");
     let db = Db::open(&cfg).await?;
     let got = {
-        let mut c = db.pool().acquire().await?;
+        let mut c = db.acquire_for_report().await?;
         collect(&mut c, &cfg.calendar, tz, &p, scope, &s).await?
     };
     let names = labels(&cfg, lang, a.group.as_deref());

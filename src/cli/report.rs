@@ -415,7 +415,7 @@ pub(super) async fn cmd_report(
     };
     let db = Db::open(&cfg).await?;
     db.migrate().await?;
-    let mut c = db.pool().acquire().await?;
+    let mut c = db.acquire_for_report().await?;
     let rows = compute(&mut c, start, end).await?;
     let keys = cfg.survey_question_keys();
     let closure = report_closure::compute(&mut c, start, end, &keys).await?;

@@ -186,7 +186,7 @@ impl DigestSender {
         for scope in scopes {
             // One computation per scope, however many recipients share it.
             let got = {
-                let mut c = self.db.pool().acquire().await?;
+                let mut c = self.db.acquire_for_report().await?;
                 collect(&mut c, &cfg.calendar, tz, &p, scope, s).await?
             };
             let names = labels(cfg, lang, (!scope.is_empty()).then_some(scope));

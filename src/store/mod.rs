@@ -65,6 +65,9 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// tables), and what a connection ran after its fifth run anyway.
 const PG_SESSION: &str = "SET plan_cache_mode = force_generic_plan";
 
+/// A report's connection ([`Db::acquire_for_report`]): plans per run.
+const PG_REPORT_SESSION: &str = "SET plan_cache_mode = auto";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -191,6 +194,31 @@ impl Db {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// A connection for a one-off read of many rows (the digest, `posko
+    /// report`): on PostgreSQL it plans each statement for its arguments
+    /// (`plan_cache_mode = auto`, the server's default) rather than the
+    /// pool's one generic plan ([`PG_SESSION`]): a report's statement runs
+    /// once, over a period whose length decides whether an index or a scan
+    /// is the better plan. The connection is closed when dropped, so the
+    /// setting never reaches the pool's other users.
+    pub async fn acquire_for_report(
+        &self,
+    ) -> anyhow::Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+        let mut c = self
+            .pool
+            .acquire()
+            .await
+            .context("cannot get a database connection")?;
+        if self.backend == Backend::Postgres {
+            c.close_on_drop();
+            sqlx::raw_sql(PG_REPORT_SESSION)
+                .execute(&mut *c)
+                .await
+                .context("cannot set up the report's connection")?;
+        }
+        Ok(c)
     }
 
     /// Applies pending migrations.

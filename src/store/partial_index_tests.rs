@@ -1,6 +1,7 @@
 //! The partial indexes of migration 0016 still answer their readers, on
 //! both databases, and PostgreSQL connections plan prepared statements once
-//! ([`super::PG_SESSION`]).
+//! ([`super::PG_SESSION`]), but a report's plans each run
+//! ([`super::Db::acquire_for_report`]).
 //!
 //! An index `WHERE c IS NOT NULL` serves a query only if the planner can
 //! tell that the query's condition on `c` excludes NULL. Both planners can
@@ -91,11 +92,7 @@ async fn postgres_connections_plan_once_and_index_only_values() {
     let mut held = Vec::new();
     for _ in 0..2 {
         let mut c = db.pool().acquire().await.unwrap();
-        let mode: String = sqlx::query_scalar("SELECT current_setting('plan_cache_mode')")
-            .fetch_one(&mut *c)
-            .await
-            .unwrap();
-        assert_eq!(mode, "force_generic_plan");
+        assert_eq!(plan_mode(&mut c).await, "force_generic_plan");
         held.push(c);
     }
     for (_, _, index) in READERS {
@@ -108,8 +105,37 @@ async fn postgres_connections_plan_once_and_index_only_values() {
         assert!(def.contains("IS NOT NULL"), "{def}");
     }
     drop(held);
+    // A report's connection plans per run, and leaves with its setting.
+    let mut report = db.acquire_for_report().await.unwrap();
+    assert_eq!(plan_mode(&mut report).await, "auto");
+    let report_pid = backend_pid(&mut report).await;
+    drop(report);
+    let mut after = Vec::new();
+    for _ in 0..3 {
+        let mut c = db.pool().acquire().await.unwrap();
+        assert_ne!(backend_pid(&mut c).await, report_pid, "report conn reused");
+        assert_eq!(plan_mode(&mut c).await, "force_generic_plan");
+        after.push(c);
+    }
+    drop(after);
     db.close().await;
     run(format!("DROP DATABASE {name} WITH (FORCE)"))
         .await
         .unwrap();
+}
+
+type PoolConn = sqlx::pool::PoolConnection<sqlx::Any>;
+
+async fn backend_pid(c: &mut PoolConn) -> i32 {
+    sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut **c)
+        .await
+        .unwrap()
+}
+
+async fn plan_mode(c: &mut PoolConn) -> String {
+    sqlx::query_scalar("SELECT current_setting('plan_cache_mode')")
+        .fetch_one(&mut **c)
+        .await
+        .unwrap()
 }

@@ -314,7 +314,7 @@ impl PrivatePg {
     pub async fn start() -> PrivatePg {
         let dir = tempfile::Builder::new()
             .prefix("posko-pg")
-            .tempdir()
+            .tempdir_in(super::shared_temp_root())
             .expect("temp dir");
         let st = Command::new("chown")
             .arg("postgres:postgres")

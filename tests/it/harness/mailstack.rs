@@ -239,7 +239,7 @@ impl MailStack {
         // socket paths are limited to 108 bytes.
         let dir = tempfile::Builder::new()
             .prefix("posko-ms")
-            .tempdir()
+            .tempdir_in(super::shared_temp_root())
             .map_err(|e| StartError::Failed(format!("create temp dir: {e}")))?;
         let mut stack = MailStack {
             ports: Ports::pick(),
