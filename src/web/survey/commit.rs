@@ -36,8 +36,9 @@
 //!   claimed and the others lose to it; one in another batch (the other
 //!   writer) or on another instance waits for the row (or SQLite's write
 //!   lock) and then matches nothing; the single statement's events are
-//!   written from what its claim returned, so a lost claim writes none. A batch claims its surveys in the order of their
-//!   ids, so two writers never wait on each other's rows crosswise;
+//!   written from what its claim returned, so a lost claim writes none.
+//!   A batch claims its surveys in the order of their ids, so two
+//!   writers never wait on each other's rows crosswise;
 //! - one answer's failure is its own: when an answer fails before the
 //!   database (its event or notice cannot be made), the shared
 //!   transaction is rolled back, that answer is told of its failure and
