@@ -24,6 +24,7 @@ pub mod script;
 mod script_pg;
 pub mod sla_clocks;
 pub mod staff_keys;
+mod survey_answers;
 pub mod surveys;
 pub mod surveys_read;
 pub mod ticket_sent;

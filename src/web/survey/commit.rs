@@ -15,6 +15,15 @@
 //! ([`surveys::insert_answered_events_with`]; the rare staff notices of
 //! low ratings go in one script before it), then the commit. Both
 //! statements are padded to a few sizes, so each is prepared once.
+//! On PostgreSQL a batch without a staff notice (the usual one) is
+//! written as ONE statement sent outside a transaction, the claim and
+//! the events joined by a `WITH` ([`surveys::answer_all_with`]): the
+//! server commits it before it answers, so the batch is one round trip
+//! instead of four (`BEGIN`, claim, events, `COMMIT`). Under load every
+//! round trip is a wake-up of the server's backend and of this writer on
+//! busy cores, which every answer of the batch (and of the batch queued
+//! behind it) waits for. Two writers take turns at the queue there, so
+//! that one batch is written while the other's commit is flushed.
 //! There is no waiting window: while one batch commits the next one
 //! queues up, so the batch grows with the load and an answer on a quiet
 //! desk is written at once.
@@ -24,10 +33,12 @@
 //!   thank-you page never shows for an answer that is not on disk;
 //! - exactly one wins: the claim is conditional (`state = 'open'` and the
 //!   rest); of several answers to one survey in a batch only the first is
-//!   claimed and the others lose to it; one in another batch or on
-//!   another instance waits for the row (or SQLite's write lock) and then
-//!   matches nothing. A batch claims its surveys in the order of their
-//!   ids, so two writers never wait on each other's rows crosswise;
+//!   claimed and the others lose to it; one in another batch (the other
+//!   writer) or on another instance waits for the row (or SQLite's write
+//!   lock) and then matches nothing; the single statement's events are
+//!   written from what its claim returned, so a lost claim writes none.
+//!   A batch claims its surveys in the order of their ids, so two
+//!   writers never wait on each other's rows crosswise;
 //! - one answer's failure is its own: when an answer fails before the
 //!   database (its event or notice cannot be made), the shared
 //!   transaction is rolled back, that answer is told of its failure and
@@ -114,6 +125,10 @@ impl Answers {
                 .iter()
                 .map(|n| surveys::answered_events_sql(backend, *n))
                 .collect(),
+            alone: match backend {
+                Backend::Sqlite => Vec::new(),
+                Backend::Postgres => SIZES.iter().map(|n| surveys::answer_all_sql(*n)).collect(),
+            },
         });
         for _ in 0..writers {
             tokio::spawn(write(db.clone(), rx.clone(), sql.clone()));
@@ -155,6 +170,9 @@ impl Answers {
 struct Sql {
     claim: Vec<String>,
     events: Vec<String>,
+    /// PostgreSQL: claims and events as one statement that commits by
+    /// itself ([`surveys::answer_all_sql`]); none on SQLite.
+    alone: Vec<String>,
 }
 
 /// One writer: batches until the handles are gone.
@@ -227,6 +245,12 @@ async fn attempt(db: &Db, sql: &Sql, jobs: &[Job]) -> Result<Vec<Outcome>, Faile
             serde_json::to_string(&job.answer.ratings).map_err(|e| Failed::Answer(i, e.into()))?;
         ratings.push(json);
     }
+    // A staff notice (a rating of 1 or 2) is written by a script of its
+    // own, so only a batch without one can be a single statement.
+    let low = |job: &Job| !job.answer.low(&job.site.cfg.survey.questions).is_empty();
+    if !sql.alone.is_empty() && !jobs.iter().any(low) {
+        return alone(db, sql, jobs, &ratings).await;
+    }
     let claims = claims(jobs, &ratings);
     let size = SIZES
         .iter()
@@ -240,7 +264,6 @@ async fn attempt(db: &Db, sql: &Sql, jobs: &[Job]) -> Result<Vec<Outcome>, Faile
         .map_err(Failed::Transaction)?;
     let mut claimed: HashSet<i64> = claimed.into_iter().collect();
     // The staff tokens' ring for low ratings' notices, read once.
-    let low = |job: &Job| !job.answer.low(&job.site.cfg.survey.questions).is_empty();
     let keys = match jobs
         .iter()
         .find(|j| claimed.contains(&j.found.id) && low(j))
@@ -295,26 +318,90 @@ async fn attempt(db: &Db, sql: &Sql, jobs: &[Job]) -> Result<Vec<Outcome>, Faile
     Ok(out)
 }
 
+/// PostgreSQL, a batch with no staff notice: claims and events in one
+/// statement sent outside a transaction, which PostgreSQL commits before
+/// it answers ([`surveys::answer_all_with`]): one round trip for the
+/// batch, as durable as the transaction's commit. A failing event (or
+/// commit) undoes the whole statement; the batch is then tried in halves
+/// as a failed transaction is.
+async fn alone(
+    db: &Db,
+    sql: &Sql,
+    jobs: &[Job],
+    ratings: &[String],
+) -> Result<Vec<Outcome>, Failed> {
+    let order = claim_order(jobs);
+    let claims: Vec<Claim<'_>> = order.iter().map(|i| claim(jobs, ratings, *i)).collect();
+    let events: Vec<surveys::AnsweredEvent> = order
+        .iter()
+        .map(|i| {
+            let job = &jobs[*i];
+            act::answered_event(&job.site, &job.found, &job.answer, &ratings[*i], job.at)
+        })
+        .collect();
+    let size = SIZES
+        .iter()
+        .position(|n| *n >= claims.len())
+        .context("more answers than a batch")
+        .map_err(Failed::Transaction)?;
+    let mut c = db
+        .pool()
+        .acquire()
+        .await
+        .context("cannot reach the database")
+        .map_err(Failed::Transaction)?;
+    let claimed = surveys::answer_all_with(&mut c, &sql.alone[size], SIZES[size], &claims, &events)
+        .await
+        .context("cannot write the survey answers")
+        .map_err(Failed::Transaction)?;
+    let mut claimed: HashSet<i64> = claimed.into_iter().collect();
+    let out = jobs
+        .iter()
+        .map(|job| {
+            // The first answer to a survey took its claim; the others lost.
+            if claimed.remove(&job.found.id) {
+                let mut found = job.found.clone();
+                found.state = "answered".to_string();
+                Outcome::Answered(found)
+            } else {
+                Outcome::NotClaimed
+            }
+        })
+        .collect();
+    debug!(answers = jobs.len(), "survey answers: one commit");
+    Ok(out)
+}
+
 /// The claims of `jobs` (with their `ratings` as JSON): one per survey,
 /// by the first answer to it, in the order of the surveys' ids.
 fn claims<'a>(jobs: &'a [Job], ratings: &'a [String]) -> Vec<Claim<'a>> {
+    claim_order(jobs)
+        .into_iter()
+        .map(|i| claim(jobs, ratings, i))
+        .collect()
+}
+
+/// Which of `jobs` claim: the first answer to each survey, in the order
+/// of the surveys' ids (so that two writers never wait on each other's
+/// rows crosswise).
+fn claim_order(jobs: &[Job]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|i| (jobs[*i].found.id, *i));
     order.dedup_by_key(|i| jobs[*i].found.id);
     order
-        .into_iter()
-        .map(|i| {
-            let (job, a) = (&jobs[i], &jobs[i].answer);
-            Claim {
-                id: job.found.id,
-                hash: &job.token_hash,
-                now: job.at,
-                answered: Answered {
-                    ratings_json: &ratings[i],
-                    score: survey::score(&a.ratings),
-                    comment: a.comment.as_deref(),
-                },
-            }
-        })
-        .collect()
+}
+
+/// The claim of `jobs[i]`.
+fn claim<'a>(jobs: &'a [Job], ratings: &'a [String], i: usize) -> Claim<'a> {
+    let (job, a) = (&jobs[i], &jobs[i].answer);
+    Claim {
+        id: job.found.id,
+        hash: &job.token_hash,
+        now: job.at,
+        answered: Answered {
+            ratings_json: &ratings[i],
+            score: survey::score(&a.ratings),
+            comment: a.comment.as_deref(),
+        },
+    }
 }

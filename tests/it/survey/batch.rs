@@ -27,7 +27,7 @@ fn hash(t: &str) -> String {
 
 /// Ticket `id`, resolved, with a survey (`state`, expiring at `expires`)
 /// by `token`'s hash; returns the survey's id.
-async fn survey(posko: &Posko, id: i64, token: &str, state: &str, expires: i64) -> i64 {
+pub(super) async fn survey(posko: &Posko, id: i64, token: &str, state: &str, expires: i64) -> i64 {
     let now = wall_now();
     posko
         .sql(&format!(

@@ -3,8 +3,11 @@
 //! reminder and the auto-close, on SQLite and PostgreSQL; the hostile
 //! cases in [`hostile`] and [`forged`], the headless browser in [`browser`], what the
 //! first round left open in [`gaps`], answers written together in
-//! [`group`], claimed in one statement in [`batch`].
+//! [`group`], claimed in one statement in [`batch`], on PostgreSQL
+//! claimed and written in one statement by two writers at once in
+//! [`alone`].
 
+mod alone;
 mod batch;
 mod browser;
 mod forged;
