@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 /// A Maildir folder (with `new/`, `cur/`, `tmp/`).
+#[derive(Clone)]
 pub struct Maildir {
     root: PathBuf,
 }

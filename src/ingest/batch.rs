@@ -12,26 +12,30 @@
 //! built, and their rows are merged into one insert per table
 //! (`store::script_pg::merge`); a run goes as soon as the server is done
 //! with the one before ([`HANDOFF`]), so neither waits for the other
-//! longer than it must. Runs go one after another on the one connection,
-//! so where they end changes nothing written. Any other message waits for
-//! the writes before it and takes the one-message steps
+//! longer than it must; a run is written by a task of its own
+//! ([`super::writer`]), which sends each of its statements as soon as the
+//! server answers the one before. Runs go one after another on the one
+//! connection, so where they end changes nothing written. Any other
+//! message waits for the writes before it and takes the one-message steps
 //! ([`Ingestor::process`]) with their reads, but for the first, whose
 //! answer [`Known`] holds; [`Known`] then takes in what it wrote (its key,
-//! the acknowledgments its scripts noted: no read of the outbox back).
+//! the acknowledgments its scripts noted: no read of the outbox back). Its
+//! last writes, which nothing reads before the next message does, are not
+//! waited for: they go with the next run (`Unit::defer`).
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::task::Poll;
 
 use anyhow::{Context, Result};
 
 use super::examine::{Examined, Route};
+use super::writer::Writer;
 use super::{Arrival, Incoming, Ingestor, Outcome};
 use crate::ack_policy::AckCount;
 use crate::domain::TicketId;
 use crate::isolate;
 use crate::parse::InboundMessage;
-use crate::store::script::{Prepared, Script};
+use crate::store::script::Script;
 use crate::store::{Backend, Conn, raw, tickets};
 
 /// How many new tickets' writes go to PostgreSQL as one script, their rows
@@ -217,8 +221,8 @@ impl Ingestor {
             .collect();
         numbering.reserve(&mut tx, backend, opening.len()).await?;
         let mut pending = Script::new();
-        // The statements this connection has prepared (PostgreSQL).
-        let mut prepared = Prepared::default();
+        // The transaction, lent to a task while a run is written.
+        let mut writer = Writer::new(tx, backend);
         let mut outcomes = Vec::with_capacity(items.len());
         let mut examined: Vec<Option<Examined>> = examined.into_iter().map(Some).collect();
         // The test suite's way to end a run after every message, as a
@@ -236,24 +240,20 @@ impl Ingestor {
                     // The one-message steps, after the writes before them,
                     // with what Known holds of the message instead of their
                     // read of it.
-                    pending.flush_with(&mut tx, backend, &mut prepared).await?;
+                    let (tx, prepared) = writer.idle().await?;
+                    pending.flush_with(tx, backend, prepared).await?;
                     let held = lookups[i].as_ref().map(|(key, rcpt)| {
                         let acks = rcpt.as_ref().and_then(|r| k.acks.get(r).copied());
                         (k.seen.contains(key), acks.unwrap_or(0))
                     });
                     let raw = Cow::Borrowed(item.raw.as_slice());
-                    let (outcome, acked) = self
-                        .process(
-                            &mut tx,
-                            &mut prepared,
-                            &mut numbering,
-                            item,
-                            raw,
-                            other,
-                            held,
-                            now,
-                        )
+                    let (outcome, acked, rest) = self
+                        .process(tx, prepared, &mut numbering, item, raw, other, held, now)
                         .await?;
+                    // Its last writes go with the next messages' (see
+                    // `Unit::defer`): the server writes them while those
+                    // are built.
+                    pending.append(rest);
                     outcomes.push(outcome);
                     // Known takes in what it wrote: its key, and the
                     // acknowledgments it queued (to its sender, or to the
@@ -273,14 +273,12 @@ impl Ingestor {
                 i += 1;
                 continue;
             }
-            let mut id = numbering.next(&mut tx, backend).await?;
+            let mut id = numbering.next(writer.idle().await?.0, backend).await?;
             // Hand the writes queued so far to the database, and build the
             // next messages' meanwhile: one message on SQLite (a message's
             // writes are one script there already), up to `MERGED` on
             // PostgreSQL, whose script merges their rows per table.
-            let run = std::mem::take(&mut pending).run_with(&mut tx, backend, &mut prepared);
-            tokio::pin!(run);
-            let mut ran = None;
+            writer.send(std::mem::take(&mut pending)).await;
             let limit = match backend {
                 Backend::Sqlite => 1,
                 Backend::Postgres => MERGED,
@@ -288,11 +286,6 @@ impl Ingestor {
             let mut msg = msg;
             let mut built = 0;
             loop {
-                if ran.is_none()
-                    && let Poll::Ready(r) = futures::poll!(&mut run)
-                {
-                    ran = Some(r);
-                }
                 let mut w = Script::new();
                 let acked = self.build_fresh(&mut w, k, &items[i], &msg, id, now);
                 pending.append(w);
@@ -323,15 +316,11 @@ impl Ingestor {
                 // PostgreSQL: once the server has written the run before,
                 // it gets what is built so far instead of idling until the
                 // rest is (the next reply would make it wait for all).
-                if backend == Backend::Postgres && built >= handoff {
-                    if ran.is_none()
-                        && let Poll::Ready(r) = futures::poll!(&mut run)
-                    {
-                        ran = Some(r);
-                    }
-                    if ran.is_some() || split_every {
-                        break;
-                    }
+                if backend == Backend::Postgres
+                    && built >= handoff
+                    && (split_every || writer.done().await)
+                {
+                    break;
                 }
                 let Some(next) = numbering.ready(backend) else {
                     break;
@@ -341,12 +330,10 @@ impl Ingestor {
                 };
                 (id, msg) = (next, m);
             }
-            match ran {
-                Some(r) => r?,
-                None => run.await?,
-            }
+            writer.idle().await?;
         }
-        pending.flush_with(&mut tx, backend, &mut prepared).await?;
+        writer.send(pending).await;
+        let tx = writer.finish().await?;
         if commit_fault {
             // Dropped, so rolled back, as a failed commit leaves it.
             drop(tx);

@@ -62,6 +62,7 @@ pub(crate) mod open;
 mod outsider;
 mod process;
 mod staff;
+mod writer;
 
 pub(crate) use arrival::Arrival;
 pub(crate) use comment::{reply_parts, sent_texts};
@@ -403,10 +404,11 @@ impl Ingestor {
         let mut tx = self.db.begin().await?;
         raw::lock_ack_counts(&mut tx, self.db.backend()).await?;
         let mut numbering = tickets::Numbering::default();
-        let (outcome, _) = self
+        let mut prepared = store::script::Prepared::default();
+        let (outcome, _, rest) = self
             .process(
                 &mut tx,
-                &mut store::script::Prepared::default(),
+                &mut prepared,
                 &mut numbering,
                 item,
                 raw,
@@ -414,6 +416,8 @@ impl Ingestor {
                 None,
                 now,
             )
+            .await?;
+        rest.run_with(&mut tx, self.db.backend(), &mut prepared)
             .await?;
         tx.commit().await.context("cannot commit")?;
         Ok(outcome)

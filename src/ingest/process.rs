@@ -11,7 +11,7 @@ use super::examine::{Examined, Route, header_block};
 use super::{Arrival, Incoming, Ingestor, OVERSIZE_KEEP, Outcome};
 use crate::ack_policy::AckCount;
 use crate::parse::InboundMessage;
-use crate::store::script::Prepared;
+use crate::store::script::{Prepared, Script};
 use crate::store::unit::Unit;
 use crate::store::{Conn, messages, quarantine, raw, tickets};
 use crate::thread_index;
@@ -26,7 +26,9 @@ impl Ingestor {
     /// `known`: whether the message was seen before and how many
     /// acknowledgments its answer address got lately, when the caller holds
     /// them (a batch; read here otherwise). Also returns the primary
-    /// recipient of each acknowledgment it queued.
+    /// recipient of each acknowledgment it queued, and its last writes,
+    /// unsent ([`Unit::defer`]): the caller sends them on `c` before any
+    /// read and before the commit.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn process(
         &self,
@@ -38,14 +40,14 @@ impl Ingestor {
         examined: Examined,
         known: Option<(bool, i64)>,
         now: i64,
-    ) -> Result<(Outcome, Vec<String>)> {
+    ) -> Result<(Outcome, Vec<String>, Script)> {
         let msg = match examined {
             Examined::Parsed(m) => m,
             Examined::Refused { reason, oversize } => {
                 let outcome = self
                     .quarantine_refused(c, item, &raw, reason, oversize, now)
                     .await?;
-                return Ok((outcome, Vec::new()));
+                return Ok((outcome, Vec::new(), Script::new()));
             }
         };
         let a = Arrival::new(item, &msg, now);
@@ -60,7 +62,7 @@ impl Ingestor {
             }
         };
         if seen {
-            return Ok((Outcome::Duplicate, Vec::new()));
+            return Ok((Outcome::Duplicate, Vec::new(), Script::new()));
         }
         // Staff notices carry a token made with these keys.
         self.keys(c).await?;
@@ -84,8 +86,8 @@ impl Ingestor {
             }
             Route::Thread => self.thread(&mut u, numbering, a, raw, sender_acks).await?,
         };
-        let acks = u.finish().await?;
-        Ok((outcome, acks))
+        let (rest, acks) = u.defer();
+        Ok((outcome, acks, rest))
     }
 
     /// A message that names a ticket or refers to earlier mail: the ticket

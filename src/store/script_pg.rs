@@ -26,6 +26,7 @@
 use std::collections::HashSet;
 use std::fmt::Write;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use sqlx::AssertSqlSafe;
@@ -98,7 +99,7 @@ pub(super) async fn run(
         }
         drain(&mut rows, &mut q, prepared, c).await?;
         flush(&mut q, c).await?;
-        bound(stmt, args, c).await?;
+        bound(stmt.into(), args, c).await?;
     }
     drain(&mut rows, &mut q, prepared, c).await?;
     flush(&mut q, c).await
@@ -120,7 +121,7 @@ async fn drain(
             }
             merge::Step::Many(sql, args) => {
                 flush(q, c).await?;
-                bound(&sql, args, c).await?;
+                bound(sql, args, c).await?;
             }
         }
     }
@@ -129,12 +130,12 @@ async fn drain(
 
 /// Runs `stmt` alone with `args` bound (prepared once per connection by
 /// sqlx's statement cache).
-async fn bound(stmt: &str, args: Vec<Arg>, c: &mut Conn) -> Result<()> {
+async fn bound(stmt: Arc<str>, args: Vec<Arg>, c: &mut Conn) -> Result<()> {
     let mut values = AnyArguments::default();
     for a in args {
         bind(&mut values, a)?;
     }
-    sqlx::query_with(AssertSqlSafe(stmt.to_string()), values)
+    sqlx::query_with(AssertSqlSafe(stmt.clone()), values)
         .execute(&mut *c)
         .await
         .with_context(|| format!("database statement failed: {stmt}"))?;

@@ -87,6 +87,17 @@ impl<'c> Unit<'c> {
         self.acks.extend(self.queued.take_acks());
         Ok(self.acks)
     }
+
+    /// [`Unit::finish`] without the last write: the writes still queued
+    /// are handed back unsent, for the caller to send on the same
+    /// connection before anything reads them (a batch sends them with the
+    /// next messages' writes, so the server writes them while those are
+    /// built rather than both waiting on a round trip). Also the primary
+    /// recipients of every acknowledgment the unit queued, sent or not.
+    pub fn defer(mut self) -> (Script, Vec<String>) {
+        self.acks.extend(self.queued.take_acks());
+        (self.queued, self.acks)
+    }
 }
 
 /// Writes are queued by passing the unit where a [`Script`] is taken.

@@ -110,7 +110,10 @@ pub async fn pass(md: &Maildir, ingestor: &Ingestor, max_size: u64, now: i64) ->
 ///
 /// The batches are pipelined: while one is written and committed, the next
 /// is read and parsed on a thread of its own ([`Ingestor::examine_batch`]),
-/// so parsing fills the time the database waits on the disk. At most one
+/// so parsing fills the time the database waits on the disk; and the files
+/// of the batch before are moved to `cur/` on another while this one is
+/// written (a rename costs ~30 µs: for 5,000 messages a twentieth of the
+/// pass on PostgreSQL, the server idle meanwhile). At most one
 /// batch is ahead, and the two together stay within the limits of one
 /// ([`half_batches`]); a batch larger than half of them (one large message)
 /// is read only when the batch before is done, and nothing is read ahead of
@@ -148,6 +151,7 @@ async fn pass_nudging(
     };
     let mut chunks = chunks.into_iter().peekable();
     let mut ahead = None;
+    let mut moving: Option<tokio::task::JoinHandle<Result<()>>> = None;
     while let Some((chunk, small)) = chunks.next() {
         let (batch, paths, deferred) = match ahead.take() {
             Some(reading) => reading,
@@ -165,6 +169,10 @@ async fn pass_nudging(
             ahead = Some(read(next.clone()));
         }
         let outcomes = ingestor.ingest_examined(batch, now).await;
+        // The batch before's files are in `cur/` before this one's go.
+        if let Some(m) = moving.take() {
+            m.await.context("moving Maildir files panicked")??;
+        }
         if let Some(q) = queued
             && outcomes.iter().any(|o| {
                 matches!(
@@ -175,12 +183,13 @@ async fn pass_nudging(
         {
             let _ = q.send(());
         }
-        for (path, outcome) in paths.iter().zip(outcomes) {
+        let mut done = Vec::with_capacity(paths.len());
+        for (path, outcome) in paths.into_iter().zip(outcomes) {
             match outcome {
                 Ok(o) => {
                     stats.count(&o);
                     let flagged = matches!(o, crate::ingest::Outcome::Quarantined { .. });
-                    md.mark_done(path, flagged)?;
+                    done.push((path, flagged));
                 }
                 Err(e) => {
                     warn!(file = %path.display(), error = %format!("{e:#}"), "message left in new/ for the next pass");
@@ -188,6 +197,14 @@ async fn pass_nudging(
                 }
             }
         }
+        let md = md.clone();
+        moving = Some(tokio::task::spawn_blocking(move || {
+            done.iter()
+                .try_for_each(|(path, flagged)| md.mark_done(path, *flagged))
+        }));
+    }
+    if let Some(m) = moving {
+        m.await.context("moving Maildir files panicked")??;
     }
     Ok(stats)
 }

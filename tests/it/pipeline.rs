@@ -3,8 +3,8 @@
 //! overlap changes nothing a batch does: a batch whose commit fails is left
 //! in `new/` while the batch read ahead of it is taken in and marked on its
 //! own; a message that panics while parsed ahead, as the batch before it
-//! commits, is quarantined alone. Batches hold 100 messages here (two in
-//! memory at once within the 200 of a pass).
+//! commits, is quarantined alone. Batches hold 200 messages here (two in
+//! memory at once within the 400 of a pass).
 
 use serde_json::Value;
 
@@ -12,8 +12,11 @@ use crate::both;
 use crate::harness::mail;
 use crate::harness::posko::{Backend, MAILDIR_TO_FILES, Posko};
 
-/// Messages in a test: three batches (100, 100, 50).
-const COUNT: usize = 250;
+/// Messages in a Maildir batch (half of `posko::inbound::BATCH`).
+const BATCH: usize = 200;
+
+/// Messages in a test: three batches (200, 200, 100).
+const COUNT: usize = 2 * BATCH + BATCH / 2;
 
 /// A desk whose Maildir holds `COUNT` new mails from different senders,
 /// `marked` with `marker` in its subject, the fault hook `fault` armed with
@@ -67,7 +70,7 @@ fn ticket_numbers(posko: &Posko) -> Vec<usize> {
 }
 
 /// The first batch's commit fails (as a locked database would make it):
-/// its 100 files stay in `new/` and none of its mail is stored, while the
+/// its 200 files stay in `new/` and none of its mail is stored, while the
 /// second batch, read and parsed as the first was written, and the third
 /// are taken in and moved to `cur/`. The next pass takes the first batch
 /// in: every mail one ticket, one acknowledgment.
@@ -76,17 +79,17 @@ async fn a_failed_commit_leaves_only_its_own_batch(backend: Backend) {
     let mut posko = desk_with_mail(backend, 40, "POSKO_FAULT_COMMIT_FAIL_ON", MARK).await;
     let out = posko.run_once();
     assert!(
-        out.starts_with("fetched 250: 150 new tickets") && out.contains("100 deferred"),
+        out.starts_with("fetched 500: 300 new tickets") && out.contains("200 deferred"),
         "{out}"
     );
     let left = names(&posko, "mail/new");
-    let first: Vec<String> = (0..100).map(|i| format!("{i:04}.pipe")).collect();
+    let first: Vec<String> = (0..BATCH).map(|i| format!("{i:04}.pipe")).collect();
     assert_eq!(left, first, "only the failed batch is left");
-    assert_eq!(names(&posko, "mail/cur").len(), 150);
-    assert_eq!(ticket_numbers(&posko), (100..COUNT).collect::<Vec<_>>());
+    assert_eq!(names(&posko, "mail/cur").len(), COUNT - BATCH);
+    assert_eq!(ticket_numbers(&posko), (BATCH..COUNT).collect::<Vec<_>>());
     posko.env.clear();
     let out = posko.run_once();
-    assert!(out.starts_with("fetched 100: 100 new tickets"), "{out}");
+    assert!(out.starts_with("fetched 200: 200 new tickets"), "{out}");
     assert!(names(&posko, "mail/new").is_empty());
     assert_eq!(ticket_numbers(&posko), (0..COUNT).collect::<Vec<_>>());
     let acks = names(&posko, "outbox")
@@ -104,10 +107,10 @@ both!(a_failed_commit_leaves_only_its_own_batch);
 /// culprit is quarantined (and flagged in `cur/`).
 async fn a_panic_while_reading_ahead_costs_only_its_message(backend: Backend) {
     const MARK: &str = "RACUN-PARSE";
-    let posko = desk_with_mail(backend, 150, "POSKO_FAULT_PARSE_PANIC_ON", MARK).await;
+    let posko = desk_with_mail(backend, 300, "POSKO_FAULT_PARSE_PANIC_ON", MARK).await;
     let out = posko.run_once();
     assert!(
-        out.starts_with("fetched 250: 249 new tickets")
+        out.starts_with("fetched 500: 499 new tickets")
             && out.contains("1 quarantined, 0 deferred"),
         "{out}"
     );
@@ -115,7 +118,7 @@ async fn a_panic_while_reading_ahead_costs_only_its_message(backend: Backend) {
     let cur = names(&posko, "mail/cur");
     assert_eq!(cur.len(), COUNT);
     let flagged: Vec<&String> = cur.iter().filter(|n| n.ends_with(":2,FS")).collect();
-    assert_eq!(flagged, ["0150.pipe:2,FS"], "only the culprit is flagged");
+    assert_eq!(flagged, ["0300.pipe:2,FS"], "only the culprit is flagged");
     let held: Vec<Value> =
         serde_json::from_slice(&posko.cmd(&["quarantine", "list", "--json"]).stdout).unwrap();
     assert_eq!(held.len(), 1, "{held:?}");
@@ -125,7 +128,7 @@ async fn a_panic_while_reading_ahead_costs_only_its_message(backend: Backend) {
     );
     let numbers = ticket_numbers(&posko);
     assert_eq!(numbers.len(), COUNT - 1);
-    assert!(!numbers.contains(&150));
+    assert!(!numbers.contains(&300));
     assert!(posko.run_once().starts_with("fetched 0"));
 }
 both!(a_panic_while_reading_ahead_costs_only_its_message);

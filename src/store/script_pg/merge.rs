@@ -37,7 +37,8 @@
 //!   for a table, arguments too large to inline) ends the run and goes in
 //!   its turn.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use super::{Arg, pg_type};
 
@@ -213,7 +214,7 @@ pub(super) enum Step {
     /// A single row: its own statement, as any other.
     One(&'static str, Vec<Arg>),
     /// Many rows: a merged statement and its arguments, to bind.
-    Many(String, Vec<Arg>),
+    Many(Arc<str>, Vec<Arg>),
 }
 
 /// One table's rows in a run.
@@ -285,7 +286,7 @@ impl Run {
         let mut tables = Vec::with_capacity(groups.len());
         for g in groups {
             let ins = parse(g.stmt).expect("a grouped statement parses");
-            let chunks = chunks(&ins, g.types.len(), g.rows);
+            let chunks = chunks(g.stmt, g.types.len(), g.rows);
             tables.push((ins.rank, ins.reads, chunks));
         }
         stages(tables)
@@ -298,8 +299,12 @@ impl Run {
     }
 }
 
-/// A statement and its arguments, to bind.
-type Statement = (String, Vec<Arg>);
+/// A merged insert's text, not yet written: the single-row insert, its
+/// arguments per row, its rows ([`values_form`]).
+type Form = (&'static str, usize, usize);
+
+/// A merged insert and its arguments, to bind.
+type Statement = (Form, Vec<Arg>);
 
 /// A table of a run: its rank in [`TABLES`], the ranks its values read,
 /// its statements in order.
@@ -307,7 +312,7 @@ type Table = (usize, Vec<usize>, Vec<Statement>);
 
 /// A table's rows as statements of [`SIZES`] rows each (the last padded),
 /// in order.
-fn chunks(ins: &Insert<'_>, n: usize, rows: Vec<Vec<Arg>>) -> Vec<Statement> {
+fn chunks(stmt: &'static str, n: usize, rows: Vec<Vec<Arg>>) -> Vec<Statement> {
     let mut rows = rows.into_iter();
     let mut out = Vec::new();
     while rows.len() > 0 {
@@ -330,7 +335,7 @@ fn chunks(ins: &Insert<'_>, n: usize, rows: Vec<Vec<Arg>>) -> Vec<Statement> {
             args.extend(pad.iter().cloned());
             args.push(Arg::Int(None));
         }
-        out.push((values_form(ins, n, size), args));
+        out.push(((stmt, n, size), args));
     }
     out
 }
@@ -373,13 +378,46 @@ fn stages(tables: Vec<Table>) -> Vec<Vec<Statement>> {
     out
 }
 
+/// How many merged texts [`TEXTS`] keeps: a batch makes a few dozen (a
+/// table, a row count and a stage each); more would mean statements of
+/// many kinds, whose texts are then written afresh.
+const TEXTS_KEPT: usize = 512;
+
+/// The merged texts written so far, by their parts. Writing one (thousands
+/// of numbered parameters, each part renumbered after the one before) cost
+/// more than the rest of a run's work in this process, and the same few
+/// texts come back run after run.
+static TEXTS: Mutex<Option<HashMap<Vec<Form>, Arc<str>>>> = Mutex::new(None);
+
 /// Inserts as one statement: all but the last as `WITH` parts, each one's
 /// parameters numbered after those before it.
-fn combine(parts: Vec<Statement>) -> Statement {
-    let last = parts.len() - 1;
+fn combine(parts: Vec<Statement>) -> (Arc<str>, Vec<Arg>) {
+    let forms: Vec<Form> = parts.iter().map(|(f, _)| *f).collect();
+    let args = parts.into_iter().flat_map(|(_, a)| a).collect();
+    let kept = TEXTS
+        .lock()
+        .ok()
+        .and_then(|t| t.as_ref().and_then(|t| t.get(&forms).cloned()));
+    if let Some(sql) = kept {
+        return (sql, args);
+    }
+    let sql: Arc<str> = combined_text(&forms).into();
+    if let Ok(mut texts) = TEXTS.lock() {
+        let texts = texts.get_or_insert_with(HashMap::new);
+        if texts.len() >= TEXTS_KEPT {
+            texts.clear();
+        }
+        texts.insert(forms, sql.clone());
+    }
+    (sql, args)
+}
+
+/// The text of [`combine`]'s statement of `forms`.
+fn combined_text(forms: &[Form]) -> String {
+    let last = forms.len() - 1;
     let mut sql = String::new();
-    let mut args = Vec::new();
-    for (i, (stmt, stmt_args)) in parts.into_iter().enumerate() {
+    let mut offset = 0;
+    for (i, &(stmt, n, rows)) in forms.iter().enumerate() {
         match (i, i == last) {
             (0, true) => {}
             (0, false) => sql.push_str("WITH w0 AS ("),
@@ -388,10 +426,11 @@ fn combine(parts: Vec<Statement>) -> Statement {
             }
             (_, true) => sql.push_str(") "),
         }
-        super::super::script::renumber(&mut sql, &stmt, args.len());
-        args.extend(stmt_args);
+        let ins = parse(stmt).expect("a merged statement parses");
+        super::super::script::renumber(&mut sql, &values_form(&ins, n, rows), offset);
+        offset += rows * (n + 1);
     }
-    (sql, args)
+    sql
 }
 
 #[cfg(test)]
@@ -467,7 +506,7 @@ mod tests {
             .take()
             .into_iter()
             .map(|s| match s {
-                Step::Many(sql, args) => (sql, args.len()),
+                Step::Many(sql, args) => (sql.to_string(), args.len()),
                 Step::One(..) => panic!("merged"),
             })
             .collect();
@@ -505,6 +544,34 @@ mod tests {
             "raw_messages"
         ));
         assert!(!reads_table("'raw_messages'", "raw_messages"));
+    }
+
+    #[test]
+    fn a_kept_text_is_the_text_written_afresh() {
+        let raw = "INSERT INTO raw_messages (dedupe_key) VALUES ($1)";
+        let ticket = "INSERT INTO tickets (id, subject) VALUES ($1, $2)";
+        let texts = || {
+            let mut run = Run::default();
+            for t in 0..5i64 {
+                assert!(run.add(raw, vec![format!("k{t}").into()]).is_ok());
+                assert!(run.add(ticket, vec![t.into(), "s".into()]).is_ok());
+            }
+            run.take()
+                .into_iter()
+                .map(|s| match s {
+                    Step::Many(sql, args) => (sql, args.len()),
+                    Step::One(..) => panic!("merged"),
+                })
+                .collect::<Vec<_>>()
+        };
+        let (first, again) = (texts(), texts());
+        assert_eq!(first, again);
+        // Five rows of each, padded to 16: the tickets' parameters follow
+        // the raw rows' 16 × 2.
+        let fresh = combined_text(&[(raw, 1, 16), (ticket, 2, 16)]);
+        assert_eq!(*first[0].0, fresh);
+        assert!(fresh.contains("AS u(c1, c2, keep)") && fresh.contains("($33, $34, $35)"));
+        assert_eq!(first[0].1, 16 * 2 + 16 * 3);
     }
 
     #[test]
