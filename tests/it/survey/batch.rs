@@ -29,12 +29,7 @@ fn hash(t: &str) -> String {
 /// by `token`'s hash; returns the survey's id.
 pub(super) async fn survey(posko: &Posko, id: i64, token: &str, state: &str, expires: i64) -> i64 {
     let now = wall_now();
-    posko
-        .sql(&format!(
-            "INSERT INTO tickets (id, subject, status, requester, created_at, updated_at, resolved_at) \
-             VALUES ({id}, 'Printer {id}', 'resolved', 'alice@corp.test', {now}, {now}, {now})"
-        ))
-        .await;
+    super::seed_resolved(posko, id, now).await;
     another(posko, id, token, state, expires).await
 }
 

@@ -37,12 +37,7 @@ pub(super) async fn desk(backend: Backend, stack: &MailStack) -> Posko {
 async fn seed(posko: &Posko, n: i64) {
     let now = wall_now();
     for i in FIRST..FIRST + n {
-        posko
-            .sql(&format!(
-                "INSERT INTO tickets (id, subject, status, requester, created_at, updated_at, resolved_at) \
-                 VALUES ({i}, 'Printer {i}', 'resolved', 'alice@corp.test', {now}, {now}, {now})"
-            ))
-            .await;
+        super::seed_resolved(posko, i, now).await;
         posko
             .sql(&format!(
                 "INSERT INTO surveys (ticket_id, token_hash, state, language, sent_at, expires_at) \

@@ -22,12 +22,7 @@ fn token(i: i64) -> String {
 async fn pending(posko: &Posko, db: &Db, id: i64, token: &str, remind_at: i64) -> i64 {
     let now = wall_now();
     let hash = posko::survey::token_hash(token);
-    posko
-        .sql(&format!(
-            "INSERT INTO tickets (id, subject, status, requester, created_at, updated_at, resolved_at) \
-             VALUES ({id}, 'Printer {id}', 'resolved', 'alice@corp.test', {now}, {now}, {now})"
-        ))
-        .await;
+    super::seed_resolved(posko, id, now).await;
     posko
         .sql(&format!(
             "INSERT INTO surveys (ticket_id, token_hash, state, language, sent_at, expires_at, remind_at) \

@@ -42,6 +42,17 @@ pub(crate) async fn desk_with(backend: Backend, stack: &MailStack, extra: &str) 
     .await
 }
 
+/// Ticket `id` written straight into the database as alice's, resolved
+/// at `now` (tests that seed surveys without mail).
+pub(crate) async fn seed_resolved(posko: &Posko, id: i64, now: i64) {
+    posko
+        .sql(&format!(
+            "INSERT INTO tickets (id, subject, status, requester, created_at, updated_at, resolved_at) \
+             VALUES ({id}, 'Printer {id}', 'resolved', 'alice@corp.test', {now}, {now}, {now})"
+        ))
+        .await;
+}
+
 /// What a test keeps of a resolved ticket.
 pub(crate) struct Resolved {
     pub id: i64,
