@@ -60,7 +60,7 @@ pub fn answered_event(
     now: i64,
 ) -> surveys::AnsweredEvent {
     let questions = &site.cfg.survey.questions;
-    let low = a.low(questions).len();
+    let low = a.low_count(questions);
     surveys::AnsweredEvent {
         ticket_id: f.ticket_id,
         actor: f.requester.clone(),
@@ -86,7 +86,7 @@ fn data_head(score: Option<i64>, ratings_json: &str, low: usize) -> String {
 /// data without the survey's id and the closing brace), for a claim by
 /// token.
 pub fn answered_data_head(site: &Site, a: &Answer, ratings_json: &str) -> String {
-    let low = a.low(&site.cfg.survey.questions).len();
+    let low = a.low_count(&site.cfg.survey.questions);
     data_head(survey::score(&a.ratings), ratings_json, low)
 }
 

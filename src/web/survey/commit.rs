@@ -284,7 +284,7 @@ async fn attempt(db: &Db, sql: &Sql, jobs: &[Job]) -> Result<Vec<Outcome>, Faile
     let Some(found) = found else {
         return by_token(db, sql, jobs, &ratings).await;
     };
-    let low = |job: &Job| !job.answer.low(&job.site.cfg.survey.questions).is_empty();
+    let low = |job: &Job| job.answer.low_count(&job.site.cfg.survey.questions) > 0;
     let claims = claims(jobs, &found, &ratings);
     let size = SIZES
         .iter()

@@ -309,7 +309,7 @@ async fn target(
     answer: &survey::Answer,
     at: i64,
 ) -> Result<(Target, String), Response> {
-    let low = !answer.low(&site.cfg.survey.questions).is_empty();
+    let low = answer.low_count(&site.cfg.survey.questions) > 0;
     if matches!(st.db.backend(), Backend::Postgres) && !low {
         return Ok((Target::Token, survey::token_hash(token)));
     }
