@@ -214,13 +214,14 @@ async fn crashed_claim_is_retried_after_the_lease(backend: Backend) {
 }
 both!(crashed_claim_is_retried_after_the_lease);
 
-/// `run --once` over a Maildir of 300 mails from 300 people (more than one
-/// batch of the file transport): 300 tickets, each acknowledged once, every
+/// `run --once` over a Maildir of 600 mails from 600 people (their
+/// acknowledgments alone are more than one claim of the file transport,
+/// 500 rows): 600 tickets, each acknowledged once, every
 /// row sent written as exactly one `.eml` file, no temporary file left,
 /// nothing left unsent.
 async fn run_once_sends_every_mail_once(backend: Backend) {
     let posko = Posko::from_parts(backend, "ack_limit_total = 1000", MAILDIR_TO_FILES).await;
-    const MAILS: usize = 300;
+    const MAILS: usize = 600;
     deliver_printer_reports(&posko, MAILS);
     let out = posko.run_once();
     assert!(out.contains(&format!("{MAILS} new tickets")), "{out}");
