@@ -112,9 +112,26 @@ impl App {
                 .await
         });
         let intake = self.intake_once(clock, &queued_tx).await;
+        // The scans after the intake run while the outbox is still writing
+        // out the intake's last mail (it stood idle meanwhile before);
+        // what they queue goes in the tick at the end.
+        let after = match &intake {
+            Ok(_) => Some(self.after_intake(clock).await),
+            Err(_) => None,
+        };
         let _ = done_tx.send(true);
         let sent_early = sending.await.context("the outbox worker panicked")?;
         let intake = intake?;
+        let (scan, life, digest) = after.expect("run after a good intake")?;
+        let mut sent = self.outbox.tick(clock.now()).await?;
+        sent += sent_early;
+        Ok((intake, scan, life, digest, sent))
+    }
+
+    /// What [`App::once`] does after its intake but the last send: the SLA
+    /// scan, the survey reminders and closes, the daily digest when due. A
+    /// digest that cannot be made is logged and does not stop the pass.
+    async fn after_intake(&self, clock: Clock) -> Result<(ScanStats, LifeStats, SendStats)> {
         let scan = self.escalator.tick(clock.now()).await?;
         let life = self.escalator.lifecycle().tick(clock.now()).await?;
         let digest = DigestSender::new(self.cfg.clone(), self.db.clone())
@@ -124,9 +141,7 @@ impl App {
                 tracing::warn!(error = %format!("{e:#}"), "digest not sent");
                 SendStats::default()
             });
-        let mut sent = self.outbox.tick(clock.now()).await?;
-        sent += sent_early;
-        Ok((intake, scan, life, digest, sent))
+        Ok((scan, life, digest))
     }
 
     /// The intake of [`App::once`]: all waiting mail, `queued` nudged as

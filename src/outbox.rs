@@ -37,8 +37,12 @@ const CLAIM_BATCH: i64 = 50;
 
 /// Rows claimed at once for the file transport: the batch is written in
 /// one go with three flushes of the disk, so a bigger batch shares them
-/// among more mails (a few MB of mail in memory).
-const FILE_BATCH: i64 = 250;
+/// among more mails (a few MB of mail in memory). Beside an intake, the
+/// outbox gets the write lock about once per intake batch, which queues
+/// up to ~400 mails (200 Maildir messages: acknowledgments and staff
+/// notices): a claim smaller than that falls further behind with each
+/// batch and leaves the backlog to the end of the pass (`run --once`).
+const FILE_BATCH: i64 = 500;
 
 /// Outcomes are written at least this often while a batch is being sent:
 /// over a slow server, a crash then resends at most this much mail.

@@ -214,13 +214,14 @@ async fn crashed_claim_is_retried_after_the_lease(backend: Backend) {
 }
 both!(crashed_claim_is_retried_after_the_lease);
 
-/// `run --once` over a Maildir of 300 mails from 300 people (more than one
-/// batch of the file transport): 300 tickets, each acknowledged once, every
+/// `run --once` over a Maildir of 600 mails from 600 people (their
+/// acknowledgments alone are more than one claim of the file transport,
+/// 500 rows): 600 tickets, each acknowledged once, every
 /// row sent written as exactly one `.eml` file, no temporary file left,
 /// nothing left unsent.
 async fn run_once_sends_every_mail_once(backend: Backend) {
     let posko = Posko::from_parts(backend, "ack_limit_total = 1000", MAILDIR_TO_FILES).await;
-    const MAILS: usize = 300;
+    const MAILS: usize = 600;
     deliver_printer_reports(&posko, MAILS);
     let out = posko.run_once();
     assert!(out.contains(&format!("{MAILS} new tickets")), "{out}");
@@ -280,3 +281,45 @@ pub fn deliver_printer_reports(posko: &Posko, n: usize) {
         .unwrap();
     }
 }
+
+/// `run --once` sends in the same pass what its SLA scan queues after the
+/// intake (the scan runs while the outbox still writes out the intake's
+/// mail): a second pass a month later takes in new mail and breaches the
+/// first pass's tickets, and ends with nothing unsent, one file per row
+/// sent.
+async fn run_once_sends_what_its_scan_queued(backend: Backend) {
+    let posko = Posko::from_parts(backend, "ack_limit_total = 1000", MAILDIR_TO_FILES).await;
+    deliver_printer_reports(&posko, 20);
+    let first = posko.run_once_at("2026-11-23T09:00:00+07:00");
+    assert!(first.contains("20 new tickets"), "{first}");
+    deliver_printer_reports(&posko, 20);
+    let out = posko.run_once_at("2026-12-23T09:00:00+07:00");
+    assert!(
+        out.contains("20 duplicates") || out.contains("20 new tickets"),
+        "{out}"
+    );
+    let breaches: u32 = out
+        .split("warnings, ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the breach count");
+    assert!(breaches > 0, "the scan found breaches: {out}");
+    let unsent = posko.outbox_unsent();
+    assert!(unsent.is_empty(), "{unsent:?}");
+    let db = Db::connect(&posko.db_url).await.expect("connect");
+    let mut c = db.pool().acquire().await.unwrap();
+    let (sent, sla): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN kind LIKE 'sla%' THEN 1 ELSE 0 END), 0) \
+         FROM outbox WHERE status = 'sent'",
+    )
+    .fetch_one(&mut *c)
+    .await
+    .unwrap();
+    assert!(sla > 0, "SLA notices sent in the pass: {out}");
+    let files = std::fs::read_dir(posko.path().join("outbox"))
+        .unwrap()
+        .count();
+    assert_eq!(files as i64, sent, "one file for each row sent");
+}
+both!(run_once_sends_what_its_scan_queued);
