@@ -13,8 +13,9 @@ use sqlx::Row;
 use super::Conn;
 use super::script::Script;
 pub use super::survey_answers::{
-    Answered, AnsweredEvent, Claim, answer_all_sql, answer_all_with, answered_events_sql,
-    claim_answers, claim_answers_sql, claim_answers_with, insert_answered_events_with,
+    Answered, AnsweredEvent, Claim, TokenClaim, answer_by_token_sql, answer_by_token_with,
+    answered_events_sql, claim_answers, claim_answers_sql, claim_answers_with,
+    insert_answered_events_with,
 };
 use crate::domain::TicketId;
 
@@ -150,7 +151,7 @@ pub async fn find_many_with(
     Ok(out)
 }
 
-fn found_of(r: &sqlx::any::AnyRow) -> Result<Found> {
+pub(super) fn found_of(r: &sqlx::any::AnyRow) -> Result<Found> {
     let merged: Option<TicketId> = r.try_get("merged_into")?;
     Ok(Found {
         id: r.try_get("id")?,

@@ -27,6 +27,17 @@ impl Answer {
             .filter(|(_, r)| *r <= 2)
             .collect()
     }
+
+    /// How many of [`Answer::low`] there are, without listing them: every
+    /// answer asks this (whether a staff notice is due, the event's
+    /// `low`), so it looks a key up among the questions only for a rating
+    /// of 1 or 2, instead of each question's rating in the map.
+    pub fn low_count(&self, questions: &[Question]) -> usize {
+        self.ratings
+            .iter()
+            .filter(|(k, r)| **r <= 2 && questions.iter().any(|q| &q.key == *k))
+            .count()
+    }
 }
 
 /// Why a form is refused (400), naming the field.

@@ -85,6 +85,12 @@ fn low_ratings_are_listed_in_question_order() {
         .map(|(q, r)| (q.key.as_str(), *r))
         .collect();
     assert_eq!(low, [("speed", 2), ("overall", 1)]);
+    assert_eq!(a.low_count(&q), 2);
+    // A rating of a key no question has is not counted, as not listed.
+    let mut extra = a.clone();
+    extra.ratings.insert("unasked".to_string(), 1);
+    assert_eq!(extra.low_count(&q), extra.low(&q).len());
+    assert_eq!(read_form(&q, &all("5")).unwrap().low_count(&q), 0);
 }
 
 fn seen(state: State, status: &str) -> Seen<'_> {

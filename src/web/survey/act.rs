@@ -60,7 +60,7 @@ pub fn answered_event(
     now: i64,
 ) -> surveys::AnsweredEvent {
     let questions = &site.cfg.survey.questions;
-    let low = a.low(questions).len();
+    let low = a.low_count(questions);
     surveys::AnsweredEvent {
         ticket_id: f.ticket_id,
         actor: f.requester.clone(),
@@ -72,8 +72,22 @@ pub fn answered_event(
 /// A `survey_answered` event's data around the ratings' JSON, as
 /// `json!` writes it (keys sorted).
 fn answered_data(survey: i64, score: Option<i64>, ratings_json: &str, low: usize) -> String {
+    format!("{}{survey}}}", data_head(score, ratings_json, low))
+}
+
+/// [`answered_data`] up to the survey's id, which a claim by token
+/// ([`surveys::answer_by_token_with`]) learns and appends with the `}`.
+fn data_head(score: Option<i64>, ratings_json: &str, low: usize) -> String {
     let score = score.map_or_else(|| "null".to_string(), |s| s.to_string());
-    format!("{{\"low\":{low},\"ratings\":{ratings_json},\"score\":{score},\"survey\":{survey}}}")
+    format!("{{\"low\":{low},\"ratings\":{ratings_json},\"score\":{score},\"survey\":")
+}
+
+/// The head of answer `a`'s `survey_answered` data ([`answered_event`]'s
+/// data without the survey's id and the closing brace), for a claim by
+/// token.
+pub fn answered_data_head(site: &Site, a: &Answer, ratings_json: &str) -> String {
+    let low = a.low_count(&site.cfg.survey.questions);
+    data_head(survey::score(&a.ratings), ratings_json, low)
 }
 
 /// What else a claimed answer writes beside the survey row (claimed first
@@ -290,6 +304,9 @@ mod tests {
         for score in [Some(4), None] {
             let want = json!({ "survey": 17, "score": score, "ratings": ratings, "low": 2 });
             assert_eq!(answered_data(17, score, &rj, 2), want.to_string());
+            // A claim by token appends the id and the brace to the head.
+            let by_token = format!("{}17}}", data_head(score, &rj, 2));
+            assert_eq!(by_token, want.to_string());
         }
     }
 }

@@ -15,15 +15,19 @@
 //! ([`surveys::insert_answered_events_with`]; the rare staff notices of
 //! low ratings go in one script before it), then the commit. Both
 //! statements are padded to a few sizes, so each is prepared once.
-//! On PostgreSQL a batch without a staff notice (the usual one) is
-//! written as ONE statement sent outside a transaction, the claim and
-//! the events joined by a `WITH` ([`surveys::answer_all_with`]): the
+//! On PostgreSQL an answer without a staff notice (the usual one) skips
+//! the page's lookup: it comes here with its token's hash alone, and its
+//! batch is written as ONE statement sent outside a transaction that
+//! claims each survey by its token, writes the events and returns what
+//! the thank-you page shows ([`surveys::answer_by_token_with`]): the
 //! server commits it before it answers, so the batch is one round trip
-//! instead of four (`BEGIN`, claim, events, `COMMIT`). Under load every
-//! round trip is a wake-up of the server's backend and of this writer on
-//! busy cores, which every answer of the batch (and of the batch queued
-//! behind it) waits for. Two writers take turns at the queue there, so
-//! that one batch is written while the other's commit is flushed.
+//! instead of five (the lookup, `BEGIN`, claim, events, `COMMIT`). Under
+//! load every round trip is a wake-up of the server's backend and of a
+//! task here on busy cores, which every answer of the batch (and of the
+//! batch queued behind it) waits for. Only an answer whose claim matched
+//! nothing is looked up afterwards, to tell why (the page's refusal).
+//! Two writers take turns at the queue there, so that one batch is
+//! written while the other's commit is flushed.
 //! There is no waiting window: while one batch commits the next one
 //! queues up, so the batch grows with the load and an answer on a quiet
 //! desk is written at once.
@@ -37,8 +41,11 @@
 //!   writer) or on another instance waits for the row (or SQLite's write
 //!   lock) and then matches nothing; the single statement's events are
 //!   written from what its claim returned, so a lost claim writes none.
-//!   A batch claims its surveys in the order of their ids, so two
-//!   writers never wait on each other's rows crosswise;
+//!   A batch claims its surveys in the order of their ids (by token: of
+//!   their hashes), so two writers do not wait on each other's rows
+//!   crosswise (by token, only two surveys each answered by both its
+//!   tokens in both batches could: PostgreSQL then ends one statement as
+//!   a deadlock, and its halves go again as after any failed write);
 //! - one answer's failure is its own: when an answer fails before the
 //!   database (its event or notice cannot be made), the shared
 //!   transaction is rolled back, that answer is told of its failure and
@@ -91,12 +98,20 @@ pub enum Outcome {
 
 struct Job {
     site: Arc<Site>,
-    /// The survey and its ticket as the page's lookup found them, open.
-    found: Box<Found>,
+    target: Target,
     token_hash: String,
     answer: Answer,
     at: i64,
     reply: oneshot::Sender<Result<Outcome>>,
+}
+
+/// Which survey an answer is for.
+pub enum Target {
+    /// The survey and its ticket as the page's lookup found them, open.
+    Found(Box<Found>),
+    /// The survey of the token's hash, not looked up (PostgreSQL, an
+    /// answer with no staff notice): the claim finds it.
+    Token,
 }
 
 /// The pages' handle on the writers. Cheap to clone; the writers stop
@@ -125,9 +140,12 @@ impl Answers {
                 .iter()
                 .map(|n| surveys::answered_events_sql(backend, *n))
                 .collect(),
-            alone: match backend {
+            by_token: match backend {
                 Backend::Sqlite => Vec::new(),
-                Backend::Postgres => SIZES.iter().map(|n| surveys::answer_all_sql(*n)).collect(),
+                Backend::Postgres => SIZES
+                    .iter()
+                    .map(|n| surveys::answer_by_token_sql(*n))
+                    .collect(),
             },
         });
         for _ in 0..writers {
@@ -136,13 +154,12 @@ impl Answers {
         Answers { jobs: tx }
     }
 
-    /// Records `answer` to the survey `found` (as a lookup of the token
-    /// hashing to `token_hash` found it, open), at `at`; returns once it
-    /// is committed (or refused).
+    /// Records `answer` to the survey `target` of the token hashing to
+    /// `token_hash`, at `at`; returns once it is committed (or refused).
     pub async fn answer(
         &self,
         site: Arc<Site>,
-        found: Box<Found>,
+        target: Target,
         token_hash: String,
         answer: Answer,
         at: i64,
@@ -150,7 +167,7 @@ impl Answers {
         let (reply, outcome) = oneshot::channel();
         let job = Job {
             site,
-            found,
+            target,
             token_hash,
             answer,
             at,
@@ -170,9 +187,10 @@ impl Answers {
 struct Sql {
     claim: Vec<String>,
     events: Vec<String>,
-    /// PostgreSQL: claims and events as one statement that commits by
-    /// itself ([`surveys::answer_all_sql`]); none on SQLite.
-    alone: Vec<String>,
+    /// PostgreSQL: answers claimed by token, with their events, as one
+    /// statement that commits by itself ([`surveys::answer_by_token_sql`]);
+    /// none on SQLite.
+    by_token: Vec<String>,
 }
 
 /// One writer: batches until the handles are gone.
@@ -184,7 +202,16 @@ async fn write(db: Db, jobs: Arc<Mutex<mpsc::Receiver<Job>>>, sql: Arc<Sql>) {
         if jobs.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
             return;
         }
-        commit(&db, &sql, std::mem::take(&mut batch)).await;
+        // Answers by token and answers looked up (with a staff notice)
+        // are written apart, one after the other.
+        let (by_token, found): (Vec<Job>, Vec<Job>) = batch
+            .drain(..)
+            .partition(|j| matches!(j.target, Target::Token));
+        for jobs in [by_token, found] {
+            if !jobs.is_empty() {
+                commit(&db, &sql, jobs).await;
+            }
+        }
     }
 }
 
@@ -237,6 +264,8 @@ async fn commit(db: &Db, sql: &Sql, jobs: Vec<Job>) {
 }
 
 /// One transaction for `jobs`, all written or none: the outcome of each.
+/// Answers by token (all of `jobs` or none) are one statement instead
+/// ([`by_token`]).
 async fn attempt(db: &Db, sql: &Sql, jobs: &[Job]) -> Result<Vec<Outcome>, Failed> {
     let backend = db.backend();
     let mut ratings = Vec::with_capacity(jobs.len());
@@ -245,13 +274,18 @@ async fn attempt(db: &Db, sql: &Sql, jobs: &[Job]) -> Result<Vec<Outcome>, Faile
             serde_json::to_string(&job.answer.ratings).map_err(|e| Failed::Answer(i, e.into()))?;
         ratings.push(json);
     }
-    // A staff notice (a rating of 1 or 2) is written by a script of its
-    // own, so only a batch without one can be a single statement.
-    let low = |job: &Job| !job.answer.low(&job.site.cfg.survey.questions).is_empty();
-    if !sql.alone.is_empty() && !jobs.iter().any(low) {
-        return alone(db, sql, jobs, &ratings).await;
-    }
-    let claims = claims(jobs, &ratings);
+    let found: Option<Vec<&Found>> = jobs
+        .iter()
+        .map(|j| match &j.target {
+            Target::Found(f) => Some(&**f),
+            Target::Token => None,
+        })
+        .collect();
+    let Some(found) = found else {
+        return by_token(db, sql, jobs, &ratings).await;
+    };
+    let low = |job: &Job| job.answer.low_count(&job.site.cfg.survey.questions) > 0;
+    let claims = claims(jobs, &found, &ratings);
     let size = SIZES
         .iter()
         .position(|n| *n >= claims.len())
@@ -266,9 +300,10 @@ async fn attempt(db: &Db, sql: &Sql, jobs: &[Job]) -> Result<Vec<Outcome>, Faile
     // The staff tokens' ring for low ratings' notices, read once.
     let keys = match jobs
         .iter()
-        .find(|j| claimed.contains(&j.found.id) && low(j))
+        .zip(&found)
+        .find(|(j, f)| claimed.contains(&f.id) && low(j))
     {
-        Some(j) => crate::sla::scan::staff_keys_of(&j.site.cfg, &mut tx)
+        Some((j, _)) => crate::sla::scan::staff_keys_of(&j.site.cfg, &mut tx)
             .await
             .map_err(Failed::Transaction)?,
         None => None,
@@ -276,13 +311,13 @@ async fn attempt(db: &Db, sql: &Sql, jobs: &[Job]) -> Result<Vec<Outcome>, Faile
     let mut out = Vec::with_capacity(jobs.len());
     let mut events = Vec::with_capacity(claimed.len());
     let mut w = Unit::new(&mut tx, backend);
-    for (i, job) in jobs.iter().enumerate() {
+    for (i, (job, f)) in jobs.iter().zip(&found).enumerate() {
         // The first answer to a survey takes its claim; the others lose.
-        if !claimed.remove(&job.found.id) {
+        if !claimed.remove(&f.id) {
             out.push(Outcome::NotClaimed);
             continue;
         }
-        let mut found = job.found.clone();
+        let mut found = Box::new((*f).clone());
         found.state = "answered".to_string();
         events.push(act::answered_event(
             &job.site,
@@ -318,25 +353,46 @@ async fn attempt(db: &Db, sql: &Sql, jobs: &[Job]) -> Result<Vec<Outcome>, Faile
     Ok(out)
 }
 
-/// PostgreSQL, a batch with no staff notice: claims and events in one
-/// statement sent outside a transaction, which PostgreSQL commits before
-/// it answers ([`surveys::answer_all_with`]): one round trip for the
-/// batch, as durable as the transaction's commit. A failing event (or
-/// commit) undoes the whole statement; the batch is then tried in halves
-/// as a failed transaction is.
-async fn alone(
+/// PostgreSQL, answers by token (none with a staff notice): claims,
+/// events and what the pages show in one statement sent outside a
+/// transaction, which PostgreSQL commits before it answers
+/// ([`surveys::answer_by_token_with`]): one round trip for the batch, as
+/// durable as the transaction's commit. A failing event (or commit)
+/// undoes the whole statement; the batch is then tried in halves as a
+/// failed transaction is. Of several answers by one token only the first
+/// is sent; the others lose to it.
+async fn by_token(
     db: &Db,
     sql: &Sql,
     jobs: &[Job],
     ratings: &[String],
 ) -> Result<Vec<Outcome>, Failed> {
-    let order = claim_order(jobs);
-    let claims: Vec<Claim<'_>> = order.iter().map(|i| claim(jobs, ratings, *i)).collect();
-    let events: Vec<surveys::AnsweredEvent> = order
+    if sql.by_token.is_empty() {
+        let e = anyhow!("survey answers by token need PostgreSQL");
+        return Err(Failed::Transaction(e));
+    }
+    // By hash, so that two writers lock shared surveys in one order.
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by(|a, b| jobs[*a].token_hash.cmp(&jobs[*b].token_hash).then(a.cmp(b)));
+    order.dedup_by(|a, b| jobs[*a].token_hash == jobs[*b].token_hash);
+    let heads: Vec<String> = order
         .iter()
         .map(|i| {
             let job = &jobs[*i];
-            act::answered_event(&job.site, &job.found, &job.answer, &ratings[*i], job.at)
+            act::answered_data_head(&job.site, &job.answer, &ratings[*i])
+        })
+        .collect();
+    let claims: Vec<surveys::TokenClaim<'_>> = order
+        .iter()
+        .zip(&heads)
+        .map(|(i, head)| {
+            let (job, a) = (&jobs[*i], &jobs[*i].answer);
+            surveys::TokenClaim {
+                hash: &job.token_hash,
+                now: job.at,
+                answered: answered(a, &ratings[*i]),
+                data_head: head,
+            }
         })
         .collect();
     let size = SIZES
@@ -350,58 +406,46 @@ async fn alone(
         .await
         .context("cannot reach the database")
         .map_err(Failed::Transaction)?;
-    let claimed = surveys::answer_all_with(&mut c, &sql.alone[size], SIZES[size], &claims, &events)
+    let claimed = surveys::answer_by_token_with(&mut c, &sql.by_token[size], SIZES[size], &claims)
         .await
         .context("cannot write the survey answers")
         .map_err(Failed::Transaction)?;
-    let mut claimed: HashSet<i64> = claimed.into_iter().collect();
-    let out = jobs
-        .iter()
-        .map(|job| {
-            // The first answer to a survey took its claim; the others lost.
-            if claimed.remove(&job.found.id) {
-                let mut found = job.found.clone();
-                found.state = "answered".to_string();
-                Outcome::Answered(found)
-            } else {
-                Outcome::NotClaimed
-            }
-        })
-        .collect();
+    let mut out: Vec<Outcome> = jobs.iter().map(|_| Outcome::NotClaimed).collect();
+    for (slot, found) in claimed {
+        let i = *order
+            .get(slot)
+            .context("a claim the batch did not send")
+            .map_err(Failed::Transaction)?;
+        out[i] = Outcome::Answered(Box::new(found));
+    }
     debug!(answers = jobs.len(), "survey answers: one commit");
     Ok(out)
 }
 
-/// The claims of `jobs` (with their `ratings` as JSON): one per survey,
-/// by the first answer to it, in the order of the surveys' ids.
-fn claims<'a>(jobs: &'a [Job], ratings: &'a [String]) -> Vec<Claim<'a>> {
-    claim_order(jobs)
+/// The claims of `jobs` (for the surveys `found`, with their `ratings` as
+/// JSON): one per survey, by the first answer to it, in the order of the
+/// surveys' ids (so that two writers never wait on each other's rows
+/// crosswise).
+fn claims<'a>(jobs: &'a [Job], found: &[&Found], ratings: &'a [String]) -> Vec<Claim<'a>> {
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|i| (found[*i].id, *i));
+    order.dedup_by_key(|i| found[*i].id);
+    order
         .into_iter()
-        .map(|i| claim(jobs, ratings, i))
+        .map(|i| Claim {
+            id: found[i].id,
+            hash: &jobs[i].token_hash,
+            now: jobs[i].at,
+            answered: answered(&jobs[i].answer, &ratings[i]),
+        })
         .collect()
 }
 
-/// Which of `jobs` claim: the first answer to each survey, in the order
-/// of the surveys' ids (so that two writers never wait on each other's
-/// rows crosswise).
-fn claim_order(jobs: &[Job]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..jobs.len()).collect();
-    order.sort_by_key(|i| (jobs[*i].found.id, *i));
-    order.dedup_by_key(|i| jobs[*i].found.id);
-    order
-}
-
-/// The claim of `jobs[i]`.
-fn claim<'a>(jobs: &'a [Job], ratings: &'a [String], i: usize) -> Claim<'a> {
-    let (job, a) = (&jobs[i], &jobs[i].answer);
-    Claim {
-        id: job.found.id,
-        hash: &job.token_hash,
-        now: job.at,
-        answered: Answered {
-            ratings_json: &ratings[i],
-            score: survey::score(&a.ratings),
-            comment: a.comment.as_deref(),
-        },
+/// What answer `a` (its ratings as JSON: `ratings`) writes.
+fn answered<'a>(a: &'a Answer, ratings: &'a str) -> Answered<'a> {
+    Answered {
+        ratings_json: ratings,
+        score: survey::score(&a.ratings),
+        comment: a.comment.as_deref(),
     }
 }

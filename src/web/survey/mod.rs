@@ -34,9 +34,10 @@ use serde::Deserialize;
 
 use super::WebState;
 use crate::config::Language;
+use crate::store::Backend;
 use crate::store::surveys::Found;
 use crate::survey::{self, MAX_COMMENT_CHARS, Page, Refusal, Seen, State as SurveyState};
-pub use commit::Answers;
+pub use commit::{Answers, Target};
 pub use limit::Limiter;
 pub use lookup::Lookups;
 use pages::{FieldError, PageCtx, TicketLine};
@@ -270,18 +271,13 @@ async fn survey_post(
         Ok(a) => a,
         Err(e) => return form_again(&st, site, &token, &form, e, at).await,
     };
-    // The lookup (read together with the others') says whether the
-    // survey can take an answer: refusals (answered, expired, unknown…)
-    // never reach the writer, and each is final (no survey goes back to
-    // open). An open one goes to the writer, whose conditional claim
-    // decides between posts that arrive together.
-    let (found, hash) = match open_survey(&st, site, &token, at).await {
-        Ok(open) => open,
+    let (target, hash) = match target(&st, site, &token, &answer, at).await {
+        Ok(t) => t,
         Err(page) => return page,
     };
     match st
         .answers
-        .answer(site.clone(), Box::new(found), hash, answer, at)
+        .answer(site.clone(), target, hash, answer, at)
         .await
     {
         Ok(commit::Outcome::Answered(found)) => done(site, &found, &token, "answered"),
@@ -295,6 +291,30 @@ async fn survey_post(
         },
         Err(e) => trouble(site, e),
     }
+}
+
+/// Which survey an answer goes to the writer for, with its token's hash.
+/// On PostgreSQL an answer with no staff notice goes by its token: the
+/// writer's claim finds the survey itself, with no lookup before it, and
+/// only a claim that matched nothing is looked up afterwards, for its
+/// refusal. Otherwise the lookup (read together with the others') says
+/// whether the survey can take an answer: refusals (answered, expired,
+/// unknown…) never reach the writer, and each is final (no survey goes
+/// back to open). An open one goes to the writer, whose conditional claim
+/// decides between posts that arrive together.
+async fn target(
+    st: &WebState,
+    site: &Site,
+    token: &str,
+    answer: &survey::Answer,
+    at: i64,
+) -> Result<(Target, String), Response> {
+    let low = answer.low_count(&site.cfg.survey.questions) > 0;
+    if matches!(st.db.backend(), Backend::Postgres) && !low {
+        return Ok((Target::Token, survey::token_hash(token)));
+    }
+    let (found, hash) = open_survey(st, site, token, at).await?;
+    Ok((Target::Found(Box::new(found)), hash))
 }
 
 /// The survey of `token` (and the token's hash) when it can take an

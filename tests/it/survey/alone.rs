@@ -1,5 +1,6 @@
 //! PostgreSQL writes a batch of answers as one statement that commits by
-//! itself (`surveys::answer_all_with`, `web::survey::commit`), and two
+//! itself, each survey claimed by its token (`surveys::answer_by_token_with`,
+//! `web::survey::commit`), and two
 //! writers send such statements at once. Hostile: two batches claiming
 //! the same survey wait together on its row (held by a third
 //! transaction) and are let go at the same moment: exactly one wins it,
@@ -8,7 +9,7 @@
 //! holder answered is claimed by neither.
 
 use posko::store::Db;
-use posko::store::surveys::{self, Answered, AnsweredEvent, Claim};
+use posko::store::surveys::{self, Answered, Claim, TokenClaim};
 use sqlx::Row as _;
 
 use super::*;
@@ -30,49 +31,49 @@ async fn open_survey(posko: &Posko, i: i64) -> i64 {
     super::batch::survey(posko, FIRST + i, &token(i), "open", wall_now() + 86_400).await
 }
 
-/// An answer to survey `id` (by `token(i)`) rated `r`, with its event:
-/// the data names the batch (`who`), to tell whose event was written.
+/// An answer by `token(i)` rated `r`: its event's data names the batch
+/// (`who`), to tell whose event was written.
 struct Post {
-    id: i64,
     hash: String,
     ratings: String,
-    event: AnsweredEvent,
+    head: String,
 }
 
-fn answer(id: i64, i: i64, r: u8, who: &str) -> Post {
+fn answer(i: i64, r: u8, who: &str) -> Post {
     Post {
-        id,
         hash: hash(i),
         ratings: format!("{{\"overall\":{r}}}"),
-        event: AnsweredEvent {
-            ticket_id: FIRST + i,
-            actor: "alice@corp.test".to_string(),
-            at: wall_now(),
-            data: format!("{{\"by\":\"{who}\"}}"),
-        },
+        head: format!("{{\"by\":\"{who}\",\"survey\":"),
     }
 }
 
-/// Sends `posts` as one statement on a connection of its own (a writer).
+/// The data of the event written by batch `who` for survey `id`.
+fn by(who: &str, id: i64) -> String {
+    format!("{{\"by\":\"{who}\",\"survey\":{id}}}")
+}
+
+/// Sends `posts` as one statement on a connection of its own (a writer);
+/// the ids of the surveys it claimed.
 async fn send(db: Db, posts: Vec<Post>) -> anyhow::Result<Vec<i64>> {
-    let claims: Vec<Claim> = posts
+    let now = wall_now();
+    let claims: Vec<TokenClaim> = posts
         .iter()
-        .map(|p| Claim {
-            id: p.id,
+        .map(|p| TokenClaim {
             hash: &p.hash,
-            now: p.event.at,
+            now,
             answered: Answered {
                 ratings_json: &p.ratings,
                 score: Some(4),
                 comment: None,
             },
+            data_head: &p.head,
         })
         .collect();
-    let events: Vec<AnsweredEvent> = posts.iter().map(|p| p.event.clone()).collect();
     let n = 4;
-    let sql = surveys::answer_all_sql(n);
+    let sql = surveys::answer_by_token_sql(n);
     let mut c = db.pool().acquire().await?;
-    surveys::answer_all_with(&mut c, &sql, n, &claims, &events).await
+    let claimed = surveys::answer_by_token_with(&mut c, &sql, n, &claims).await?;
+    Ok(claimed.into_iter().map(|(_, f)| f.id).collect())
 }
 
 /// Runs the batches `a` and `b` at once while survey `held` is claimed
@@ -176,8 +177,8 @@ async fn two_writers_answering_one_survey_at_once_one_wins() {
         &db,
         (by_i(0), 0),
         false,
-        vec![answer(by_i(0), 0, 5, "a"), answer(by_i(1), 1, 5, "a")],
-        vec![answer(by_i(0), 0, 3, "b"), answer(by_i(2), 2, 3, "b")],
+        vec![answer(0, 5, "a"), answer(1, 5, "a")],
+        vec![answer(0, 3, "b"), answer(2, 3, "b")],
     )
     .await;
     let (mut a, mut b) = (a.unwrap(), b.unwrap());
@@ -196,13 +197,12 @@ async fn two_writers_answering_one_survey_at_once_one_wins() {
     assert_eq!(state, "answered");
     let want = if a_won { 5 } else { 3 };
     assert_eq!(ratings, Some(format!("{{\"overall\":{want}}}")));
-    let by = |who: &str| format!("{{\"by\":\"{who}\"}}");
     assert_eq!(
         events(&db).await,
         vec![
-            (FIRST, by(winner)),
-            (FIRST + 1, by("a")),
-            (FIRST + 2, by("b")),
+            (FIRST, by(winner, by_i(0))),
+            (FIRST + 1, by("a", by_i(1))),
+            (FIRST + 2, by("b", by_i(2))),
         ]
     );
 
@@ -212,8 +212,8 @@ async fn two_writers_answering_one_survey_at_once_one_wins() {
         &db,
         (by_i(3), 3),
         true,
-        vec![answer(by_i(3), 3, 5, "a"), answer(by_i(4), 4, 5, "a")],
-        vec![answer(by_i(3), 3, 2, "b"), answer(by_i(5), 5, 2, "b")],
+        vec![answer(3, 5, "a"), answer(4, 5, "a")],
+        vec![answer(3, 2, "b"), answer(5, 2, "b")],
     )
     .await;
     assert_eq!((a.unwrap(), b.unwrap()), (vec![by_i(4)], vec![by_i(5)]));
@@ -243,8 +243,8 @@ async fn two_writers_answering_one_survey_at_once_one_wins() {
         &db,
         (by_i(6), 6),
         false,
-        vec![answer(by_i(6), 6, 5, "a"), answer(by_i(7), 7, 5, "a")],
-        vec![answer(by_i(6), 6, 2, "b"), answer(by_i(8), 8, 2, "b")],
+        vec![answer(6, 5, "a"), answer(7, 5, "a")],
+        vec![answer(6, 2, "b"), answer(8, 2, "b")],
     )
     .await;
     let err = a.expect_err("batch a must fail");
@@ -266,7 +266,7 @@ async fn two_writers_answering_one_survey_at_once_one_wins() {
             .map(|(_, d)| d.clone())
             .collect::<Vec<_>>()
     };
-    assert_eq!(of(FIRST + 6), vec![by("b")]);
+    assert_eq!(of(FIRST + 6), vec![by("b", by_i(6))]);
     assert_eq!(of(FIRST + 7), Vec::<String>::new());
-    assert_eq!(of(FIRST + 8), vec![by("b")]);
+    assert_eq!(of(FIRST + 8), vec![by("b", by_i(8))]);
 }

@@ -34,7 +34,7 @@ pub(super) async fn survey(posko: &Posko, id: i64, token: &str, state: &str, exp
 }
 
 /// One more survey of ticket `id`.
-async fn another(posko: &Posko, id: i64, token: &str, state: &str, expires: i64) -> i64 {
+pub(super) async fn another(posko: &Posko, id: i64, token: &str, state: &str, expires: i64) -> i64 {
     let now = wall_now();
     posko
         .sql(&format!(

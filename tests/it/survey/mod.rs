@@ -5,11 +5,12 @@
 //! first round left open in [`gaps`], answers written together in
 //! [`group`], claimed in one statement in [`batch`], on PostgreSQL
 //! claimed and written in one statement by two writers at once in
-//! [`alone`].
+//! [`alone`], claimed by token with no lookup before in [`by_token`].
 
 mod alone;
 mod batch;
 mod browser;
+mod by_token;
 mod forged;
 mod gaps;
 mod group;
